@@ -1,0 +1,366 @@
+package casework
+
+import (
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Category is the first-level classification of a case (诉求分类).
+type Category string
+
+// The categories of domain.md §2.
+const (
+	CategoryEngineeringQuality  Category = "engineering_quality"  // 工程质量类
+	CategoryDesignDefect        Category = "design_defect"        // 设计瑕疵类
+	CategoryFacilitiesEquipment Category = "facilities_equipment" // 设施设备类
+	CategoryServiceAttitude     Category = "service_attitude"     // 服务态度类
+	CategoryPolicyConsultation  Category = "policy_consultation"  // 政策咨询类
+	CategoryOther               Category = "other"                // 其他建议或表扬
+)
+
+// Categories lists every Category in the order the department presents them.
+var Categories = []Category{
+	CategoryEngineeringQuality, CategoryDesignDefect, CategoryFacilitiesEquipment,
+	CategoryServiceAttitude, CategoryPolicyConsultation, CategoryOther,
+}
+
+// Valid reports whether c is a known Category.
+func (c Category) Valid() bool { return slices.Contains(Categories, c) }
+
+// Subcategory refines a Category; each belongs to exactly one.
+type Subcategory string
+
+// Subcategories by category.
+const (
+	SubLeak       Subcategory = "leak"        // 渗漏水
+	SubCrack      Subcategory = "crack"       // 墙地面开裂
+	SubDoorWindow Subcategory = "door_window" // 门窗
+	SubPlumbing   Subcategory = "plumbing"    // 给排水
+	SubElectrical Subcategory = "electrical"  // 电气
+	SubStructural Subcategory = "structural"  // 主体结构
+	SubDecoration Subcategory = "decoration"  // 装修(墙面、地面、吊顶…)
+
+	SubLayout          Subcategory = "layout"           // 布局不合理
+	SubMissingFunction Subcategory = "missing_function" // 功能缺失
+
+	SubLift        Subcategory = "lift"     // 电梯
+	SubFire        Subcategory = "fire"     // 消防
+	SubIntercom    Subcategory = "intercom" // 智能化/对讲
+	SubHeating     Subcategory = "heating"  // 供暖
+	SubCooling     Subcategory = "cooling"  // 空调/新风
+	SubInUnitEquip Subcategory = "in_unit_equipment"
+
+	SubPropertyManagement Subcategory = "property_management"
+	SubStaff              Subcategory = "staff"
+	SubContractor         Subcategory = "contractor"
+
+	SubCertificate Subcategory = "certificate" // 产权办理
+	SubFees        Subcategory = "fees"
+
+	SubSuggestion Subcategory = "suggestion"
+	SubPraise     Subcategory = "praise"
+
+	SubOther Subcategory = "other"
+)
+
+// Subcategories lists the subcategories of each category.
+var Subcategories = map[Category][]Subcategory{
+	CategoryEngineeringQuality:  {SubLeak, SubCrack, SubDoorWindow, SubPlumbing, SubElectrical, SubStructural, SubDecoration, SubOther},
+	CategoryDesignDefect:        {SubLayout, SubMissingFunction, SubOther},
+	CategoryFacilitiesEquipment: {SubLift, SubFire, SubIntercom, SubHeating, SubCooling, SubInUnitEquip, SubOther},
+	CategoryServiceAttitude:     {SubPropertyManagement, SubStaff, SubContractor, SubOther},
+	CategoryPolicyConsultation:  {SubCertificate, SubFees, SubOther},
+	CategoryOther:               {SubSuggestion, SubPraise, SubOther},
+}
+
+// Valid reports whether s is a subcategory of c.
+func (s Subcategory) Valid(c Category) bool { return slices.Contains(Subcategories[c], s) }
+
+// Urgency is the urgency of a case (紧急程度).
+type Urgency string
+
+// The urgency levels of domain.md §2.
+const (
+	UrgencyNormal         Urgency = "normal"          // 一般
+	UrgencyUrgent         Urgency = "urgent"          // 紧急: safety risk, no water or power
+	UrgencyMajorComplaint Urgency = "major_complaint" // 重大投诉
+)
+
+// Urgencies lists every Urgency.
+var Urgencies = []Urgency{UrgencyNormal, UrgencyUrgent, UrgencyMajorComplaint}
+
+// Valid reports whether u is a known Urgency.
+func (u Urgency) Valid() bool { return slices.Contains(Urgencies, u) }
+
+// Responsibility says who answers for a problem (责任界定).
+type Responsibility string
+
+// The responsibilities of domain.md §2. The developer answers through its
+// contractor, design firm or supplier.
+const (
+	ResponsibilityUndetermined       Responsibility = "undetermined"
+	ResponsibilityContractor         Responsibility = "contractor"
+	ResponsibilityDesignFirm         Responsibility = "design_firm"
+	ResponsibilitySupplier           Responsibility = "supplier"
+	ResponsibilityPropertyManagement Responsibility = "property_management"
+	ResponsibilityOwnerOrThirdParty  Responsibility = "owner_or_third_party"
+)
+
+// Responsibilities lists every Responsibility.
+var Responsibilities = []Responsibility{
+	ResponsibilityUndetermined, ResponsibilityContractor, ResponsibilityDesignFirm,
+	ResponsibilitySupplier, ResponsibilityPropertyManagement, ResponsibilityOwnerOrThirdParty,
+}
+
+// Valid reports whether r is a known Responsibility.
+func (r Responsibility) Valid() bool { return slices.Contains(Responsibilities, r) }
+
+// Channel is how a case reached the department (受理渠道).
+type Channel string
+
+// The intake channels of domain.md §1.
+const (
+	ChannelWeChat      Channel = "wechat"
+	ChannelTelegram    Channel = "telegram"
+	ChannelHotline     Channel = "hotline"
+	ChannelWalkIn      Channel = "walk_in"
+	ChannelLetter      Channel = "letter"
+	ChannelReturnVisit Channel = "return_visit"
+	ChannelWeb         Channel = "web"
+)
+
+// Channels lists every Channel.
+var Channels = []Channel{ChannelWeChat, ChannelTelegram, ChannelHotline, ChannelWalkIn, ChannelLetter, ChannelReturnVisit, ChannelWeb}
+
+// Valid reports whether c is a known Channel.
+func (c Channel) Valid() bool { return slices.Contains(Channels, c) }
+
+// Location is where in the home the problem is (问题发生位置).
+type Location string
+
+// The locations the dialogue offers.
+const (
+	LocationLivingRoom Location = "living_room" // 客厅
+	LocationBedroom    Location = "bedroom"     // 卧室
+	LocationKitchen    Location = "kitchen"     // 厨房
+	LocationBathroom   Location = "bathroom"    // 卫生间
+	LocationBalcony    Location = "balcony"     // 阳台
+	LocationPublicArea Location = "public_area" // 公共区域
+	LocationExterior   Location = "exterior"    // 外墙/屋面
+	LocationOther      Location = "other"       // 其他
+)
+
+// Locations lists every Location.
+var Locations = []Location{LocationLivingRoom, LocationBedroom, LocationKitchen, LocationBathroom, LocationBalcony, LocationPublicArea, LocationExterior, LocationOther}
+
+// Valid reports whether l is a known Location.
+func (l Location) Valid() bool { return slices.Contains(Locations, l) }
+
+// MediaKind is the kind of an attachment.
+type MediaKind string
+
+// Kinds of attachments.
+const (
+	MediaPhoto    MediaKind = "photo"
+	MediaVideo    MediaKind = "video"
+	MediaVoice    MediaKind = "voice"
+	MediaDocument MediaKind = "document"
+)
+
+// MediaRef references a stored attachment of a case: a photo, video, voice
+// message or document in the blob store.
+type MediaRef struct {
+	ID          int64
+	CaseID      int64
+	Kind        MediaKind
+	BlobKey     string // key in the blob store
+	ContentType string
+	Size        int64
+	CreatedAt   time.Time
+}
+
+// Case is one homeowner request: the registration form of domain.md §1 (《客户诉
+// 求登记表》) together with its first judgment, its lifecycle state and its
+// service-level deadlines.
+type Case struct {
+	ID      int64
+	Number  string // 诉求编号, e.g. SH-20261127-0042; assigned by the Store
+	Version int    // incremented by every write; used for optimistic concurrency
+
+	// Owner and home.
+	ProjectID  int64
+	BuildingID int64 // 0 when not known
+	UnitID     int64 // 0 when not known (a public-area report)
+	OwnerID    int64 // 0 when the owner is not registered
+	OwnerName  string
+	OwnerPhone string
+
+	// The request.
+	Location       Location
+	LocationDetail string     // free text: "主卧飘窗下方"
+	Description    string     // 现象描述
+	OccurredAt     *time.Time // 发生时间, when known to the day or better
+	OccurredText   string     // as the owner said it: "this week", "上个月"
+	Expectation    string     // 期望解决方式
+	ContactTime    string     // preferred contact time
+	Media          []MediaRef
+
+	// Intake.
+	Channel    Channel
+	ReceivedAt time.Time // 受理时间
+	ReceivedBy Actor     // 受理人: a staff member or the bot
+
+	// First judgment and decision.
+	Category       Category
+	Subcategory    Subcategory
+	Urgency        Urgency
+	Responsibility Responsibility
+	DecisionReason string // why it was accepted or rejected
+	PartyID        int64  // responsible party once dispatched
+	AssigneeID     int64  // responsible member once dispatched
+
+	// Lifecycle.
+	State       State
+	HeldFrom    State // the state to resume when State is StateOnHold
+	RepairCount int   // times the owner rejected the repair
+
+	// Service levels: deadlines fixed at registration from the SLA policy and
+	// the moments they were met.
+	RespondBy   *time.Time
+	OnSiteBy    *time.Time
+	ResolveBy   *time.Time
+	RespondedAt *time.Time
+	OnSiteAt    *time.Time
+	ResolvedAt  *time.Time
+	ClosedAt    *time.Time
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Validate checks a case as submitted for registration and fills defaults:
+// the urgency defaults to normal, responsibility to undetermined.
+func (c *Case) Validate() error {
+	if c.ProjectID == 0 {
+		return Invalid("project", "is required")
+	}
+	if c.OwnerPhone != "" {
+		p, err := NormalizePhone(c.OwnerPhone)
+		if err != nil {
+			return err
+		}
+		c.OwnerPhone = p
+	}
+	if c.OwnerName != "" {
+		if err := validName("owner_name", c.OwnerName); err != nil {
+			return err
+		}
+	}
+	if c.Location != "" && !c.Location.Valid() {
+		return Invalid("location", "%q is not one of %v", c.Location, Locations)
+	}
+	if err := validText("description", c.Description, 5000, true); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		name, v string
+		max     int
+	}{{"location_detail", c.LocationDetail, 200}, {"occurred_text", c.OccurredText, 100}, {"expectation", c.Expectation, 2000}, {"contact_time", c.ContactTime, 100}} {
+		if err := validText(f.name, f.v, f.max, false); err != nil {
+			return err
+		}
+	}
+	if !c.Channel.Valid() {
+		return Invalid("channel", "%q is not one of %v", c.Channel, Channels)
+	}
+	if c.ReceivedBy == "" {
+		return Invalid("received_by", "is required")
+	}
+	if !c.Category.Valid() {
+		return Invalid("category", "%q is not one of %v", c.Category, Categories)
+	}
+	if c.Subcategory == "" {
+		c.Subcategory = SubOther
+	}
+	if !c.Subcategory.Valid(c.Category) {
+		return Invalid("subcategory", "%q is not a subcategory of %s", c.Subcategory, c.Category)
+	}
+	if c.Urgency == "" {
+		c.Urgency = UrgencyNormal
+	}
+	if !c.Urgency.Valid() {
+		return Invalid("urgency", "%q is not one of %v", c.Urgency, Urgencies)
+	}
+	if c.Responsibility == "" {
+		c.Responsibility = ResponsibilityUndetermined
+	}
+	if !c.Responsibility.Valid() {
+		return Invalid("responsibility", "%q is not one of %v", c.Responsibility, Responsibilities)
+	}
+	return nil
+}
+
+// Open reports whether the case still needs work: it is neither closed,
+// cancelled nor rejected.
+func (c *Case) Open() bool { return !c.State.Terminal() && c.State != StateRejected }
+
+func validText(field, s string, max int, required bool) error {
+	if required && strings.TrimSpace(s) == "" {
+		return Invalid(field, "is required")
+	}
+	if !utf8.ValidString(s) {
+		return Invalid(field, "is not valid UTF-8")
+	}
+	if n := utf8.RuneCountInString(s); n > max {
+		return Invalid(field, "is %d characters long; at most %d are kept", n, max)
+	}
+	for _, r := range s {
+		if (r < 0x20 && r != '\n' && r != '\t' && r != '\r') || r == 0x7f {
+			return Invalid(field, "contains control characters")
+		}
+	}
+	return nil
+}
+
+// Actor names who did something: "bot", "system", "staff:<id>",
+// "owner:<id>", "member:<id>".
+type Actor string
+
+// Well-known actors.
+const (
+	ActorBot    Actor = "bot"
+	ActorSystem Actor = "system"
+)
+
+// Staff returns the Actor for a staff member.
+func Staff(id string) Actor { return Actor("staff:" + id) }
+
+// EventKind is the kind of a timeline entry.
+type EventKind string
+
+// Kinds of timeline entries.
+const (
+	EventCreated    EventKind = "created"    // the case was registered
+	EventTransition EventKind = "transition" // the state changed
+	EventUpdated    EventKind = "updated"    // fields changed (category, urgency…)
+	EventNote       EventKind = "note"       // a note by staff or the system
+	EventUrge       EventKind = "urge"       // the owner urged (催办)
+	EventMedia      EventKind = "media"      // an attachment was added
+)
+
+// Event is one entry of a case's timeline: who did what when, and for state
+// changes from which state to which.
+type Event struct {
+	ID     int64
+	CaseID int64
+	Seq    int // 1, 2, 3… within the case
+	At     time.Time
+	Actor  Actor
+	Kind   EventKind
+	Action Action // for EventTransition
+	From   State  // for EventTransition
+	To     State  // for EventTransition; the initial state for EventCreated
+	Note   string
+}

@@ -1,0 +1,3 @@
+module github.com/aftersales/aftersales
+
+go 1.26
