@@ -303,7 +303,7 @@ var (
 // international number in E.164 form (+ and 7–15 digits). Spaces, dashes and
 // brackets are ignored. Mainland numbers are stored without +86.
 func NormalizePhone(s string) (string, error) {
-	p := stripPhone(s)
+	p := strings.ReplaceAll(stripPhone(s), "-", "")
 	switch {
 	case p == "":
 		return "", Invalid("phone", "is required")
