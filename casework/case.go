@@ -169,6 +169,12 @@ const (
 	MediaDocument MediaKind = "document"
 )
 
+// MediaKinds lists every MediaKind.
+var MediaKinds = []MediaKind{MediaPhoto, MediaVideo, MediaVoice, MediaDocument}
+
+// Valid reports whether k is a known MediaKind.
+func (k MediaKind) Valid() bool { return slices.Contains(MediaKinds, k) }
+
 // MediaRef references a stored attachment of a case: a photo, video, voice
 // message or document in the blob store.
 type MediaRef struct {
@@ -179,6 +185,20 @@ type MediaRef struct {
 	ContentType string
 	Size        int64
 	CreatedAt   time.Time
+}
+
+// Validate checks a media reference before it is stored.
+func (m *MediaRef) Validate() error {
+	if !m.Kind.Valid() {
+		return Invalid("media", "kind %q is not one of %v", m.Kind, MediaKinds)
+	}
+	if strings.TrimSpace(m.BlobKey) == "" {
+		return Invalid("media", "blob key is required")
+	}
+	if m.Size < 0 {
+		return Invalid("media", "size must not be negative")
+	}
+	return nil
 }
 
 // Case is one homeowner request: the registration form of domain.md §1 (《客户诉

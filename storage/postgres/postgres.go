@@ -1,0 +1,254 @@
+// Package postgres is the PostgreSQL implementation of casework.Store, on
+// github.com/jackc/pgx/v5 with a connection pool. Its schema comes from
+// embedded, numbered, forward-only migrations (see DB.Migrate) that carry the
+// same numbers as storage/sqlite's. It passes the conformance suite in
+// storage/storagetest.
+//
+// Every public method runs in one transaction and calls lowercase helpers
+// that take the transaction, so that helpers compose.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/aftersales/aftersales/casework"
+)
+
+// DefaultConnectTimeout bounds how long Open and every new pooled connection
+// wait for the server when the URL sets no connect_timeout.
+const DefaultConnectTimeout = 5 * time.Second
+
+// Options configure a DB. The zero value is usable.
+type Options struct {
+	// Numbering makes case numbers; zero: casework.DefaultNumbering().
+	Numbering casework.Numbering
+	// Logger receives migration and connection messages; nil: discarded.
+	Logger *slog.Logger
+	// NowFunc returns the current time; nil: time.Now.
+	NowFunc func() time.Time
+	// MaxConns caps the pool; 0: the greater of 4 and the number of CPUs
+	// (pgxpool's default). It can also be set in the URL (pool_max_conns).
+	MaxConns int32
+
+	// failAfterCaseWrite, when set, makes CreateCase, UpdateCase and
+	// TransitionCase fail with it right after the case row is written and
+	// before its event is: the conformance suite checks that neither is
+	// stored. Set only by this package's tests.
+	failAfterCaseWrite error
+}
+
+// DB is a PostgreSQL-backed casework.Store. It is safe for concurrent use.
+type DB struct {
+	pool      *pgxpool.Pool
+	numbering casework.Numbering
+	logger    *slog.Logger
+	now       func() time.Time
+	failAfter error
+}
+
+var _ casework.Store = (*DB)(nil)
+
+// Open connects to the database at url (postgres://user@host:5432/db?…) and
+// checks that it answers. It does not migrate: call Migrate. A database that
+// is down gives an error after the connect timeout (connect_timeout in the
+// URL, else DefaultConnectTimeout) or when ctx ends, whichever comes first.
+func Open(ctx context.Context, url string, opts Options) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// pgx's parse errors redact the password.
+		return nil, fmt.Errorf("postgres: parse url: %w", err)
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
+	}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
+	}
+	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
+		cfg.ConnConfig.RuntimeParams["application_name"] = "aftersales"
+	}
+	db := &DB{
+		numbering: opts.Numbering,
+		logger:    opts.Logger,
+		now:       opts.NowFunc,
+		failAfter: opts.failAfterCaseWrite,
+	}
+	if db.numbering == (casework.Numbering{}) {
+		db.numbering = casework.DefaultNumbering()
+	}
+	if db.logger == nil {
+		db.logger = slog.New(slog.DiscardHandler)
+	}
+	if db.now == nil {
+		db.now = time.Now
+	}
+	where := fmt.Sprintf("%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
+	db.pool, err = pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open %s: %w", where, err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, cfg.ConnConfig.ConnectTimeout+time.Second)
+	defer cancel()
+	if err := db.pool.Ping(pingCtx); err != nil {
+		db.pool.Close()
+		return nil, fmt.Errorf("postgres: connect to %s: %w", where, err)
+	}
+	db.logger.Debug("postgres: connected", slog.String("database", where), slog.Int("max_conns", int(cfg.MaxConns)))
+	return db, nil
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("postgres: ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes every connection of the pool, waiting for those in use to be
+// released.
+func (db *DB) Close() error {
+	db.pool.Close()
+	return nil
+}
+
+// nowUTC returns the current time as stored: in UTC, to the microsecond.
+func (db *DB) nowUTC() time.Time { return dbTime(db.now()) }
+
+// dbTime returns t as PostgreSQL keeps it: truncated to the microsecond, in UTC.
+func dbTime(t time.Time) time.Time { return t.Truncate(time.Microsecond).UTC() }
+
+func dbTimePtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := dbTime(*t)
+	return &u
+}
+
+// utcPtr converts a time read from the database to UTC.
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// nullID stores a zero ID as NULL.
+func nullID(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
+}
+
+// inTx runs fn in a read-write transaction, committed when fn returns nil.
+func (db *DB) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, db.pool, fn)
+}
+
+// readBatch sends the queries queued on b (after b.BeginTx, which it calls)
+// in a read-only REPEATABLE READ transaction, so that they see one snapshot
+// (a page of cases and their count) and cost one round trip, plus one for
+// the commit.
+func (db *DB) readBatch(ctx context.Context, b *pgx.Batch) error {
+	br := db.pool.SendBatch(ctx, b)
+	err := br.Close()
+	tx := br.Tx()
+	if tx == nil {
+		return err
+	}
+	if err != nil {
+		_ = tx.Rollback(ctx)
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// newReadBatch returns a batch that begins the transaction readBatch needs.
+func newReadBatch() *pgx.Batch {
+	b := &pgx.Batch{}
+	b.BeginTx(pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	return b
+}
+
+// constraintWhat describes, for a *casework.ConflictError, what a unique
+// constraint of the schema protects.
+var constraintWhat = map[string]string{
+	"projects_code_key":                        "a project with this code exists",
+	"buildings_project_code_key":               "the project has a building with this code",
+	"units_project_building_entrance_room_key": "the project has this building, entrance and room",
+	"parties_code_key":                         "a party with this code exists",
+	"routes_key":                               "an identical route exists",
+	"cases_number_key":                         "a case with this number exists",
+	"case_events_case_seq_key":                 "the case's timeline moved on",
+	"owner_units_pkey":                         "the owner already holds the unit",
+}
+
+// caseRefField names, for a *casework.ValidationError, the field of a case
+// whose foreign key failed: a case that names a missing project, unit…
+// is invalid input, not a missing case.
+var caseRefField = map[string]string{
+	"cases_project_id_fkey":  "project",
+	"cases_building_id_fkey": "building",
+	"cases_unit_id_fkey":     "unit",
+	"cases_owner_id_fkey":    "owner",
+	"cases_party_id_fkey":    "party",
+	"cases_assignee_id_fkey": "assignee",
+}
+
+// dbErr translates an error of a helper, once, at the public method that
+// called it: a unique violation becomes a *casework.ConflictError; a foreign
+// key naming a missing parent casework.ErrNotFound, except a case's
+// references, which are a *casework.ValidationError naming the field; a
+// CHECK violation a *casework.ValidationError; a missing row
+// casework.ErrNotFound. op says what was being done.
+func dbErr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("%s: %w", op, casework.ErrNotFound)
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "23505": // unique_violation
+			what := constraintWhat[pgErr.ConstraintName]
+			if what == "" {
+				what = pgErr.ConstraintName
+			}
+			return fmt.Errorf("%s: %w", op, &casework.ConflictError{What: what})
+		case "23503": // foreign_key_violation
+			if field, ok := caseRefField[pgErr.ConstraintName]; ok {
+				return fmt.Errorf("%s: %w", op, casework.Invalid(field, "%s", pgErr.Detail))
+			}
+			return fmt.Errorf("%s: %s (%s): %w", op, pgErr.Detail, pgErr.ConstraintName, casework.ErrNotFound)
+		case "23514", "23502", "22001": // check_violation, not_null_violation, string_data_right_truncation
+			field := pgErr.ColumnName
+			if field == "" {
+				field = pgErr.ConstraintName
+			}
+			return fmt.Errorf("%s: %w", op, casework.Invalid(field, "%s", pgErr.Message))
+		}
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// notFound turns pgx.ErrNoRows into casework.ErrNotFound naming what is
+// missing; it returns other errors as they are.
+func notFound(err error, format string, args ...any) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf(format+": %w", append(args, casework.ErrNotFound)...)
+	}
+	return err
+}

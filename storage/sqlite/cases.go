@@ -1,0 +1,495 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aftersales/aftersales/casework"
+)
+
+// caseWritable are the columns of cases every write sets, in the order
+// caseValues gives them.
+var caseWritable = []string{
+	"version", "project_id", "building_id", "unit_id", "owner_id", "owner_name", "owner_phone",
+	"location", "location_detail", "description", "occurred_at", "occurred_text", "expectation", "contact_time",
+	"channel", "received_at", "received_by", "category", "subcategory", "urgency", "responsibility",
+	"decision_reason", "party_id", "assignee_id", "state", "held_from", "repair_count",
+	"respond_by", "on_site_by", "resolve_by", "responded_at", "on_site_at", "resolved_at", "closed_at", "updated_at",
+}
+
+func caseValues(c *casework.Case) []any {
+	return []any{
+		c.Version, c.ProjectID, nullID(c.BuildingID), nullID(c.UnitID), nullID(c.OwnerID), c.OwnerName, c.OwnerPhone,
+		c.Location, c.LocationDetail, c.Description, encodeTimePtr(c.OccurredAt), c.OccurredText, c.Expectation, c.ContactTime,
+		c.Channel, encodeTime(c.ReceivedAt), c.ReceivedBy, c.Category, c.Subcategory, c.Urgency, c.Responsibility,
+		c.DecisionReason, nullID(c.PartyID), nullID(c.AssigneeID), c.State, c.HeldFrom, c.RepairCount,
+		encodeTimePtr(c.RespondBy), encodeTimePtr(c.OnSiteBy), encodeTimePtr(c.ResolveBy),
+		encodeTimePtr(c.RespondedAt), encodeTimePtr(c.OnSiteAt), encodeTimePtr(c.ResolvedAt), encodeTimePtr(c.ClosedAt),
+		encodeTime(c.UpdatedAt),
+	}
+}
+
+var (
+	insertCaseSQL = "INSERT INTO cases (number, created_at, " + strings.Join(caseWritable, ", ") +
+		") VALUES (?, ?" + strings.Repeat(", ?", len(caseWritable)) + ") RETURNING id"
+	updateCaseSQL = "UPDATE cases SET " + strings.Join(caseWritable, " = ?, ") + " = ? WHERE id = ? AND version = ?"
+)
+
+const caseColumns = `c.id, c.number, c.version, c.project_id, c.building_id, c.unit_id, c.owner_id, c.owner_name, c.owner_phone,
+	c.location, c.location_detail, c.description, c.occurred_at, c.occurred_text, c.expectation, c.contact_time,
+	c.channel, c.received_at, c.received_by, c.category, c.subcategory, c.urgency, c.responsibility,
+	c.decision_reason, c.party_id, c.assignee_id, c.state, c.held_from, c.repair_count,
+	c.respond_by, c.on_site_by, c.resolve_by, c.responded_at, c.on_site_at, c.resolved_at, c.closed_at, c.created_at, c.updated_at`
+
+func scanCase(s scanner) (*casework.Case, error) {
+	var c casework.Case
+	err := s.Scan(&c.ID, &c.Number, &c.Version, &c.ProjectID, idCol{&c.BuildingID}, idCol{&c.UnitID}, idCol{&c.OwnerID}, &c.OwnerName, &c.OwnerPhone,
+		&c.Location, &c.LocationDetail, &c.Description, nullTimeCol{&c.OccurredAt}, &c.OccurredText, &c.Expectation, &c.ContactTime,
+		&c.Channel, timeCol{&c.ReceivedAt}, &c.ReceivedBy, &c.Category, &c.Subcategory, &c.Urgency, &c.Responsibility,
+		&c.DecisionReason, idCol{&c.PartyID}, idCol{&c.AssigneeID}, &c.State, &c.HeldFrom, &c.RepairCount,
+		nullTimeCol{&c.RespondBy}, nullTimeCol{&c.OnSiteBy}, nullTimeCol{&c.ResolveBy},
+		nullTimeCol{&c.RespondedAt}, nullTimeCol{&c.OnSiteAt}, nullTimeCol{&c.ResolvedAt}, nullTimeCol{&c.ClosedAt},
+		timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt})
+	return &c, err
+}
+
+// normalizeCaseTimes replaces every time of c by the value the database keeps.
+func normalizeCaseTimes(c *casework.Case) {
+	c.ReceivedAt = storedTime(c.ReceivedAt)
+	for _, p := range []**time.Time{&c.OccurredAt, &c.RespondBy, &c.OnSiteBy, &c.ResolveBy, &c.RespondedAt, &c.OnSiteAt, &c.ResolvedAt, &c.ClosedAt} {
+		*p = storedTimePtr(*p)
+	}
+}
+
+// CreateCase validates and registers c with a new number, its media and an
+// EventCreated, in one transaction.
+func (db *DB) CreateCase(ctx context.Context, c *casework.Case) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	for i := range c.Media {
+		if err := c.Media[i].Validate(); err != nil {
+			return err
+		}
+	}
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := createCase(ctx, tx, c); err != nil {
+		return err
+	}
+	return tx.commit()
+}
+
+func createCase(ctx context.Context, tx *Tx, c *casework.Case) error {
+	if c.ReceivedAt.IsZero() {
+		c.ReceivedAt = tx.now
+	}
+	c.Version, c.State, c.HeldFrom, c.RepairCount = 1, casework.StateRegistered, "", 0
+	c.RespondedAt, c.OnSiteAt, c.ResolvedAt, c.ClosedAt = nil, nil, nil, nil
+	normalizeCaseTimes(c)
+	c.CreatedAt, c.UpdatedAt = tx.now, tx.now
+
+	day := tx.db.numbering.Day(c.ReceivedAt)
+	var seq int64
+	if err := tx.QueryRowContext(ctx, `
+		INSERT INTO case_counters (day, seq) VALUES (?, 1)
+		ON CONFLICT (day) DO UPDATE SET seq = seq + 1
+		RETURNING seq`, day).Scan(&seq); err != nil {
+		return fmt.Errorf("number case: %w", err)
+	}
+	c.Number = tx.db.numbering.Format(day, seq)
+
+	args := append([]any{c.Number, encodeTime(c.CreatedAt)}, caseValues(c)...)
+	err := tx.QueryRowContext(ctx, insertCaseSQL, args...).Scan(&c.ID)
+	switch {
+	case isForeignKeyViolation(err):
+		return missingReference(ctx, tx, c, err)
+	case isUniqueViolation(err):
+		return conflict("case number %s is taken", c.Number)
+	case err != nil:
+		return fmt.Errorf("create case %s: %w", c.Number, err)
+	}
+	for i := range c.Media {
+		c.Media[i].CaseID = c.ID
+		if err := insertMedia(ctx, tx, &c.Media[i]); err != nil {
+			return err
+		}
+	}
+	if err := tx.db.failAfter; err != nil {
+		return err
+	}
+	return insertEvent(ctx, tx, &casework.Event{CaseID: c.ID, At: c.ReceivedAt, Actor: c.ReceivedBy, Kind: casework.EventCreated, To: c.State})
+}
+
+// missingReference returns the *casework.ValidationError naming the
+// reference of c that does not exist, after err, a foreign key violation.
+func missingReference(ctx context.Context, tx *Tx, c *casework.Case, err error) error {
+	refs := []struct {
+		field, table string
+		id           int64
+	}{
+		{"project", "projects", c.ProjectID}, {"building", "buildings", c.BuildingID}, {"unit", "units", c.UnitID},
+		{"owner", "owners", c.OwnerID}, {"party", "parties", c.PartyID}, {"assignee", "members", c.AssigneeID},
+	}
+	for _, r := range refs {
+		if r.id == 0 {
+			continue
+		}
+		var exists bool
+		if err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM "+r.table+" WHERE id = ?)", r.id).Scan(&exists); err != nil {
+			return fmt.Errorf("case %s: %w", c.Number, err)
+		}
+		if !exists {
+			return casework.Invalid(r.field, "%s %d does not exist", r.field, r.id)
+		}
+	}
+	return fmt.Errorf("case %s: %w", c.Number, err)
+}
+
+func insertMedia(ctx context.Context, tx *Tx, m *casework.MediaRef) error {
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt = tx.now
+	}
+	m.CreatedAt = storedTime(m.CreatedAt)
+	err := tx.QueryRowContext(ctx, `
+		INSERT INTO case_media (case_id, kind, blob_key, content_type, size, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+		m.CaseID, m.Kind, m.BlobKey, m.ContentType, m.Size, encodeTime(m.CreatedAt)).Scan(&m.ID)
+	switch {
+	case isForeignKeyViolation(err):
+		return notFound("case %d", m.CaseID)
+	case err != nil:
+		return fmt.Errorf("add media to case %d: %w", m.CaseID, err)
+	}
+	return nil
+}
+
+// insertEvent appends e to its case's timeline, numbering it after the last.
+func insertEvent(ctx context.Context, tx *Tx, e *casework.Event) error {
+	if e.At.IsZero() {
+		e.At = tx.now
+	}
+	e.At = storedTime(e.At)
+	err := tx.QueryRowContext(ctx, `
+		INSERT INTO case_events (case_id, seq, at, actor, kind, action, from_state, to_state, note)
+		VALUES (?, (SELECT ifnull(max(seq), 0) + 1 FROM case_events WHERE case_id = ?), ?, ?, ?, ?, ?, ?, ?)
+		RETURNING id, seq`,
+		e.CaseID, e.CaseID, encodeTime(e.At), e.Actor, e.Kind, e.Action, e.From, e.To, e.Note).Scan(&e.ID, &e.Seq)
+	switch {
+	case isForeignKeyViolation(err):
+		return notFound("case %d", e.CaseID)
+	case err != nil:
+		return fmt.Errorf("add event to case %d: %w", e.CaseID, err)
+	}
+	return nil
+}
+
+// FindCaseByID returns the case with its media.
+func (db *DB) FindCaseByID(ctx context.Context, id int64) (*casework.Case, error) {
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	return findCase(ctx, tx, "c.id = ?", id)
+}
+
+// FindCaseByNumber returns the case with its media.
+func (db *DB) FindCaseByNumber(ctx context.Context, number string) (*casework.Case, error) {
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	return findCase(ctx, tx, "c.number = ?", number)
+}
+
+// findCase returns the one case that matches where, with its media.
+func findCase(ctx context.Context, tx *Tx, where string, arg any) (*casework.Case, error) {
+	c, err := scanCase(tx.QueryRowContext(ctx, "SELECT "+caseColumns+" FROM cases c WHERE "+where, arg))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, notFound("case %v", arg)
+	case err != nil:
+		return nil, fmt.Errorf("find case %v: %w", arg, err)
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT id, case_id, kind, blob_key, content_type, size, created_at FROM case_media WHERE case_id = ? ORDER BY id", c.ID)
+	if err != nil {
+		return nil, fmt.Errorf("find media of case %s: %w", c.Number, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m casework.MediaRef
+		if err := rows.Scan(&m.ID, &m.CaseID, &m.Kind, &m.BlobKey, &m.ContentType, &m.Size, timeCol{&m.CreatedAt}); err != nil {
+			return nil, fmt.Errorf("find media of case %s: %w", c.Number, err)
+		}
+		c.Media = append(c.Media, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find media of case %s: %w", c.Number, err)
+	}
+	return c, nil
+}
+
+// overdueSQL keeps the cases overdue at the time bound three times: the SQL
+// form of casework.(*Case).Overdue. Its first terms are those of the partial
+// index cases_open_idx.
+const overdueSQL = `c.resolved_at IS NULL AND c.state NOT IN ('closed', 'cancelled', 'rejected', 'on_hold')
+	AND ((c.respond_by < ? AND c.responded_at IS NULL) OR (c.on_site_by < ? AND c.on_site_at IS NULL) OR c.resolve_by < ?)`
+
+// FindCases returns the cases that match f, newest first, without media, and
+// how many match without paging.
+func (db *DB) FindCases(ctx context.Context, f casework.CaseFilter) ([]*casework.Case, int, error) {
+	if err := f.Normalize(); err != nil {
+		return nil, 0, err
+	}
+	var where []string
+	var args []any
+	add := func(cond string, a ...any) { where, args = append(where, cond), append(args, a...) }
+	if len(f.States) > 0 {
+		add("c.state IN (?"+strings.Repeat(", ?", len(f.States)-1)+")", anys(f.States)...)
+	}
+	if f.Urgency != "" {
+		add("c.urgency = ?", f.Urgency)
+	}
+	if f.Category != "" {
+		add("c.category = ?", f.Category)
+	}
+	if f.ProjectID != 0 {
+		add("c.project_id = ?", f.ProjectID)
+	}
+	if f.BuildingID != 0 {
+		add("c.building_id = ?", f.BuildingID)
+	}
+	if f.UnitID != 0 {
+		add("c.unit_id = ?", f.UnitID)
+	}
+	if f.OwnerID != 0 {
+		add("c.owner_id = ?", f.OwnerID)
+	}
+	if f.PartyID != 0 {
+		add("c.party_id = ?", f.PartyID)
+	}
+	if f.Channel != "" {
+		add("c.channel = ?", f.Channel)
+	}
+	if f.OverdueAt != nil {
+		at := encodeTime(*f.OverdueAt)
+		add(overdueSQL, at, at, at)
+	}
+	if f.Text != "" {
+		// instr matches literally, so % and _ need no escaping; SQLite's
+		// lower() folds ASCII letters only, and so does asciiLower.
+		q := asciiLower(f.Text)
+		add(`(instr(lower(c.number), ?) > 0 OR instr(lower(c.owner_name), ?) > 0 OR instr(lower(c.description), ?) > 0
+			OR instr(lower(c.location_detail), ?) > 0 OR instr(lower(c.expectation), ?) > 0)`, q, q, q, q, q)
+	}
+	cond := "1 = 1"
+	if len(where) > 0 {
+		cond = strings.Join(where, " AND ")
+	}
+
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer tx.Rollback()
+	var total int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM cases c WHERE "+cond, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count cases: %w", err)
+	}
+	if f.Offset >= total {
+		return nil, total, nil
+	}
+	cases, err := queryAll(ctx, tx, scanCase,
+		"SELECT "+caseColumns+" FROM cases c WHERE "+cond+" ORDER BY c.received_at DESC, c.id DESC LIMIT ? OFFSET ?",
+		append(args, f.Limit, f.Offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("find cases: %w", err)
+	}
+	return cases, total, nil
+}
+
+func anys[T any](vs []T) []any {
+	out := make([]any, len(vs))
+	for i, v := range vs {
+		out[i] = v
+	}
+	return out
+}
+
+// asciiLower lowers the ASCII letters of s, as SQLite's lower() does.
+func asciiLower(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, s)
+}
+
+// UpdateCase applies upd to the case if its version is still version,
+// increments the version and records an EventUpdated, in one transaction.
+func (db *DB) UpdateCase(ctx context.Context, id int64, version int, upd casework.CaseUpdate) (*casework.Case, error) {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	c, err := updateCase(ctx, tx, id, version, upd)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.commit(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func updateCase(ctx context.Context, tx *Tx, id int64, version int, upd casework.CaseUpdate) (*casework.Case, error) {
+	c, err := findCase(ctx, tx, "c.id = ?", id)
+	if err != nil {
+		return nil, err
+	}
+	if c.Version != version {
+		return nil, conflict("case %s is at version %d, not %d", c.Number, c.Version, version)
+	}
+	if err := upd.Apply(c); err != nil {
+		return nil, err
+	}
+	if err := writeCase(ctx, tx, c); err != nil {
+		return nil, err
+	}
+	if err := insertEvent(ctx, tx, &casework.Event{CaseID: c.ID, Actor: upd.Actor, Kind: casework.EventUpdated, Note: upd.Note}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// TransitionCase performs t on the case if its version is still version (0:
+// whatever it is), increments the version and records an EventTransition,
+// in one transaction.
+func (db *DB) TransitionCase(ctx context.Context, id int64, version int, t casework.Transition) (*casework.Case, error) {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	c, err := transitionCase(ctx, tx, id, version, t)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.commit(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func transitionCase(ctx context.Context, tx *Tx, id int64, version int, t casework.Transition) (*casework.Case, error) {
+	c, err := findCase(ctx, tx, "c.id = ?", id)
+	if err != nil {
+		return nil, err
+	}
+	if version != 0 && c.Version != version {
+		return nil, conflict("case %s is at version %d, not %d", c.Number, c.Version, version)
+	}
+	if t.At.IsZero() {
+		t.At = tx.now
+	}
+	t.At = storedTime(t.At)
+	from, err := t.Apply(c)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeCase(ctx, tx, c); err != nil {
+		return nil, err
+	}
+	return c, insertEvent(ctx, tx, t.Event(c, from))
+}
+
+// writeCase writes c over the stored case of the version before c's next,
+// then stops if the store is to fail there.
+func writeCase(ctx context.Context, tx *Tx, c *casework.Case) error {
+	normalizeCaseTimes(c)
+	c.Version++
+	c.UpdatedAt = tx.now
+	res, err := tx.ExecContext(ctx, updateCaseSQL, append(caseValues(c), c.ID, c.Version-1)...)
+	if isForeignKeyViolation(err) {
+		return missingReference(ctx, tx, c, err)
+	}
+	if err != nil {
+		return fmt.Errorf("update case %s: %w", c.Number, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return conflict("case %s changed since version %d", c.Number, c.Version-1)
+	}
+	return tx.db.failAfter
+}
+
+// AddCaseEvent appends a note or an urge to a case's timeline.
+func (db *DB) AddCaseEvent(ctx context.Context, e *casework.Event) error {
+	if e.Kind != casework.EventNote && e.Kind != casework.EventUrge {
+		return casework.Invalid("kind", "only notes and urges are added directly, not %q", e.Kind)
+	}
+	if e.Actor == "" {
+		return casework.Invalid("actor", "is required")
+	}
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := insertEvent(ctx, tx, e); err != nil {
+		return err
+	}
+	return tx.commit()
+}
+
+// AddCaseMedia attaches a media reference to a case and records an EventMedia.
+func (db *DB) AddCaseMedia(ctx context.Context, m *casework.MediaRef, actor casework.Actor) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	if actor == "" {
+		return casework.Invalid("actor", "is required")
+	}
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := insertMedia(ctx, tx, m); err != nil {
+		return err
+	}
+	if err := insertEvent(ctx, tx, &casework.Event{CaseID: m.CaseID, At: m.CreatedAt, Actor: actor, Kind: casework.EventMedia, Note: string(m.Kind)}); err != nil {
+		return err
+	}
+	return tx.commit()
+}
+
+// ListCaseEvents returns a case's timeline in order.
+func (db *DB) ListCaseEvents(ctx context.Context, caseID int64) ([]*casework.Event, error) {
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	events, err := queryAll(ctx, tx, func(s scanner) (*casework.Event, error) {
+		var e casework.Event
+		err := s.Scan(&e.ID, &e.CaseID, &e.Seq, timeCol{&e.At}, &e.Actor, &e.Kind, &e.Action, &e.From, &e.To, &e.Note)
+		return &e, err
+	}, "SELECT id, case_id, seq, at, actor, kind, action, from_state, to_state, note FROM case_events WHERE case_id = ? ORDER BY seq", caseID)
+	if err != nil {
+		return nil, fmt.Errorf("list events of case %d: %w", caseID, err)
+	}
+	return events, nil
+}

@@ -1,0 +1,211 @@
+package sqlite
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/storage/storagetest"
+)
+
+// mustOpen opens and migrates a database at path with opts, closed when tb ends.
+func mustOpen(tb testing.TB, path string, opts Options) *DB {
+	tb.Helper()
+	db, err := Open(context.Background(), path, opts)
+	require.NoError(tb, err)
+	tb.Cleanup(func() { assert.NoError(tb, db.Close()) })
+	require.NoError(tb, db.Migrate(context.Background()))
+	return db
+}
+
+// openTemp opens a fresh database in a temporary directory.
+func openTemp(tb testing.TB) casework.Store {
+	tb.Helper()
+	return mustOpen(tb, filepath.Join(tb.TempDir(), "aftersales.db"), Options{})
+}
+
+func TestStore(t *testing.T) {
+	t.Parallel()
+	storagetest.Run(t, storagetest.Harness{
+		Open: openTemp,
+		OpenFailing: func(tb testing.TB, err error) (casework.Store, casework.Store) {
+			path := filepath.Join(tb.TempDir(), "aftersales.db")
+			normal := mustOpen(tb, path, Options{})
+			failing := mustOpen(tb, path, Options{failAfterCaseWrite: err})
+			return failing, normal
+		},
+	})
+}
+
+func BenchmarkStore(b *testing.B) {
+	storagetest.Bench(b, openTemp)
+}
+
+func TestOpenErrors(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	dir := t.TempDir()
+
+	// The parent is a file, so the directory can't be made.
+	file := filepath.Join(dir, "file")
+	require.NoError(t, os.WriteFile(file, []byte("x"), 0o600))
+	_, err := Open(ctx, filepath.Join(file, "sub", "a.db"), Options{})
+	require.ErrorContains(t, err, "open sqlite database")
+
+	// A directory where the file should be.
+	_, err = Open(ctx, dir, Options{})
+	require.ErrorContains(t, err, "open sqlite database")
+
+	// A file that is not a database.
+	notDB := filepath.Join(dir, "not.db")
+	require.NoError(t, os.WriteFile(notDB, []byte(strings.Repeat("not a database ", 100)), 0o600))
+	_, err = Open(ctx, notDB, Options{})
+	require.ErrorContains(t, err, "open sqlite database")
+
+	for _, p := range []string{"", "a.db?mode=ro", "file:a.db"} {
+		_, err = Open(ctx, p, Options{})
+		require.Error(t, err, p)
+	}
+}
+
+func TestOpenCreatesDirectory(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "data", "nested", "aftersales.db")
+	db := mustOpen(t, path, Options{})
+	require.NoError(t, db.Ping(t.Context()))
+	_, err := os.Stat(path)
+	require.NoError(t, err)
+	require.Equal(t, path, db.Path())
+
+	var mode string
+	require.NoError(t, db.read.QueryRowContext(t.Context(), "PRAGMA journal_mode").Scan(&mode))
+	require.Equal(t, "wal", mode)
+	var fk, sync int
+	require.NoError(t, db.write.QueryRowContext(t.Context(), "PRAGMA foreign_keys").Scan(&fk))
+	require.Equal(t, 1, fk)
+	require.NoError(t, db.write.QueryRowContext(t.Context(), "PRAGMA synchronous").Scan(&sync))
+	require.Equal(t, 1, sync, "NORMAL")
+	_, err = db.read.ExecContext(t.Context(), "DELETE FROM projects")
+	require.Error(t, err, "the read pool is read-only")
+}
+
+func TestMigrateIdempotent(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	db := mustOpen(t, filepath.Join(t.TempDir(), "a.db"), Options{})
+	require.NoError(t, db.Migrate(ctx), "a second run changes nothing")
+
+	ms, err := migrations()
+	require.NoError(t, err)
+	require.NotEmpty(t, ms)
+	var versions []int
+	rows, err := db.read.QueryContext(ctx, "SELECT version FROM schema_migrations ORDER BY version")
+	require.NoError(t, err)
+	defer rows.Close()
+	for rows.Next() {
+		var v int
+		require.NoError(t, rows.Scan(&v))
+		versions = append(versions, v)
+	}
+	require.NoError(t, rows.Err())
+	require.Len(t, versions, len(ms))
+	for i, m := range ms {
+		require.Equal(t, m.version, versions[i])
+	}
+
+	// A database from a newer build is refused.
+	_, err = db.write.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, '2030-01-01T00:00:00.000000Z')", len(ms)+1)
+	require.NoError(t, err)
+	require.ErrorContains(t, db.Migrate(ctx), "newer than this build")
+}
+
+// TestSchemaChecksMatchDomain keeps the CHECK constraints of the migrations
+// in step with the casework enumerations: every value of the domain is
+// listed, and bad values are refused by the database itself.
+func TestSchemaChecksMatchDomain(t *testing.T) {
+	t.Parallel()
+	ms, err := migrations()
+	require.NoError(t, err)
+	var schema strings.Builder
+	for _, m := range ms {
+		schema.WriteString(m.sql)
+	}
+	quoted := regexp.MustCompile(`'([a-z_]+)'`)
+	listed := map[string]bool{}
+	for _, m := range quoted.FindAllStringSubmatch(schema.String(), -1) {
+		listed[m[1]] = true
+	}
+	var values []string
+	add := func(vs ...string) { values = append(values, vs...) }
+	for _, v := range casework.States {
+		add(string(v))
+	}
+	for _, v := range casework.Actions {
+		add(string(v))
+	}
+	for _, v := range casework.Categories {
+		add(string(v))
+		for _, s := range casework.Subcategories[v] {
+			add(string(s))
+		}
+	}
+	for _, v := range casework.Urgencies {
+		add(string(v))
+	}
+	for _, v := range casework.Responsibilities {
+		add(string(v))
+	}
+	for _, v := range casework.Channels {
+		add(string(v))
+	}
+	for _, v := range casework.Locations {
+		add(string(v))
+	}
+	for _, v := range casework.PartyKinds {
+		add(string(v))
+	}
+	for _, v := range casework.MediaKinds {
+		add(string(v))
+	}
+	for _, v := range []casework.EventKind{casework.EventCreated, casework.EventTransition, casework.EventUpdated, casework.EventNote, casework.EventUrge, casework.EventMedia} {
+		add(string(v))
+	}
+	for _, v := range values {
+		assert.True(t, listed[v], "%q is not listed in a CHECK constraint", v)
+	}
+
+	db := mustOpen(t, filepath.Join(t.TempDir(), "a.db"), Options{})
+	ctx := t.Context()
+	_, err = db.write.ExecContext(ctx, `INSERT INTO parties (code, name, kind, created_at, updated_at) VALUES ('X', 'x', 'builder', '', '')`)
+	require.Error(t, err, "unknown party kind")
+	_, err = db.write.ExecContext(ctx, `INSERT INTO projects (code, name, warranty, created_at, updated_at) VALUES ('X', 'x', 'not json', '', '')`)
+	require.Error(t, err, "warranty terms that are not JSON")
+	_, err = db.write.ExecContext(ctx, `INSERT INTO projects (code, name, completion_date, created_at, updated_at) VALUES ('X', 'x', '30/06/2024', '', '')`)
+	require.Error(t, err, "a date in another format")
+
+	// A valid case, then each enumeration column set to a bad value.
+	s := casework.Store(db)
+	p := &casework.Project{Code: "P", Name: "p"}
+	require.NoError(t, s.CreateProject(ctx, p))
+	c := &casework.Case{ProjectID: p.ID, Description: "d", Channel: casework.ChannelWeb, ReceivedBy: casework.ActorBot, Category: casework.CategoryOther}
+	require.NoError(t, s.CreateCase(ctx, c))
+	for _, col := range []string{"state", "held_from", "channel", "category", "subcategory", "urgency", "responsibility", "location"} {
+		_, err := db.write.ExecContext(ctx, "UPDATE cases SET "+col+" = 'bogus' WHERE id = ?", c.ID)
+		require.Error(t, err, col)
+	}
+	_, err = db.write.ExecContext(ctx, "UPDATE cases SET state = 'on_hold' WHERE id = ?", c.ID)
+	require.Error(t, err, "on hold without a state to resume")
+	_, err = db.write.ExecContext(ctx, "UPDATE cases SET unit_id = 999999 WHERE id = ?", c.ID)
+	require.Error(t, err, "foreign keys are enforced")
+	for _, col := range []string{"kind", "action", "from_state", "to_state"} {
+		_, err := db.write.ExecContext(ctx, "UPDATE case_events SET "+col+" = 'bogus' WHERE case_id = ?", c.ID)
+		require.Error(t, err, col)
+	}
+}
