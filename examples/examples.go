@@ -1,0 +1,13 @@
+// Package examples holds the example registry files of a fictional project,
+// 海景苑 (code HJY): units.csv, owners.csv, parties.csv and routes.csv. They
+// are the files README.md describes and, embedded in FS, the data the demo
+// mode loads through csvimport.ExampleBatch. Every name and phone number in
+// them is made up.
+package examples
+
+import "embed"
+
+// FS holds units.csv, owners.csv, parties.csv and routes.csv.
+//
+//go:embed *.csv
+var FS embed.FS
