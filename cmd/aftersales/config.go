@@ -1,0 +1,199 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Config is every setting of the service. Each field is read from an
+// environment variable named AFTERSALES_…; flags of the same name (lower case,
+// dashes) override them.
+type Config struct {
+	Addr        string // AFTERSALES_ADDR
+	DatabaseURL string // AFTERSALES_DATABASE_URL: sqlite:PATH or postgres://…
+	RedisURL    string // AFTERSALES_REDIS_URL, optional
+	LogFormat   string // AFTERSALES_LOG_FORMAT: text or json
+	LogLevel    string // AFTERSALES_LOG_LEVEL: debug, info, warn, error
+	DataDir     string // AFTERSALES_DATA_DIR
+	CasePrefix  string // AFTERSALES_CASE_PREFIX: the prefix of case numbers
+	TimeZone    string // AFTERSALES_TIMEZONE: the department's time zone (case numbers, dates)
+}
+
+// setting describes one configuration variable: its name, its help and where
+// it is stored. The README's table is written from the same list.
+type setting struct {
+	env, flag, help string
+	field           func(*Config) *string
+}
+
+var settings = []setting{
+	{"AFTERSALES_ADDR", "addr", "address the HTTP server listens on", func(c *Config) *string { return &c.Addr }},
+	{"AFTERSALES_DATABASE_URL", "database-url", "sqlite:PATH (default: sqlite under the data dir) or postgres://user@host:5432/db", func(c *Config) *string { return &c.DatabaseURL }},
+	{"AFTERSALES_REDIS_URL", "redis-url", "redis://host:6379/0, optional: shares sessions and dedupe between instances", func(c *Config) *string { return &c.RedisURL }},
+	{"AFTERSALES_LOG_FORMAT", "log-format", "text or json", func(c *Config) *string { return &c.LogFormat }},
+	{"AFTERSALES_LOG_LEVEL", "log-level", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }},
+	{"AFTERSALES_DATA_DIR", "data-dir", "directory for the embedded database and media", func(c *Config) *string { return &c.DataDir }},
+	{"AFTERSALES_CASE_PREFIX", "case-prefix", "prefix of case numbers (诉求编号), e.g. SH → SH-20261127-0042", func(c *Config) *string { return &c.CasePrefix }},
+	{"AFTERSALES_TIMEZONE", "timezone", "the department's time zone (IANA name)", func(c *Config) *string { return &c.TimeZone }},
+}
+
+// DefaultConfig returns the configuration a new user starts with: SQLite in
+// ./data, listening on loopback port 8080.
+func DefaultConfig() Config {
+	return Config{
+		Addr:       "127.0.0.1:8080",
+		LogFormat:  "text",
+		LogLevel:   "info",
+		DataDir:    "data",
+		CasePrefix: "SH",
+		TimeZone:   "Asia/Shanghai",
+	}
+}
+
+// ConfigError names the variable whose value is wrong.
+type ConfigError struct {
+	Var    string
+	Reason string
+}
+
+func (e *ConfigError) Error() string { return e.Var + ": " + e.Reason }
+
+// LoadConfig reads the environment through getenv, then the flags in args,
+// over DefaultConfig. It returns the remaining arguments.
+func LoadConfig(name string, args []string, getenv func(string) string) (Config, []string, error) {
+	cfg := DefaultConfig()
+	for _, s := range settings {
+		if v, ok := lookup(getenv, s.env); ok {
+			*s.field(&cfg) = v
+		}
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(discard{})
+	for _, s := range settings {
+		p := s.field(&cfg)
+		fs.StringVar(p, s.flag, *p, s.help+" ("+s.env+")")
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, nil, fmt.Errorf("%w\n%s", err, usage())
+	}
+	return cfg, fs.Args(), nil
+}
+
+func lookup(getenv func(string) string, key string) (string, bool) {
+	v := getenv(key)
+	return strings.TrimSpace(v), v != ""
+}
+
+// errHelp is returned by LoadConfig for -h and -help.
+var errHelp = flag.ErrHelp
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+var prefixRE = regexp.MustCompile(`^[A-Z][A-Z0-9]{0,7}$`)
+
+// Validate checks every setting and fills derived defaults (the SQLite path
+// under the data dir). Its errors are *ConfigError naming the variable.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(v, format string, args ...any) {
+		errs = append(errs, &ConfigError{Var: v, Reason: fmt.Sprintf(format, args...)})
+	}
+	if host, port, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("AFTERSALES_ADDR", "%q is not host:port (%v)", c.Addr, err)
+	} else if _, err := net.LookupPort("tcp", port); err != nil || (host != "" && strings.ContainsAny(host, " /")) {
+		bad("AFTERSALES_ADDR", "%q has no valid port", c.Addr)
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		bad("AFTERSALES_DATA_DIR", "must not be empty")
+	}
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = "sqlite:" + filepath.Join(c.DataDir, "aftersales.db")
+	}
+	switch kind, rest := databaseKind(c.DatabaseURL); kind {
+	case "sqlite":
+		if rest == "" {
+			bad("AFTERSALES_DATABASE_URL", "sqlite: needs a file path, e.g. sqlite:data/aftersales.db")
+		}
+	case "postgres":
+		if u, err := url.Parse(c.DatabaseURL); err != nil || u.Host == "" {
+			bad("AFTERSALES_DATABASE_URL", "%s is not a postgres://user@host:5432/db URL", redactURL(c.DatabaseURL))
+		}
+	default:
+		bad("AFTERSALES_DATABASE_URL", "%s: use sqlite:PATH or postgres://…", redactURL(c.DatabaseURL))
+	}
+	if c.RedisURL != "" {
+		u, err := url.Parse(c.RedisURL)
+		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+			bad("AFTERSALES_REDIS_URL", "%s is not a redis://host:6379/0 URL", redactURL(c.RedisURL))
+		}
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		bad("AFTERSALES_LOG_FORMAT", "%q: use text or json", c.LogFormat)
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		bad("AFTERSALES_LOG_LEVEL", "%v", err)
+	}
+	if !prefixRE.MatchString(c.CasePrefix) {
+		bad("AFTERSALES_CASE_PREFIX", "%q: use 1–8 capital letters and digits, starting with a letter", c.CasePrefix)
+	}
+	if _, err := time.LoadLocation(c.TimeZone); err != nil || c.TimeZone == "" {
+		bad("AFTERSALES_TIMEZONE", "%q is not an IANA time zone such as Asia/Shanghai", c.TimeZone)
+	}
+	return errors.Join(errs...)
+}
+
+// databaseKind splits a database URL into its kind (sqlite, postgres or "")
+// and, for sqlite, the path.
+func databaseKind(u string) (kind, path string) {
+	switch {
+	case strings.HasPrefix(u, "sqlite://"):
+		return "sqlite", strings.TrimPrefix(u, "sqlite://")
+	case strings.HasPrefix(u, "sqlite:"):
+		return "sqlite", strings.TrimPrefix(u, "sqlite:")
+	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+		return "postgres", ""
+	}
+	return "", ""
+}
+
+// redactURL hides the password of a URL so that it can be logged.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		if err != nil && strings.Contains(s, "@") {
+			return "(unparseable URL)"
+		}
+		return s
+	}
+	return u.Redacted()
+}
+
+func usage() string {
+	var b strings.Builder
+	b.WriteString(`usage: aftersales [command] [flags]
+
+commands:
+  serve                       run the service (the default)
+  demo                        run the service with the example project loaded
+                              (on data/demo.db unless AFTERSALES_DATABASE_URL is set)
+  migrate                     apply database migrations and exit
+  import KIND FILE.csv        load units, owners, parties or routes from CSV
+                              (all or nothing; re-import updates)
+  healthcheck                 ask the running service for /healthz (for containers)
+
+settings (environment variable, or the flag):
+`)
+	for _, s := range settings {
+		fmt.Fprintf(&b, "  %-26s -%-14s %s\n", s.env, s.flag, s.help)
+	}
+	return b.String()
+}
