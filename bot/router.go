@@ -1,0 +1,143 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Router takes inbound messages from every adapter to the conversation
+// engine: it drops a message it has handled before, holds the user's lock
+// so that one user's messages are handled one at a time (across instances
+// when the Locker is on Redis), stores attached media, runs the Handler and
+// delivers the replies in order.
+type Router struct {
+	Handler  Handler
+	Dedupe   Deduper
+	Locker   Locker
+	Intake   *Intake
+	Channels map[Platform]Channel
+	Logger   *slog.Logger
+
+	// DedupeTTL is how long a handled message id is remembered; default 48 h.
+	DedupeTTL time.Duration
+	// LockWait is how long a message waits for the user's previous message;
+	// default 60 s.
+	LockWait time.Duration
+}
+
+// ErrNoChannel is returned when a reply is for a platform with no Channel.
+var ErrNoChannel = errors.New("no channel for platform")
+
+// SendFunc delivers the replies to one inbound message, in order.
+type SendFunc func(ctx context.Context, out []Outbound) error
+
+// Dispatch handles in and sends its replies through the platform's Channel.
+// A message handled before is dropped and Dispatch returns nil.
+func (r *Router) Dispatch(ctx context.Context, in *Inbound) error {
+	return r.Process(ctx, in, r.Send)
+}
+
+// Send delivers out through the Channels, in order; it stops at the first
+// failure and returns it.
+func (r *Router) Send(ctx context.Context, out []Outbound) error {
+	for _, o := range out {
+		ch, ok := r.Channels[o.To.Platform]
+		if !ok {
+			return fmt.Errorf("%w %s", ErrNoChannel, o.To.Platform)
+		}
+		if err := ch.Send(ctx, o); err != nil {
+			return fmt.Errorf("send to %s: %w", o.To.Platform, err)
+		}
+	}
+	return nil
+}
+
+// Process handles in under the user's lock and passes the replies to send
+// while still holding it, so that replies to one user never interleave.
+// Adapters that can reply synchronously (WeChat's passive reply) pass their
+// own send.
+func (r *Router) Process(ctx context.Context, in *Inbound, send SendFunc) error {
+	log := r.logger().With("platform", in.User.Platform, "message_id", in.MessageID)
+	lockCtx, cancel := context.WithTimeout(ctx, r.lockWait())
+	unlock, err := r.Locker.Lock(lockCtx, in.User.Key())
+	cancel()
+	if err != nil {
+		return fmt.Errorf("lock user: %w", err)
+	}
+	defer unlock()
+
+	dedupeKey := ""
+	if in.MessageID != "" {
+		dedupeKey = in.User.Key() + ":" + in.MessageID
+		seen, err := r.Dedupe.Seen(ctx, dedupeKey)
+		if err != nil {
+			return fmt.Errorf("dedupe: %w", err)
+		}
+		if seen {
+			log.Debug("duplicate message dropped")
+			return nil
+		}
+	}
+	if in.Media != nil && in.Media.BlobKey == "" && in.Media.Err == nil && r.Intake != nil {
+		fetcher, _ := r.Channels[in.User.Platform].(MediaFetcher)
+		if fetcher == nil {
+			in.Media.Err = fmt.Errorf("%w %s", ErrNoChannel, in.User.Platform)
+		} else if err := r.Intake.Store(ctx, in.Kind, in.Media, fetcher); err != nil {
+			return fmt.Errorf("store media: %w", err)
+		}
+		if in.Media.Err != nil {
+			log.Info("media refused", "kind", in.Kind, "error", in.Media.Err)
+		}
+	}
+	out, err := r.Handler.Handle(ctx, in)
+	if err != nil {
+		log.Error("message not handled", "kind", in.Kind, "error", err)
+		// Not marked: a platform retry, or the user, may try again.
+		if serr := send(ctx, []Outbound{{To: in.User, Kind: OutText, Text: busyText}}); serr != nil {
+			log.Warn("apology not delivered", "error", serr)
+		}
+		return fmt.Errorf("handle: %w", err)
+	}
+	if dedupeKey != "" {
+		if err := r.Dedupe.Mark(ctx, dedupeKey, r.dedupeTTL()); err != nil {
+			// Handled but not remembered: a retry would be handled again.
+			log.Error("dedupe mark failed", "error", err)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	if err := send(ctx, out); err != nil {
+		log.Error("reply not delivered", "error", err)
+		return err
+	}
+	return nil
+}
+
+// busyText is said when the engine failed; the router does not know the
+// user's language, so it speaks both.
+const busyText = "抱歉，系统繁忙，请稍后再发一次。\nSorry, something went wrong on our side. Please send that again in a moment."
+
+func (r *Router) logger() *slog.Logger {
+	if r.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return r.Logger
+}
+
+func (r *Router) dedupeTTL() time.Duration {
+	if r.DedupeTTL > 0 {
+		return r.DedupeTTL
+	}
+	return 48 * time.Hour
+}
+
+func (r *Router) lockWait() time.Duration {
+	if r.LockWait > 0 {
+		return r.LockWait
+	}
+	return 60 * time.Second
+}

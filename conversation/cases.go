@@ -1,0 +1,183 @@
+package conversation
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aftersales/aftersales/bot"
+	"github.com/aftersales/aftersales/casework"
+)
+
+var caseNumberRE = regexp.MustCompile(`(?i)\b([A-Z][A-Z0-9]{0,7}-\d{8}-\d{4,})\b`)
+
+// caseNumberIn finds a case number (SH-20261127-0042) in what the owner typed.
+func caseNumberIn(text string) (string, bool) {
+	m := caseNumberRE.FindStringSubmatch(text)
+	if m == nil {
+		return "", false
+	}
+	return strings.ToUpper(m[1]), true
+}
+
+// ownerCases returns the owner's cases, newest first.
+func (t *turn) ownerCases(states []casework.State, limit int) ([]*casework.Case, error) {
+	if t.id.OwnerID == 0 {
+		return nil, nil
+	}
+	cases, _, err := t.e.cfg.Store.FindCases(t.ctx, casework.CaseFilter{OwnerID: t.id.OwnerID, States: states, Limit: limit})
+	if err != nil {
+		return nil, fmt.Errorf("find cases: %w", err)
+	}
+	return cases, nil
+}
+
+// myCases lists the owner's cases with their state and next step (进度查询).
+func (t *turn) myCases() error {
+	t.reset()
+	cases, err := t.ownerCases(nil, 10)
+	if err != nil {
+		return err
+	}
+	if len(cases) == 0 {
+		t.ask(t.T("no_cases"), t.choice("choice.report", "menu:report"), t.choice("choice.menu", "menu:menu"))
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString(t.T("cases.head"))
+	choices := make([]bot.Choice, 0, len(cases))
+	for _, c := range cases {
+		fmt.Fprintf(&b, "\n\n%s · %s\n%s：%s\n%s", c.Number, t.caseTitle(c),
+			t.T("field.state"), t.T("state."+string(c.State)), t.T("nextstep."+string(c.State)))
+		choices = append(choices, bot.Choice{Label: c.Number, Payload: "case:" + c.Number})
+	}
+	b.WriteString("\n\n")
+	b.WriteString(t.T("cases.pick"))
+	t.ask(b.String(), choices...)
+	return nil
+}
+
+func (t *turn) caseTitle(c *casework.Case) string {
+	title := t.T("sub." + string(c.Subcategory))
+	if c.Subcategory == casework.SubOther {
+		title = t.T("category." + string(c.Category))
+	}
+	return title + " · " + c.ReceivedAt.In(t.e.cfg.Location).Format("2006-01-02")
+}
+
+// caseDetail shows one of the owner's cases with its timeline. Another
+// owner's case is not found, whatever its number.
+func (t *turn) caseDetail(number string) error {
+	c, err := t.e.cfg.Store.FindCaseByNumber(t.ctx, number)
+	if errors.Is(err, casework.ErrNotFound) || (err == nil && (t.id.OwnerID == 0 || c.OwnerID != t.id.OwnerID)) {
+		t.say("case_not_found", "number", number)
+		return t.menu()
+	}
+	if err != nil {
+		return fmt.Errorf("find case: %w", err)
+	}
+	events, err := t.e.cfg.Store.ListCaseEvents(t.ctx, c.ID)
+	if err != nil {
+		return fmt.Errorf("case events: %w", err)
+	}
+	loc := t.e.cfg.Location
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s · %s", c.Number, t.caseTitle(c))
+	b.WriteString(t.field("field.state", t.T("state."+string(c.State))))
+	b.WriteString(t.field("field.description", truncateRunes(c.Description, 200)))
+	fmt.Fprintf(&b, "\n%s", t.T("nextstep."+string(c.State)))
+	if c.ResolveBy != nil && c.Open() && c.ResolvedAt == nil {
+		fmt.Fprintf(&b, "\n%s", t.T("next.resolve", "at", c.ResolveBy.In(loc).Format("2006-01-02 15:04")))
+	}
+	b.WriteString("\n\n")
+	b.WriteString(t.T("timeline.head"))
+	for _, e := range events {
+		var what string
+		switch e.Kind {
+		case casework.EventCreated:
+			what = t.T("timeline.created")
+		case casework.EventTransition:
+			what = t.T("state." + string(e.To))
+		case casework.EventUrge:
+			what = t.T("timeline.urged")
+		default:
+			continue // notes are for staff
+		}
+		fmt.Fprintf(&b, "\n%s %s", e.At.In(loc).Format("01-02 15:04"), what)
+	}
+	choices := []bot.Choice{t.choice("choice.menu", "menu:menu")}
+	if c.Open() {
+		choices = append([]bot.Choice{t.choice("choice.urge", "urge:"+c.Number)}, choices...)
+	}
+	t.ask(b.String(), choices...)
+	return nil
+}
+
+func promptUrgePick(t *turn) error {
+	cases, err := t.ownerCases(openStates, 10)
+	if err != nil {
+		return err
+	}
+	if len(cases) == 0 {
+		t.reset()
+		t.ask(t.T("no_open_cases"), t.choice("choice.report", "menu:report"), t.choice("choice.menu", "menu:menu"))
+		return nil
+	}
+	choices := make([]bot.Choice, 0, len(cases))
+	for _, c := range cases {
+		choices = append(choices, bot.Choice{Label: c.Number + " " + t.caseTitle(c), Payload: "urge:" + c.Number})
+	}
+	t.ask(t.T("ask.urge"), choices...)
+	return nil
+}
+
+func handleUrgePick(t *turn, in input) error {
+	number, ok := strings.CutPrefix(in.payload, "urge:")
+	if !ok {
+		if number, ok = caseNumberIn(in.text); !ok {
+			return again("pick_one")
+		}
+	}
+	return t.urge(number)
+}
+
+// urge records the owner's urging (催办) of an open case, at most once per
+// UrgeInterval.
+func (t *turn) urge(number string) error {
+	c, err := t.e.cfg.Store.FindCaseByNumber(t.ctx, number)
+	if errors.Is(err, casework.ErrNotFound) || (err == nil && (t.id.OwnerID == 0 || c.OwnerID != t.id.OwnerID)) {
+		t.reset()
+		t.say("case_not_found", "number", number)
+		return t.menu()
+	}
+	if err != nil {
+		return fmt.Errorf("find case: %w", err)
+	}
+	t.reset()
+	if !c.Open() {
+		t.say("urge_closed", "number", c.Number)
+		return t.menu()
+	}
+	events, err := t.e.cfg.Store.ListCaseEvents(t.ctx, c.ID)
+	if err != nil {
+		return fmt.Errorf("case events: %w", err)
+	}
+	for i := len(events) - 1; i >= 0; i-- {
+		e := events[i]
+		if e.Kind == casework.EventUrge && t.now.Sub(e.At) < t.e.cfg.UrgeInterval {
+			next := e.At.Add(t.e.cfg.UrgeInterval).In(t.e.cfg.Location).Format("01-02 15:04")
+			t.say("urge_too_soon", "number", c.Number, "next", next)
+			return nil
+		}
+	}
+	ev := &casework.Event{CaseID: c.ID, At: t.now, Actor: casework.Actor("owner:" + strconv.FormatInt(t.id.OwnerID, 10)), Kind: casework.EventUrge, Note: "业主催办 urged by the owner"}
+	if err := t.e.cfg.Store.AddCaseEvent(t.ctx, ev); err != nil {
+		return fmt.Errorf("record urge: %w", err)
+	}
+	t.e.cfg.Logger.Info("case urged", "case_id", c.ID, "case_number", c.Number)
+	t.say("urged", "number", c.Number, "hours", strconv.Itoa(int(t.e.cfg.UrgeInterval/time.Hour)))
+	return nil
+}

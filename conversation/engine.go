@@ -1,0 +1,548 @@
+// Package conversation is the homeowner's dialogue: an engine that walks a
+// user through steps — who they are, where the problem is, what it looks like,
+// since when, photos, what they expect — validates each answer, reads the
+// summary back and registers the case; and the shorter flows for progress,
+// urging, consultations, complaints, suggestions and praise, and handing the
+// conversation to a person. Every prompt is in the message catalogue, in
+// Simplified Chinese and English.
+package conversation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/aftersales/aftersales/bot"
+	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/classify"
+)
+
+// Store is what the engine needs of the case registry.
+type Store interface {
+	casework.Store
+	casework.IdentityStore
+}
+
+// Classifier proposes a category, subcategory and urgency for an owner's words.
+type Classifier interface {
+	Classify(text string) classify.Result
+}
+
+// Config is what an Engine needs.
+type Config struct {
+	Store      Store
+	Sessions   SessionStore
+	Classifier Classifier
+	SLA        casework.SLAPolicy
+	Warranty   casework.WarrantyTerms // defaults; a project's own terms are merged over them
+	Location   *time.Location         // the department's time zone
+	Logger     *slog.Logger
+	NowFunc    func() time.Time
+
+	IdleTimeout  time.Duration // an unfinished dialogue expires after this; default 24 h
+	SessionTTL   time.Duration // how long a session is kept at all; default 30 days
+	UrgeInterval time.Duration // the least time between two urges of a case; default 12 h
+	MaxMedia     int           // attachments per report; default 9
+}
+
+// Engine runs the dialogue. It is safe for concurrent use as long as one
+// user's messages are handled one at a time (the Router's lock sees to that).
+type Engine struct {
+	cfg Config
+}
+
+// New returns an Engine, filling defaults into cfg.
+func New(cfg Config) *Engine {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.NowFunc == nil {
+		cfg.NowFunc = time.Now
+	}
+	if cfg.Location == nil {
+		cfg.Location = casework.ChinaTime()
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = 24 * time.Hour
+	}
+	if cfg.SessionTTL == 0 {
+		cfg.SessionTTL = 30 * 24 * time.Hour
+	}
+	if cfg.UrgeInterval == 0 {
+		cfg.UrgeInterval = 12 * time.Hour
+	}
+	if cfg.MaxMedia == 0 {
+		cfg.MaxMedia = 9
+	}
+	if cfg.SLA.Rules == nil {
+		cfg.SLA = casework.DefaultSLAPolicy()
+	}
+	if cfg.Warranty.Statutory == nil {
+		cfg.Warranty = casework.DefaultWarrantyTerms()
+	}
+	return &Engine{cfg: cfg}
+}
+
+// MaxInputRunes bounds one message's text; longer messages are refused with
+// a request to shorten them, and the session is left as it was.
+const MaxInputRunes = 2000
+
+// turn is the handling of one inbound message: the session, the user's chat
+// identity, and the replies being gathered.
+type turn struct {
+	ctx context.Context
+	e   *Engine
+	in  *bot.Inbound
+	s   *Session
+	id  *casework.ChatIdentity
+	now time.Time
+	out []bot.Outbound
+}
+
+func (t *turn) lang() Lang { return t.s.Lang }
+
+// T renders a catalogue message in the session's language.
+func (t *turn) T(key string, kv ...string) string { return render(t.s.Lang, key, kv...) }
+
+// field renders one "label：value" line of a summary, preceded by a newline.
+func (t *turn) field(key, value string) string { return "\n" + t.T(key) + t.T("sep") + value }
+
+// say queues a plain message.
+func (t *turn) say(key string, kv ...string) { t.sayText(t.T(key, kv...)) }
+
+func (t *turn) sayText(text string) {
+	t.out = append(t.out, bot.Outbound{To: t.in.User, Kind: bot.OutText, Text: text})
+}
+
+// ask queues a message with choices and remembers them, so that a typed
+// number or label selects one.
+func (t *turn) ask(text string, choices ...bot.Choice) {
+	t.s.Choices = choices
+	t.out = append(t.out, bot.Outbound{To: t.in.User, Kind: bot.OutText, Text: text, Choices: choices})
+}
+
+func (t *turn) choice(key, payload string) bot.Choice {
+	return bot.Choice{Label: t.T(key), Payload: payload}
+}
+
+// Handle handles one inbound message and returns the replies. It loads and
+// saves the user's session; the caller holds the user's lock.
+func (e *Engine) Handle(ctx context.Context, in *bot.Inbound) ([]bot.Outbound, error) {
+	now := e.cfg.NowFunc()
+	key := in.User.Key()
+	s, err := e.cfg.Sessions.Load(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("load session: %w", err)
+	}
+	fresh := s == nil
+	if fresh {
+		s = &Session{User: in.User, Lang: languageOf(in.Language), StartedAt: now}
+	}
+	id, err := e.identity(ctx, in, s, now)
+	if err != nil {
+		return nil, err
+	}
+	if fresh && id.Lang != "" {
+		s.Lang = Lang(id.Lang)
+	}
+	t := &turn{ctx: ctx, e: e, in: in, s: s, id: id, now: now}
+	if err := t.handle(fresh); err != nil {
+		return nil, err
+	}
+	s.UpdatedAt = now
+	if in.Kind == bot.KindUnfollow {
+		if err := e.cfg.Sessions.Delete(ctx, key); err != nil {
+			return nil, fmt.Errorf("delete session: %w", err)
+		}
+		return nil, nil
+	}
+	if err := e.cfg.Sessions.Save(ctx, s, e.cfg.SessionTTL); err != nil {
+		return nil, fmt.Errorf("save session: %w", err)
+	}
+	return t.out, nil
+}
+
+// identityFresh is how long a session trusts its copy of the chat identity
+// before reading it from the store again (staff may have changed it), and how
+// stale the stored time of the user's last message may grow before it is
+// written again. A stale time only makes WeChat's 48-hour window look shorter.
+const identityFresh = time.Minute
+
+// identity returns the user's chat identity, creating it on first contact. A
+// busy conversation reads it from the session's copy and writes it only when
+// something changed or the last-message time is a minute old.
+func (e *Engine) identity(ctx context.Context, in *bot.Inbound, s *Session, now time.Time) (*casework.ChatIdentity, error) {
+	var id *casework.ChatIdentity
+	if s.Identity != nil && now.Sub(s.IdentityAt) < identityFresh && !now.Before(s.IdentityAt) {
+		c := *s.Identity
+		id = &c
+	} else {
+		found, err := e.cfg.Store.FindChatIdentity(ctx, string(in.User.Platform), in.User.ID)
+		switch {
+		case errors.Is(err, casework.ErrNotFound):
+			found = &casework.ChatIdentity{Platform: string(in.User.Platform), UserID: in.User.ID, Lang: string(languageOf(in.Language))}
+		case err != nil:
+			return nil, fmt.Errorf("find chat identity: %w", err)
+		}
+		id = found
+		s.IdentityAt = now
+	}
+	dirty := id.CreatedAt.IsZero() || id.LastInboundAt == nil || now.Sub(*id.LastInboundAt) >= identityFresh
+	if in.Name != "" && id.DisplayName != truncateRunes(in.Name, 100) {
+		id.DisplayName, dirty = truncateRunes(in.Name, 100), true
+	}
+	if unreachable := in.Kind == bot.KindUnfollow; id.Unreachable != unreachable {
+		id.Unreachable, dirty = unreachable, true
+	}
+	if dirty {
+		id.LastInboundAt = &now
+		if err := e.cfg.Store.SaveChatIdentity(ctx, id); err != nil {
+			return nil, fmt.Errorf("save chat identity: %w", err)
+		}
+	}
+	c := *id
+	s.Identity = &c
+	return id, nil
+}
+
+func (t *turn) saveIdentity() error {
+	t.id.Lang = string(t.s.Lang)
+	if err := t.e.cfg.Store.SaveChatIdentity(t.ctx, t.id); err != nil {
+		return fmt.Errorf("save chat identity: %w", err)
+	}
+	c := *t.id
+	t.s.Identity, t.s.IdentityAt = &c, t.now
+	return nil
+}
+
+func languageOf(code string) Lang {
+	if strings.HasPrefix(strings.ToLower(code), "en") {
+		return English
+	}
+	return Chinese
+}
+
+// input is an inbound message reduced to what steps look at.
+type input struct {
+	text    string // cleaned text; for a choice, its payload
+	payload string // set when the user picked an offered choice
+	media   *bot.Media
+	contact *bot.Contact
+}
+
+func (t *turn) handle(fresh bool) error {
+	in := t.in
+	switch in.Kind {
+	case bot.KindUnfollow:
+		return nil
+	case bot.KindFollow:
+		t.s.HandedOff = false
+		t.say("welcome")
+		return t.menu()
+	}
+	text := clean(in.Text)
+	if utf8.RuneCountInString(text) > MaxInputRunes {
+		t.say("too_long", "max", strconv.Itoa(MaxInputRunes))
+		return nil
+	}
+	if in.Kind == bot.KindCommand {
+		return t.command(in.Command, text)
+	}
+	if in.Kind == bot.KindMenu {
+		return t.command(in.Payload, "")
+	}
+	inp := input{text: text, media: in.Media, contact: in.Contact}
+	if in.Kind == bot.KindButton {
+		inp.payload = in.Payload
+		inp.text = in.Payload
+	} else if p, ok := t.matchChoice(text); ok {
+		inp.payload = p
+	}
+	if in.Kind == bot.KindText && inp.payload == "" {
+		if cmd, ok := globalCommand(text); ok {
+			return t.command(cmd, "")
+		}
+	}
+	if t.s.HandedOff {
+		return t.whileHandedOff(inp)
+	}
+	if !fresh && t.s.Flow != "" && t.now.Sub(t.s.UpdatedAt) > t.e.cfg.IdleTimeout {
+		return t.expired()
+	}
+	if inp.payload != "" && strings.HasPrefix(inp.payload, "menu:") {
+		return t.command(strings.TrimPrefix(inp.payload, "menu:"), "")
+	}
+	if t.s.Flow == "" || t.s.Step == "" {
+		return t.idle(inp)
+	}
+	return t.answer(inp)
+}
+
+// matchChoice maps a typed number ("2") or a typed label to the payload of a
+// choice offered last.
+func (t *turn) matchChoice(text string) (string, bool) {
+	if len(t.s.Choices) == 0 || text == "" {
+		return "", false
+	}
+	if n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSuffix(text, "."), "、")); err == nil && n >= 1 && n <= len(t.s.Choices) {
+		return t.s.Choices[n-1].Payload, true
+	}
+	for _, c := range t.s.Choices {
+		if strings.EqualFold(text, c.Label) {
+			return c.Payload, true
+		}
+	}
+	return "", false
+}
+
+// answer passes the input to the current step.
+func (t *turn) answer(inp input) error {
+	st, ok := steps[t.s.Step]
+	if !ok {
+		t.e.cfg.Logger.Warn("session at an unknown step; restarting", "step", t.s.Step, "platform", t.in.User.Platform)
+		t.reset()
+		return t.menu()
+	}
+	if inp.payload == "retry" {
+		return st.prompt(t)
+	}
+	if inp.media != nil && t.s.Step != "media" && t.s.Flow == flowReport {
+		return t.acceptMedia(inp.media, false)
+	}
+	err := st.handle(t, inp)
+	var r *reask
+	if errors.As(err, &r) {
+		t.s.Failures++
+		t.say(r.key, r.kv...)
+		if t.s.Failures >= 3 {
+			t.s.Failures = 0
+			t.ask(t.T("offer_human"), t.choice("choice.human", "menu:human"), t.choice("choice.keep_trying", "retry"))
+			return nil
+		}
+		return st.prompt(t)
+	}
+	return err
+}
+
+// reask is a step's verdict that the answer was not usable: the message says
+// why, and the step asks again.
+type reask struct {
+	key string
+	kv  []string
+}
+
+func (r *reask) Error() string { return "reask: " + r.key }
+
+func again(key string, kv ...string) error { return &reask{key: key, kv: kv} }
+
+// step is one question of a flow.
+type step struct {
+	prompt func(t *turn) error
+	handle func(t *turn, in input) error
+}
+
+// goTo moves to step name and asks its question; the current step is
+// remembered for back/返回.
+func (t *turn) goTo(name string) error {
+	if t.s.Step != "" && t.s.Step != name {
+		t.s.Back = append(t.s.Back, t.s.Step)
+	}
+	t.s.Step = name
+	t.s.Failures = 0
+	return steps[name].prompt(t)
+}
+
+// next moves to the step after the current one in the flow, or back to the
+// summary when the owner is changing one field.
+func (t *turn) next() error {
+	if t.s.Editing && t.s.Step != "summary" {
+		t.s.Editing = false
+		return t.goTo("summary")
+	}
+	seq := flows[t.s.Flow]
+	for i, name := range seq {
+		if name != t.s.Step {
+			continue
+		}
+		for _, nxt := range seq[i+1:] {
+			if nxt == "description" && t.slot("description") != "" {
+				continue // the owner described it in their first words
+			}
+			return t.goTo(nxt)
+		}
+	}
+	return t.goTo(seq[0])
+}
+
+func (t *turn) reset() {
+	t.s.Flow, t.s.Step, t.s.Back, t.s.Failures, t.s.Editing = "", "", nil, 0, false
+	t.s.Slots, t.s.Media, t.s.Choices = nil, nil, nil
+}
+
+func (t *turn) slot(k string) string { return t.s.Slots[k] }
+
+func (t *turn) set(k, v string) {
+	if t.s.Slots == nil {
+		t.s.Slots = map[string]string{}
+	}
+	t.s.Slots[k] = v
+}
+
+// command runs a global command or menu key.
+func (t *turn) command(cmd, args string) error {
+	switch strings.ToLower(cmd) {
+	case "start", "menu":
+		t.s.HandedOff = false
+		t.reset()
+		if err := t.endHandoff(); err != nil {
+			return err
+		}
+		return t.menu()
+	case "report":
+		return t.startFlow(flowReport)
+	case "status", "cases":
+		return t.myCases()
+	case "urge":
+		return t.startFlow(flowUrge)
+	case "consult":
+		return t.startFlow(flowConsult)
+	case "complain":
+		return t.startFlow(flowComplaint)
+	case "suggest":
+		return t.startFlow(flowSuggestion)
+	case "praise":
+		return t.startFlow(flowPraise)
+	case "help":
+		t.say("help")
+		if t.s.Step != "" && !t.s.HandedOff {
+			return steps[t.s.Step].prompt(t)
+		}
+		return nil
+	case "cancel":
+		hadFlow := t.s.Flow != ""
+		t.reset()
+		if hadFlow {
+			t.say("cancelled")
+		}
+		return t.menu()
+	case "back":
+		return t.back()
+	case "human":
+		return t.handoff()
+	case "lang":
+		switch strings.ToLower(strings.TrimSpace(args)) {
+		case "en", "english":
+			return t.setLang(English)
+		case "zh", "中文", "cn":
+			return t.setLang(Chinese)
+		}
+		if t.s.Lang == English {
+			return t.setLang(Chinese)
+		}
+		return t.setLang(English)
+	case "english":
+		return t.setLang(English)
+	case "chinese":
+		return t.setLang(Chinese)
+	}
+	t.say("unknown_command")
+	return t.menu()
+}
+
+func (t *turn) setLang(l Lang) error {
+	t.s.Lang = l
+	if err := t.saveIdentity(); err != nil {
+		return err
+	}
+	t.say("lang_set")
+	if t.s.Step != "" && !t.s.HandedOff {
+		return steps[t.s.Step].prompt(t)
+	}
+	return t.menu()
+}
+
+func (t *turn) back() error {
+	if len(t.s.Back) == 0 {
+		if t.s.Step != "" {
+			t.say("no_back")
+			return steps[t.s.Step].prompt(t)
+		}
+		return t.menu()
+	}
+	prev := t.s.Back[len(t.s.Back)-1]
+	t.s.Back = t.s.Back[:len(t.s.Back)-1]
+	t.s.Step, t.s.Failures, t.s.Editing = prev, 0, false
+	return steps[prev].prompt(t)
+}
+
+// globalCommand recognises the words that work at any step, in either
+// language: the whole message must be the word.
+func globalCommand(text string) (string, bool) {
+	w := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(text, "/")))
+	switch w {
+	case "menu", "菜单", "主菜单", "start", "开始":
+		return "menu", true
+	case "cancel", "取消", "退出", "不要了", "算了", "不报了", "never mind", "nevermind", "stop":
+		return "cancel", true
+	case "back", "返回", "上一步":
+		return "back", true
+	case "help", "帮助", "?", "？":
+		return "help", true
+	case "human", "人工", "人工客服", "转人工", "客服", "agent", "person":
+		return "human", true
+	case "status", "进度", "我的报修", "查询进度", "progress", "my cases":
+		return "status", true
+	case "english":
+		return "english", true
+	case "中文", "chinese":
+		return "chinese", true
+	case "报修", "report":
+		return "report", true
+	}
+	return "", false
+}
+
+// clean trims the text and drops control characters other than line breaks
+// and tabs; invalid UTF-8 becomes U+FFFD.
+func clean(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' {
+			return r
+		}
+		if unicode.IsControl(r) || r == '\u200b' || r == '\ufeff' {
+			return -1
+		}
+		return r
+	}, s)
+	return strings.TrimSpace(s)
+}
+
+func truncateRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n])
+}
+
+// hasWords reports whether s has at least n letters or digits (emoji and
+// punctuation alone are not an answer).
+func hasWords(s string, n int) bool {
+	c := 0
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			c++
+			if c >= n {
+				return true
+			}
+		}
+	}
+	return false
+}

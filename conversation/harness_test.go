@@ -1,0 +1,228 @@
+package conversation_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/aftersales/aftersales/bot"
+	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/classify"
+	"github.com/aftersales/aftersales/conversation"
+	"github.com/aftersales/aftersales/csvimport"
+	"github.com/aftersales/aftersales/storage/sqlite"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden transcripts in testdata/")
+
+// start is 23:00 on a Friday in Shanghai: the leak comes at night.
+var start = time.Date(2026, 11, 27, 23, 0, 0, 0, casework.ChinaTime())
+
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// recorder is a Channel that writes what the bot says into the transcript.
+type recorder struct {
+	platform bot.Platform
+	mu       sync.Mutex
+	out      []bot.Outbound
+	fail     error
+}
+
+func (r *recorder) Platform() bot.Platform { return r.platform }
+func (r *recorder) Send(_ context.Context, m bot.Outbound) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fail != nil {
+		return r.fail
+	}
+	r.out = append(r.out, m)
+	return nil
+}
+
+// FetchMedia serves the bytes a test "uploaded" under a FileID.
+func (r *recorder) FetchMedia(_ context.Context, m *bot.Media) (io.ReadCloser, error) {
+	b, ok := uploads.Load(m.FileID)
+	if !ok {
+		return nil, fmt.Errorf("no such file %q", m.FileID)
+	}
+	return io.NopCloser(bytes.NewReader(b.([]byte))), nil
+}
+
+var uploads sync.Map
+
+// world is a running dialogue: the real engine and router on an SQLite store
+// loaded with the example project, with a fixed clock.
+type world struct {
+	t       testing.TB
+	clock   *clock
+	store   *sqlite.DB
+	engine  *conversation.Engine
+	router  *bot.Router
+	rec     *recorder
+	seq     int
+	lastOut []bot.Outbound
+	log     strings.Builder
+}
+
+func newWorld(t testing.TB) *world {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "test.db"), sqlite.Options{Numbering: casework.DefaultNumbering()})
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	require.NoError(t, db.Migrate(ctx))
+	batch, err := csvimport.ExampleBatch()
+	require.NoError(t, err)
+	_, err = db.Import(ctx, batch)
+	require.NoError(t, err)
+
+	w := &world{t: t, clock: &clock{now: start}, store: db, rec: &recorder{platform: bot.Telegram}}
+	w.engine = conversation.New(conversation.Config{
+		Store:      db,
+		Sessions:   conversation.NewMemoryStore(),
+		Classifier: classify.New(classify.DefaultRules()),
+		NowFunc:    w.clock.Now,
+	})
+	w.router = &bot.Router{
+		Handler:  w.engine,
+		Dedupe:   bot.NewMemoryDeduper(),
+		Locker:   bot.NewMemoryLocker(),
+		Intake:   &bot.Intake{Blobs: &bot.FileBlobStore{Dir: filepath.Join(dir, "media")}, Policy: bot.DefaultMediaPolicy()},
+		Channels: map[bot.Platform]bot.Channel{bot.Telegram: w.rec, bot.WeChat: w.rec, bot.Web: w.rec},
+	}
+	return w
+}
+
+// user is one chat account in the world.
+type user struct {
+	w    *world
+	ref  bot.UserRef
+	lang string
+}
+
+func (w *world) user(id, lang string) *user {
+	return &user{w: w, ref: bot.UserRef{Platform: bot.Telegram, ID: id}, lang: lang}
+}
+
+func (u *user) deliver(in *bot.Inbound) {
+	w := u.w
+	w.t.Helper()
+	w.seq++
+	in.User, in.MessageID, in.Time, in.Language = u.ref, fmt.Sprint(w.seq), w.clock.Now(), u.lang
+	w.rec.mu.Lock()
+	w.rec.out = nil
+	w.rec.mu.Unlock()
+	require.NoError(w.t, w.router.Dispatch(context.Background(), in))
+	w.rec.mu.Lock()
+	w.lastOut = w.rec.out
+	w.rec.mu.Unlock()
+	for _, o := range w.lastOut {
+		w.log.WriteString(renderOut(o))
+	}
+}
+
+func renderOut(o bot.Outbound) string {
+	var b strings.Builder
+	for _, line := range strings.Split(o.Text, "\n") {
+		b.WriteString("< " + line + "\n")
+	}
+	for i, c := range o.Choices {
+		fmt.Fprintf(&b, "    [%d] %s (%s)\n", i+1, c.Label, c.Payload)
+	}
+	if o.RequestContact {
+		b.WriteString("    [share my phone number]\n")
+	}
+	return b.String()
+}
+
+// say sends text as the owner types it.
+func (u *user) say(text string) {
+	u.w.t.Helper()
+	if strings.ContainsFunc(text, func(r rune) bool { return r < 0x20 }) {
+		fmt.Fprintf(&u.w.log, "> %q\n", text)
+	} else {
+		fmt.Fprintf(&u.w.log, "> %s\n", text)
+	}
+	u.deliver(&bot.Inbound{Kind: bot.KindText, Text: text})
+}
+
+// press taps the choice with payload among those the bot just offered; the
+// test fails when the bot offered no such choice.
+func (u *user) press(payload string) {
+	u.w.t.Helper()
+	for _, o := range u.w.lastOut {
+		for _, c := range o.Choices {
+			if c.Payload == payload {
+				fmt.Fprintf(&u.w.log, "> [%s]\n", c.Label)
+				u.deliver(&bot.Inbound{Kind: bot.KindButton, Payload: payload})
+				return
+			}
+		}
+	}
+	u.w.t.Fatalf("no choice %q offered; the bot said:\n%s", payload, u.w.log.String())
+}
+
+func (u *user) command(cmd string) {
+	u.w.t.Helper()
+	fmt.Fprintf(&u.w.log, "> /%s\n", cmd)
+	u.deliver(&bot.Inbound{Kind: bot.KindCommand, Command: cmd})
+}
+
+func (u *user) contact(phone string, own bool) {
+	u.w.t.Helper()
+	fmt.Fprintf(&u.w.log, "> [contact %s own=%v]\n", phone, own)
+	u.deliver(&bot.Inbound{Kind: bot.KindContact, Contact: &bot.Contact{Phone: phone, Own: own}})
+}
+
+func (u *user) send(kind bot.Kind, name string, data []byte, announced int64) {
+	u.w.t.Helper()
+	id := fmt.Sprintf("file-%d", u.w.seq+1)
+	uploads.Store(id, data)
+	fmt.Fprintf(&u.w.log, "> [%s %s, %d bytes]\n", kind, name, max(announced, int64(len(data))))
+	u.deliver(&bot.Inbound{Kind: kind, Media: &bot.Media{FileID: id, FileName: name, Size: announced}})
+}
+
+// png is a small real PNG image.
+var png = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+
+// golden compares the transcript with testdata/transcripts/NAME.golden, or
+// rewrites it with -update.
+func (w *world) golden(name string) {
+	w.t.Helper()
+	path := filepath.Join("testdata", "transcripts", name+".golden")
+	got := w.log.String()
+	if *update {
+		require.NoError(w.t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(w.t, os.WriteFile(path, []byte(got), 0o644))
+		return
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(w.t, err, "run go test ./conversation -update to create it")
+	require.Equal(w.t, string(want), got, "transcript %s differs (go test ./conversation -run %s -update rewrites it)", name, w.t.Name())
+}
+
+// note writes a comment line into the transcript.
+func (w *world) note(format string, args ...any) {
+	fmt.Fprintf(&w.log, "# "+format+"\n", args...)
+}

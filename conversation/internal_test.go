@@ -1,0 +1,154 @@
+package conversation
+
+import (
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aftersales/aftersales/casework"
+)
+
+// TestCatalogComplete: both languages have the same keys with the same
+// placeholders, every enumerated code has a label, and every literal key the
+// code uses exists.
+func TestCatalogComplete(t *testing.T) {
+	t.Parallel()
+	placeholder := regexp.MustCompile(`\{[a-z_]+\}`)
+	for k, v := range zh {
+		e, ok := en[k]
+		if !assert.True(t, ok, "English lacks %q", k) {
+			continue
+		}
+		a, b := placeholder.FindAllString(v, -1), placeholder.FindAllString(e, -1)
+		sort.Strings(a)
+		sort.Strings(b)
+		assert.Equal(t, a, b, "placeholders of %q", k)
+	}
+	for k := range en {
+		_, ok := zh[k]
+		assert.True(t, ok, "Chinese lacks %q", k)
+	}
+	var want []string
+	for _, c := range casework.Categories {
+		want = append(want, "category."+string(c))
+		for _, s := range casework.Subcategories[c] {
+			want = append(want, "sub."+string(s))
+		}
+	}
+	for _, s := range casework.States {
+		want = append(want, "state."+string(s), "nextstep."+string(s))
+	}
+	for _, l := range casework.Locations {
+		want = append(want, "location."+string(l))
+	}
+	for _, u := range casework.Urgencies {
+		want = append(want, "urgency."+string(u))
+	}
+	for _, s := range []casework.WarrantyStatus{casework.WarrantyIn, casework.WarrantyOut, casework.WarrantyUnknown, casework.WarrantyNone} {
+		want = append(want, "warranty."+string(s))
+	}
+	for flow := range flows {
+		want = append(want, "intro."+flow)
+		if flow != flowUrge {
+			want = append(want, "summary.head."+flow, "submitted."+flow)
+		}
+		if flow != flowReport && flow != flowUrge {
+			want = append(want, "ask.message."+flow)
+		}
+	}
+	for _, f := range append(editable[flowReport], editable["short"]...) {
+		if f != "message" {
+			want = append(want, "field."+f)
+		}
+	}
+	for _, c := range problemChoices {
+		want = append(want, c.key)
+	}
+	// Literal keys in the source: T("…"), say("…"), choice("…", again("…".
+	literal := regexp.MustCompile(`(?:T|say|choice|again)\("([a-z_.]+[a-z_])"`)
+	files, err := os.ReadDir(".")
+	require.NoError(t, err)
+	for _, f := range files {
+		if !strings.HasSuffix(f.Name(), ".go") || strings.HasSuffix(f.Name(), "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f.Name())
+		require.NoError(t, err)
+		for _, m := range literal.FindAllStringSubmatch(string(src), -1) {
+			if !strings.HasSuffix(m[1], ".") {
+				want = append(want, m[1])
+			}
+		}
+	}
+	for _, k := range want {
+		_, ok := zh[k]
+		assert.True(t, ok, "catalogue lacks %q", k)
+	}
+}
+
+func TestRenderReplacesPlaceholders(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, "没有找到编号为 SH-1 的报修。", render(Chinese, "case_not_found", "number", "SH-1"))
+	assert.Equal(t, "No case numbered SH-1 was found.", render(English, "case_not_found", "number", "SH-1"))
+	assert.Equal(t, "no.such.key", render(English, "no.such.key"))
+}
+
+func TestParseDay(t *testing.T) {
+	t.Parallel()
+	today := time.Date(2026, 1, 10, 15, 0, 0, 0, casework.ChinaTime())
+	for in, want := range map[string]string{
+		"今天": "2026-01-10", "today": "2026-01-10", "昨天": "2026-01-09", "Yesterday": "2026-01-09", "前天": "2026-01-08",
+		"3天前": "2026-01-07", "3 days ago": "2026-01-07", "2025-12-20": "2025-12-20", "2025年12月20日": "2025-12-20",
+		"2025/12/20": "2025-12-20", "1月5日": "2026-01-05", "12月20日": "2025-12-20", "12/20": "2025-12-20", "1-5": "2026-01-05",
+		"2024-02-29": "2024-02-29",
+	} {
+		got, ok := parseDay(in, today)
+		if assert.True(t, ok, in) {
+			assert.Equal(t, want, got.Format("2006-01-02"), in)
+		}
+	}
+	for _, in := range []string{"", "上个月", "2025-02-29", "13月1日", "2月30日", "long ago", "2026-13-01"} {
+		_, ok := parseDay(in, today)
+		assert.False(t, ok, in)
+	}
+}
+
+func TestGlobalCommands(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"菜单": "menu", "MENU": "menu", "/menu": "menu", " 取消 ": "cancel", "返回": "back", "帮助": "help", "？": "help",
+		"人工": "human", "转人工": "human", "进度": "status", "English": "english", "中文": "chinese", "报修": "report",
+	} {
+		got, ok := globalCommand(in)
+		assert.True(t, ok, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, in := range []string{"取消报修吧", "menu please", "我要人工客服帮我看看"} {
+		_, ok := globalCommand(in)
+		assert.False(t, ok, "%q is not a command: the whole message must be the word", in)
+	}
+}
+
+func TestCleanAndWords(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, "ab\ncd", clean(" a\x00b\r\ncd\u200b "))
+	assert.Equal(t, "a\uFFFDb", clean("a\xffb"))
+	assert.False(t, hasWords("😡😡😡!!!", 1))
+	assert.True(t, hasWords("漏水", 2))
+	assert.False(t, hasWords("漏", 2))
+}
+
+func TestCaseNumberIn(t *testing.T) {
+	t.Parallel()
+	got, ok := caseNumberIn("请问 sh-20261127-0042 到哪一步了")
+	require.True(t, ok)
+	assert.Equal(t, "SH-20261127-0042", got)
+	_, ok = caseNumberIn("20261127")
+	assert.False(t, ok)
+}

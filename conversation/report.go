@@ -1,0 +1,724 @@
+package conversation
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aftersales/aftersales/bot"
+	"github.com/aftersales/aftersales/casework"
+)
+
+// problemChoices are the report flow's category buttons: the problems owners
+// name most, each a category and subcategory.
+var problemChoices = []struct{ key, payload string }{
+	{"problem.leak", "cat:engineering_quality/leak"},
+	{"problem.crack", "cat:engineering_quality/crack"},
+	{"problem.door_window", "cat:engineering_quality/door_window"},
+	{"problem.plumbing", "cat:engineering_quality/plumbing"},
+	{"problem.electrical", "cat:engineering_quality/electrical"},
+	{"problem.decoration", "cat:engineering_quality/decoration"},
+	{"problem.facilities", "cat:facilities_equipment/other"},
+	{"problem.design", "cat:design_defect/other"},
+	{"problem.other", "cat:engineering_quality/other"},
+}
+
+func promptCategory(t *turn) error {
+	if w := t.slot("first_words"); w != "" && t.slot("category") == "" && !t.s.Editing {
+		return t.propose(w)
+	}
+	choices := make([]bot.Choice, len(problemChoices))
+	for i, c := range problemChoices {
+		choices[i] = t.choice(c.key, c.payload)
+	}
+	t.ask(t.T("ask.category"), choices...)
+	return nil
+}
+
+func handleCategory(t *turn, in input) error {
+	if strings.HasPrefix(in.payload, "cat:") {
+		return t.setCategory(strings.TrimPrefix(in.payload, "cat:"))
+	}
+	if !hasWords(in.text, 2) {
+		return again("pick_one")
+	}
+	return t.propose(in.text)
+}
+
+// propose classifies the owner's own words and asks them to confirm.
+func (t *turn) propose(text string) error {
+	if t.e.cfg.Classifier == nil {
+		return again("pick_one")
+	}
+	r := t.e.cfg.Classifier.Classify(text)
+	if r.Confidence == 0 || (r.Category != casework.CategoryEngineeringQuality && r.Category != casework.CategoryFacilitiesEquipment && r.Category != casework.CategoryDesignDefect) {
+		delete(t.s.Slots, "first_words")
+		t.say("category_unsure")
+		choices := make([]bot.Choice, len(problemChoices))
+		for i, c := range problemChoices {
+			choices[i] = t.choice(c.key, c.payload)
+		}
+		t.ask(t.T("ask.category"), choices...)
+		t.s.Step = "category"
+		return nil
+	}
+	t.set("proposed", string(r.Category)+"/"+string(r.Subcategory))
+	if t.slot("description") == "" && hasWords(text, 4) {
+		t.set("description_hint", text)
+	}
+	if t.s.Step != "category_ok" {
+		t.s.Back = append(t.s.Back, t.s.Step)
+	}
+	t.s.Step = "category_ok"
+	return promptCategoryOK(t)
+}
+
+func promptCategoryOK(t *turn) error {
+	cat, sub, _ := strings.Cut(t.slot("proposed"), "/")
+	t.ask(t.T("category_proposed", "category", t.T("category."+cat), "subcategory", t.T("sub."+sub)),
+		t.choice("choice.yes", "yes"), t.choice("choice.choose_myself", "no"))
+	return nil
+}
+
+func handleCategoryOK(t *turn, in input) error {
+	switch in.payload {
+	case "yes":
+		if h := t.slot("description_hint"); h != "" {
+			t.set("description", h)
+		}
+		delete(t.s.Slots, "description_hint")
+		delete(t.s.Slots, "first_words")
+		return t.setCategory(t.slot("proposed"))
+	case "no":
+		delete(t.s.Slots, "description_hint")
+		delete(t.s.Slots, "first_words")
+		t.s.Step = "category"
+		return promptCategory(t)
+	}
+	return again("pick_one")
+}
+
+func (t *turn) setCategory(v string) error {
+	cat, sub, _ := strings.Cut(v, "/")
+	c, s := casework.Category(cat), casework.Subcategory(sub)
+	if !c.Valid() || !s.Valid(c) {
+		return again("pick_one")
+	}
+	t.set("category", cat)
+	t.set("subcategory", sub)
+	t.s.Step = "category"
+	return t.next()
+}
+
+func promptLocation(t *turn) error {
+	choices := make([]bot.Choice, len(casework.Locations))
+	for i, l := range casework.Locations {
+		choices[i] = t.choice("location."+string(l), "loc:"+string(l))
+	}
+	t.ask(t.T("ask.location"), choices...)
+	return nil
+}
+
+// locationWords maps what owners write to a location.
+var locationWords = []struct {
+	loc   casework.Location
+	words []string
+}{
+	{casework.LocationBathroom, []string{"卫生间", "厕所", "洗手间", "浴室", "淋浴", "马桶", "bathroom", "toilet", "shower", "washroom"}},
+	{casework.LocationKitchen, []string{"厨房", "kitchen"}},
+	{casework.LocationBedroom, []string{"卧室", "主卧", "次卧", "儿童房", "房间", "bedroom"}},
+	{casework.LocationLivingRoom, []string{"客厅", "餐厅", "living room", "lounge", "dining"}},
+	{casework.LocationBalcony, []string{"阳台", "露台", "balcony", "terrace"}},
+	{casework.LocationPublicArea, []string{"楼道", "电梯厅", "走廊", "车库", "大堂", "地下室", "小区", "corridor", "hallway", "lobby", "garage", "car park", "stair"}},
+	{casework.LocationExterior, []string{"外墙", "屋顶", "屋面", "顶楼", "exterior", "outside wall", "roof"}},
+}
+
+func handleLocation(t *turn, in input) error {
+	if strings.HasPrefix(in.payload, "loc:") {
+		l := casework.Location(strings.TrimPrefix(in.payload, "loc:"))
+		if !l.Valid() {
+			return again("pick_one")
+		}
+		t.set("location", string(l))
+		t.set("location_detail", "")
+		return t.next()
+	}
+	if !hasWords(in.text, 1) {
+		return again("pick_one")
+	}
+	lower := strings.ToLower(in.text)
+	loc := casework.LocationOther
+	for _, lw := range locationWords {
+		for _, w := range lw.words {
+			if strings.Contains(lower, w) {
+				loc = lw.loc
+				break
+			}
+		}
+		if loc != casework.LocationOther {
+			break
+		}
+	}
+	t.set("location", string(loc))
+	t.set("location_detail", truncateRunes(in.text, 200))
+	return t.next()
+}
+
+func promptDescription(t *turn) error {
+	t.s.Choices = nil
+	t.say("ask.description")
+	return nil
+}
+
+func handleDescription(t *turn, in input) error {
+	if in.payload != "" || !hasWords(in.text, 4) {
+		return again("bad.description")
+	}
+	t.set("description", in.text)
+	return t.next()
+}
+
+func promptOccurred(t *turn) error {
+	t.ask(t.T("ask.occurred"),
+		t.choice("occurred.today", "occ:today"),
+		t.choice("occurred.week", "occ:week"),
+		t.choice("occurred.earlier", "occ:earlier"),
+		t.choice("occurred.date", "occ:date"))
+	return nil
+}
+
+var (
+	isoDate   = regexp.MustCompile(`^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$`)
+	monthDay  = regexp.MustCompile(`^(\d{1,2})[-/.月](\d{1,2})[日号]?$`)
+	daysAgoRE = regexp.MustCompile(`^(\d{1,3})\s*(天前|days? ago)$`)
+)
+
+// parseDay reads a day as owners write it: 2026-11-20, 2026年11月20日,
+// 11月20日, 11/20, 今天, 昨天, 前天, yesterday, 3天前, 3 days ago.
+func parseDay(text string, today time.Time) (time.Time, bool) {
+	s := strings.ToLower(strings.TrimSpace(text))
+	day := func(t time.Time) time.Time { y, m, d := t.Date(); return time.Date(y, m, d, 0, 0, 0, 0, t.Location()) }
+	switch s {
+	case "今天", "today":
+		return day(today), true
+	case "昨天", "yesterday":
+		return day(today.AddDate(0, 0, -1)), true
+	case "前天":
+		return day(today.AddDate(0, 0, -2)), true
+	}
+	if m := daysAgoRE.FindStringSubmatch(s); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return day(today.AddDate(0, 0, -n)), true
+	}
+	y, mo, d := 0, 0, 0
+	if m := isoDate.FindStringSubmatch(s); m != nil {
+		y, _ = strconv.Atoi(m[1])
+		mo, _ = strconv.Atoi(m[2])
+		d, _ = strconv.Atoi(m[3])
+	} else if m := monthDay.FindStringSubmatch(s); m != nil {
+		y = today.Year()
+		mo, _ = strconv.Atoi(m[1])
+		d, _ = strconv.Atoi(m[2])
+	} else {
+		return time.Time{}, false
+	}
+	t := time.Date(y, time.Month(mo), d, 0, 0, 0, 0, today.Location())
+	if t.Month() != time.Month(mo) || t.Day() != d {
+		return time.Time{}, false
+	}
+	if y == today.Year() && t.After(today) && isoDate.FindStringSubmatch(s) == nil {
+		t = t.AddDate(-1, 0, 0) // "12月20日" said in January means last December
+	}
+	return t, true
+}
+
+func handleOccurred(t *turn, in input) error {
+	today := t.now.In(t.e.cfg.Location)
+	switch in.payload {
+	case "occ:today":
+		t.set("occurred_at", today.Format("2006-01-02"))
+		t.set("occurred_text", t.T("occurred.today"))
+		return t.next()
+	case "occ:week":
+		t.set("occurred_at", "")
+		t.set("occurred_text", t.T("occurred.week"))
+		return t.next()
+	case "occ:earlier":
+		t.set("occurred_at", "")
+		t.set("occurred_text", t.T("occurred.earlier"))
+		return t.next()
+	case "occ:date":
+		t.s.Choices = nil
+		t.say("ask.date")
+		return nil
+	}
+	if d, ok := parseDay(in.text, today); ok {
+		if d.After(today) {
+			return again("bad.future_date")
+		}
+		if d.Before(today.AddDate(-30, 0, 0)) {
+			return again("bad.date")
+		}
+		t.set("occurred_at", d.Format("2006-01-02"))
+		t.set("occurred_text", in.text)
+		return t.next()
+	}
+	if !hasWords(in.text, 2) {
+		return again("bad.date")
+	}
+	t.set("occurred_at", "")
+	t.set("occurred_text", truncateRunes(in.text, 100))
+	return t.next()
+}
+
+func promptMedia(t *turn) error {
+	key := "ask.media"
+	if len(t.s.Media) > 0 {
+		key = "ask.media_more"
+	}
+	t.ask(t.T(key, "n", strconv.Itoa(len(t.s.Media))), t.choice("choice.media_done", "media:done"), t.choice("choice.media_skip", "media:skip"))
+	return nil
+}
+
+func handleMedia(t *turn, in input) error {
+	if in.media != nil {
+		return t.acceptMedia(in.media, true)
+	}
+	switch in.payload {
+	case "media:done", "media:skip":
+		return t.next()
+	}
+	return again("bad.media_expected")
+}
+
+// acceptMedia attaches a stored photo, video, voice message or document to
+// the report, or explains why it could not be kept.
+func (t *turn) acceptMedia(m *bot.Media, atStep bool) error {
+	switch {
+	case m.Err != nil:
+		t.say(mediaErrorKey(m.Err), "max", strconv.Itoa(bot.MaxMediaMB))
+	case m.BlobKey == "":
+		t.say("bad.media_unavailable")
+	case len(t.s.Media) >= t.e.cfg.MaxMedia:
+		t.say("media_full", "max", strconv.Itoa(t.e.cfg.MaxMedia))
+	default:
+		t.s.Media = append(t.s.Media, *m)
+		if !atStep {
+			t.say("media_kept", "n", strconv.Itoa(len(t.s.Media)))
+			return nil
+		}
+	}
+	if atStep {
+		return promptMedia(t)
+	}
+	return nil
+}
+
+func mediaErrorKey(err error) string {
+	switch {
+	case errors.Is(err, bot.ErrMediaTooLarge):
+		return "bad.media_too_large"
+	case errors.Is(err, bot.ErrMediaType):
+		return "bad.media_type"
+	}
+	return "bad.media_unavailable"
+}
+
+func promptExpectation(t *turn) error {
+	t.ask(t.T("ask.expectation"),
+		t.choice("expect.repair", "exp:repair"),
+		t.choice("expect.replace", "exp:replace"),
+		t.choice("expect.inspect", "exp:inspect"),
+		t.choice("expect.compensation", "exp:compensation"))
+	return nil
+}
+
+func handleExpectation(t *turn, in input) error {
+	if strings.HasPrefix(in.payload, "exp:") {
+		t.set("expectation", t.T("expect."+strings.TrimPrefix(in.payload, "exp:")))
+		return t.next()
+	}
+	if in.payload != "" || !hasWords(in.text, 2) {
+		return again("pick_one")
+	}
+	t.set("expectation", in.text)
+	return t.next()
+}
+
+func promptContactTime(t *turn) error {
+	t.ask(t.T("ask.contact_time"),
+		t.choice("contact.anytime", "ct:anytime"),
+		t.choice("contact.workday", "ct:workday"),
+		t.choice("contact.evening", "ct:evening"),
+		t.choice("contact.weekend", "ct:weekend"))
+	return nil
+}
+
+func handleContactTime(t *turn, in input) error {
+	if strings.HasPrefix(in.payload, "ct:") {
+		t.set("contact_time", t.T("contact."+strings.TrimPrefix(in.payload, "ct:")))
+		return t.next()
+	}
+	if in.payload != "" || !hasWords(in.text, 2) {
+		return again("pick_one")
+	}
+	t.set("contact_time", truncateRunes(in.text, 100))
+	return t.next()
+}
+
+// --- the short flows -------------------------------------------------------
+
+func promptMessage(t *turn) error {
+	t.s.Choices = nil
+	t.say("ask.message." + t.s.Flow)
+	return nil
+}
+
+func handleMessage(t *turn, in input) error {
+	if in.payload != "" || !hasWords(in.text, 4) {
+		return again("bad.description")
+	}
+	t.set("description", in.text)
+	return t.next()
+}
+
+// --- summary, edit, submit --------------------------------------------------
+
+func promptSummary(t *turn) error {
+	var b strings.Builder
+	b.WriteString(t.T("summary.head." + t.s.Flow))
+	line := func(key, value string) {
+		if value != "" {
+			b.WriteString(t.field(key, value))
+		}
+	}
+	line("field.name", t.slot("name"))
+	line("field.unit", t.slot("unit_label"))
+	line("field.phone", t.slot("phone"))
+	if t.s.Flow == flowReport {
+		line("field.category", t.T("category."+t.slot("category"))+" · "+t.T("sub."+t.slot("subcategory")))
+		loc := t.T("location." + t.slot("location"))
+		if d := t.slot("location_detail"); d != "" {
+			loc += "（" + d + "）"
+		}
+		line("field.location", loc)
+	}
+	line("field.description", t.slot("description"))
+	if t.s.Flow == flowReport {
+		line("field.occurred", t.slot("occurred_text"))
+		line("field.media", t.T("media_count", "n", strconv.Itoa(len(t.s.Media))))
+		line("field.expectation", t.slot("expectation"))
+		line("field.contact_time", t.slot("contact_time"))
+	}
+	b.WriteString("\n\n")
+	b.WriteString(t.T("summary.confirm"))
+	t.ask(b.String(), t.choice("choice.submit", "sum:submit"), t.choice("choice.edit", "sum:edit"), t.choice("choice.cancel", "sum:cancel"))
+	return nil
+}
+
+func handleSummary(t *turn, in input) error {
+	switch in.payload {
+	case "sum:submit":
+		return t.submit()
+	case "sum:edit":
+		return t.goTo("edit")
+	case "sum:cancel":
+		return t.command("cancel", "")
+	}
+	return again("pick_one")
+}
+
+// editable lists, per flow, the fields the owner can change from the summary.
+var editable = map[string][]string{
+	flowReport: {"unit", "phone", "category", "location", "description", "occurred", "media", "expectation", "contact_time"},
+	"short":    {"unit", "phone", "message"},
+}
+
+func editFields(flow string) []string {
+	if f, ok := editable[flow]; ok {
+		return f
+	}
+	return editable["short"]
+}
+
+func promptEdit(t *turn) error {
+	fields := editFields(t.s.Flow)
+	choices := make([]bot.Choice, 0, len(fields))
+	for _, f := range fields {
+		key := "field." + f
+		if f == "message" {
+			key = "field.description"
+		}
+		choices = append(choices, t.choice(key, "edit:"+f))
+	}
+	t.ask(t.T("ask.edit"), choices...)
+	return nil
+}
+
+func handleEdit(t *turn, in input) error {
+	f, ok := strings.CutPrefix(in.payload, "edit:")
+	if !ok {
+		return again("pick_one")
+	}
+	for _, allowed := range editFields(t.s.Flow) {
+		if f != allowed {
+			continue
+		}
+		t.s.Editing = true
+		switch f {
+		case "unit":
+			if t.id.OwnerID != 0 {
+				return t.goTo("unit_pick")
+			}
+		case "category":
+			delete(t.s.Slots, "first_words")
+		case "media":
+			t.s.Media = nil
+		}
+		return t.goTo(f)
+	}
+	return again("pick_one")
+}
+
+// submit registers the case and tells the owner its number, the first
+// judgment, what happens next and by when.
+func (t *turn) submit() error {
+	ctx, st := t.ctx, t.e.cfg.Store
+	c, err := t.caseFromSlots()
+	if err != nil {
+		return err
+	}
+	t.e.cfg.SLA.SetDeadlines(c)
+	if err := st.CreateCase(ctx, c); err != nil {
+		var ve *casework.ValidationError
+		if errors.As(err, &ve) {
+			t.e.cfg.Logger.Warn("case refused", "field", ve.Field, "platform", t.in.User.Platform)
+			return again("bad.case", "field", t.T("field."+ve.Field))
+		}
+		return fmt.Errorf("create case: %w", err)
+	}
+	for _, m := range t.s.Media {
+		ref := &casework.MediaRef{CaseID: c.ID, Kind: mediaKind(m.ContentType), BlobKey: m.BlobKey, ContentType: m.ContentType, Size: m.Size}
+		if err := st.AddCaseMedia(ctx, ref, casework.ActorBot); err != nil {
+			return fmt.Errorf("attach media: %w", err)
+		}
+	}
+	judgment, err := t.judge(c)
+	if err != nil {
+		return err
+	}
+	if err := st.AddCaseEvent(ctx, &casework.Event{CaseID: c.ID, At: t.now, Actor: casework.ActorBot, Kind: casework.EventNote, Note: judgment.note}); err != nil {
+		return fmt.Errorf("record first judgment: %w", err)
+	}
+	t.e.cfg.Logger.Info("case registered", "case_id", c.ID, "case_number", c.Number, "category", c.Category, "urgency", c.Urgency, "platform", t.in.User.Platform)
+	flow := t.s.Flow
+	t.reset()
+	t.say("submitted."+flow, "number", c.Number)
+	if c.Urgency == casework.UrgencyUrgent {
+		t.sayText(t.safetyAdvice(judgment.signals, c.Subcategory))
+	}
+	if flow == flowReport || flow == flowComplaint || flow == flowConsult {
+		t.sayText(judgment.text)
+	}
+	return nil
+}
+
+func mediaKind(contentType string) casework.MediaKind {
+	switch {
+	case strings.HasPrefix(contentType, "image/"):
+		return casework.MediaPhoto
+	case strings.HasPrefix(contentType, "video/"):
+		return casework.MediaVideo
+	case strings.HasPrefix(contentType, "audio/"):
+		return casework.MediaVoice
+	}
+	return casework.MediaDocument
+}
+
+// caseFromSlots builds the registration form from the answers.
+func (t *turn) caseFromSlots() (*casework.Case, error) {
+	id := func(k string) int64 { v, _ := strconv.ParseInt(t.slot(k), 10, 64); return v }
+	c := &casework.Case{
+		ProjectID: id("project_id"), BuildingID: id("building_id"), UnitID: id("unit_id"), OwnerID: t.id.OwnerID,
+		OwnerName: t.slot("name"), OwnerPhone: t.slot("phone"),
+		Description: t.slot("description"), Expectation: t.slot("expectation"), ContactTime: t.slot("contact_time"),
+		OccurredText: t.slot("occurred_text"), LocationDetail: t.slot("location_detail"),
+		Location:   casework.Location(t.slot("location")),
+		Channel:    channelOf(t.in.User.Platform),
+		ReceivedAt: t.now, ReceivedBy: casework.ActorBot, Urgency: casework.UrgencyNormal,
+	}
+	if d := t.slot("occurred_at"); d != "" {
+		if at, err := time.ParseInLocation("2006-01-02", d, t.e.cfg.Location); err == nil {
+			c.OccurredAt = &at
+		}
+	}
+	var r struct {
+		cat casework.Category
+		sub casework.Subcategory
+		urg casework.Urgency
+	}
+	if t.e.cfg.Classifier != nil {
+		res := t.e.cfg.Classifier.Classify(strings.Join([]string{c.Description, c.LocationDetail}, " "))
+		r.cat, r.sub, r.urg = res.Category, res.Subcategory, res.Urgency
+	}
+	switch t.s.Flow {
+	case flowReport:
+		c.Category, c.Subcategory = casework.Category(t.slot("category")), casework.Subcategory(t.slot("subcategory"))
+		if r.urg == casework.UrgencyUrgent {
+			c.Urgency = casework.UrgencyUrgent
+		}
+	case flowConsult:
+		c.Category, c.Subcategory = casework.CategoryPolicyConsultation, subIf(r.cat, r.sub, casework.CategoryPolicyConsultation)
+	case flowComplaint:
+		c.Category, c.Subcategory = casework.CategoryServiceAttitude, subIf(r.cat, r.sub, casework.CategoryServiceAttitude)
+		if r.urg == casework.UrgencyMajorComplaint {
+			c.Urgency = casework.UrgencyMajorComplaint
+		}
+	case flowSuggestion:
+		c.Category, c.Subcategory = casework.CategoryOther, casework.SubSuggestion
+	case flowPraise:
+		c.Category, c.Subcategory = casework.CategoryOther, casework.SubPraise
+	default:
+		return nil, fmt.Errorf("submit from flow %q", t.s.Flow)
+	}
+	if t.slot("unverified") != "" {
+		c.DecisionReason = "联系人不在该房号的业主登记名册中，请核实身份 / caller is not on the unit's owner register"
+	}
+	return c, nil
+}
+
+func subIf(c casework.Category, s casework.Subcategory, want casework.Category) casework.Subcategory {
+	if c == want && s.Valid(want) {
+		return s
+	}
+	return casework.SubOther
+}
+
+func channelOf(p bot.Platform) casework.Channel {
+	switch p {
+	case bot.Telegram:
+		return casework.ChannelTelegram
+	case bot.WeChat:
+		return casework.ChannelWeChat
+	}
+	return casework.ChannelWeb
+}
+
+type judgment struct {
+	text    string   // for the owner
+	note    string   // for the timeline
+	signals []string // urgency signals the classifier found
+}
+
+// judge forms the first judgment (初步判断) of a registered case: category,
+// urgency, warranty status, and the service-level time points.
+func (t *turn) judge(c *casework.Case) (judgment, error) {
+	ctx, st, loc := t.ctx, t.e.cfg.Store, t.e.cfg.Location
+	var j judgment
+	if t.e.cfg.Classifier != nil {
+		j.signals = t.e.cfg.Classifier.Classify(c.Description + " " + c.LocationDetail).Signals
+	}
+	w := casework.WarrantyResult{Status: casework.WarrantyNone}
+	if part := casework.PartOf(c.Category, c.Subcategory); part != casework.PartNone {
+		p, err := st.FindProjectByID(ctx, c.ProjectID)
+		if err != nil {
+			return j, fmt.Errorf("find project: %w", err)
+		}
+		completion, delivery := p.CompletionDate, casework.Date{}
+		if c.BuildingID != 0 {
+			b, err := st.FindBuildingByID(ctx, c.BuildingID)
+			if err != nil {
+				return j, fmt.Errorf("find building: %w", err)
+			}
+			if !b.CompletionDate.IsZero() {
+				completion = b.CompletionDate
+			}
+		}
+		if c.UnitID != 0 {
+			u, err := st.FindUnitByID(ctx, c.UnitID)
+			if err != nil {
+				return j, fmt.Errorf("find unit: %w", err)
+			}
+			delivery = u.DeliveryDate
+		}
+		w = casework.CheckWarranty(t.e.cfg.Warranty.Merge(p.Warranty), part, completion, delivery, casework.DateOf(c.ReceivedAt.In(loc)))
+	}
+	var b strings.Builder
+	b.WriteString(t.T("judgment.head"))
+	b.WriteString(t.field("field.category", t.T("category."+string(c.Category))+" · "+t.T("sub."+string(c.Subcategory))))
+	b.WriteString(t.field("field.urgency", t.T("urgency."+string(c.Urgency))))
+	if w.Status != casework.WarrantyNone {
+		b.WriteString(t.field("field.warranty", t.T("warranty."+string(w.Status), "until", w.Until.String())))
+	}
+	when := func(tp *time.Time) string { return tp.In(loc).Format("2006-01-02 15:04") }
+	b.WriteString("\n\n")
+	b.WriteString(t.T("next.head"))
+	if c.RespondBy != nil {
+		fmt.Fprintf(&b, "\n· %s", t.T("next.respond", "at", when(c.RespondBy)))
+	}
+	if c.OnSiteBy != nil {
+		key := "next.on_site"
+		if c.Urgency == casework.UrgencyUrgent {
+			key = "next.on_site_urgent"
+		}
+		fmt.Fprintf(&b, "\n· %s", t.T(key, "at", when(c.OnSiteBy)))
+	}
+	if c.ResolveBy != nil {
+		fmt.Fprintf(&b, "\n· %s", t.T("next.resolve", "at", when(c.ResolveBy)))
+	}
+	if w.Status == casework.WarrantyOut {
+		fmt.Fprintf(&b, "\n\n%s", t.T("out_of_warranty_note"))
+	}
+	j.text = b.String()
+	j.note = fmt.Sprintf("初步判断 first judgment: %s/%s, %s; warranty %s %s (%s); signals %v",
+		c.Category, c.Subcategory, c.Urgency, w.Status, w.Until, w.Rule, j.signals)
+	return j, nil
+}
+
+// safetyAdvice tells the owner of an urgent case what to do now.
+func (t *turn) safetyAdvice(signals []string, sub casework.Subcategory) string {
+	var b strings.Builder
+	b.WriteString(t.T("urgent.head"))
+	seen := map[string]bool{}
+	add := func(key string) {
+		if !seen[key] {
+			seen[key] = true
+			b.WriteString("\n· ")
+			b.WriteString(t.T(key))
+		}
+	}
+	for _, s := range signals {
+		switch s {
+		case "active_leak", "flooding":
+			add("advice.water")
+		case "no_power", "sparks", "burning_smell":
+			add("advice.power")
+		case "gas_smell":
+			add("advice.gas")
+		case "lift_trapped":
+			add("advice.lift")
+		case "falling_object":
+			add("advice.falling")
+		case "structural_crack":
+			add("advice.structure")
+		case "no_water":
+			add("advice.no_water")
+		}
+	}
+	if len(seen) == 0 {
+		switch sub {
+		case casework.SubLeak, casework.SubPlumbing:
+			add("advice.water")
+		case casework.SubElectrical:
+			add("advice.power")
+		default:
+			add("advice.general")
+		}
+	}
+	b.WriteString("\n")
+	b.WriteString(t.T("urgent.duty"))
+	return b.String()
+}

@@ -1,0 +1,61 @@
+package conversation
+
+import (
+	"context"
+	"time"
+
+	"github.com/aftersales/aftersales/bot"
+	"github.com/aftersales/aftersales/casework"
+)
+
+// Session is one user's place in the dialogue: the flow and step they are at,
+// what they have answered so far, and the choices last offered. It is stored
+// as JSON (in memory or on Redis) between messages.
+type Session struct {
+	User      bot.UserRef       `json:"user"`
+	Lang      Lang              `json:"lang"`
+	Flow      string            `json:"flow,omitempty"`
+	Step      string            `json:"step,omitempty"`
+	Slots     map[string]string `json:"slots,omitempty"`
+	Media     []bot.Media       `json:"media,omitempty"`
+	Back      []string          `json:"back,omitempty"`     // steps to return to with back/返回
+	Failures  int               `json:"failures,omitempty"` // failed answers at this step
+	Editing   bool              `json:"editing,omitempty"`  // changing one field from the summary
+	HandedOff bool              `json:"handed_off,omitempty"`
+	Choices   []bot.Choice      `json:"choices,omitempty"` // last offered, for typed numbers or words
+	// Identity is the session's copy of the user's chat identity, read from
+	// the store at IdentityAt.
+	Identity   *casework.ChatIdentity `json:"identity,omitempty"`
+	IdentityAt time.Time              `json:"identity_at,omitzero"`
+	StartedAt  time.Time              `json:"started_at"`
+	UpdatedAt  time.Time              `json:"updated_at"`
+}
+
+// SessionStore keeps sessions between messages. Load returns (nil, nil) when
+// the user has no session. Implementations: MemoryStore here, and the Redis
+// store in storage/redis; both pass conversationtest's suite.
+type SessionStore interface {
+	Load(ctx context.Context, key string) (*Session, error)
+	// Save stores s under s.User.Key(), replacing what was there, for ttl.
+	Save(ctx context.Context, s *Session, ttl time.Duration) error
+	Delete(ctx context.Context, key string) error
+}
+
+// Clone returns a deep copy of s: changing one never changes the other.
+func (s *Session) Clone() *Session {
+	c := *s
+	if s.Slots != nil {
+		c.Slots = make(map[string]string, len(s.Slots))
+		for k, v := range s.Slots {
+			c.Slots[k] = v
+		}
+	}
+	c.Media = append([]bot.Media(nil), s.Media...)
+	c.Back = append([]string(nil), s.Back...)
+	c.Choices = append([]bot.Choice(nil), s.Choices...)
+	if s.Identity != nil {
+		id := *s.Identity
+		c.Identity = &id
+	}
+	return &c
+}

@@ -1,0 +1,234 @@
+package redis
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	mathrand "math/rand/v2"
+	"sync"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/aftersales/aftersales/bot"
+)
+
+// Deduper is a bot.Deduper on Redis: a mark is a key with an expiry, shared
+// by every instance that uses the same KeyPrefix.
+type Deduper struct {
+	c *Client
+}
+
+var _ bot.Deduper = (*Deduper)(nil)
+
+// Deduper returns the dedupe marks on c.
+func (c *Client) Deduper() *Deduper { return &Deduper{c: c} }
+
+// Seen reports whether key was marked and its mark has not expired.
+func (d *Deduper) Seen(ctx context.Context, key string) (bool, error) {
+	n, err := d.c.rdb.Exists(ctx, d.c.key("dedupe:", key)).Result()
+	if err != nil {
+		return false, fmt.Errorf("redis: dedupe seen %q: %w", key, err)
+	}
+	return n > 0, nil
+}
+
+// Mark records key as handled for ttl, which must be positive. A key already
+// marked keeps its first expiry (SET NX).
+func (d *Deduper) Mark(ctx context.Context, key string, ttl time.Duration) error {
+	if ttl <= 0 {
+		return fmt.Errorf("redis: dedupe mark %q: ttl %v is not positive", key, ttl)
+	}
+	if err := d.c.rdb.SetNX(ctx, d.c.key("dedupe:", key), "1", ttl).Err(); err != nil {
+		return fmt.Errorf("redis: dedupe mark %q: %w", key, err)
+	}
+	return nil
+}
+
+// Lock leases and waiting.
+const (
+	// DefaultLockLease is the lease of Client.Locker(0).
+	DefaultLockLease = 30 * time.Second
+	// MinLockLease is the shortest lease Client.Locker accepts; shorter
+	// ones are raised to it.
+	MinLockLease = 30 * time.Millisecond
+
+	minLockBackoff = 2 * time.Millisecond
+	maxLockBackoff = 50 * time.Millisecond
+	releaseTimeout = 2 * time.Second
+)
+
+// acquireScript takes the lock (SET key token NX PX lease) and returns 1, or
+// returns 0 when another token holds it. It also returns 1, renewing the
+// lease, when the key already holds the caller's token: a SET whose reply was
+// lost and that the client retried then counts as taken, instead of leaving
+// the caller waiting a whole lease for its own lock.
+var acquireScript = goredis.NewScript(`
+if redis.call("SET", KEYS[1], ARGV[1], "NX", "PX", ARGV[2]) then
+	return 1
+end
+if redis.call("GET", KEYS[1]) == ARGV[1] then
+	redis.call("PEXPIRE", KEYS[1], ARGV[2])
+	return 1
+end
+return 0`)
+
+// releaseScript deletes the lock only if it still holds the caller's token,
+// so that a holder whose lease ran out cannot release its successor's lock.
+var releaseScript = goredis.NewScript(`
+if redis.call("GET", KEYS[1]) == ARGV[1] then
+	return redis.call("DEL", KEYS[1])
+end
+return 0`)
+
+// renewScript extends the lease to ARGV[2] ms only if the lock still holds
+// the caller's token.
+var renewScript = goredis.NewScript(`
+if redis.call("GET", KEYS[1]) == ARGV[1] then
+	return redis.call("PEXPIRE", KEYS[1], ARGV[2])
+end
+return 0`)
+
+// Locker is a bot.Locker on Redis, serialising a user's messages across
+// every instance that uses the same KeyPrefix.
+//
+// A lock is a key holding a random token, set with SET NX PX lease (in a
+// script that also recognises the caller's own token). While it is held, a
+// goroutine renews the lease every lease/3 (only while the key still holds
+// the token), so a lock lasts as long as its holder needs it; if the
+// holder's process dies, renewal stops and the lock expires within one
+// lease. Unlock stops the renewal and deletes the key only if it still holds
+// the token. A waiter polls with a jittered backoff growing from 2 ms to
+// 50 ms, so a released lock is taken within about 50 ms.
+//
+// A holder cut off from Redis for longer than its lease loses the lock
+// without being told (a warning is logged).
+type Locker struct {
+	c     *Client
+	lease time.Duration
+}
+
+var _ bot.Locker = (*Locker)(nil)
+
+// Locker returns the per-user locks on c with the given lease: how long a
+// lock outlives a holder that stopped renewing it. A lease of 0 or less means
+// DefaultLockLease; one under MinLockLease is raised to it.
+func (c *Client) Locker(lease time.Duration) *Locker {
+	switch {
+	case lease <= 0:
+		lease = DefaultLockLease
+	case lease < MinLockLease:
+		lease = MinLockLease
+	}
+	return &Locker{c: c, lease: lease}
+}
+
+// Lock blocks until it holds the lock for key or ctx is done; then it returns
+// an error that matches both bot.ErrLockTimeout and ctx.Err(). Other Redis
+// errors are returned at once. The returned unlock releases the lock; calling
+// it again does nothing.
+func (l *Locker) Lock(ctx context.Context, key string) (unlock func(), err error) {
+	rkey := l.c.key("lock:", key)
+	token := rand.Text()
+	backoff := minLockBackoff
+	var timer *time.Timer
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, lockTimeout(key, err)
+		}
+		n, err := acquireScript.Run(ctx, l.c.rdb, []string{rkey}, token, l.lease.Milliseconds()).Int64()
+		if err != nil {
+			// The SET may have been applied even though its reply was lost:
+			// take back what may be ours rather than block the user for a
+			// lease.
+			l.release(ctx, key, rkey, token)
+			if cerr := ctx.Err(); cerr != nil {
+				return nil, lockTimeout(key, cerr)
+			}
+			return nil, fmt.Errorf("redis: lock %q: %w", key, err)
+		}
+		if n == 1 {
+			return l.hold(ctx, key, rkey, token), nil
+		}
+
+		// Equal jitter: between half and all of the backoff, so that
+		// waiters spread out but none spins.
+		wait := backoff/2 + mathrand.N(backoff/2+1)
+		if timer == nil {
+			timer = time.NewTimer(wait)
+			defer timer.Stop()
+		} else {
+			timer.Reset(wait)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, lockTimeout(key, ctx.Err())
+		case <-timer.C:
+		}
+		backoff = min(2*backoff, maxLockBackoff)
+	}
+}
+
+// hold starts renewing the lease of the lock just taken and returns its
+// unlock.
+func (l *Locker) hold(ctx context.Context, key, rkey, token string) func() {
+	// The renewal outlives Lock's ctx, which may only bound the wait.
+	rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		l.renew(rctx, key, rkey, token)
+	}()
+	return sync.OnceFunc(func() {
+		stop()
+		<-done
+		l.release(rctx, key, rkey, token)
+	})
+}
+
+// renew extends the lease every lease/3 until ctx is done or the lock is
+// found lost.
+func (l *Locker) renew(ctx context.Context, key, rkey, token string) {
+	every := l.lease / 3
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		cctx, cancel := context.WithTimeout(ctx, every)
+		n, err := renewScript.Run(cctx, l.c.rdb, []string{rkey}, token, l.lease.Milliseconds()).Int64()
+		cancel()
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			// Try again at the next tick; the lease outlasts two misses.
+			l.c.log.Warn("redis: renewing a lock failed", slog.String("lock_key", key), slog.Any("error", err))
+		case n == 0:
+			l.c.log.Warn("redis: lock lost before unlock; its lease ran out", slog.String("lock_key", key))
+			return
+		}
+	}
+}
+
+// release deletes the lock if it still holds token. It runs even when ctx is
+// done, bounded by releaseTimeout; a failure is logged, and the lease ends
+// the lock anyway.
+func (l *Locker) release(ctx context.Context, key, rkey, token string) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancel()
+	if err := releaseScript.Run(cctx, l.c.rdb, []string{rkey}, token).Err(); err != nil && !errors.Is(err, goredis.Nil) {
+		l.c.log.Warn("redis: releasing a lock failed; it will expire", slog.String("lock_key", key), slog.Any("error", err))
+	}
+}
+
+// lockTimeout returns the error of a Lock whose ctx ended: it matches both
+// bot.ErrLockTimeout and cause.
+func lockTimeout(key string, cause error) error {
+	return fmt.Errorf("redis: lock %q: %w: %w", key, bot.ErrLockTimeout, cause)
+}
