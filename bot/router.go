@@ -62,7 +62,13 @@ func (r *Router) Send(ctx context.Context, out []Outbound) error {
 func (r *Router) Process(ctx context.Context, in *Inbound, send SendFunc) error {
 	log := r.logger().With("platform", in.User.Platform, "message_id", in.MessageID)
 	lockCtx, cancel := context.WithTimeout(ctx, r.lockWait())
-	unlock, err := r.Locker.Lock(lockCtx, in.User.Key())
+	var unlock func()
+	var err error
+	if ol, ok := r.Locker.(OrderedLocker); ok && in.MessageID != "" {
+		unlock, err = ol.LockInOrder(lockCtx, in.User.Key(), MessageOrder(in))
+	} else {
+		unlock, err = r.Locker.Lock(lockCtx, in.User.Key())
+	}
 	cancel()
 	if err != nil {
 		return fmt.Errorf("lock user: %w", err)

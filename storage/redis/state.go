@@ -232,3 +232,84 @@ func (l *Locker) release(ctx context.Context, key, rkey, token string) {
 func lockTimeout(key string, cause error) error {
 	return fmt.Errorf("redis: lock %q: %w: %w", key, bot.ErrLockTimeout, cause)
 }
+
+// orderedScript takes the user's lock for the waiter ARGV[3] (a member of
+// the user's queue KEYS[2], "seq|token") only when no earlier waiter is still
+// alive: each waiter keeps a heartbeat key ARGV[4]..token while it polls, and
+// a waiter at the head whose heartbeat expired (its instance died) is
+// dropped. It returns 1 when the lock was taken (and the waiter left the
+// queue), 0 otherwise.
+var orderedScript = goredis.NewScript(`
+redis.call('SET', ARGV[4] .. ARGV[1], '1', 'PX', ARGV[5])
+while true do
+  local head = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+  if not head or head == ARGV[3] then break end
+  local tok = string.match(head, '|([^|]*)$')
+  if tok and redis.call('EXISTS', ARGV[4] .. tok) == 1 then return 0 end
+  redis.call('ZREM', KEYS[2], head)
+end
+local cur = redis.call('GET', KEYS[1])
+if cur and cur ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('ZREM', KEYS[2], ARGV[3])
+redis.call('DEL', ARGV[4] .. ARGV[1])
+return 1
+`)
+
+// waiterTTL is how long a waiting message's heartbeat outlives its last poll:
+// an instance that died while waiting stops blocking later messages after it.
+const waiterTTL = 3 * time.Second
+
+var _ bot.OrderedLocker = (*Locker)(nil)
+
+// LockInOrder is Lock, with the lock handed to the waiting messages of key in
+// the order of seq (bot.MessageOrder), across instances: a message that holds
+// back while an earlier one is still waiting, wherever that one arrived.
+func (l *Locker) LockInOrder(ctx context.Context, key, seq string) (unlock func(), err error) {
+	rkey, qkey, hb := l.c.key("lock:", key), l.c.key("queue:", key), l.c.key("waiter:", "")
+	token := rand.Text()
+	member := seq + "|" + token
+	pipe := l.c.rdb.TxPipeline()
+	pipe.ZAdd(ctx, qkey, goredis.Z{Score: 0, Member: member})
+	pipe.PExpire(ctx, qkey, l.lease+waiterTTL)
+	pipe.Set(ctx, hb+token, "1", waiterTTL)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("redis: queue for lock %q: %w", key, err)
+	}
+	leave := func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+		defer cancel()
+		l.c.rdb.ZRem(cctx, qkey, member)
+		l.c.rdb.Del(cctx, hb+token)
+	}
+	backoff := minLockBackoff
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	<-timer.C
+	for {
+		if err := ctx.Err(); err != nil {
+			leave()
+			return nil, lockTimeout(key, err)
+		}
+		n, err := orderedScript.Run(ctx, l.c.rdb, []string{rkey, qkey}, token, l.lease.Milliseconds(), member, hb, waiterTTL.Milliseconds()).Int64()
+		if err != nil {
+			l.release(ctx, key, rkey, token)
+			leave()
+			if cerr := ctx.Err(); cerr != nil {
+				return nil, lockTimeout(key, cerr)
+			}
+			return nil, fmt.Errorf("redis: lock %q: %w", key, err)
+		}
+		if n == 1 {
+			return l.hold(ctx, key, rkey, token), nil
+		}
+		timer.Reset(backoff/2 + mathrand.N(backoff/2+1))
+		select {
+		case <-ctx.Done():
+			leave()
+			return nil, lockTimeout(key, ctx.Err())
+		case <-timer.C:
+		}
+		backoff = min(2*backoff, maxLockBackoff)
+	}
+}
