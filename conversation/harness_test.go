@@ -73,15 +73,16 @@ var uploads sync.Map
 // world is a running dialogue: the real engine and router on an SQLite store
 // loaded with the example project, with a fixed clock.
 type world struct {
-	t       testing.TB
-	clock   *clock
-	store   *sqlite.DB
-	engine  *conversation.Engine
-	router  *bot.Router
-	rec     *recorder
-	seq     int
-	lastOut []bot.Outbound
-	log     strings.Builder
+	t        testing.TB
+	clock    *clock
+	store    *sqlite.DB
+	engine   *conversation.Engine
+	router   *bot.Router
+	rec      *recorder
+	sessions *conversation.MemoryStore
+	seq      int
+	lastOut  []bot.Outbound
+	log      strings.Builder
 }
 
 func newWorld(t testing.TB) *world {
@@ -97,10 +98,10 @@ func newWorld(t testing.TB) *world {
 	_, err = db.Import(ctx, batch)
 	require.NoError(t, err)
 
-	w := &world{t: t, clock: &clock{now: start}, store: db, rec: &recorder{platform: bot.Telegram}}
+	w := &world{t: t, clock: &clock{now: start}, store: db, rec: &recorder{platform: bot.Telegram}, sessions: conversation.NewMemoryStore()}
 	w.engine = conversation.New(conversation.Config{
 		Store:      db,
-		Sessions:   conversation.NewMemoryStore(),
+		Sessions:   w.sessions,
 		Classifier: classify.New(classify.DefaultRules()),
 		NowFunc:    w.clock.Now,
 	})

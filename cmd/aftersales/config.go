@@ -24,6 +24,7 @@ type Config struct {
 	DataDir     string // AFTERSALES_DATA_DIR
 	CasePrefix  string // AFTERSALES_CASE_PREFIX: the prefix of case numbers
 	TimeZone    string // AFTERSALES_TIMEZONE: the department's time zone (case numbers, dates)
+	RulesFile   string // AFTERSALES_CLASSIFY_RULES: extra classification rules (JSON), merged over the defaults
 }
 
 // setting describes one configuration variable: its name, its help and where
@@ -42,6 +43,7 @@ var settings = []setting{
 	{"AFTERSALES_DATA_DIR", "data-dir", "directory for the embedded database and media", func(c *Config) *string { return &c.DataDir }},
 	{"AFTERSALES_CASE_PREFIX", "case-prefix", "prefix of case numbers (诉求编号), e.g. SH → SH-20261127-0042", func(c *Config) *string { return &c.CasePrefix }},
 	{"AFTERSALES_TIMEZONE", "timezone", "the department's time zone (IANA name)", func(c *Config) *string { return &c.TimeZone }},
+	{"AFTERSALES_CLASSIFY_RULES", "classify-rules", "a JSON file of extra classification rules, added to the built-in ones", func(c *Config) *string { return &c.RulesFile }},
 }
 
 // DefaultConfig returns the configuration a new user starts with: SQLite in
@@ -145,6 +147,11 @@ func (c *Config) Validate() error {
 	if !prefixRE.MatchString(c.CasePrefix) {
 		bad("AFTERSALES_CASE_PREFIX", "%q: use 1–8 capital letters and digits, starting with a letter", c.CasePrefix)
 	}
+	if c.RulesFile != "" {
+		if _, err := loadRules(c.RulesFile); err != nil {
+			bad("AFTERSALES_CLASSIFY_RULES", "%v", err)
+		}
+	}
 	if _, err := time.LoadLocation(c.TimeZone); err != nil || c.TimeZone == "" {
 		bad("AFTERSALES_TIMEZONE", "%q is not an IANA time zone such as Asia/Shanghai", c.TimeZone)
 	}
@@ -189,6 +196,8 @@ commands:
   import KIND FILE.csv        load units, owners, parties or routes from CSV
                               (all or nothing; re-import updates)
   healthcheck                 ask the running service for /healthz (for containers)
+  classify                    read one text per line on stdin, print its category,
+                              subcategory and urgency as JSON (to check the rules)
 
 settings (environment variable, or the flag):
 `)

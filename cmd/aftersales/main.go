@@ -20,16 +20,21 @@ import (
 	"time"
 	_ "time/tzdata" // time zones for a static binary on an image without zoneinfo
 
+	"github.com/aftersales/aftersales/bot"
+	"github.com/aftersales/aftersales/bot/web"
 	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/classify"
 	"github.com/aftersales/aftersales/console"
+	"github.com/aftersales/aftersales/conversation"
 	"github.com/aftersales/aftersales/csvimport"
 	"github.com/aftersales/aftersales/storage/postgres"
+	"github.com/aftersales/aftersales/storage/redis"
 	"github.com/aftersales/aftersales/storage/sqlite"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
@@ -43,7 +48,7 @@ const (
 
 // run is the whole program behind main, with its environment passed in so
 // that tests can call it.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
@@ -51,6 +56,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage())
+		return exitOK
+	case "classify":
+		cfg, rest, err := LoadConfig(cmd, args, getenv)
+		if err != nil || len(rest) > 0 {
+			fmt.Fprintf(stderr, "usage: aftersales classify [-classify-rules FILE] < texts.txt\n")
+			return exitUsage
+		}
+		rules, err := loadRules(cfg.RulesFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "aftersales classify: %v\n", err)
+			return exitUsage
+		}
+		if err := classify.RunCLI(classify.New(rules), stdin, stdout); err != nil {
+			fmt.Fprintf(stderr, "aftersales classify: %v\n", err)
+			return exitFailed
+		}
 		return exitOK
 	case "serve", "demo", "migrate", "import", "healthcheck":
 	default:
@@ -125,6 +146,7 @@ func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ")
 // Store is what the service needs of a storage backend.
 type Store interface {
 	casework.Store
+	casework.IdentityStore
 	Migrate(ctx context.Context) error
 }
 
@@ -135,7 +157,11 @@ type Main struct {
 	Demo   bool // load the example project at start
 	Logger *slog.Logger
 	Store  Store
+	Engine *conversation.Engine
+	Router *bot.Router
+	Web    *web.Channel
 
+	redis    *redis.Client
 	server   *http.Server
 	listener net.Listener
 }
@@ -206,7 +232,10 @@ func (m *Main) Open(ctx context.Context) error {
 		return fmt.Errorf("listen on %s (AFTERSALES_ADDR): %w", m.Config.Addr, err)
 	}
 	m.listener = ln
-	handler := console.New(console.Config{Store: m.Store, Logger: m.Logger})
+	handler := console.New(console.Config{Store: m.Store, Logger: m.Logger, ReadyFunc: m.ready})
+	if err := m.openChat(ctx, handler); err != nil {
+		return err
+	}
 	m.server = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -256,11 +285,26 @@ func (m *Main) Close() error {
 	if m.listener != nil && m.server == nil {
 		errs = append(errs, m.listener.Close())
 	}
+	if m.redis != nil {
+		errs = append(errs, m.redis.Close())
+		m.redis = nil
+	}
 	if m.Store != nil {
 		errs = append(errs, m.Store.Close())
 		m.Store = nil
 	}
 	return errors.Join(errs...)
+}
+
+// ready is the readiness check beyond the database: Redis, when configured.
+func (m *Main) ready(ctx context.Context) error {
+	if m.redis == nil {
+		return nil
+	}
+	if err := m.redis.Ping(ctx); err != nil {
+		return errors.New("redis is not answering")
+	}
+	return nil
 }
 
 func (m *Main) importFile(ctx context.Context, kind, path string, stdout, stderr io.Writer) int {

@@ -76,7 +76,7 @@ func TestMainServesHealthAndReadiness(t *testing.T) {
 
 	// The container's health check command talks to the same server.
 	var out, errOut bytes.Buffer
-	code := run(context.Background(), []string{"healthcheck", "-addr", m.Addr()}, env(), &out, &errOut)
+	code := run(context.Background(), []string{"healthcheck", "-addr", m.Addr()}, env(), nil, &out, &errOut)
 	assert.Equal(t, exitOK, code, errOut.String())
 }
 
@@ -123,7 +123,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"AFTERSALES_TIMEZONE", "Mars/Olympus"},
 	} {
 		var out, errOut bytes.Buffer
-		code := run(context.Background(), []string{"migrate"}, env(tt.key, tt.value, "AFTERSALES_DATA_DIR", t.TempDir()), &out, &errOut)
+		code := run(context.Background(), []string{"migrate"}, env(tt.key, tt.value, "AFTERSALES_DATA_DIR", t.TempDir()), nil, &out, &errOut)
 		assert.Equal(t, exitUsage, code, "%s=%s", tt.key, tt.value)
 		assert.Contains(t, errOut.String(), tt.key, "%s=%s", tt.key, tt.value)
 	}
@@ -132,7 +132,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 func TestConfigSecretsAreRedacted(t *testing.T) {
 	t.Parallel()
 	var out, errOut bytes.Buffer
-	code := run(context.Background(), []string{"migrate"}, env("AFTERSALES_REDIS_URL", "http://user:hunter2@redis:6379"), &out, &errOut)
+	code := run(context.Background(), []string{"migrate"}, env("AFTERSALES_REDIS_URL", "http://user:hunter2@redis:6379"), nil, &out, &errOut)
 	assert.Equal(t, exitUsage, code)
 	assert.NotContains(t, errOut.String(), "hunter2")
 }
@@ -149,15 +149,15 @@ func TestFlagsOverrideEnvironment(t *testing.T) {
 func TestUnknownCommandAndHelp(t *testing.T) {
 	t.Parallel()
 	var out, errOut bytes.Buffer
-	assert.Equal(t, exitUsage, run(context.Background(), []string{"frobnicate"}, env(), &out, &errOut))
+	assert.Equal(t, exitUsage, run(context.Background(), []string{"frobnicate"}, env(), nil, &out, &errOut))
 	assert.Contains(t, errOut.String(), "unknown command")
 	out.Reset()
-	assert.Equal(t, exitOK, run(context.Background(), []string{"help"}, env(), &out, &errOut))
+	assert.Equal(t, exitOK, run(context.Background(), []string{"help"}, env(), nil, &out, &errOut))
 	for _, s := range settings {
 		assert.Contains(t, out.String(), s.env)
 	}
 	out.Reset()
-	assert.Equal(t, exitOK, run(context.Background(), []string{"serve", "-h"}, env(), &out, &errOut))
+	assert.Equal(t, exitOK, run(context.Background(), []string{"serve", "-h"}, env(), nil, &out, &errOut))
 	assert.Contains(t, out.String(), "AFTERSALES_ADDR")
 }
 
@@ -168,7 +168,7 @@ func TestREADMEListsEverySetting(t *testing.T) {
 	readme, err := os.ReadFile("../../README.md")
 	require.NoError(t, err)
 	for _, s := range settings {
-		assert.Contains(t, string(readme), "| `"+s.env+"` |")
+		assert.True(t, strings.Contains(string(readme), "| `"+s.env+"` |"), "README.md's configuration table lacks %s", s.env)
 	}
 }
 
@@ -177,7 +177,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 	getenv := env("AFTERSALES_DATA_DIR", t.TempDir())
 	for range 2 {
 		var out, errOut bytes.Buffer
-		require.Equal(t, exitOK, run(context.Background(), []string{"migrate"}, getenv, &out, &errOut), errOut.String())
+		require.Equal(t, exitOK, run(context.Background(), []string{"migrate"}, getenv, nil, &out, &errOut), errOut.String())
 		assert.Contains(t, out.String(), "migrations applied")
 	}
 }
@@ -188,7 +188,7 @@ func TestDatabaseDownAtStartIsAClearError(t *testing.T) {
 	start := time.Now()
 	code := run(context.Background(), []string{"serve"},
 		env("AFTERSALES_DATABASE_URL", "postgres://aftersales:s3cret@127.0.0.1:1/aftersales?sslmode=disable&connect_timeout=2", "AFTERSALES_ADDR", "127.0.0.1:0"),
-		&out, &errOut)
+		nil, &out, &errOut)
 	assert.Equal(t, exitFailed, code)
 	assert.Contains(t, errOut.String(), "open PostgreSQL database")
 	assert.NotContains(t, errOut.String(), "s3cret", "the password must not be logged")
@@ -202,7 +202,7 @@ func TestSQLiteFileThatCannotBeOpened(t *testing.T) {
 	notADir := filepath.Join(dir, "file")
 	require.NoError(t, os.WriteFile(notADir, []byte("x"), 0o600))
 	var out, errOut bytes.Buffer
-	code := run(context.Background(), []string{"migrate"}, env("AFTERSALES_DATABASE_URL", "sqlite:"+filepath.Join(notADir, "db.sqlite")), &out, &errOut)
+	code := run(context.Background(), []string{"migrate"}, env("AFTERSALES_DATABASE_URL", "sqlite:"+filepath.Join(notADir, "db.sqlite")), nil, &out, &errOut)
 	assert.Equal(t, exitFailed, code)
 	assert.Contains(t, errOut.String(), "open SQLite database")
 }
@@ -214,13 +214,13 @@ func TestImportCommand(t *testing.T) {
 	ex := func(name string) string { return filepath.Join("..", "..", "examples", name) }
 	for _, kind := range []string{"units", "owners", "parties", "routes"} {
 		var out, errOut bytes.Buffer
-		code := run(context.Background(), []string{"import", kind, ex(kind + ".csv")}, getenv, &out, &errOut)
+		code := run(context.Background(), []string{"import", kind, ex(kind + ".csv")}, getenv, nil, &out, &errOut)
 		require.Equal(t, exitOK, code, "%s: %s", kind, errOut.String())
 		assert.Contains(t, out.String(), "imported")
 	}
 	// Re-importing updates and creates no duplicates.
 	var out, errOut bytes.Buffer
-	require.Equal(t, exitOK, run(context.Background(), []string{"import", "units", ex("units.csv")}, getenv, &out, &errOut), errOut.String())
+	require.Equal(t, exitOK, run(context.Background(), []string{"import", "units", ex("units.csv")}, getenv, nil, &out, &errOut), errOut.String())
 
 	count := func() int {
 		cfg := DefaultConfig()
@@ -244,7 +244,7 @@ func TestImportCommand(t *testing.T) {
 		"NEW,新项目,1,1,3,303,2025-02-30\n"), 0o600))
 	out.Reset()
 	errOut.Reset()
-	code := run(context.Background(), []string{"import", "units", bad}, getenv, &out, &errOut)
+	code := run(context.Background(), []string{"import", "units", bad}, getenv, nil, &out, &errOut)
 	assert.Equal(t, exitFailed, code)
 	assert.Contains(t, errOut.String(), "line 3")
 	assert.Contains(t, errOut.String(), "line 4")
@@ -254,12 +254,12 @@ func TestImportCommand(t *testing.T) {
 	unknown := filepath.Join(dir, "owners.csv")
 	require.NoError(t, os.WriteFile(unknown, []byte("project_code,unit,name,phone\nHJY,99-9-9999,王五,13900001111\n"), 0o600))
 	errOut.Reset()
-	assert.Equal(t, exitFailed, run(context.Background(), []string{"import", "owners", unknown}, getenv, &out, &errOut))
+	assert.Equal(t, exitFailed, run(context.Background(), []string{"import", "owners", unknown}, getenv, nil, &out, &errOut))
 	assert.Contains(t, errOut.String(), "line 2")
 
 	errOut.Reset()
-	assert.Equal(t, exitUsage, run(context.Background(), []string{"import", "furniture", bad}, getenv, &out, &errOut))
-	assert.Equal(t, exitFailed, run(context.Background(), []string{"import", "units", filepath.Join(dir, "missing.csv")}, getenv, &out, &errOut))
+	assert.Equal(t, exitUsage, run(context.Background(), []string{"import", "furniture", bad}, getenv, nil, &out, &errOut))
+	assert.Equal(t, exitFailed, run(context.Background(), []string{"import", "units", filepath.Join(dir, "missing.csv")}, getenv, nil, &out, &errOut))
 }
 
 func TestServeStopsOnCancel(t *testing.T) {
@@ -268,7 +268,7 @@ func TestServeStopsOnCancel(t *testing.T) {
 	done := make(chan int, 1)
 	var out, errOut bytes.Buffer
 	go func() {
-		done <- run(ctx, []string{"serve"}, env("AFTERSALES_DATA_DIR", t.TempDir(), "AFTERSALES_ADDR", "127.0.0.1:0"), &out, &errOut)
+		done <- run(ctx, []string{"serve"}, env("AFTERSALES_DATA_DIR", t.TempDir(), "AFTERSALES_ADDR", "127.0.0.1:0"), nil, &out, &errOut)
 	}()
 	time.Sleep(300 * time.Millisecond)
 	cancel()

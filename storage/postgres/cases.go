@@ -122,23 +122,25 @@ const numberSQL = `$1 || '-' || CASE WHEN counter.last < 10000 THEN to_char(coun
 const currentCaseID = `currval(pg_get_serial_sequence('cases', 'id'))`
 
 // createCase numbers and inserts c, its EventCreated and its media, as one
-// batch: one round trip.
+// batch: one round trip, and on the pool one implicit transaction.
 //
 // Case numbers (诉求编号) are gap-free: the day's counter row in
 // case_counters is incremented in the case's own transaction, so a case
 // refused by a constraint, or a registration that fails, gives its number
 // back (the conformance suite requires it). The price is that writers of one
-// day serialise on that row: it stays locked from the increment until the
-// transaction commits. So nothing that waits on the client may happen in
-// between: the increment comes with the case row in one statement, and the
-// event and media rows and the commit follow in the same batch, so the lock
-// is held only while the server runs those statements and flushes the
-// commit. With the increment first in a transaction of client round trips
-// (BEGIN; increment; insert case; insert event…; COMMIT), 8 writers on the
-// 2-core development machine registered about 900–1,400 cases/s; as one
-// batch, see BenchmarkStore. An increment in a short transaction of its own
-// would not serialise writers at all, but would leave a gap in the day's
-// numbers for every failed registration.
+// day serialise on that row, which stays locked from the increment until the
+// transaction commits. So nothing that waits on the client happens in
+// between: the increment and the case row are one statement, and the event
+// and media rows and the commit follow in the same batch; the lock is held
+// only while the server runs them and flushes the commit. Measured with 8
+// writers on the 2-core development machine (noisy: other work shared it):
+// the increment first in a transaction of separate round trips (BEGIN;
+// increment; insert case; insert event; insert media; COMMIT) gave
+// 860–1,470 cases/s; this batch inside BEGIN…COMMIT 1,740–2,280/s; the batch
+// alone 2,150–2,840/s (BenchmarkStore: 1,680–2,500/s). An increment in a
+// short transaction of its own, before the case's, would not serialise
+// writers at all (about 1,900–2,800/s) but would leave a gap for every failed
+// registration.
 func (db *DB) createCase(ctx context.Context, q batchSender, c *casework.Case, day string) error {
 	b := &pgx.Batch{}
 	b.Queue(`WITH counter AS (

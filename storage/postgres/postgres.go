@@ -192,24 +192,28 @@ var constraintWhat = map[string]string{
 	"cases_number_key":                         "a case with this number exists",
 	"case_events_case_seq_key":                 "the case's timeline moved on",
 	"owner_units_pkey":                         "the owner already holds the unit",
+	"chat_identities_pkey":                     "the chat identity exists",
 }
 
-// caseRefField names, for a *casework.ValidationError, the field of a case
-// whose foreign key failed: a case that names a missing project, unit…
-// is invalid input, not a missing case.
-var caseRefField = map[string]string{
-	"cases_project_id_fkey":  "project",
-	"cases_building_id_fkey": "building",
-	"cases_unit_id_fkey":     "unit",
-	"cases_owner_id_fkey":    "owner",
-	"cases_party_id_fkey":    "party",
-	"cases_assignee_id_fkey": "assignee",
+// refField names, for a *casework.ValidationError, the field whose foreign
+// key failed, for the references of a case or a chat identity: a case that
+// names a missing project, unit… is invalid input, not a missing case.
+var refField = map[string]string{
+	"cases_project_id_fkey":          "project",
+	"cases_building_id_fkey":         "building",
+	"cases_unit_id_fkey":             "unit",
+	"cases_owner_id_fkey":            "owner",
+	"cases_party_id_fkey":            "party",
+	"cases_assignee_id_fkey":         "assignee",
+	"chat_identities_owner_id_fkey":  "owner",
+	"chat_identities_unit_id_fkey":   "unit",
+	"chat_identities_member_id_fkey": "member",
 }
 
 // dbErr translates an error of a helper, once, at the public method that
 // called it: a unique violation becomes a *casework.ConflictError; a foreign
-// key naming a missing parent casework.ErrNotFound, except a case's
-// references, which are a *casework.ValidationError naming the field; a
+// key naming a missing parent casework.ErrNotFound, except those in
+// refField, which are a *casework.ValidationError naming the field; a
 // CHECK violation a *casework.ValidationError; a missing row
 // casework.ErrNotFound. op says what was being done.
 func dbErr(op string, err error) error {
@@ -229,7 +233,7 @@ func dbErr(op string, err error) error {
 			}
 			return fmt.Errorf("%s: %w", op, &casework.ConflictError{What: what})
 		case "23503": // foreign_key_violation
-			if field, ok := caseRefField[pgErr.ConstraintName]; ok {
+			if field, ok := refField[pgErr.ConstraintName]; ok {
 				return fmt.Errorf("%s: %w", op, casework.Invalid(field, "%s", pgErr.Detail))
 			}
 			return fmt.Errorf("%s: %s (%s): %w", op, pgErr.Detail, pgErr.ConstraintName, casework.ErrNotFound)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -65,6 +67,9 @@ func adminPool(tb testing.TB) *pgxpool.Pool {
 			}
 		}
 		admin.pool, admin.err = pool, err
+		if err == nil {
+			dropStaleSchemas(ctx, pool)
+		}
 	})
 	if admin.err != nil {
 		msg := "postgres: test database %s unreachable (set AFTERSALES_TEST_DATABASE_URL): %v"
@@ -93,15 +98,34 @@ func redactURL(s string) string {
 	return u.Redacted()
 }
 
+// dropStaleSchemas drops the test schemas that a test run killed before its
+// cleanup left behind: those created more than an hour ago, by the time in
+// their name, so that concurrent test runs keep theirs.
+func dropStaleSchemas(ctx context.Context, pool *pgxpool.Pool) {
+	rows, err := pool.Query(ctx, `SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1)`, testSchemaPrefix)
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return
+	}
+	for _, name := range names {
+		created, _, _ := strings.Cut(strings.TrimPrefix(name, testSchemaPrefix), "_")
+		sec, err := strconv.ParseInt(created, 10, 64)
+		if err != nil || time.Since(time.Unix(sec, 0)) < time.Hour {
+			continue
+		}
+		_, _ = pool.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{name}.Sanitize()+" CASCADE")
+	}
+}
+
 // newTestSchema creates an empty schema with a random name, dropped with
 // everything in it when the test ends, and returns its name and a URL whose
 // connections use it.
 func newTestSchema(tb testing.TB) (schema, dbURL string) {
 	tb.Helper()
 	pool := adminPool(tb)
-	b := make([]byte, 8)
+	b := make([]byte, 6)
 	_, _ = rand.Read(b)
-	schema = testSchemaPrefix + hex.EncodeToString(b)
+	schema = fmt.Sprintf("%s%d_%s", testSchemaPrefix, time.Now().Unix(), hex.EncodeToString(b))
 	ctx := context.Background()
 	if _, err := pool.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
 		tb.Fatalf("create schema %s: %v", schema, err)

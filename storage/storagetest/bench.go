@@ -109,7 +109,7 @@ func seedCases(b *testing.B, f *fixture, n int) []string {
 				if i >= n || failed.Load() != nil {
 					return
 				}
-				c := f.newCase(at(time.Duration(i) * 30 * 24 * time.Hour / time.Duration(n)))
+				c := f.newCase(at(time.Duration(i) * (30 * 24 * time.Hour / time.Duration(n))))
 				c.Urgency = urgencies[i%len(urgencies)]
 				if i%5 == 0 {
 					c.UnitID, c.OwnerID, c.BuildingID = f.unit2.ID, f.owner2.ID, f.building2.ID

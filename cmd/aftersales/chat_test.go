@@ -1,0 +1,179 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aftersales/aftersales/casework"
+)
+
+// visitor is a person on the chat page of a running service, talking through
+// its HTTP API as the page's script does.
+type visitor struct {
+	t    *testing.T
+	base string
+	id   string
+	n    int
+	seen int
+	said []string // everything the bot said, in order
+	echo []string // the visitor's own messages, as the page shows them
+}
+
+type pageMessage struct {
+	Seq     int    `json:"seq"`
+	From    string `json:"from"`
+	Text    string `json:"text"`
+	Choices []struct {
+		Label   string `json:"label"`
+		Payload string `json:"payload"`
+	} `json:"choices"`
+}
+
+func (v *visitor) post(body map[string]string) {
+	v.t.Helper()
+	v.n++
+	body["user"], body["id"] = v.id, fmt.Sprintf("msg-%04d-abcdefgh", v.n)
+	b, _ := json.Marshal(body)
+	resp, err := http.Post(v.base+"/chat/api/send", "application/json", bytes.NewReader(b))
+	require.NoError(v.t, err)
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(resp.Body)
+	require.Equal(v.t, http.StatusNoContent, resp.StatusCode, "%s", msg)
+}
+
+// say types text and returns what the bot answered.
+func (v *visitor) say(text string) string { v.post(map[string]string{"text": text}); return v.read() }
+
+// press taps a choice and returns what the bot answered.
+func (v *visitor) press(payload string) string {
+	v.post(map[string]string{"payload": payload})
+	return v.read()
+}
+
+func (v *visitor) read() string {
+	v.t.Helper()
+	resp, err := http.Get(fmt.Sprintf("%s/chat/api/messages?user=%s&after=%d", v.base, v.id, v.seen))
+	require.NoError(v.t, err)
+	defer resp.Body.Close()
+	var page struct {
+		Messages []pageMessage `json:"messages"`
+		Next     int           `json:"next"`
+	}
+	require.NoError(v.t, json.NewDecoder(resp.Body).Decode(&page))
+	v.seen = page.Next
+	var out []string
+	for _, m := range page.Messages {
+		if m.From == "user" {
+			v.echo = append(v.echo, m.Text)
+			continue
+		}
+		out = append(out, m.Text)
+		for _, c := range m.Choices {
+			out = append(out, "["+c.Label+"|"+c.Payload+"]")
+		}
+	}
+	v.said = append(v.said, out...)
+	return strings.Join(out, "\n")
+}
+
+// TestReportThroughTheChatPage: a homeowner with no WeChat or Telegram opens
+// the demo's chat page and reports a leak with a photo; the case is in the
+// database with its media, and the page showed its number.
+func TestReportThroughTheChatPage(t *testing.T) {
+	t.Parallel()
+	m := MustRunMain(t, true)
+	base := "http://" + m.Addr()
+
+	resp, err := http.Get(base + "/")
+	require.NoError(t, err)
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, string(page), "app.js", "/ leads to the chat page")
+	assert.NotEmpty(t, resp.Header.Get("Content-Security-Policy"))
+
+	v := &visitor{t: t, base: base, id: "visitor0123456789abcdef"}
+	assert.Contains(t, v.say("报修"), "请问您的姓名")
+	assert.Contains(t, v.say("张伟"), "房号")
+	assert.Contains(t, v.say("1-1-101"), "电话")
+	assert.Contains(t, v.say("13900000001"), "什么问题")
+	assert.Contains(t, v.press("cat:engineering_quality/leak"), "位置")
+	assert.Contains(t, v.press("loc:bathroom"), "描述")
+	assert.Contains(t, v.say("卫生间吊顶在滴水，墙角发霉"), "什么时候开始")
+	assert.Contains(t, v.press("occ:week"), "照片")
+
+	// A photo through the page's upload endpoint.
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	require.NoError(t, mw.WriteField("user", v.id))
+	require.NoError(t, mw.WriteField("id", "upload-0001-abcdefgh"))
+	fw, err := mw.CreateFormFile("file", "ceiling.png")
+	require.NoError(t, err)
+	_, err = fw.Write(pngBytes)
+	require.NoError(t, err)
+	require.NoError(t, mw.Close())
+	resp, err = http.Post(base+"/chat/api/upload", mw.FormDataContentType(), &body)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusNoContent, resp.StatusCode)
+	assert.Contains(t, v.read(), "已收到 1 个附件")
+
+	assert.Contains(t, v.press("media:done"), "怎样解决")
+	assert.Contains(t, v.press("exp:repair"), "联系")
+	summary := v.press("ct:anytime")
+	assert.Contains(t, summary, "海景苑 1-1-101")
+	done := v.press("sum:submit")
+	assert.Contains(t, done, "SH-")
+
+	cases, n, err := m.Store.FindCases(context.Background(), casework.CaseFilter{})
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	assert.Contains(t, done, cases[0].Number)
+	assert.Equal(t, casework.ChannelWeb, cases[0].Channel)
+	c, err := m.Store.FindCaseByID(context.Background(), cases[0].ID)
+	require.NoError(t, err)
+	require.Len(t, c.Media, 1)
+	assert.Equal(t, "image/png", c.Media[0].ContentType)
+
+	// Markup typed into the chat is kept as the text it is (the page shows
+	// every text with textContent), and it is no command.
+	assert.Contains(t, v.say("<b>菜单</b>"), "请选择您要办理的事项")
+	assert.Equal(t, "<b>菜单</b>", v.echo[len(v.echo)-1])
+}
+
+var pngBytes = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+
+// TestClassifyCommand: staff check the rules with `aftersales classify`.
+func TestClassifyCommand(t *testing.T) {
+	t.Parallel()
+	var out, errOut bytes.Buffer
+	in := strings.NewReader("卫生间天花板一直在往下滴水\n\n电梯里困了人\nWhen will I get my property certificate?\n")
+	require.Equal(t, exitOK, run(context.Background(), []string{"classify"}, env(), in, &out, &errOut), errOut.String())
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	require.Len(t, lines, 3, "one JSON object per non-empty line")
+	var r struct{ Category, Subcategory, Urgency string }
+	require.NoError(t, json.Unmarshal([]byte(lines[0]), &r))
+	assert.Equal(t, "engineering_quality", r.Category)
+	assert.Equal(t, "leak", r.Subcategory)
+	assert.Equal(t, "urgent", r.Urgency)
+	require.NoError(t, json.Unmarshal([]byte(lines[1]), &r))
+	assert.Equal(t, "lift", r.Subcategory)
+	assert.Equal(t, "urgent", r.Urgency)
+	require.NoError(t, json.Unmarshal([]byte(lines[2]), &r))
+	assert.Equal(t, "policy_consultation", r.Category)
+
+	out.Reset()
+	errOut.Reset()
+	assert.Equal(t, exitUsage, run(context.Background(), []string{"classify", "-classify-rules", "/nonexistent.json"}, env(), strings.NewReader(""), &out, &errOut))
+	assert.Contains(t, errOut.String(), "nonexistent")
+}
