@@ -201,7 +201,7 @@ func (in *Intake) Store(ctx context.Context, kind Kind, m *Media, f MediaFetcher
 		return nil
 	}
 	head = head[:n]
-	ct := sniff(head)
+	ct := Sniff(head)
 	if !allowed(in.Policy.Allowed[kind], ct) {
 		m.Err = fmt.Errorf("%w: %s sent as %s", ErrMediaType, ct, kind)
 		return nil
@@ -218,10 +218,11 @@ func (in *Intake) Store(ctx context.Context, kind Kind, m *Media, f MediaFetcher
 	return nil
 }
 
-// sniff identifies the content from its first bytes, with the formats
-// net/http does not know that phones send: HEIC photos, QuickTime and 3GP
-// videos, AMR voice.
-func sniff(head []byte) string {
+// Sniff identifies content from its first bytes (up to 512), as
+// http.DetectContentType does, and also the formats phones send that it does
+// not know: HEIC photos, QuickTime and 3GP videos, M4A audio, AMR and SILK
+// voice. It returns a media type without parameters.
+func Sniff(head []byte) string {
 	if len(head) >= 12 && string(head[4:8]) == "ftyp" {
 		switch brand := string(head[8:12]); {
 		case strings.HasPrefix(brand, "heic"), strings.HasPrefix(brand, "heix"), strings.HasPrefix(brand, "mif1"):

@@ -414,7 +414,7 @@ func fileName(name string) string {
 // a voice message and anything else a document (which the Intake may
 // refuse).
 func classify(data []byte) (bot.Kind, string) {
-	ct := sniff(data[:min(len(data), 512)])
+	ct := bot.Sniff(data[:min(len(data), 512)])
 	switch {
 	case strings.HasPrefix(ct, "image/"):
 		return bot.KindPhoto, ct
@@ -426,33 +426,6 @@ func classify(data []byte) (bot.Kind, string) {
 	return bot.KindDocument, ct
 }
 
-// sniff is http.DetectContentType with the ISO media files phones send
-// (HEIC photos; MP4, QuickTime and 3GP videos; M4A audio) and AMR and SILK
-// voice, as the bot package sniffs them.
-func sniff(head []byte) string {
-	if len(head) >= 12 && string(head[4:8]) == "ftyp" {
-		switch brand := string(head[8:12]); {
-		case strings.HasPrefix(brand, "heic"), strings.HasPrefix(brand, "heix"), strings.HasPrefix(brand, "mif1"):
-			return "image/heic"
-		case strings.HasPrefix(brand, "qt"):
-			return "video/quicktime"
-		case strings.HasPrefix(brand, "3g"):
-			return "video/3gpp"
-		case strings.HasPrefix(brand, "M4A"):
-			return "audio/mp4"
-		default:
-			return "video/mp4"
-		}
-	}
-	if bytes.HasPrefix(head, []byte("#!AMR")) {
-		return "audio/amr"
-	}
-	if bytes.HasPrefix(head, []byte("\x02#!SILK")) || bytes.HasPrefix(head, []byte("#!SILK")) {
-		return "audio/silk"
-	}
-	ct, _, _ := strings.Cut(http.DetectContentType(head), ";")
-	return ct
-}
 
 //go:embed static
 var static embed.FS
