@@ -318,7 +318,8 @@ func NormalizePhone(s string) (string, error) {
 	case intlPhone.MatchString(p) && !strings.HasPrefix(p, "+86"):
 		return p, nil
 	}
-	return "", Invalid("phone", "%q is not a mobile number like 13812345678 or +447700900123", s)
+	// The number is masked: validation errors may reach logs.
+	return "", Invalid("phone", "%q is not a mobile number like 13812345678 or +447700900123", MaskPhone(s))
 }
 
 // NormalizeContactPhone accepts what NormalizePhone accepts and also a

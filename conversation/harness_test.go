@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,6 +82,7 @@ type world struct {
 	rec      *recorder
 	sessions *conversation.MemoryStore
 	seq      int
+	logs     bytes.Buffer // everything the service logged, at debug level
 	lastOut  []bot.Outbound
 	log      strings.Builder
 }
@@ -104,6 +106,7 @@ func newWorld(t testing.TB) *world {
 		Sessions:   w.sessions,
 		Classifier: classify.New(classify.DefaultRules()),
 		NowFunc:    w.clock.Now,
+		Logger:     w.logger(),
 	})
 	w.router = &bot.Router{
 		Handler:  w.engine,
@@ -111,8 +114,24 @@ func newWorld(t testing.TB) *world {
 		Locker:   bot.NewMemoryLocker(),
 		Intake:   &bot.Intake{Blobs: &bot.FileBlobStore{Dir: filepath.Join(dir, "media")}, Policy: bot.DefaultMediaPolicy()},
 		Channels: map[bot.Platform]bot.Channel{bot.Telegram: w.rec, bot.WeChat: w.rec, bot.Web: w.rec},
+		Logger:   w.logger(),
 	}
 	return w
+}
+
+func (w *world) logger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(&lockedWriter{w: &w.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // user is one chat account in the world.

@@ -84,6 +84,13 @@ func TestReportFirstTime(t *testing.T) {
 		assert.Equal(t, "2026-11-26", c.OccurredAt.In(casework.ChinaTime()).Format("2006-01-02"))
 		assert.Equal(t, pick("周六上午", "Saturday morning"), c.ContactTime)
 		require.NotNil(t, c.RespondBy)
+
+		logs := w.logs.String()
+		assert.Contains(t, logs, "case registered", "the service logs what happened")
+		assert.Contains(t, logs, "139****0016", "phones are logged masked")
+		assert.NotContains(t, logs, "13900000016", "never a whole phone number")
+		assert.NotContains(t, logs, "12345\"", "nor what the owner typed as one")
+		assert.NotContains(t, logs, pick("墙皮起泡", "paint is bubbling"), "nor what the owner wrote")
 	})
 }
 
