@@ -56,6 +56,12 @@ func (r *recorder) Send(_ context.Context, m bot.Outbound) error {
 	if r.fail != nil {
 		return r.fail
 	}
+	for _, c := range m.Choices {
+		if len(c.Payload) > 64 || c.Payload == "" {
+			// Telegram's callback_data takes 1–64 bytes.
+			return fmt.Errorf("choice %q has a payload of %d bytes; 1–64 fit a Telegram button", c.Label, len(c.Payload))
+		}
+	}
 	r.out = append(r.out, m)
 	return nil
 }

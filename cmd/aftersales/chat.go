@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -9,7 +10,9 @@ import (
 	"time"
 
 	"github.com/aftersales/aftersales/bot"
+	"github.com/aftersales/aftersales/bot/telegram"
 	"github.com/aftersales/aftersales/bot/web"
+	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/classify"
 	"github.com/aftersales/aftersales/console"
 	"github.com/aftersales/aftersales/conversation"
@@ -83,5 +86,43 @@ func (m *Main) openChat(ctx context.Context, srv *console.Server) error {
 	m.Router.Channels[bot.Web] = m.Web
 	srv.Handle(web.Path, m.Web.Handler())
 	srv.Handle("GET /{$}", http.RedirectHandler("/chat/", http.StatusFound))
+
+	if m.Config.TelegramToken != "" {
+		tg, err := telegram.New(ctx, telegram.Config{
+			Token:           m.Config.TelegramToken,
+			APIURL:          m.Config.TelegramAPIURL,
+			WebhookURL:      m.Config.TelegramWebhookURL,
+			WebhookSecret:   m.Config.TelegramWebhookSecret,
+			DispatchFunc:    m.Router.Dispatch,
+			UnreachableFunc: m.markUnreachable,
+			Blobs:           m.Router.Intake.Blobs,
+			PollLock:        locker,
+			Logger:          m.Logger,
+		})
+		if err != nil {
+			return err
+		}
+		m.Telegram = tg
+		m.Router.Channels[bot.Telegram] = tg
+		srv.Handle("POST "+telegram.WebhookPath, tg.WebhookHandler())
+		m.runners = append(m.runners, tg.Run)
+		m.closers = append(m.closers, tg.Close)
+	}
 	return nil
+}
+
+// markUnreachable records that a chat user blocked the bot, so staff see it
+// on the user's identity.
+func (m *Main) markUnreachable(ctx context.Context, user bot.UserRef) error {
+	id, err := m.Store.FindChatIdentity(ctx, string(user.Platform), user.ID)
+	if errors.Is(err, casework.ErrNotFound) {
+		id = &casework.ChatIdentity{Platform: string(user.Platform), UserID: user.ID}
+	} else if err != nil {
+		return err
+	}
+	if id.Unreachable {
+		return nil
+	}
+	id.Unreachable = true
+	return m.Store.SaveChatIdentity(ctx, id)
 }

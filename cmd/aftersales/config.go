@@ -25,6 +25,11 @@ type Config struct {
 	CasePrefix  string // AFTERSALES_CASE_PREFIX: the prefix of case numbers
 	TimeZone    string // AFTERSALES_TIMEZONE: the department's time zone (case numbers, dates)
 	RulesFile   string // AFTERSALES_CLASSIFY_RULES: extra classification rules (JSON), merged over the defaults
+
+	TelegramToken         string // AFTERSALES_TELEGRAM_TOKEN: enables Telegram
+	TelegramAPIURL        string // AFTERSALES_TELEGRAM_API_URL
+	TelegramWebhookURL    string // AFTERSALES_TELEGRAM_WEBHOOK_URL: webhook mode when set
+	TelegramWebhookSecret string // AFTERSALES_TELEGRAM_WEBHOOK_SECRET
 }
 
 // setting describes one configuration variable: its name, its help and where
@@ -44,6 +49,10 @@ var settings = []setting{
 	{"AFTERSALES_CASE_PREFIX", "case-prefix", "prefix of case numbers (诉求编号), e.g. SH → SH-20261127-0042", func(c *Config) *string { return &c.CasePrefix }},
 	{"AFTERSALES_TIMEZONE", "timezone", "the department's time zone (IANA name)", func(c *Config) *string { return &c.TimeZone }},
 	{"AFTERSALES_CLASSIFY_RULES", "classify-rules", "a JSON file of extra classification rules, added to the built-in ones", func(c *Config) *string { return &c.RulesFile }},
+	{"AFTERSALES_TELEGRAM_TOKEN", "telegram-token", "the Telegram bot's token from @BotFather; enables Telegram (secret)", func(c *Config) *string { return &c.TelegramToken }},
+	{"AFTERSALES_TELEGRAM_API_URL", "telegram-api-url", "Bot API base URL (a proxy or a local Bot API server)", func(c *Config) *string { return &c.TelegramAPIURL }},
+	{"AFTERSALES_TELEGRAM_WEBHOOK_URL", "telegram-webhook-url", "public HTTPS URL of /telegram/webhook; webhook mode instead of long polling", func(c *Config) *string { return &c.TelegramWebhookURL }},
+	{"AFTERSALES_TELEGRAM_WEBHOOK_SECRET", "telegram-webhook-secret", "secret token Telegram sends with every webhook call (1–256 of A–Z a–z 0–9 _ -)", func(c *Config) *string { return &c.TelegramWebhookSecret }},
 }
 
 // DefaultConfig returns the configuration a new user starts with: SQLite in
@@ -100,7 +109,11 @@ type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
-var prefixRE = regexp.MustCompile(`^[A-Z][A-Z0-9]{0,7}$`)
+var (
+	prefixRE        = regexp.MustCompile(`^[A-Z][A-Z0-9]{0,7}$`)
+	telegramTokenRE = regexp.MustCompile(`^[0-9]{3,20}:[A-Za-z0-9_-]{20,100}$`)
+	webhookSecretRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+)
 
 // Validate checks every setting and fills derived defaults (the SQLite path
 // under the data dir). Its errors are *ConfigError naming the variable.
@@ -146,6 +159,25 @@ func (c *Config) Validate() error {
 	}
 	if !prefixRE.MatchString(c.CasePrefix) {
 		bad("AFTERSALES_CASE_PREFIX", "%q: use 1–8 capital letters and digits, starting with a letter", c.CasePrefix)
+	}
+	if c.TelegramToken != "" && !telegramTokenRE.MatchString(c.TelegramToken) {
+		bad("AFTERSALES_TELEGRAM_TOKEN", "is not a bot token like 123456:ABC-DEF1234ghIkl")
+	}
+	if c.TelegramAPIURL != "" {
+		if u, err := url.Parse(c.TelegramAPIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad("AFTERSALES_TELEGRAM_API_URL", "%s is not an http(s) URL", redactURL(c.TelegramAPIURL))
+		}
+	}
+	if c.TelegramWebhookURL != "" {
+		if u, err := url.Parse(c.TelegramWebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad("AFTERSALES_TELEGRAM_WEBHOOK_URL", "%s is not an https URL", redactURL(c.TelegramWebhookURL))
+		}
+		if !webhookSecretRE.MatchString(c.TelegramWebhookSecret) {
+			bad("AFTERSALES_TELEGRAM_WEBHOOK_SECRET", "is required with a webhook: 1–256 of A–Z a–z 0–9 _ -")
+		}
+		if c.TelegramToken == "" {
+			bad("AFTERSALES_TELEGRAM_TOKEN", "is required with a webhook URL")
+		}
 	}
 	if c.RulesFile != "" {
 		if _, err := loadRules(c.RulesFile); err != nil {

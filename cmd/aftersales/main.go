@@ -21,6 +21,7 @@ import (
 	_ "time/tzdata" // time zones for a static binary on an image without zoneinfo
 
 	"github.com/aftersales/aftersales/bot"
+	"github.com/aftersales/aftersales/bot/telegram"
 	"github.com/aftersales/aftersales/bot/web"
 	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/classify"
@@ -153,15 +154,18 @@ type Store interface {
 // Main is the running service: configuration in, wired parts out. Tests start
 // a real Main on a temporary database and port ":0".
 type Main struct {
-	Config Config
-	Demo   bool // load the example project at start
-	Logger *slog.Logger
-	Store  Store
-	Engine *conversation.Engine
-	Router *bot.Router
-	Web    *web.Channel
+	Config   Config
+	Demo     bool // load the example project at start
+	Logger   *slog.Logger
+	Store    Store
+	Engine   *conversation.Engine
+	Router   *bot.Router
+	Web      *web.Channel
+	Telegram *telegram.Adapter // nil unless AFTERSALES_TELEGRAM_TOKEN is set
 
 	redis    *redis.Client
+	runners  []func(ctx context.Context) error // run beside the server until it stops
+	closers  []func() error                    // released by Close, before the store
 	server   *http.Server
 	listener net.Listener
 }
@@ -262,21 +266,39 @@ func (m *Main) Run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- m.server.Serve(m.listener) }()
 	m.Logger.Info("serving", "addr", "http://"+m.Addr())
+	// The platform adapters (long polling, webhook queues) run beside the
+	// server and stop with it, after finishing what they took.
+	runCtx, stopRunners := context.WithCancel(ctx)
+	defer stopRunners()
+	runErrs := make(chan error, len(m.runners))
+	for _, run := range m.runners {
+		go func() { runErrs <- run(runCtx) }()
+	}
+	var errs []error
 	select {
 	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
+		errs = append(errs, fmt.Errorf("serve: %w", err))
+		errc = nil
 	case <-ctx.Done():
 	}
 	m.Logger.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := m.server.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	if errc != nil {
+		if err := m.server.Shutdown(shutdownCtx); err != nil {
+			errs = append(errs, fmt.Errorf("shutdown: %w", err))
+		}
+		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, fmt.Errorf("serve: %w", err))
+		}
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve: %w", err)
+	stopRunners()
+	for range m.runners {
+		if err := <-runErrs; err != nil {
+			errs = append(errs, err)
+		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Close releases the store and the listener.
@@ -285,6 +307,10 @@ func (m *Main) Close() error {
 	if m.listener != nil && m.server == nil {
 		errs = append(errs, m.listener.Close())
 	}
+	for _, c := range m.closers {
+		errs = append(errs, c())
+	}
+	m.closers = nil
 	if m.redis != nil {
 		errs = append(errs, m.redis.Close())
 		m.redis = nil
