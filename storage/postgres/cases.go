@@ -300,15 +300,8 @@ func (db *DB) writeCase(ctx context.Context, tx pgx.Tx, c *casework.Case, now ti
 // UpdateCase applies upd to the case if it is still at version, and records
 // an EventUpdated, in one transaction.
 func (db *DB) UpdateCase(ctx context.Context, id int64, version int, upd casework.CaseUpdate) (*casework.Case, error) {
-	var c *casework.Case
-	err := db.inTx(ctx, func(tx pgx.Tx) (err error) {
-		c, err = db.updateCase(ctx, tx, id, version, upd)
-		return err
-	})
-	if err != nil {
-		return nil, dbErr(fmt.Sprintf("postgres: update case %d", id), err)
-	}
-	return c, nil
+	return inWriteResult(ctx, db, fmt.Sprintf("postgres: update case %d", id),
+		func(tx pgx.Tx) (*casework.Case, error) { return db.updateCase(ctx, tx, id, version, upd) })
 }
 
 func (db *DB) updateCase(ctx context.Context, tx pgx.Tx, id int64, version int, upd casework.CaseUpdate) (*casework.Case, error) {
@@ -337,15 +330,8 @@ func (db *DB) updateCase(ctx context.Context, tx pgx.Tx, id int64, version int, 
 // TransitionCase performs t on the case if it is still at version (0:
 // whatever it is), and records an EventTransition, in one transaction.
 func (db *DB) TransitionCase(ctx context.Context, id int64, version int, t casework.Transition) (*casework.Case, error) {
-	var c *casework.Case
-	err := db.inTx(ctx, func(tx pgx.Tx) (err error) {
-		c, err = db.transitionCase(ctx, tx, id, version, t)
-		return err
-	})
-	if err != nil {
-		return nil, dbErr(fmt.Sprintf("postgres: %s case %d", t.Action, id), err)
-	}
-	return c, nil
+	return inWriteResult(ctx, db, fmt.Sprintf("postgres: %s case %d", t.Action, id),
+		func(tx pgx.Tx) (*casework.Case, error) { return db.transitionCase(ctx, tx, id, version, t) })
 }
 
 func (db *DB) transitionCase(ctx context.Context, tx pgx.Tx, id int64, version int, t casework.Transition) (*casework.Case, error) {
@@ -402,14 +388,14 @@ func (db *DB) AddCaseEvent(ctx context.Context, e *casework.Event) error {
 		ne.At = db.now()
 	}
 	ne.At = dbTime(ne.At)
-	err := db.inTx(ctx, func(tx pgx.Tx) (err error) {
+	err := db.inWrite(ctx, fmt.Sprintf("postgres: add %s event to case %d", e.Kind, e.CaseID), func(tx pgx.Tx) (err error) {
 		if ne.Seq, err = reserveSeq(ctx, tx, ne.CaseID); err != nil {
 			return err
 		}
 		return insertEvent(ctx, tx, &ne)
 	})
 	if err != nil {
-		return dbErr(fmt.Sprintf("postgres: add %s event to case %d", e.Kind, e.CaseID), err)
+		return err
 	}
 	*e = ne
 	return nil
@@ -428,7 +414,7 @@ func (db *DB) AddCaseMedia(ctx context.Context, m *casework.MediaRef, actor case
 		nm.CreatedAt = db.now()
 	}
 	nm.CreatedAt = dbTime(nm.CreatedAt)
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inWrite(ctx, fmt.Sprintf("postgres: add media to case %d", m.CaseID), func(tx pgx.Tx) error {
 		seq, err := reserveSeq(ctx, tx, nm.CaseID)
 		if err != nil {
 			return err
@@ -440,7 +426,7 @@ func (db *DB) AddCaseMedia(ctx context.Context, m *casework.MediaRef, actor case
 		return insertEvent(ctx, tx, e)
 	})
 	if err != nil {
-		return dbErr(fmt.Sprintf("postgres: add media to case %d", m.CaseID), err)
+		return err
 	}
 	*m = nm
 	return nil
@@ -448,9 +434,8 @@ func (db *DB) AddCaseMedia(ctx context.Context, m *casework.MediaRef, actor case
 
 // ListCaseEvents returns a case's timeline, Seq ascending.
 func (db *DB) ListCaseEvents(ctx context.Context, caseID int64) ([]*casework.Event, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+eventCols+` FROM case_events WHERE case_id = $1 ORDER BY seq`, caseID)
-	es, err := collect(rows, err, scanEvent)
-	return es, dbErr(fmt.Sprintf("postgres: list events of case %d", caseID), err)
+	return readAll(ctx, db, fmt.Sprintf("postgres: list events of case %d", caseID), scanEvent,
+		`SELECT `+eventCols+` FROM case_events WHERE case_id = $1 ORDER BY seq`, caseID)
 }
 
 // likeEscaper escapes the wildcards of LIKE so that text matches literally.

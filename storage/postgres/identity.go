@@ -38,8 +38,8 @@ func (db *DB) SaveChatIdentity(ctx context.Context, id *casework.ChatIdentity) e
 	if id.UserID == "" {
 		return casework.Invalid("user_id", "is required")
 	}
-	err := db.inTx(ctx, func(tx pgx.Tx) error { return db.saveChatIdentity(ctx, tx, id) })
-	return dbErr(fmt.Sprintf("postgres: save chat identity %s/%s", id.Platform, id.UserID), err)
+	return db.inWrite(ctx, fmt.Sprintf("postgres: save chat identity %s/%s", id.Platform, id.UserID),
+		func(tx pgx.Tx) error { return db.saveChatIdentity(ctx, tx, id) })
 }
 
 func (db *DB) saveChatIdentity(ctx context.Context, tx pgx.Tx, id *casework.ChatIdentity) error {
@@ -67,16 +67,15 @@ func (db *DB) saveChatIdentity(ctx context.Context, tx pgx.Tx, id *casework.Chat
 // FindChatIdentity returns the identity of a platform's user, or
 // casework.ErrNotFound.
 func (db *DB) FindChatIdentity(ctx context.Context, platform, userID string) (*casework.ChatIdentity, error) {
-	id, err := scanIdentity(db.pool.QueryRow(ctx, `SELECT `+identityCols+` FROM chat_identities
-		WHERE platform = $1 AND user_id = $2`, platform, userID))
-	return id, dbErr(fmt.Sprintf("postgres: find chat identity %s/%s", platform, userID), err)
+	return readOne(ctx, db, fmt.Sprintf("postgres: find chat identity %s/%s", platform, userID), scanIdentity,
+		`SELECT `+identityCols+` FROM chat_identities
+		WHERE platform = $1 AND user_id = $2`, platform, userID)
 }
 
 // FindChatIdentitiesByOwner returns the chat accounts bound to an owner,
 // ordered by platform and user ID.
 func (db *DB) FindChatIdentitiesByOwner(ctx context.Context, ownerID int64) ([]*casework.ChatIdentity, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+identityCols+` FROM chat_identities
+	return readAll(ctx, db, fmt.Sprintf("postgres: chat identities of owner %d", ownerID), scanIdentity,
+		`SELECT `+identityCols+` FROM chat_identities
 		WHERE owner_id = $1 ORDER BY platform, user_id`, ownerID)
-	ids, err := collect(rows, err, scanIdentity)
-	return ids, dbErr(fmt.Sprintf("postgres: chat identities of owner %d", ownerID), err)
 }

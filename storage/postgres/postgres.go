@@ -156,6 +156,42 @@ func (db *DB) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, db.pool, fn)
 }
 
+// inWrite runs fn in a read-write transaction (see inTx) and translates its
+// error with dbErr, naming op.
+func (db *DB) inWrite(ctx context.Context, op string, fn func(pgx.Tx) error) error {
+	return dbErr(op, db.inTx(ctx, fn))
+}
+
+// inWriteResult is inWrite for a fn with a result, which it returns once the
+// transaction is committed; with an error, it returns the zero T.
+func inWriteResult[T any](ctx context.Context, db *DB, op string, fn func(pgx.Tx) (T, error)) (T, error) {
+	var v T
+	err := db.inWrite(ctx, op, func(tx pgx.Tx) (err error) {
+		v, err = fn(tx)
+		return err
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return v, nil
+}
+
+// readOne runs query on the pool, one statement in its own implicit
+// transaction, and scans its row with scan; an error goes through dbErr,
+// naming op, so that no row is casework.ErrNotFound.
+func readOne[T any](ctx context.Context, db *DB, op string, scan func(scanner) (T, error), query string, args ...any) (T, error) {
+	v, err := scan(db.pool.QueryRow(ctx, query, args...))
+	return v, dbErr(op, err)
+}
+
+// readAll is readOne for every row of query.
+func readAll[T any](ctx context.Context, db *DB, op string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := db.pool.Query(ctx, query, args...)
+	vs, err := collect(rows, err, scan)
+	return vs, dbErr(op, err)
+}
+
 // readBatch sends the queries queued on b (after b.BeginTx, which it calls)
 // in a read-only REPEATABLE READ transaction, so that they see one snapshot
 // (a page of cases and their count) and cost one round trip, plus one for

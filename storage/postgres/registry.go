@@ -64,8 +64,7 @@ func (db *DB) CreateProject(ctx context.Context, p *casework.Project) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	err := db.inTx(ctx, func(tx pgx.Tx) error { return db.createProject(ctx, tx, p) })
-	return dbErr("postgres: create project "+p.Code, err)
+	return db.inWrite(ctx, "postgres: create project "+p.Code, func(tx pgx.Tx) error { return db.createProject(ctx, tx, p) })
 }
 
 func (db *DB) createProject(ctx context.Context, tx pgx.Tx, p *casework.Project) error {
@@ -89,8 +88,8 @@ func (db *DB) UpdateProject(ctx context.Context, p *casework.Project) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	err := db.inTx(ctx, func(tx pgx.Tx) error { return db.updateProject(ctx, tx, p) })
-	return dbErr(fmt.Sprintf("postgres: update project %d", p.ID), err)
+	return db.inWrite(ctx, fmt.Sprintf("postgres: update project %d", p.ID),
+		func(tx pgx.Tx) error { return db.updateProject(ctx, tx, p) })
 }
 
 func (db *DB) updateProject(ctx context.Context, tx pgx.Tx, p *casework.Project) error {
@@ -111,21 +110,20 @@ func (db *DB) updateProject(ctx context.Context, tx pgx.Tx, p *casework.Project)
 
 // FindProjectByID returns ErrNotFound if the project does not exist.
 func (db *DB) FindProjectByID(ctx context.Context, id int64) (*casework.Project, error) {
-	p, err := scanProject(db.pool.QueryRow(ctx, `SELECT `+projectCols+` FROM projects WHERE id = $1`, id))
-	return p, dbErr(fmt.Sprintf("postgres: find project %d", id), err)
+	return readOne(ctx, db, fmt.Sprintf("postgres: find project %d", id), scanProject,
+		`SELECT `+projectCols+` FROM projects WHERE id = $1`, id)
 }
 
 // FindProjectByCode returns ErrNotFound if the project does not exist.
 func (db *DB) FindProjectByCode(ctx context.Context, code string) (*casework.Project, error) {
-	p, err := scanProject(db.pool.QueryRow(ctx, `SELECT `+projectCols+` FROM projects WHERE code = $1`, code))
-	return p, dbErr("postgres: find project "+code, err)
+	return readOne(ctx, db, "postgres: find project "+code, scanProject,
+		`SELECT `+projectCols+` FROM projects WHERE code = $1`, code)
 }
 
 // ListProjects returns every project ordered by code.
 func (db *DB) ListProjects(ctx context.Context) ([]*casework.Project, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+projectCols+` FROM projects ORDER BY code`)
-	ps, err := collect(rows, err, scanProject)
-	return ps, dbErr("postgres: list projects", err)
+	return readAll(ctx, db, "postgres: list projects", scanProject,
+		`SELECT `+projectCols+` FROM projects ORDER BY code`)
 }
 
 // Buildings.
@@ -148,8 +146,8 @@ func (db *DB) CreateBuilding(ctx context.Context, b *casework.Building) error {
 	if err := b.Validate(); err != nil {
 		return err
 	}
-	err := db.inTx(ctx, func(tx pgx.Tx) error { return db.createBuilding(ctx, tx, b) })
-	return dbErr(fmt.Sprintf("postgres: create building %s of project %d", b.Code, b.ProjectID), err)
+	return db.inWrite(ctx, fmt.Sprintf("postgres: create building %s of project %d", b.Code, b.ProjectID),
+		func(tx pgx.Tx) error { return db.createBuilding(ctx, tx, b) })
 }
 
 func (db *DB) createBuilding(ctx context.Context, tx pgx.Tx, b *casework.Building) error {
@@ -166,15 +164,14 @@ func (db *DB) createBuilding(ctx context.Context, tx pgx.Tx, b *casework.Buildin
 
 // FindBuildingByID returns ErrNotFound if the building does not exist.
 func (db *DB) FindBuildingByID(ctx context.Context, id int64) (*casework.Building, error) {
-	b, err := scanBuilding(db.pool.QueryRow(ctx, `SELECT `+buildingCols+` FROM buildings WHERE id = $1`, id))
-	return b, dbErr(fmt.Sprintf("postgres: find building %d", id), err)
+	return readOne(ctx, db, fmt.Sprintf("postgres: find building %d", id), scanBuilding,
+		`SELECT `+buildingCols+` FROM buildings WHERE id = $1`, id)
 }
 
 // ListBuildings returns a project's buildings ordered by code.
 func (db *DB) ListBuildings(ctx context.Context, projectID int64) ([]*casework.Building, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+buildingCols+` FROM buildings WHERE project_id = $1 ORDER BY code`, projectID)
-	bs, err := collect(rows, err, scanBuilding)
-	return bs, dbErr(fmt.Sprintf("postgres: list buildings of project %d", projectID), err)
+	return readAll(ctx, db, fmt.Sprintf("postgres: list buildings of project %d", projectID), scanBuilding,
+		`SELECT `+buildingCols+` FROM buildings WHERE project_id = $1 ORDER BY code`, projectID)
 }
 
 // Units.
@@ -216,8 +213,8 @@ func (db *DB) CreateUnit(ctx context.Context, u *casework.Unit) error {
 	if err := u.Validate(); err != nil {
 		return err
 	}
-	err := db.inTx(ctx, func(tx pgx.Tx) error { return db.createUnit(ctx, tx, u) })
-	return dbErr(fmt.Sprintf("postgres: create unit %s of project %d", u.Label(), u.ProjectID), err)
+	return db.inWrite(ctx, fmt.Sprintf("postgres: create unit %s of project %d", u.Label(), u.ProjectID),
+		func(tx pgx.Tx) error { return db.createUnit(ctx, tx, u) })
 }
 
 func (db *DB) createUnit(ctx context.Context, tx pgx.Tx, u *casework.Unit) error {
@@ -240,8 +237,8 @@ func (db *DB) UpdateUnit(ctx context.Context, u *casework.Unit) error {
 	if err := u.Validate(); err != nil {
 		return err
 	}
-	err := db.inTx(ctx, func(tx pgx.Tx) error { return db.updateUnit(ctx, tx, u) })
-	return dbErr(fmt.Sprintf("postgres: update unit %d", u.ID), err)
+	return db.inWrite(ctx, fmt.Sprintf("postgres: update unit %d", u.ID),
+		func(tx pgx.Tx) error { return db.updateUnit(ctx, tx, u) })
 }
 
 func (db *DB) updateUnit(ctx context.Context, tx pgx.Tx, u *casework.Unit) error {
@@ -268,8 +265,8 @@ func (db *DB) updateUnit(ctx context.Context, tx pgx.Tx, u *casework.Unit) error
 
 // FindUnitByID returns ErrNotFound if the unit does not exist.
 func (db *DB) FindUnitByID(ctx context.Context, id int64) (*casework.Unit, error) {
-	u, err := scanUnit(db.pool.QueryRow(ctx, `SELECT `+unitCols+` FROM units WHERE id = $1`, id))
-	return u, dbErr(fmt.Sprintf("postgres: find unit %d", id), err)
+	return readOne(ctx, db, fmt.Sprintf("postgres: find unit %d", id), scanUnit,
+		`SELECT `+unitCols+` FROM units WHERE id = $1`, id)
 }
 
 // FindUnits returns the units that match f, ordered by building, entrance,
@@ -346,8 +343,7 @@ func (db *DB) CreateOwner(ctx context.Context, o *casework.Owner) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	err := db.inTx(ctx, func(tx pgx.Tx) error { return db.createOwner(ctx, tx, o) })
-	return dbErr("postgres: create owner", err)
+	return db.inWrite(ctx, "postgres: create owner", func(tx pgx.Tx) error { return db.createOwner(ctx, tx, o) })
 }
 
 func (db *DB) createOwner(ctx context.Context, tx pgx.Tx, o *casework.Owner) error {
@@ -367,12 +363,12 @@ func (db *DB) UpdateOwner(ctx context.Context, o *casework.Owner) error {
 		return err
 	}
 	now := db.nowUTC()
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := db.inWrite(ctx, fmt.Sprintf("postgres: update owner %d", o.ID), func(tx pgx.Tx) error {
 		return tx.QueryRow(ctx, `UPDATE owners SET name = $2, phone = $3, updated_at = $4 WHERE id = $1 RETURNING created_at`,
 			o.ID, o.Name, o.Phone, now).Scan(&o.CreatedAt)
 	})
 	if err != nil {
-		return dbErr(fmt.Sprintf("postgres: update owner %d", o.ID), err)
+		return err
 	}
 	o.CreatedAt, o.UpdatedAt = o.CreatedAt.UTC(), now
 	return nil
@@ -380,8 +376,8 @@ func (db *DB) UpdateOwner(ctx context.Context, o *casework.Owner) error {
 
 // FindOwnerByID returns ErrNotFound if the owner does not exist.
 func (db *DB) FindOwnerByID(ctx context.Context, id int64) (*casework.Owner, error) {
-	o, err := scanOwner(db.pool.QueryRow(ctx, `SELECT `+ownerCols+` FROM owners WHERE id = $1`, id))
-	return o, dbErr(fmt.Sprintf("postgres: find owner %d", id), err)
+	return readOne(ctx, db, fmt.Sprintf("postgres: find owner %d", id), scanOwner,
+		`SELECT `+ownerCols+` FROM owners WHERE id = $1`, id)
 }
 
 // FindOwnersByPhone returns the owners with the phone, normalised first,
@@ -392,16 +388,15 @@ func (db *DB) FindOwnersByPhone(ctx context.Context, phone string) ([]*casework.
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.pool.Query(ctx, `SELECT `+ownerCols+` FROM owners WHERE phone = $1 ORDER BY id`, p)
-	os, err := collect(rows, err, scanOwner)
-	return os, dbErr("postgres: find owners by phone", err)
+	return readAll(ctx, db, "postgres: find owners by phone", scanOwner,
+		`SELECT `+ownerCols+` FROM owners WHERE phone = $1 ORDER BY id`, p)
 }
 
 // BindOwnerUnit records that the owner holds the unit; binding twice is not
 // an error.
 func (db *DB) BindOwnerUnit(ctx context.Context, ownerID, unitID int64) error {
-	err := db.inTx(ctx, func(tx pgx.Tx) error { return db.bindOwnerUnit(ctx, tx, ownerID, unitID) })
-	return dbErr(fmt.Sprintf("postgres: bind owner %d to unit %d", ownerID, unitID), err)
+	return db.inWrite(ctx, fmt.Sprintf("postgres: bind owner %d to unit %d", ownerID, unitID),
+		func(tx pgx.Tx) error { return db.bindOwnerUnit(ctx, tx, ownerID, unitID) })
 }
 
 func (db *DB) bindOwnerUnit(ctx context.Context, tx pgx.Tx, ownerID, unitID int64) error {
@@ -412,30 +407,23 @@ func (db *DB) bindOwnerUnit(ctx context.Context, tx pgx.Tx, ownerID, unitID int6
 
 // UnbindOwnerUnit removes the binding; ErrNotFound when there is none.
 func (db *DB) UnbindOwnerUnit(ctx context.Context, ownerID, unitID int64) error {
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM owner_units WHERE owner_id = $1 AND unit_id = $2`, ownerID, unitID)
-		if err == nil && tag.RowsAffected() == 0 {
-			return pgx.ErrNoRows
-		}
-		return err
+	return db.inWrite(ctx, fmt.Sprintf("postgres: unbind owner %d from unit %d", ownerID, unitID), func(tx pgx.Tx) error {
+		return deleteOne(ctx, tx, `DELETE FROM owner_units WHERE owner_id = $1 AND unit_id = $2`, ownerID, unitID)
 	})
-	return dbErr(fmt.Sprintf("postgres: unbind owner %d from unit %d", ownerID, unitID), err)
 }
 
 // OwnerUnits returns the units an owner holds, ordered by ID.
 func (db *DB) OwnerUnits(ctx context.Context, ownerID int64) ([]*casework.Unit, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+prefixCols("u", unitCols)+` FROM units u
+	return readAll(ctx, db, fmt.Sprintf("postgres: units of owner %d", ownerID), scanUnit,
+		`SELECT `+prefixCols("u", unitCols)+` FROM units u
 		JOIN owner_units ou ON ou.unit_id = u.id WHERE ou.owner_id = $1 ORDER BY u.id`, ownerID)
-	us, err := collect(rows, err, scanUnit)
-	return us, dbErr(fmt.Sprintf("postgres: units of owner %d", ownerID), err)
 }
 
 // UnitOwners returns the owners of a unit, ordered by ID.
 func (db *DB) UnitOwners(ctx context.Context, unitID int64) ([]*casework.Owner, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+prefixCols("o", ownerCols)+` FROM owners o
+	return readAll(ctx, db, fmt.Sprintf("postgres: owners of unit %d", unitID), scanOwner,
+		`SELECT `+prefixCols("o", ownerCols)+` FROM owners o
 		JOIN owner_units ou ON ou.owner_id = o.id WHERE ou.unit_id = $1 ORDER BY o.id`, unitID)
-	os, err := collect(rows, err, scanOwner)
-	return os, dbErr(fmt.Sprintf("postgres: owners of unit %d", unitID), err)
 }
 
 // prefixCols qualifies each column of a column list with a table alias.
@@ -465,8 +453,7 @@ func (db *DB) CreateParty(ctx context.Context, p *casework.Party) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	err := db.inTx(ctx, func(tx pgx.Tx) error { return db.createParty(ctx, tx, p) })
-	return dbErr("postgres: create party "+p.Code, err)
+	return db.inWrite(ctx, "postgres: create party "+p.Code, func(tx pgx.Tx) error { return db.createParty(ctx, tx, p) })
 }
 
 func (db *DB) createParty(ctx context.Context, tx pgx.Tx, p *casework.Party) error {
@@ -486,8 +473,8 @@ func (db *DB) UpdateParty(ctx context.Context, p *casework.Party) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	err := db.inTx(ctx, func(tx pgx.Tx) error { return db.updateParty(ctx, tx, p) })
-	return dbErr(fmt.Sprintf("postgres: update party %d", p.ID), err)
+	return db.inWrite(ctx, fmt.Sprintf("postgres: update party %d", p.ID),
+		func(tx pgx.Tx) error { return db.updateParty(ctx, tx, p) })
 }
 
 func (db *DB) updateParty(ctx context.Context, tx pgx.Tx, p *casework.Party) error {
@@ -503,21 +490,20 @@ func (db *DB) updateParty(ctx context.Context, tx pgx.Tx, p *casework.Party) err
 
 // FindPartyByID returns ErrNotFound if the party does not exist.
 func (db *DB) FindPartyByID(ctx context.Context, id int64) (*casework.Party, error) {
-	p, err := scanParty(db.pool.QueryRow(ctx, `SELECT `+partyCols+` FROM parties WHERE id = $1`, id))
-	return p, dbErr(fmt.Sprintf("postgres: find party %d", id), err)
+	return readOne(ctx, db, fmt.Sprintf("postgres: find party %d", id), scanParty,
+		`SELECT `+partyCols+` FROM parties WHERE id = $1`, id)
 }
 
 // FindPartyByCode returns ErrNotFound if the party does not exist.
 func (db *DB) FindPartyByCode(ctx context.Context, code string) (*casework.Party, error) {
-	p, err := scanParty(db.pool.QueryRow(ctx, `SELECT `+partyCols+` FROM parties WHERE code = $1`, code))
-	return p, dbErr("postgres: find party "+code, err)
+	return readOne(ctx, db, "postgres: find party "+code, scanParty,
+		`SELECT `+partyCols+` FROM parties WHERE code = $1`, code)
 }
 
 // ListParties returns every party ordered by code.
 func (db *DB) ListParties(ctx context.Context) ([]*casework.Party, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+partyCols+` FROM parties ORDER BY code`)
-	ps, err := collect(rows, err, scanParty)
-	return ps, dbErr("postgres: list parties", err)
+	return readAll(ctx, db, "postgres: list parties", scanParty,
+		`SELECT `+partyCols+` FROM parties ORDER BY code`)
 }
 
 // Members.
@@ -538,8 +524,8 @@ func (db *DB) CreateMember(ctx context.Context, m *casework.Member) error {
 	if err := m.Validate(); err != nil {
 		return err
 	}
-	err := db.inTx(ctx, func(tx pgx.Tx) error { return db.createMember(ctx, tx, m) })
-	return dbErr(fmt.Sprintf("postgres: create member of party %d", m.PartyID), err)
+	return db.inWrite(ctx, fmt.Sprintf("postgres: create member of party %d", m.PartyID),
+		func(tx pgx.Tx) error { return db.createMember(ctx, tx, m) })
 }
 
 func (db *DB) createMember(ctx context.Context, tx pgx.Tx, m *casework.Member) error {
@@ -558,8 +544,8 @@ func (db *DB) UpdateMember(ctx context.Context, m *casework.Member) error {
 	if err := m.Validate(); err != nil {
 		return err
 	}
-	err := db.inTx(ctx, func(tx pgx.Tx) error { return db.updateMember(ctx, tx, m) })
-	return dbErr(fmt.Sprintf("postgres: update member %d", m.ID), err)
+	return db.inWrite(ctx, fmt.Sprintf("postgres: update member %d", m.ID),
+		func(tx pgx.Tx) error { return db.updateMember(ctx, tx, m) })
 }
 
 func (db *DB) updateMember(ctx context.Context, tx pgx.Tx, m *casework.Member) error {
@@ -575,15 +561,14 @@ func (db *DB) updateMember(ctx context.Context, tx pgx.Tx, m *casework.Member) e
 
 // FindMemberByID returns ErrNotFound if the member does not exist.
 func (db *DB) FindMemberByID(ctx context.Context, id int64) (*casework.Member, error) {
-	m, err := scanMember(db.pool.QueryRow(ctx, `SELECT `+memberCols+` FROM members WHERE id = $1`, id))
-	return m, dbErr(fmt.Sprintf("postgres: find member %d", id), err)
+	return readOne(ctx, db, fmt.Sprintf("postgres: find member %d", id), scanMember,
+		`SELECT `+memberCols+` FROM members WHERE id = $1`, id)
 }
 
 // ListMembers returns a party's members ordered by ID.
 func (db *DB) ListMembers(ctx context.Context, partyID int64) ([]*casework.Member, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+memberCols+` FROM members WHERE party_id = $1 ORDER BY id`, partyID)
-	ms, err := collect(rows, err, scanMember)
-	return ms, dbErr(fmt.Sprintf("postgres: list members of party %d", partyID), err)
+	return readAll(ctx, db, fmt.Sprintf("postgres: list members of party %d", partyID), scanMember,
+		`SELECT `+memberCols+` FROM members WHERE party_id = $1 ORDER BY id`, partyID)
 }
 
 // Routes.
@@ -604,8 +589,8 @@ func (db *DB) CreateRoute(ctx context.Context, r *casework.Route) error {
 	if err := r.Validate(); err != nil {
 		return err
 	}
-	err := db.inTx(ctx, func(tx pgx.Tx) error { return db.createRoute(ctx, tx, r) })
-	return dbErr(fmt.Sprintf("postgres: create route of project %d", r.ProjectID), err)
+	return db.inWrite(ctx, fmt.Sprintf("postgres: create route of project %d", r.ProjectID),
+		func(tx pgx.Tx) error { return db.createRoute(ctx, tx, r) })
 }
 
 func (db *DB) createRoute(ctx context.Context, tx pgx.Tx, r *casework.Route) error {
@@ -622,19 +607,23 @@ func (db *DB) createRoute(ctx context.Context, tx pgx.Tx, r *casework.Route) err
 
 // DeleteRoute removes a route; ErrNotFound if it does not exist.
 func (db *DB) DeleteRoute(ctx context.Context, id int64) error {
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM routes WHERE id = $1`, id)
-		if err == nil && tag.RowsAffected() == 0 {
-			return pgx.ErrNoRows
-		}
-		return err
+	return db.inWrite(ctx, fmt.Sprintf("postgres: delete route %d", id), func(tx pgx.Tx) error {
+		return deleteOne(ctx, tx, `DELETE FROM routes WHERE id = $1`, id)
 	})
-	return dbErr(fmt.Sprintf("postgres: delete route %d", id), err)
+}
+
+// deleteOne runs a DELETE that must remove a row: pgx.ErrNoRows when it
+// removes none.
+func deleteOne(ctx context.Context, tx pgx.Tx, query string, args ...any) error {
+	tag, err := tx.Exec(ctx, query, args...)
+	if err == nil && tag.RowsAffected() == 0 {
+		return pgx.ErrNoRows
+	}
+	return err
 }
 
 // ListRoutes returns a project's routes ordered by ID.
 func (db *DB) ListRoutes(ctx context.Context, projectID int64) ([]casework.Route, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+routeCols+` FROM routes WHERE project_id = $1 ORDER BY id`, projectID)
-	rs, err := collect(rows, err, scanRoute)
-	return rs, dbErr(fmt.Sprintf("postgres: list routes of project %d", projectID), err)
+	return readAll(ctx, db, fmt.Sprintf("postgres: list routes of project %d", projectID), scanRoute,
+		`SELECT `+routeCols+` FROM routes WHERE project_id = $1 ORDER BY id`, projectID)
 }

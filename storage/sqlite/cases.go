@@ -2,8 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -76,15 +74,7 @@ func (db *DB) CreateCase(ctx context.Context, c *casework.Case) error {
 			return err
 		}
 	}
-	tx, err := db.beginWrite(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := createCase(ctx, tx, c); err != nil {
-		return err
-	}
-	return tx.commit()
+	return db.inWrite(ctx, func(tx *Tx) error { return createCase(ctx, tx, c) })
 }
 
 func createCase(ctx context.Context, tx *Tx, c *casework.Case) error {
@@ -193,32 +183,19 @@ func insertEvent(ctx context.Context, tx *Tx, e *casework.Event) error {
 
 // FindCaseByID returns the case with its media.
 func (db *DB) FindCaseByID(ctx context.Context, id int64) (*casework.Case, error) {
-	tx, err := db.beginRead(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	return findCase(ctx, tx, "c.id = ?", id)
+	return inRead(ctx, db, func(tx *Tx) (*casework.Case, error) { return findCase(ctx, tx, "c.id = ?", id) })
 }
 
 // FindCaseByNumber returns the case with its media.
 func (db *DB) FindCaseByNumber(ctx context.Context, number string) (*casework.Case, error) {
-	tx, err := db.beginRead(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	return findCase(ctx, tx, "c.number = ?", number)
+	return inRead(ctx, db, func(tx *Tx) (*casework.Case, error) { return findCase(ctx, tx, "c.number = ?", number) })
 }
 
 // findCase returns the one case that matches where, with its media.
 func findCase(ctx context.Context, tx *Tx, where string, arg any) (*casework.Case, error) {
-	c, err := scanCase(tx.QueryRowContext(ctx, "SELECT "+caseColumns+" FROM cases c WHERE "+where, arg))
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil, notFound("case %v", arg)
-	case err != nil:
-		return nil, fmt.Errorf("find case %v: %w", arg, err)
+	c, err := queryOne(ctx, tx, fmt.Sprintf("case %v", arg), scanCase, "SELECT "+caseColumns+" FROM cases c WHERE "+where, arg)
+	if err != nil {
+		return nil, err
 	}
 	rows, err := tx.QueryContext(ctx, "SELECT id, case_id, kind, blob_key, content_type, size, created_at FROM case_media WHERE case_id = ? ORDER BY id", c.ID)
 	if err != nil {
@@ -296,23 +273,24 @@ func (db *DB) FindCases(ctx context.Context, f casework.CaseFilter) ([]*casework
 		cond = strings.Join(where, " AND ")
 	}
 
-	tx, err := db.beginRead(ctx)
+	var total int
+	cases, err := inRead(ctx, db, func(tx *Tx) ([]*casework.Case, error) {
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM cases c WHERE "+cond, args...).Scan(&total); err != nil {
+			return nil, fmt.Errorf("count cases: %w", err)
+		}
+		if f.Offset >= total {
+			return nil, nil
+		}
+		cases, err := queryAll(ctx, tx, scanCase,
+			"SELECT "+caseColumns+" FROM cases c WHERE "+cond+" ORDER BY c.received_at DESC, c.id DESC LIMIT ? OFFSET ?",
+			append(args, f.Limit, f.Offset)...)
+		if err != nil {
+			return nil, fmt.Errorf("find cases: %w", err)
+		}
+		return cases, nil
+	})
 	if err != nil {
 		return nil, 0, err
-	}
-	defer tx.Rollback()
-	var total int
-	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM cases c WHERE "+cond, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count cases: %w", err)
-	}
-	if f.Offset >= total {
-		return nil, total, nil
-	}
-	cases, err := queryAll(ctx, tx, scanCase,
-		"SELECT "+caseColumns+" FROM cases c WHERE "+cond+" ORDER BY c.received_at DESC, c.id DESC LIMIT ? OFFSET ?",
-		append(args, f.Limit, f.Offset)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("find cases: %w", err)
 	}
 	return cases, total, nil
 }
@@ -338,19 +316,7 @@ func asciiLower(s string) string {
 // UpdateCase applies upd to the case if its version is still version,
 // increments the version and records an EventUpdated, in one transaction.
 func (db *DB) UpdateCase(ctx context.Context, id int64, version int, upd casework.CaseUpdate) (*casework.Case, error) {
-	tx, err := db.beginWrite(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	c, err := updateCase(ctx, tx, id, version, upd)
-	if err != nil {
-		return nil, err
-	}
-	if err := tx.commit(); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return inWriteResult(ctx, db, func(tx *Tx) (*casework.Case, error) { return updateCase(ctx, tx, id, version, upd) })
 }
 
 func updateCase(ctx context.Context, tx *Tx, id int64, version int, upd casework.CaseUpdate) (*casework.Case, error) {
@@ -377,19 +343,7 @@ func updateCase(ctx context.Context, tx *Tx, id int64, version int, upd casework
 // whatever it is), increments the version and records an EventTransition,
 // in one transaction.
 func (db *DB) TransitionCase(ctx context.Context, id int64, version int, t casework.Transition) (*casework.Case, error) {
-	tx, err := db.beginWrite(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	c, err := transitionCase(ctx, tx, id, version, t)
-	if err != nil {
-		return nil, err
-	}
-	if err := tx.commit(); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return inWriteResult(ctx, db, func(tx *Tx) (*casework.Case, error) { return transitionCase(ctx, tx, id, version, t) })
 }
 
 func transitionCase(ctx context.Context, tx *Tx, id int64, version int, t casework.Transition) (*casework.Case, error) {
@@ -443,15 +397,7 @@ func (db *DB) AddCaseEvent(ctx context.Context, e *casework.Event) error {
 	if e.Actor == "" {
 		return casework.Invalid("actor", "is required")
 	}
-	tx, err := db.beginWrite(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := insertEvent(ctx, tx, e); err != nil {
-		return err
-	}
-	return tx.commit()
+	return db.inWrite(ctx, func(tx *Tx) error { return insertEvent(ctx, tx, e) })
 }
 
 // AddCaseMedia attaches a media reference to a case and records an EventMedia.
@@ -462,34 +408,19 @@ func (db *DB) AddCaseMedia(ctx context.Context, m *casework.MediaRef, actor case
 	if actor == "" {
 		return casework.Invalid("actor", "is required")
 	}
-	tx, err := db.beginWrite(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := insertMedia(ctx, tx, m); err != nil {
-		return err
-	}
-	if err := insertEvent(ctx, tx, &casework.Event{CaseID: m.CaseID, At: m.CreatedAt, Actor: actor, Kind: casework.EventMedia, Note: string(m.Kind)}); err != nil {
-		return err
-	}
-	return tx.commit()
+	return db.inWrite(ctx, func(tx *Tx) error {
+		if err := insertMedia(ctx, tx, m); err != nil {
+			return err
+		}
+		return insertEvent(ctx, tx, &casework.Event{CaseID: m.CaseID, At: m.CreatedAt, Actor: actor, Kind: casework.EventMedia, Note: string(m.Kind)})
+	})
 }
 
 // ListCaseEvents returns a case's timeline in order.
 func (db *DB) ListCaseEvents(ctx context.Context, caseID int64) ([]*casework.Event, error) {
-	tx, err := db.beginRead(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	events, err := queryAll(ctx, tx, func(s scanner) (*casework.Event, error) {
+	return readAll(ctx, db, fmt.Sprintf("list events of case %d", caseID), func(s scanner) (*casework.Event, error) {
 		var e casework.Event
 		err := s.Scan(&e.ID, &e.CaseID, &e.Seq, timeCol{&e.At}, &e.Actor, &e.Kind, &e.Action, &e.From, &e.To, &e.Note)
 		return &e, err
 	}, "SELECT id, case_id, seq, at, actor, kind, action, from_state, to_state, note FROM case_events WHERE case_id = ? ORDER BY seq", caseID)
-	if err != nil {
-		return nil, fmt.Errorf("list events of case %d: %w", caseID, err)
-	}
-	return events, nil
 }

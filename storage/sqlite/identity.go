@@ -2,8 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/aftersales/aftersales/casework"
@@ -22,15 +20,7 @@ func (db *DB) SaveChatIdentity(ctx context.Context, id *casework.ChatIdentity) e
 	if id.UserID == "" {
 		return casework.Invalid("user_id", "is required")
 	}
-	tx, err := db.beginWrite(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := saveChatIdentity(ctx, tx, id); err != nil {
-		return err
-	}
-	return tx.commit()
+	return db.inWrite(ctx, func(tx *Tx) error { return saveChatIdentity(ctx, tx, id) })
 }
 
 func saveChatIdentity(ctx context.Context, tx *Tx, id *casework.ChatIdentity) error {
@@ -74,35 +64,15 @@ func saveChatIdentity(ctx context.Context, tx *Tx, id *casework.ChatIdentity) er
 // FindChatIdentity returns the identity of a platform's user, or
 // casework.ErrNotFound.
 func (db *DB) FindChatIdentity(ctx context.Context, platform, userID string) (*casework.ChatIdentity, error) {
-	tx, err := db.beginRead(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	id, err := scanChatIdentity(tx.QueryRowContext(ctx, "SELECT "+chatIdentityColumns+" FROM chat_identities WHERE platform = ? AND user_id = ?", platform, userID))
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil, notFound("chat identity %s/%s", platform, userID)
-	case err != nil:
-		return nil, fmt.Errorf("find chat identity %s/%s: %w", platform, userID, err)
-	}
-	return id, nil
+	return readOne(ctx, db, fmt.Sprintf("chat identity %s/%s", platform, userID), scanChatIdentity,
+		"SELECT "+chatIdentityColumns+" FROM chat_identities WHERE platform = ? AND user_id = ?", platform, userID)
 }
 
 // FindChatIdentitiesByOwner returns the chat accounts bound to an owner,
 // ordered by platform and user ID.
 func (db *DB) FindChatIdentitiesByOwner(ctx context.Context, ownerID int64) ([]*casework.ChatIdentity, error) {
-	tx, err := db.beginRead(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	ids, err := queryAll(ctx, tx, scanChatIdentity,
+	return readAll(ctx, db, fmt.Sprintf("find chat identities of owner %d", ownerID), scanChatIdentity,
 		"SELECT "+chatIdentityColumns+" FROM chat_identities WHERE owner_id = ? ORDER BY platform, user_id", ownerID)
-	if err != nil {
-		return nil, fmt.Errorf("find chat identities of owner %d: %w", ownerID, err)
-	}
-	return ids, nil
 }
 
 const chatIdentityColumns = `platform, user_id, owner_id, unit_id, member_id, lang, display_name, unreachable,

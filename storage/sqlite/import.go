@@ -19,19 +19,7 @@ import (
 // database or in the batch, nothing is stored and the *casework.ImportError
 // lists every such record by its line.
 func (db *DB) Import(ctx context.Context, batch *casework.ImportBatch) (casework.ImportStats, error) {
-	tx, err := db.beginWrite(ctx)
-	if err != nil {
-		return casework.ImportStats{}, err
-	}
-	defer tx.Rollback()
-	stats, err := importBatch(ctx, tx, batch)
-	if err != nil {
-		return casework.ImportStats{}, err
-	}
-	if err := tx.commit(); err != nil {
-		return casework.ImportStats{}, err
-	}
-	return stats, nil
+	return inWriteResult(ctx, db, func(tx *Tx) (casework.ImportStats, error) { return importBatch(ctx, tx, batch) })
 }
 
 // importer is the state of one import: what it wrote, by kind, and the

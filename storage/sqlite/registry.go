@@ -18,15 +18,7 @@ func (db *DB) CreateProject(ctx context.Context, p *casework.Project) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	tx, err := db.beginWrite(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := createProject(ctx, tx, p); err != nil {
-		return err
-	}
-	return tx.commit()
+	return db.inWrite(ctx, func(tx *Tx) error { return createProject(ctx, tx, p) })
 }
 
 // UpdateProject writes every field of p.
@@ -34,45 +26,22 @@ func (db *DB) UpdateProject(ctx context.Context, p *casework.Project) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	tx, err := db.beginWrite(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := updateProject(ctx, tx, p); err != nil {
-		return err
-	}
-	return tx.commit()
+	return db.inWrite(ctx, func(tx *Tx) error { return updateProject(ctx, tx, p) })
 }
 
 // FindProjectByID returns the project with the ID.
 func (db *DB) FindProjectByID(ctx context.Context, id int64) (*casework.Project, error) {
-	tx, err := db.beginRead(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	return findProject(ctx, tx, "id = ?", id)
+	return inRead(ctx, db, func(tx *Tx) (*casework.Project, error) { return findProject(ctx, tx, "id = ?", id) })
 }
 
 // FindProjectByCode returns the project with the code.
 func (db *DB) FindProjectByCode(ctx context.Context, code string) (*casework.Project, error) {
-	tx, err := db.beginRead(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	return findProject(ctx, tx, "code = ?", code)
+	return inRead(ctx, db, func(tx *Tx) (*casework.Project, error) { return findProject(ctx, tx, "code = ?", code) })
 }
 
 // ListProjects returns every project ordered by code.
 func (db *DB) ListProjects(ctx context.Context) ([]*casework.Project, error) {
-	tx, err := db.beginRead(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	return findProjects(ctx, tx, "1 = 1")
+	return inRead(ctx, db, func(tx *Tx) ([]*casework.Project, error) { return findProjects(ctx, tx, "1 = 1") })
 }
 
 func createProject(ctx context.Context, tx *Tx, p *casework.Project) error {
@@ -132,14 +101,7 @@ func scanProject(s scanner) (*casework.Project, error) {
 }
 
 func findProject(ctx context.Context, tx *Tx, where string, arg any) (*casework.Project, error) {
-	p, err := scanProject(tx.QueryRowContext(ctx, "SELECT "+projectColumns+" FROM projects WHERE "+where, arg))
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil, notFound("project %v", arg)
-	case err != nil:
-		return nil, fmt.Errorf("find project %v: %w", arg, err)
-	}
-	return p, nil
+	return queryOne(ctx, tx, fmt.Sprintf("project %v", arg), scanProject, "SELECT "+projectColumns+" FROM projects WHERE "+where, arg)
 }
 
 func findProjects(ctx context.Context, tx *Tx, where string, args ...any) ([]*casework.Project, error) {
@@ -164,6 +126,55 @@ func queryAll[T any](ctx context.Context, tx *Tx, scan func(scanner) (T, error),
 	return out, rows.Err()
 }
 
+// queryOne runs query and scans its one row with scan. No row is
+// casework.ErrNotFound naming what; another error is wrapped as "find what".
+func queryOne[T any](ctx context.Context, tx *Tx, what string, scan func(scanner) (T, error), query string, args ...any) (T, error) {
+	v, err := scan(tx.QueryRowContext(ctx, query, args...))
+	switch {
+	case err == nil:
+		return v, nil
+	case errors.Is(err, sql.ErrNoRows):
+		err = notFound("%s", what)
+	default:
+		err = fmt.Errorf("find %s: %w", what, err)
+	}
+	var zero T
+	return zero, err
+}
+
+// deleteOne runs a DELETE that must remove a row. An error is wrapped as
+// "op: …"; no row removed is casework.ErrNotFound naming what.
+func deleteOne(ctx context.Context, tx *Tx, op, what, query string, args ...any) error {
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return notFound("%s", what)
+	}
+	return nil
+}
+
+// readOne runs query in a read transaction and scans its one row with scan,
+// as queryOne does.
+func readOne[T any](ctx context.Context, db *DB, what string, scan func(scanner) (T, error), query string, args ...any) (T, error) {
+	return inRead(ctx, db, func(tx *Tx) (T, error) { return queryOne(ctx, tx, what, scan, query, args...) })
+}
+
+// readAll runs query in a read transaction and scans every row with scan;
+// an error is wrapped as "what: …".
+func readAll[T any](ctx context.Context, db *DB, what string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	return inRead(ctx, db, func(tx *Tx) ([]T, error) {
+		vs, err := queryAll(ctx, tx, scan, query, args...)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		return vs, nil
+	})
+}
+
 // --- buildings ---
 
 // CreateBuilding stores b.
@@ -171,39 +182,18 @@ func (db *DB) CreateBuilding(ctx context.Context, b *casework.Building) error {
 	if err := b.Validate(); err != nil {
 		return err
 	}
-	tx, err := db.beginWrite(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := createBuilding(ctx, tx, b); err != nil {
-		return err
-	}
-	return tx.commit()
+	return db.inWrite(ctx, func(tx *Tx) error { return createBuilding(ctx, tx, b) })
 }
 
 // FindBuildingByID returns the building with the ID.
 func (db *DB) FindBuildingByID(ctx context.Context, id int64) (*casework.Building, error) {
-	tx, err := db.beginRead(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	return findBuildingByID(ctx, tx, id)
+	return inRead(ctx, db, func(tx *Tx) (*casework.Building, error) { return findBuildingByID(ctx, tx, id) })
 }
 
 // ListBuildings returns a project's buildings ordered by code.
 func (db *DB) ListBuildings(ctx context.Context, projectID int64) ([]*casework.Building, error) {
-	tx, err := db.beginRead(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	bs, err := queryAll(ctx, tx, scanBuilding, "SELECT "+buildingColumns+" FROM buildings WHERE project_id = ? ORDER BY code", projectID)
-	if err != nil {
-		return nil, fmt.Errorf("list buildings of project %d: %w", projectID, err)
-	}
-	return bs, nil
+	return readAll(ctx, db, fmt.Sprintf("list buildings of project %d", projectID), scanBuilding,
+		"SELECT "+buildingColumns+" FROM buildings WHERE project_id = ? ORDER BY code", projectID)
 }
 
 func createBuilding(ctx context.Context, tx *Tx, b *casework.Building) error {
@@ -233,14 +223,7 @@ func scanBuilding(s scanner) (*casework.Building, error) {
 }
 
 func findBuildingByID(ctx context.Context, tx *Tx, id int64) (*casework.Building, error) {
-	b, err := scanBuilding(tx.QueryRowContext(ctx, "SELECT "+buildingColumns+" FROM buildings WHERE id = ?", id))
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil, notFound("building %d", id)
-	case err != nil:
-		return nil, fmt.Errorf("find building %d: %w", id, err)
-	}
-	return b, nil
+	return queryOne(ctx, tx, fmt.Sprintf("building %d", id), scanBuilding, "SELECT "+buildingColumns+" FROM buildings WHERE id = ?", id)
 }
 
 // --- units ---
@@ -250,15 +233,7 @@ func (db *DB) CreateUnit(ctx context.Context, u *casework.Unit) error {
 	if err := u.Validate(); err != nil {
 		return err
 	}
-	tx, err := db.beginWrite(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := createUnit(ctx, tx, u); err != nil {
-		return err
-	}
-	return tx.commit()
+	return db.inWrite(ctx, func(tx *Tx) error { return createUnit(ctx, tx, u) })
 }
 
 // UpdateUnit writes every field of u.
@@ -266,32 +241,12 @@ func (db *DB) UpdateUnit(ctx context.Context, u *casework.Unit) error {
 	if err := u.Validate(); err != nil {
 		return err
 	}
-	tx, err := db.beginWrite(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := updateUnit(ctx, tx, u); err != nil {
-		return err
-	}
-	return tx.commit()
+	return db.inWrite(ctx, func(tx *Tx) error { return updateUnit(ctx, tx, u) })
 }
 
 // FindUnitByID returns the unit with the ID.
 func (db *DB) FindUnitByID(ctx context.Context, id int64) (*casework.Unit, error) {
-	tx, err := db.beginRead(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	u, err := scanUnit(tx.QueryRowContext(ctx, "SELECT "+unitColumns+" FROM "+unitFrom+" WHERE u.id = ?", id))
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil, notFound("unit %d", id)
-	case err != nil:
-		return nil, fmt.Errorf("find unit %d: %w", id, err)
-	}
-	return u, nil
+	return readOne(ctx, db, fmt.Sprintf("unit %d", id), scanUnit, "SELECT "+unitColumns+" FROM "+unitFrom+" WHERE u.id = ?", id)
 }
 
 // FindUnits returns the units that match f, ordered by building, entrance
@@ -323,20 +278,21 @@ func (db *DB) FindUnits(ctx context.Context, f casework.UnitFilter) ([]*casework
 		cond = strings.Join(where, " AND ")
 	}
 
-	tx, err := db.beginRead(ctx)
+	var total int
+	units, err := inRead(ctx, db, func(tx *Tx) ([]*casework.Unit, error) {
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+unitFrom+" WHERE "+cond, args...).Scan(&total); err != nil {
+			return nil, fmt.Errorf("count units: %w", err)
+		}
+		units, err := queryAll(ctx, tx, scanUnit,
+			"SELECT "+unitColumns+" FROM "+unitFrom+" WHERE "+cond+" ORDER BY b.code, u.entrance, u.room, u.id LIMIT ? OFFSET ?",
+			append(args, f.Limit, f.Offset)...)
+		if err != nil {
+			return nil, fmt.Errorf("find units: %w", err)
+		}
+		return units, nil
+	})
 	if err != nil {
 		return nil, 0, err
-	}
-	defer tx.Rollback()
-	var total int
-	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+unitFrom+" WHERE "+cond, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count units: %w", err)
-	}
-	units, err := queryAll(ctx, tx, scanUnit,
-		"SELECT "+unitColumns+" FROM "+unitFrom+" WHERE "+cond+" ORDER BY b.code, u.entrance, u.room, u.id LIMIT ? OFFSET ?",
-		append(args, f.Limit, f.Offset)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("find units: %w", err)
 	}
 	return units, total, nil
 }
@@ -428,15 +384,7 @@ func (db *DB) CreateOwner(ctx context.Context, o *casework.Owner) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	tx, err := db.beginWrite(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := createOwner(ctx, tx, o); err != nil {
-		return err
-	}
-	return tx.commit()
+	return db.inWrite(ctx, func(tx *Tx) error { return createOwner(ctx, tx, o) })
 }
 
 // UpdateOwner writes every field of o.
@@ -444,38 +392,12 @@ func (db *DB) UpdateOwner(ctx context.Context, o *casework.Owner) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	tx, err := db.beginWrite(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	err = tx.QueryRowContext(ctx, "UPDATE owners SET name = ?, phone = ?, updated_at = ? WHERE id = ? RETURNING created_at",
-		o.Name, o.Phone, encodeTime(tx.now), o.ID).Scan(timeCol{&o.CreatedAt})
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return notFound("owner %d", o.ID)
-	case err != nil:
-		return fmt.Errorf("update owner %d: %w", o.ID, err)
-	}
-	o.UpdatedAt = tx.now
-	return tx.commit()
+	return db.inWrite(ctx, func(tx *Tx) error { return updateOwner(ctx, tx, o) })
 }
 
 // FindOwnerByID returns the owner with the ID.
 func (db *DB) FindOwnerByID(ctx context.Context, id int64) (*casework.Owner, error) {
-	tx, err := db.beginRead(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	o, err := scanOwner(tx.QueryRowContext(ctx, "SELECT "+ownerColumns+" FROM owners o WHERE o.id = ?", id))
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil, notFound("owner %d", id)
-	case err != nil:
-		return nil, fmt.Errorf("find owner %d: %w", id, err)
-	}
-	return o, nil
+	return readOne(ctx, db, fmt.Sprintf("owner %d", id), scanOwner, "SELECT "+ownerColumns+" FROM owners o WHERE o.id = ?", id)
 }
 
 // FindOwnersByPhone returns the owners with the phone, normalised first,
@@ -485,79 +407,33 @@ func (db *DB) FindOwnersByPhone(ctx context.Context, phone string) ([]*casework.
 	if err != nil {
 		return nil, err
 	}
-	tx, err := db.beginRead(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	owners, err := queryAll(ctx, tx, scanOwner, "SELECT "+ownerColumns+" FROM owners o WHERE o.phone = ? ORDER BY o.id", p)
-	if err != nil {
-		return nil, fmt.Errorf("find owners by phone: %w", err)
-	}
-	return owners, nil
+	return readAll(ctx, db, "find owners by phone", scanOwner, "SELECT "+ownerColumns+" FROM owners o WHERE o.phone = ? ORDER BY o.id", p)
 }
 
 // BindOwnerUnit records that the owner holds the unit.
 func (db *DB) BindOwnerUnit(ctx context.Context, ownerID, unitID int64) error {
-	tx, err := db.beginWrite(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := bindOwnerUnit(ctx, tx, ownerID, unitID); err != nil {
-		return err
-	}
-	return tx.commit()
+	return db.inWrite(ctx, func(tx *Tx) error { return bindOwnerUnit(ctx, tx, ownerID, unitID) })
 }
 
 // UnbindOwnerUnit removes the binding.
 func (db *DB) UnbindOwnerUnit(ctx context.Context, ownerID, unitID int64) error {
-	tx, err := db.beginWrite(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, "DELETE FROM owner_units WHERE owner_id = ? AND unit_id = ?", ownerID, unitID)
-	if err != nil {
-		return fmt.Errorf("unbind owner %d from unit %d: %w", ownerID, unitID, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
-		return notFound("owner %d holding unit %d", ownerID, unitID)
-	}
-	return tx.commit()
+	return db.inWrite(ctx, func(tx *Tx) error {
+		return deleteOne(ctx, tx, fmt.Sprintf("unbind owner %d from unit %d", ownerID, unitID), fmt.Sprintf("owner %d holding unit %d", ownerID, unitID),
+			"DELETE FROM owner_units WHERE owner_id = ? AND unit_id = ?", ownerID, unitID)
+	})
 }
 
 // OwnerUnits returns the units an owner holds, ordered by ID.
 func (db *DB) OwnerUnits(ctx context.Context, ownerID int64) ([]*casework.Unit, error) {
-	tx, err := db.beginRead(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	units, err := queryAll(ctx, tx, scanUnit,
+	return readAll(ctx, db, fmt.Sprintf("units of owner %d", ownerID), scanUnit,
 		"SELECT "+unitColumns+" FROM owner_units ou JOIN units u ON u.id = ou.unit_id JOIN buildings b ON b.id = u.building_id"+
 			" WHERE ou.owner_id = ? ORDER BY u.id", ownerID)
-	if err != nil {
-		return nil, fmt.Errorf("units of owner %d: %w", ownerID, err)
-	}
-	return units, nil
 }
 
 // UnitOwners returns the owners of a unit, ordered by ID.
 func (db *DB) UnitOwners(ctx context.Context, unitID int64) ([]*casework.Owner, error) {
-	tx, err := db.beginRead(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	owners, err := queryAll(ctx, tx, scanOwner,
+	return readAll(ctx, db, fmt.Sprintf("owners of unit %d", unitID), scanOwner,
 		"SELECT "+ownerColumns+" FROM owner_units ou JOIN owners o ON o.id = ou.owner_id WHERE ou.unit_id = ? ORDER BY o.id", unitID)
-	if err != nil {
-		return nil, fmt.Errorf("owners of unit %d: %w", unitID, err)
-	}
-	return owners, nil
 }
 
 func createOwner(ctx context.Context, tx *Tx, o *casework.Owner) error {
@@ -567,6 +443,19 @@ func createOwner(ctx context.Context, tx *Tx, o *casework.Owner) error {
 	if err != nil {
 		return fmt.Errorf("create owner: %w", err)
 	}
+	return nil
+}
+
+func updateOwner(ctx context.Context, tx *Tx, o *casework.Owner) error {
+	err := tx.QueryRowContext(ctx, "UPDATE owners SET name = ?, phone = ?, updated_at = ? WHERE id = ? RETURNING created_at",
+		o.Name, o.Phone, encodeTime(tx.now), o.ID).Scan(timeCol{&o.CreatedAt})
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return notFound("owner %d", o.ID)
+	case err != nil:
+		return fmt.Errorf("update owner %d: %w", o.ID, err)
+	}
+	o.UpdatedAt = tx.now
 	return nil
 }
 
@@ -604,15 +493,7 @@ func (db *DB) CreateParty(ctx context.Context, p *casework.Party) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	tx, err := db.beginWrite(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := createParty(ctx, tx, p); err != nil {
-		return err
-	}
-	return tx.commit()
+	return db.inWrite(ctx, func(tx *Tx) error { return createParty(ctx, tx, p) })
 }
 
 // UpdateParty writes every field of p.
@@ -620,15 +501,7 @@ func (db *DB) UpdateParty(ctx context.Context, p *casework.Party) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	tx, err := db.beginWrite(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := updateParty(ctx, tx, p); err != nil {
-		return err
-	}
-	return tx.commit()
+	return db.inWrite(ctx, func(tx *Tx) error { return updateParty(ctx, tx, p) })
 }
 
 // FindPartyByID returns the party with the ID.
@@ -642,33 +515,12 @@ func (db *DB) FindPartyByCode(ctx context.Context, code string) (*casework.Party
 }
 
 func (db *DB) findParty(ctx context.Context, where string, arg any) (*casework.Party, error) {
-	tx, err := db.beginRead(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	p, err := scanParty(tx.QueryRowContext(ctx, "SELECT "+partyColumns+" FROM parties WHERE "+where, arg))
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil, notFound("party %v", arg)
-	case err != nil:
-		return nil, fmt.Errorf("find party %v: %w", arg, err)
-	}
-	return p, nil
+	return readOne(ctx, db, fmt.Sprintf("party %v", arg), scanParty, "SELECT "+partyColumns+" FROM parties WHERE "+where, arg)
 }
 
 // ListParties returns every party ordered by code.
 func (db *DB) ListParties(ctx context.Context) ([]*casework.Party, error) {
-	tx, err := db.beginRead(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	ps, err := queryAll(ctx, tx, scanParty, "SELECT "+partyColumns+" FROM parties ORDER BY code")
-	if err != nil {
-		return nil, fmt.Errorf("list parties: %w", err)
-	}
-	return ps, nil
+	return readAll(ctx, db, "list parties", scanParty, "SELECT "+partyColumns+" FROM parties ORDER BY code")
 }
 
 func createParty(ctx context.Context, tx *Tx, p *casework.Party) error {
@@ -718,15 +570,7 @@ func (db *DB) CreateMember(ctx context.Context, m *casework.Member) error {
 	if err := m.Validate(); err != nil {
 		return err
 	}
-	tx, err := db.beginWrite(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := createMember(ctx, tx, m); err != nil {
-		return err
-	}
-	return tx.commit()
+	return db.inWrite(ctx, func(tx *Tx) error { return createMember(ctx, tx, m) })
 }
 
 // UpdateMember writes every field of m.
@@ -734,46 +578,18 @@ func (db *DB) UpdateMember(ctx context.Context, m *casework.Member) error {
 	if err := m.Validate(); err != nil {
 		return err
 	}
-	tx, err := db.beginWrite(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := updateMember(ctx, tx, m); err != nil {
-		return err
-	}
-	return tx.commit()
+	return db.inWrite(ctx, func(tx *Tx) error { return updateMember(ctx, tx, m) })
 }
 
 // FindMemberByID returns the member with the ID.
 func (db *DB) FindMemberByID(ctx context.Context, id int64) (*casework.Member, error) {
-	tx, err := db.beginRead(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	m, err := scanMember(tx.QueryRowContext(ctx, "SELECT "+memberColumns+" FROM members WHERE id = ?", id))
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil, notFound("member %d", id)
-	case err != nil:
-		return nil, fmt.Errorf("find member %d: %w", id, err)
-	}
-	return m, nil
+	return readOne(ctx, db, fmt.Sprintf("member %d", id), scanMember, "SELECT "+memberColumns+" FROM members WHERE id = ?", id)
 }
 
 // ListMembers returns a party's members ordered by ID.
 func (db *DB) ListMembers(ctx context.Context, partyID int64) ([]*casework.Member, error) {
-	tx, err := db.beginRead(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	ms, err := queryAll(ctx, tx, scanMember, "SELECT "+memberColumns+" FROM members WHERE party_id = ? ORDER BY id", partyID)
-	if err != nil {
-		return nil, fmt.Errorf("list members of party %d: %w", partyID, err)
-	}
-	return ms, nil
+	return readAll(ctx, db, fmt.Sprintf("list members of party %d", partyID), scanMember,
+		"SELECT "+memberColumns+" FROM members WHERE party_id = ? ORDER BY id", partyID)
 }
 
 func createMember(ctx context.Context, tx *Tx, m *casework.Member) error {
@@ -825,48 +641,20 @@ func (db *DB) CreateRoute(ctx context.Context, r *casework.Route) error {
 	if err := r.Validate(); err != nil {
 		return err
 	}
-	tx, err := db.beginWrite(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := createRoute(ctx, tx, r); err != nil {
-		return err
-	}
-	return tx.commit()
+	return db.inWrite(ctx, func(tx *Tx) error { return createRoute(ctx, tx, r) })
 }
 
 // DeleteRoute removes a route.
 func (db *DB) DeleteRoute(ctx context.Context, id int64) error {
-	tx, err := db.beginWrite(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, "DELETE FROM routes WHERE id = ?", id)
-	if err != nil {
-		return fmt.Errorf("delete route %d: %w", id, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
-		return notFound("route %d", id)
-	}
-	return tx.commit()
+	return db.inWrite(ctx, func(tx *Tx) error {
+		return deleteOne(ctx, tx, fmt.Sprintf("delete route %d", id), fmt.Sprintf("route %d", id), "DELETE FROM routes WHERE id = ?", id)
+	})
 }
 
 // ListRoutes returns a project's routes ordered by ID.
 func (db *DB) ListRoutes(ctx context.Context, projectID int64) ([]casework.Route, error) {
-	tx, err := db.beginRead(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	rs, err := queryAll(ctx, tx, scanRoute, "SELECT "+routeColumns+" FROM routes WHERE project_id = ? ORDER BY id", projectID)
-	if err != nil {
-		return nil, fmt.Errorf("list routes of project %d: %w", projectID, err)
-	}
-	return rs, nil
+	return readAll(ctx, db, fmt.Sprintf("list routes of project %d", projectID), scanRoute,
+		"SELECT "+routeColumns+" FROM routes WHERE project_id = ? ORDER BY id", projectID)
 }
 
 func createRoute(ctx context.Context, tx *Tx, r *casework.Route) error {

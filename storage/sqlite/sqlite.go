@@ -181,6 +181,47 @@ func (tx *Tx) commit() error {
 	return nil
 }
 
+// inWrite runs fn in a write transaction (beginWrite) and commits it when fn
+// returns nil; otherwise it rolls it back and returns fn's error as it is.
+func (db *DB) inWrite(ctx context.Context, fn func(tx *Tx) error) error {
+	tx, err := db.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.commit()
+}
+
+// inWriteResult is inWrite for a fn with a result, which it returns once the
+// transaction is committed; with an error, it returns the zero T.
+func inWriteResult[T any](ctx context.Context, db *DB, fn func(tx *Tx) (T, error)) (T, error) {
+	var v T
+	err := db.inWrite(ctx, func(tx *Tx) (err error) {
+		v, err = fn(tx)
+		return err
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return v, nil
+}
+
+// inRead runs fn in a read transaction (beginRead), rolled back after, and
+// returns what fn returns.
+func inRead[T any](ctx context.Context, db *DB, fn func(tx *Tx) (T, error)) (T, error) {
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}
+
 // errorCode returns the SQLite (extended) result code of err, or 0.
 func errorCode(err error) int {
 	var se *sqlite.Error
