@@ -165,7 +165,7 @@ func TestParseProblems(t *testing.T) {
 			"HJY,3-2-1502,张伟,12345\n" +
 			"HJY,3-2-1501,王芳,1.39E+10\n" +
 			"HJY,3-2-1402,李娜,021-60000001\n", []problem{
-			{2, "phone", `"12345" is not a mobile number`},
+			{2, "phone", `"*****" is not a mobile number`},
 			{3, "phone", "scientific notation"},
 			{4, "phone", "not a mobile number"},
 		}},
@@ -201,8 +201,8 @@ func TestParseProblems(t *testing.T) {
 		{"parties: unknown kind and bad phones", KindParties, partiesHeader +
 			"HXJS,华信建设,开发商,,021-6000,周建国,1390000,\n", []problem{
 			{2, "kind", `"开发商" is not a kind of party; use one of contractor (施工单位), design_firm (设计单位)`},
-			{2, "phone", `"021-6000" is not a mobile number`},
-			{2, "member_phone", `"1390000" is not a mobile number`},
+			{2, "phone", `"021****6000" is not a mobile number`},
+			{2, "member_phone", `"139****0000" is not a mobile number`},
 		}},
 		{"parties: incomplete member", KindParties, partiesHeader +
 			"HXJS,华信建设,施工单位,,,周建国,,\n" +
@@ -483,5 +483,5 @@ func TestImportErrorMessage(t *testing.T) {
 	t.Parallel()
 	_, err := Parse(KindOwners, strings.NewReader(ownersHeader+"HJY,3-2-1502,张伟,12345\n"))
 	require.Error(t, err)
-	assert.Equal(t, "import refused, nothing stored: 1 problem(s)\n  line 2: phone: \"12345\" is not a mobile number like 13812345678 or +447700900123", err.Error())
+	assert.Equal(t, "import refused, nothing stored: 1 problem(s)\n  line 2: phone: \"*****\" is not a mobile number like 13812345678 or +447700900123", err.Error())
 }

@@ -53,13 +53,14 @@ func (a *Adapter) Run(ctx context.Context) error {
 // getUpdates' offset passes it) only after the router handled it; one user's
 // updates are handled in order, different users' at the same time.
 func (a *Adapter) poll(ctx context.Context) error {
-	offset := 0
+	offset, asked := 0, 0 // asked: the offset of the last getUpdates sent, which confirmed what is below it
 	backoff := time.Second
 	a.log.Info("telegram: long polling")
 	for ctx.Err() == nil {
 		cfg := tgbotapi.NewUpdate(offset)
 		cfg.Limit = 100
 		cfg.Timeout = int(a.cfg.PollTimeout / time.Second)
+		asked = offset
 		resp, err := a.request(ctx, cfg)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -89,9 +90,10 @@ func (a *Adapter) poll(ctx context.Context) error {
 		a.handleBatch(ctx, updates)
 		offset = updates[len(updates)-1].UpdateID + 1
 	}
-	if offset > 0 {
-		// Confirm what was handled, so that the next poller (after a
-		// restart, another instance) does not get it again.
+	if offset > asked {
+		// Confirm what was handled since the last getUpdates, so that the
+		// next poller (after a restart, another instance) does not get it
+		// again.
 		cctx, cancel := context.WithTimeout(a.life, 5*time.Second)
 		defer cancel()
 		cfg := tgbotapi.NewUpdate(offset)

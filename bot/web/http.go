@@ -426,7 +426,6 @@ func classify(data []byte) (bot.Kind, string) {
 	return bot.KindDocument, ct
 }
 
-
 //go:embed static
 var static embed.FS
 

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/aftersales/aftersales/bot"
 	"github.com/aftersales/aftersales/bot/telegram"
 	"github.com/aftersales/aftersales/bot/web"
@@ -97,6 +99,8 @@ func (m *Main) openChat(ctx context.Context, srv *console.Server) error {
 			UnreachableFunc: m.markUnreachable,
 			Blobs:           m.Router.Intake.Blobs,
 			PollLock:        locker,
+			PerChatRate:     rate.Limit(m.Config.telegramPerChatRate),
+			PerChatBurst:    max(3, int(m.Config.telegramPerChatRate)),
 			Logger:          m.Logger,
 		})
 		if err != nil {

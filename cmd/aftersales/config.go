@@ -30,6 +30,10 @@ type Config struct {
 	TelegramAPIURL        string // AFTERSALES_TELEGRAM_API_URL
 	TelegramWebhookURL    string // AFTERSALES_TELEGRAM_WEBHOOK_URL: webhook mode when set
 	TelegramWebhookSecret string // AFTERSALES_TELEGRAM_WEBHOOK_SECRET
+
+	// telegramPerChatRate overrides Telegram's 1 message/s per chat, for
+	// tests about something else.
+	telegramPerChatRate float64
 }
 
 // setting describes one configuration variable: its name, its help and where
