@@ -101,6 +101,7 @@ func (m *Main) openChat(ctx context.Context, srv *console.Server) error {
 			PollLock:        locker,
 			PerChatRate:     rate.Limit(m.Config.telegramPerChatRate),
 			PerChatBurst:    max(3, int(m.Config.telegramPerChatRate)),
+			GlobalRate:      rate.Limit(m.Config.telegramGlobalRate),
 			Logger:          m.Logger,
 		})
 		if err != nil {

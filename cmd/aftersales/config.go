@@ -34,6 +34,9 @@ type Config struct {
 	// telegramPerChatRate overrides Telegram's 1 message/s per chat, for
 	// tests about something else.
 	telegramPerChatRate float64
+	// telegramGlobalRate overrides Telegram's 30 messages/s overall, for load
+	// tests of the service's own speed.
+	telegramGlobalRate float64
 }
 
 // setting describes one configuration variable: its name, its help and where
