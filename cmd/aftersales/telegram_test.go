@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -334,18 +335,7 @@ func TestTelegram429StormLosesNothing(t *testing.T) {
 // handled twice, and the dialogue goes on where it was.
 func TestTelegramRestartMidDialogue(t *testing.T) {
 	t.Parallel()
-	redisURL := os.Getenv("AFTERSALES_TEST_REDIS_URL")
-	if redisURL == "" {
-		redisURL = "redis://127.0.0.1:6379/0"
-	}
-	if conn, err := net.DialTimeout("tcp", strings.TrimPrefix(strings.Split(redisURL, "/")[2], ""), time.Second); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Redis at %s is unreachable, and in CI that is a failure: %v", redisURL, err)
-		}
-		t.Skipf("skipping: Redis at %s is unreachable: %v", redisURL, err)
-	} else {
-		conn.Close()
-	}
+	redisURL := redisForTest(t)
 	srv := telegramtest.NewServer(t, newBotToken())
 	dir := t.TempDir()
 	cfg := func(c *Config) {
@@ -432,4 +422,72 @@ func TestTelegramGroupChatGetsAPointer(t *testing.T) {
 	_, n, err := m.Store.FindCases(context.Background(), casework.CaseFilter{})
 	require.NoError(t, err)
 	assert.Zero(t, n)
+}
+
+// redisForTest returns the test Redis URL, skipping (or failing in CI) when
+// it does not answer.
+func redisForTest(t *testing.T) string {
+	t.Helper()
+	redisURL := os.Getenv("AFTERSALES_TEST_REDIS_URL")
+	if redisURL == "" {
+		redisURL = "redis://127.0.0.1:6379/0"
+	}
+	u, err := url.Parse(redisURL)
+	require.NoError(t, err)
+	conn, err := net.DialTimeout("tcp", u.Host, time.Second)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("Redis at %s is unreachable, and in CI that is a failure: %v", redactURL(redisURL), err)
+		}
+		t.Skipf("skipping: Redis at %s is unreachable: %v", redactURL(redisURL), err)
+	}
+	conn.Close()
+	return redisURL
+}
+
+// TestTelegramOnePollerAmongInstances: two instances of the service share
+// Redis and the bot; only one long-polls at a time (Telegram would end one
+// of two concurrent polls with 409), and when it stops the other takes over.
+func TestTelegramOnePollerAmongInstances(t *testing.T) {
+	t.Parallel()
+	redisURL := redisForTest(t)
+	srv := telegramtest.NewServer(t, newBotToken())
+	cfg := func(c *Config) { telegramConfig(srv)(c); c.RedisURL = redisURL }
+	_, stop1 := runMain(t, true, cfg)
+	c := &tgChat{t: t, srv: srv, user: telegramtest.User{ID: randomUserID(t), FirstName: "帆", LanguageCode: "zh-hans"}}
+	c.srv.SendCommand(c.user, "start", "")
+	c.expect("请选择您要办理的事项")
+	_, _ = runMain(t, true, cfg)
+	c.press("menu:report", "请问您的姓名")
+	stop1()
+	c.say("杨帆", "房号")
+	for _, r := range srv.RequestsFor("getUpdates") {
+		assert.NotEqual(t, 409, r.ErrorCode, "two instances polled at once: %s", r.Description)
+	}
+	assert.Equal(t, 1, c.count("请问您的姓名"))
+}
+
+// TestTelegramPollingBacksOff: getUpdates failing (a proxy's 502, a 429)
+// delays polling, retry_after honoured, and nothing is lost.
+func TestTelegramPollingBacksOff(t *testing.T) {
+	t.Parallel()
+	srv := telegramtest.NewServer(t, newBotToken())
+	srv.FailNext("getUpdates", 1, 502, "Bad Gateway", 0)
+	srv.FailNext("getUpdates", 1, 429, "Too Many Requests: retry after 1", 1)
+	runMain(t, true, telegramConfig(srv))
+	c := &tgChat{t: t, srv: srv, user: telegramtest.User{ID: randomUserID(t), FirstName: "娜", LanguageCode: "zh-hans"}}
+	c.srv.SendCommand(c.user, "start", "")
+	c.expect("请选择您要办理的事项")
+	reqs := srv.RequestsFor("getUpdates")
+	require.GreaterOrEqual(t, len(reqs), 3)
+	assert.Equal(t, 502, reqs[0].Status)
+	assert.Equal(t, 429, reqs[1].ErrorCode)
+	assert.GreaterOrEqual(t, reqs[2].Time.Sub(reqs[1].Time), 900*time.Millisecond, "retry_after honoured")
+
+	// A contact that is not the sender's own is refused.
+	c.press("menu:report", "请问您的姓名")
+	c.say("李娜", "房号")
+	c.say("1-1-302", "电话")
+	c.srv.SendContact(c.user, "+8613900000003", c.user.ID+1)
+	c.expect("请分享您本人的电话号码")
 }
