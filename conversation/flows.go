@@ -34,6 +34,12 @@ var flows = map[string][]string{
 // identitySteps are asked first, once: the binding is remembered.
 var identitySteps = []string{"name", "unit", "phone"}
 
+// The options offered for the expected resolution and the contact time.
+var (
+	expectations = []string{"repair", "replace", "inspect", "compensation"}
+	contactTimes = []string{"anytime", "workday", "evening", "weekend"}
+)
+
 // steps maps a step's name to its question and its answer handling.
 var steps map[string]step
 
@@ -49,8 +55,8 @@ func init() {
 		"description":  {promptDescription, handleDescription},
 		"occurred":     {promptOccurred, handleOccurred},
 		"media":        {promptMedia, handleMedia},
-		"expectation":  {promptExpectation, handleExpectation},
-		"contact_time": {promptContactTime, handleContactTime},
+		"expectation":  pickOrType("expectation", "ask.expectation", "expect", "exp", 2000, expectations...),
+		"contact_time": pickOrType("contact_time", "ask.contact_time", "contact", "ct", 100, contactTimes...),
 		"message":      {promptMessage, handleMessage},
 		"summary":      {promptSummary, handleSummary},
 		"edit":         {promptEdit, handleEdit},

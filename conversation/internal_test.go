@@ -70,6 +70,12 @@ func TestCatalogComplete(t *testing.T) {
 	for _, c := range problemChoices {
 		want = append(want, c.key)
 	}
+	for _, o := range expectations {
+		want = append(want, "expect."+o)
+	}
+	for _, o := range contactTimes {
+		want = append(want, "contact."+o)
+	}
 	// Literal keys in the source: T("…"), say("…"), choice("…", again("…".
 	literal := regexp.MustCompile(`(?:T|say|choice|again)\("([a-z_.]+[a-z_])"`)
 	files, err := os.ReadDir(".")

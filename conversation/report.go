@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -327,46 +328,32 @@ func mediaErrorKey(err error) string {
 	return "bad.media_unavailable"
 }
 
-func promptExpectation(t *turn) error {
-	t.ask(t.T("ask.expectation"),
-		t.choice("expect.repair", "exp:repair"),
-		t.choice("expect.replace", "exp:replace"),
-		t.choice("expect.inspect", "exp:inspect"),
-		t.choice("expect.compensation", "exp:compensation"))
-	return nil
-}
-
-func handleExpectation(t *turn, in input) error {
-	if strings.HasPrefix(in.payload, "exp:") {
-		t.set("expectation", t.T("expect."+strings.TrimPrefix(in.payload, "exp:")))
-		return t.next()
+// pickOrType is a step whose answer is one of a few offered options or the
+// owner's own words (at most max characters): the expected resolution, the
+// preferred contact time. Option o is offered with the label keyPrefix+"."+o
+// and payload payloadPrefix+":"+o, and stored as its label.
+func pickOrType(slot, ask, keyPrefix, payloadPrefix string, max int, options ...string) step {
+	return step{
+		prompt: func(t *turn) error {
+			choices := make([]bot.Choice, len(options))
+			for i, o := range options {
+				choices[i] = t.choice(keyPrefix+"."+o, payloadPrefix+":"+o)
+			}
+			t.ask(t.T(ask), choices...)
+			return nil
+		},
+		handle: func(t *turn, in input) error {
+			if o, ok := strings.CutPrefix(in.payload, payloadPrefix+":"); ok && slices.Contains(options, o) {
+				t.set(slot, t.T(keyPrefix+"."+o))
+				return t.next()
+			}
+			if in.payload != "" || !hasWords(in.text, 2) {
+				return again("pick_one")
+			}
+			t.set(slot, truncateRunes(in.text, max))
+			return t.next()
+		},
 	}
-	if in.payload != "" || !hasWords(in.text, 2) {
-		return again("pick_one")
-	}
-	t.set("expectation", in.text)
-	return t.next()
-}
-
-func promptContactTime(t *turn) error {
-	t.ask(t.T("ask.contact_time"),
-		t.choice("contact.anytime", "ct:anytime"),
-		t.choice("contact.workday", "ct:workday"),
-		t.choice("contact.evening", "ct:evening"),
-		t.choice("contact.weekend", "ct:weekend"))
-	return nil
-}
-
-func handleContactTime(t *turn, in input) error {
-	if strings.HasPrefix(in.payload, "ct:") {
-		t.set("contact_time", t.T("contact."+strings.TrimPrefix(in.payload, "ct:")))
-		return t.next()
-	}
-	if in.payload != "" || !hasWords(in.text, 2) {
-		return again("pick_one")
-	}
-	t.set("contact_time", truncateRunes(in.text, 100))
-	return t.next()
 }
 
 // --- the short flows -------------------------------------------------------
