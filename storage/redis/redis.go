@@ -109,3 +109,10 @@ func redactURL(rawURL string) string {
 	}
 	return u.Redacted()
 }
+
+// Redis returns the connection pool, for adapters that keep keys of their
+// own under KeyPrefix (the WeChat access token and customer-service windows).
+func (c *Client) Redis() *goredis.Client { return c.rdb }
+
+// KeyPrefix returns the prefix of every key the Client writes.
+func (c *Client) KeyPrefix() string { return c.prefix }

@@ -1,0 +1,337 @@
+package wechat
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/silenceper/wechat/v2/officialaccount/message"
+
+	"github.com/aftersales/aftersales/bot"
+)
+
+// maxText is WeChat's limit on the content of a text message, in bytes of
+// UTF-8: customer-service messages and passive replies alike.
+const maxText = 2048
+
+// maxPhotoBytes is WeChat's limit on an uploaded image (temporary media).
+const maxPhotoBytes = 10 << 20
+
+// unit is one message as WeChat carries it: a text of at most maxText
+// bytes, or a photo.
+type unit struct {
+	text    string
+	blobKey string // a photo when set
+	// src is the outbound message the unit starts, which goes by template
+	// when the window is closed; nil for the second and later parts of a
+	// long text, which are not sent at all then.
+	src *bot.Outbound
+}
+
+// Send delivers msg as customer-service messages: a text with its choices
+// as numbered options, cut at line breaks into parts of at most 2,048 bytes,
+// each part one message of the user's quota; a photo uploaded as temporary
+// media. When the user's window is closed or its quota used up, msg goes as
+// a template message if Config.Template has one, and otherwise Send returns
+// a *NotDeliveredError. WeChat's own refusals (45015, 45047, 43004) are
+// final too: *NotDeliveredError, never tried again. Typing indicators are
+// dropped.
+func (a *Adapter) Send(ctx context.Context, msg bot.Outbound) error {
+	return a.deliver(ctx, msg.To, pack([]bot.Outbound{msg}))
+}
+
+// deliver sends units to user in order, stopping at the first failure.
+func (a *Adapter) deliver(ctx context.Context, to bot.UserRef, units []unit) error {
+	if to.Platform != bot.WeChat || to.ID == "" {
+		return fmt.Errorf("wechat: cannot send to %q", to.Key())
+	}
+	for _, u := range units {
+		if err := a.deliverUnit(ctx, to, u); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *Adapter) deliverUnit(ctx context.Context, to bot.UserRef, u unit) error {
+	log := a.log.With("user_id", to.ID)
+	err := a.cfg.Windows.Take(ctx, to.ID, a.now())
+	switch {
+	case errors.Is(err, ErrWindowClosed), errors.Is(err, ErrQuotaExceeded):
+		if a.cfg.Template.ID != "" && u.src != nil {
+			log.Info("wechat: customer-service window closed; sending a template message", "reason", err)
+			return a.sendTemplate(ctx, *u.src)
+		}
+		log.Warn("wechat: message not delivered: customer-service window closed and no template", "reason", err)
+		return &NotDeliveredError{UserID: to.ID, Err: err}
+	case err != nil:
+		// The count is unavailable; WeChat's answer decides.
+		log.Warn("wechat: customer-service window unknown", "error", err)
+	}
+	if u.blobKey != "" {
+		err = a.sendPhoto(ctx, to.ID, u.blobKey)
+	} else {
+		err = a.call(ctx, "custom/send", "/cgi-bin/message/custom/send", nil, message.NewCustomerTextMessage(to.ID, u.text), nil, false)
+	}
+	return a.refused(ctx, to, err)
+}
+
+// refused records what a final refusal of WeChat says about the user and
+// turns it into a *NotDeliveredError; other errors are returned as they are.
+func (a *Adapter) refused(ctx context.Context, to bot.UserRef, err error) error {
+	var ae *APIError
+	if !errors.As(err, &ae) {
+		return err
+	}
+	var record func(context.Context, string) error
+	switch {
+	case errors.Is(ae, ErrWindowClosed):
+		record = a.cfg.Windows.Close
+	case errors.Is(ae, ErrQuotaExceeded):
+		record = a.cfg.Windows.Exhaust
+	case errors.Is(ae, ErrUnreachable):
+		record = a.cfg.Windows.Close
+		a.unreachable(ctx, to, ae)
+	default:
+		return err
+	}
+	a.log.Warn("wechat: message refused; not retried", "user_id", to.ID, "api", ae.API, "errcode", ae.Code)
+	if rerr := record(context.WithoutCancel(ctx), to.ID); rerr != nil {
+		a.log.Warn("wechat: recording the refusal failed", "user_id", to.ID, "error", rerr)
+	}
+	return &NotDeliveredError{UserID: to.ID, Err: err}
+}
+
+func (a *Adapter) unreachable(ctx context.Context, to bot.UserRef, why *APIError) {
+	a.log.Info("wechat user unreachable", "user_id", to.ID, "errcode", why.Code)
+	if a.cfg.UnreachableFunc == nil {
+		return
+	}
+	if err := a.cfg.UnreachableFunc(context.WithoutCancel(ctx), to); err != nil {
+		a.log.Error("wechat: recording an unreachable user failed", "user_id", to.ID, "error", err)
+	}
+}
+
+// Template configures the template message (模板消息) that carries a
+// message outside the customer-service window. Template messages need a
+// template added to the account (广告与服务 → 模板消息); its id goes in ID.
+type Template struct {
+	// ID is the template's id; empty: no template messages, and a message
+	// outside the window is not delivered.
+	ID string
+	// URL, when set, is the page opened when the user taps the message.
+	URL string
+	// DataFunc fills the template's fields (name → value) for a message at
+	// now (in Config.Location); default GenericTemplateData.
+	DataFunc func(msg bot.Outbound, now time.Time) map[string]string
+}
+
+// GenericTemplateData fills a "generic notification" template whose
+// content is
+//
+//	{{first.DATA}}
+//	内容：{{keyword1.DATA}}
+//	时间：{{keyword2.DATA}}
+//	{{remark.DATA}}
+//
+// with the message's text (its first 200 characters), the time, and an
+// invitation to reply, which opens the customer-service window again.
+func GenericTemplateData(msg bot.Outbound, now time.Time) map[string]string {
+	return map[string]string{
+		"first":    "您好，售后服务中心给您发来一条消息。",
+		"keyword1": clip(strings.TrimSpace(msg.Text), 200),
+		"keyword2": now.Format("2006-01-02 15:04"),
+		"remark":   "回复本公众号任意消息即可继续办理。",
+	}
+}
+
+// templateMessage is the body of message/template/send (the SDK's type
+// always sends an empty miniprogram).
+type templateMessage struct {
+	ToUser     string                               `json:"touser"`
+	TemplateID string                               `json:"template_id"`
+	URL        string                               `json:"url,omitempty"`
+	Data       map[string]*message.TemplateDataItem `json:"data"`
+}
+
+func (a *Adapter) sendTemplate(ctx context.Context, msg bot.Outbound) error {
+	fields := a.cfg.Template.DataFunc(msg, a.now().In(a.cfg.Location))
+	tm := templateMessage{ToUser: msg.To.ID, TemplateID: a.cfg.Template.ID, URL: a.cfg.Template.URL, Data: map[string]*message.TemplateDataItem{}}
+	for k, v := range fields {
+		tm.Data[k] = &message.TemplateDataItem{Value: v}
+	}
+	err := a.call(ctx, "template/send", "/cgi-bin/message/template/send", nil, tm, nil, false)
+	return a.refused(ctx, msg.To, err)
+}
+
+// sendPhoto uploads a stored photo as temporary media and sends it.
+func (a *Adapter) sendPhoto(ctx context.Context, openID, blobKey string) error {
+	if a.cfg.Blobs == nil {
+		return errors.New("wechat: no blob store for photos")
+	}
+	rc, err := a.cfg.Blobs.Open(ctx, blobKey)
+	if err != nil {
+		return fmt.Errorf("wechat: open photo: %w", err)
+	}
+	data, err := io.ReadAll(io.LimitReader(rc, maxPhotoBytes+1))
+	rc.Close()
+	if err != nil {
+		return fmt.Errorf("wechat: read photo: %w", err)
+	}
+	if len(data) > maxPhotoBytes {
+		return fmt.Errorf("wechat: photo larger than %d bytes", maxPhotoBytes)
+	}
+	ext := map[string]string{"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif"}[bot.Sniff(data[:min(len(data), 512)])]
+	if ext == "" {
+		return errors.New("wechat: WeChat takes JPEG, PNG and GIF photos only")
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, err := mw.CreateFormFile("media", "photo"+ext)
+	if err == nil {
+		_, err = fw.Write(data)
+	}
+	if err == nil {
+		err = mw.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("wechat: photo upload body: %w", err)
+	}
+	var media struct {
+		MediaID string `json:"media_id"`
+	}
+	err = a.retry(ctx, "media/upload", false, func() error {
+		return a.withToken(ctx, func(token string) error {
+			answer, err := a.request(ctx, "media/upload", "/cgi-bin/media/upload", token, map[string][]string{"type": {"image"}}, body.Bytes(), mw.FormDataContentType())
+			if err != nil {
+				return err
+			}
+			return decodeAnswer("media/upload", answer, &media)
+		})
+	})
+	if err != nil {
+		return err
+	}
+	if media.MediaID == "" {
+		return errors.New("wechat: media/upload gave no media_id")
+	}
+	return a.call(ctx, "custom/send", "/cgi-bin/message/custom/send", nil, message.NewCustomerImgMessage(openID, media.MediaID), nil, false)
+}
+
+// pack turns replies into the messages WeChat carries: each text rendered
+// with its choices and cut into parts of at most maxText bytes, and
+// consecutive texts joined, a blank line apart, while they fit in one, so
+// that a passive reply carries as much as it can and fewer messages count
+// against the quota. Typing indicators are dropped.
+func pack(out []bot.Outbound) []unit {
+	var units []unit
+	add := func(u unit) {
+		n := len(units)
+		if n == 0 || u.blobKey != "" || units[n-1].blobKey != "" || len(units[n-1].text)+2+len(u.text) > maxText {
+			units = append(units, u)
+			return
+		}
+		prev := &units[n-1]
+		prev.text += "\n\n" + u.text
+		if prev.src != nil {
+			prev.src = &bot.Outbound{To: prev.src.To, Kind: bot.OutText, Text: prev.text}
+		}
+	}
+	for _, o := range out {
+		switch o.Kind {
+		case bot.OutTyping:
+			continue
+		case bot.OutPhoto:
+			src := o
+			units = append(units, unit{blobKey: o.BlobKey, src: &src})
+			o = bot.Outbound{To: o.To, Kind: bot.OutText, Text: o.Text} // the caption follows
+		}
+		for i, part := range splitText(render(o), maxText) {
+			u := unit{text: part}
+			if i == 0 {
+				src := o
+				u.src = &src
+			}
+			add(u)
+		}
+	}
+	return units
+}
+
+// render writes a message's choices under its text as numbered options,
+// which the engine maps back when the user types a number or a label; under
+// "回复数字选择：" unless the text ends with a colon, asking itself.
+// RequestContact has nothing to show on WeChat: the text asks for the
+// number.
+func render(o bot.Outbound) string {
+	if len(o.Choices) == 0 {
+		return o.Text
+	}
+	var b strings.Builder
+	text := strings.TrimRightFunc(o.Text, unicode.IsSpace)
+	b.WriteString(text)
+	switch {
+	case strings.HasSuffix(text, "：") || strings.HasSuffix(text, ":"):
+		// The text asks the question itself: the options follow it.
+	case text != "":
+		b.WriteString("\n\n")
+		fallthrough
+	default:
+		if hasHan(text) || hasHan(o.Choices[0].Label) {
+			b.WriteString("回复数字选择：")
+		} else {
+			b.WriteString("Reply with a number:")
+		}
+	}
+	for i, c := range o.Choices {
+		fmt.Fprintf(&b, "\n%d. %s", i+1, c.Label)
+	}
+	return b.String()
+}
+
+func hasHan(s string) bool {
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// splitText cuts text into parts of at most max bytes, at line breaks where
+// it can and never inside a character. An empty text has no parts.
+func splitText(text string, max int) []string {
+	var parts []string
+	for len(text) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(text[cut]) {
+			cut--
+		}
+		head := text[:cut]
+		if i := strings.LastIndexByte(head, '\n'); i > len(head)/2 {
+			head = head[:i]
+		}
+		parts = append(parts, head)
+		text = strings.TrimLeft(text[len(head):], "\n")
+	}
+	if strings.TrimSpace(text) != "" {
+		parts = append(parts, text)
+	}
+	return parts
+}
+
+// clip returns s cut to at most n characters, with an ellipsis when cut.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
