@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/aftersales/aftersales/bot"
 	"github.com/aftersales/aftersales/bot/telegram"
 	"github.com/aftersales/aftersales/bot/web"
+	"github.com/aftersales/aftersales/bot/wechat"
 	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/classify"
 	"github.com/aftersales/aftersales/console"
@@ -113,7 +115,96 @@ func (m *Main) openChat(ctx context.Context, srv *console.Server) error {
 		m.runners = append(m.runners, tg.Run)
 		m.closers = append(m.closers, tg.Close)
 	}
+
+	if m.Config.WeChatAppID != "" {
+		wc, err := wechat.New(ctx, m.wechatConfig(m.Router.Process))
+		if err != nil {
+			return err
+		}
+		m.WeChat = wc
+		m.Router.Channels[bot.WeChat] = wc
+		srv.Handle(wechat.CallbackPath, wc.CallbackHandler()) // GET (the URL check) and POST
+		m.runners = append(m.runners, wc.Run)
+		m.closers = append(m.closers, wc.Close)
+	}
 	return nil
+}
+
+// wechatConfig is the WeChat adapter's configuration. process is the
+// router's Process, or nil for commands that only call WeChat's API
+// (wechat menu). With Redis, the access token and the customer-service
+// windows are shared by every instance.
+func (m *Main) wechatConfig(process func(context.Context, *bot.Inbound, bot.SendFunc) error) wechat.Config {
+	cfg := wechat.Config{
+		AppID:          m.Config.WeChatAppID,
+		Secret:         m.Config.WeChatSecret,
+		Token:          m.Config.WeChatToken,
+		EncodingAESKey: m.Config.WeChatAESKey,
+		APIURL:         m.Config.WeChatAPIURL,
+		ProcessFunc:    process,
+		Template:       wechat.Template{ID: m.Config.WeChatTemplateID},
+		Logger:         m.Logger,
+		NowFunc:        m.Config.nowFunc,
+	}
+	if process != nil {
+		cfg.UnreachableFunc = m.markUnreachable
+		cfg.Blobs = m.Router.Intake.Blobs
+	}
+	if loc, err := time.LoadLocation(m.Config.TimeZone); err == nil {
+		cfg.Location = loc
+	}
+	if m.redis != nil {
+		prefix := m.redis.KeyPrefix() + "wechat:"
+		cfg.Cache = wechat.NewRedisCache(m.redis.Redis(), prefix)
+		cfg.Windows = wechat.NewRedisWindowStore(m.redis.Redis(), prefix)
+	}
+	return cfg
+}
+
+// wechatCommand runs "aftersales wechat menu": it sets the official
+// account's custom menu (报修 / 我的报修 / 联系客服, CLICK keys report /
+// status / human).
+func wechatCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	const usageLine = "usage: aftersales wechat menu"
+	if len(args) == 0 || args[0] != "menu" {
+		fmt.Fprintln(stderr, usageLine)
+		return exitUsage
+	}
+	cfg, rest, err := LoadConfig("wechat menu", args[1:], getenv)
+	if err != nil || len(rest) > 0 {
+		fmt.Fprintln(stderr, usageLine)
+		return exitUsage
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintf(stderr, "aftersales: configuration is invalid:\n%s\n", indent(err.Error()))
+		return exitUsage
+	}
+	if cfg.WeChatAppID == "" {
+		fmt.Fprintln(stderr, "aftersales wechat menu: set AFTERSALES_WECHAT_APPID, AFTERSALES_WECHAT_SECRET and AFTERSALES_WECHAT_TOKEN")
+		return exitUsage
+	}
+	m := NewMain(cfg, stderr)
+	defer m.Close()
+	if cfg.RedisURL != "" { // use the running service's access token rather than replace it
+		rc, err := redis.Open(ctx, cfg.RedisURL, redis.Options{Logger: m.Logger})
+		if err != nil {
+			fmt.Fprintf(stderr, "aftersales wechat menu: %v\n", err)
+			return exitFailed
+		}
+		m.redis = rc
+	}
+	wc, err := wechat.New(ctx, m.wechatConfig(nil))
+	if err != nil {
+		fmt.Fprintf(stderr, "aftersales wechat menu: %v\n", err)
+		return exitFailed
+	}
+	defer wc.Close()
+	if err := wc.CreateMenu(ctx); err != nil {
+		fmt.Fprintf(stderr, "aftersales wechat menu: %v\n", err)
+		return exitFailed
+	}
+	fmt.Fprintln(stdout, "menu created: 报修 / 我的报修 / 联系客服")
+	return exitOK
 }
 
 // markUnreachable records that a chat user blocked the bot, so staff see it

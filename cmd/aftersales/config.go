@@ -31,9 +31,19 @@ type Config struct {
 	TelegramWebhookURL    string // AFTERSALES_TELEGRAM_WEBHOOK_URL: webhook mode when set
 	TelegramWebhookSecret string // AFTERSALES_TELEGRAM_WEBHOOK_SECRET
 
+	WeChatAppID      string // AFTERSALES_WECHAT_APPID: enables WeChat
+	WeChatSecret     string // AFTERSALES_WECHAT_SECRET
+	WeChatToken      string // AFTERSALES_WECHAT_TOKEN: signs the callbacks
+	WeChatAESKey     string // AFTERSALES_WECHAT_AES_KEY: safe mode when set
+	WeChatAPIURL     string // AFTERSALES_WECHAT_API_URL
+	WeChatTemplateID string // AFTERSALES_WECHAT_TEMPLATE_ID: notifications outside the 48-hour window
+
 	// telegramPerChatRate overrides Telegram's 1 message/s per chat, for
 	// tests about something else.
 	telegramPerChatRate float64
+	// nowFunc overrides the clock of the WeChat adapter's customer-service
+	// windows, for tests that move a fake WeChat's clock.
+	nowFunc func() time.Time
 	// telegramGlobalRate overrides Telegram's 30 messages/s overall, for load
 	// tests of the service's own speed.
 	telegramGlobalRate float64
@@ -55,6 +65,12 @@ var settings = []setting{
 	{"AFTERSALES_DATA_DIR", "data-dir", "directory for the embedded database and media", func(c *Config) *string { return &c.DataDir }},
 	{"AFTERSALES_CASE_PREFIX", "case-prefix", "prefix of case numbers (诉求编号), e.g. SH → SH-20261127-0042", func(c *Config) *string { return &c.CasePrefix }},
 	{"AFTERSALES_TIMEZONE", "timezone", "the department's time zone (IANA name)", func(c *Config) *string { return &c.TimeZone }},
+	{"AFTERSALES_WECHAT_APPID", "wechat-appid", "the official account's AppID; enables WeChat", func(c *Config) *string { return &c.WeChatAppID }},
+	{"AFTERSALES_WECHAT_SECRET", "wechat-secret", "the official account's AppSecret (secret)", func(c *Config) *string { return &c.WeChatSecret }},
+	{"AFTERSALES_WECHAT_TOKEN", "wechat-token", "the callback Token (令牌) WeChat signs callbacks with (secret)", func(c *Config) *string { return &c.WeChatToken }},
+	{"AFTERSALES_WECHAT_AES_KEY", "wechat-aes-key", "EncodingAESKey, 43 characters: safe (encrypted) mode (secret)", func(c *Config) *string { return &c.WeChatAESKey }},
+	{"AFTERSALES_WECHAT_API_URL", "wechat-api-url", "API base replacing https://api.weixin.qq.com (an egress proxy)", func(c *Config) *string { return &c.WeChatAPIURL }},
+	{"AFTERSALES_WECHAT_TEMPLATE_ID", "wechat-template-id", "template message id for notifications outside the 48-hour window", func(c *Config) *string { return &c.WeChatTemplateID }},
 	{"AFTERSALES_CLASSIFY_RULES", "classify-rules", "a JSON file of extra classification rules, added to the built-in ones", func(c *Config) *string { return &c.RulesFile }},
 	{"AFTERSALES_TELEGRAM_TOKEN", "telegram-token", "the Telegram bot's token from @BotFather; enables Telegram (secret)", func(c *Config) *string { return &c.TelegramToken }},
 	{"AFTERSALES_TELEGRAM_API_URL", "telegram-api-url", "Bot API base URL (a proxy or a local Bot API server)", func(c *Config) *string { return &c.TelegramAPIURL }},
@@ -120,6 +136,9 @@ var (
 	prefixRE        = regexp.MustCompile(`^[A-Z][A-Z0-9]{0,7}$`)
 	telegramTokenRE = regexp.MustCompile(`^[0-9]{3,20}:[A-Za-z0-9_-]{20,100}$`)
 	webhookSecretRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+	wechatAppIDRE   = regexp.MustCompile(`^wx[0-9a-zA-Z]{16}$`)
+	wechatTokenRE   = regexp.MustCompile(`^[A-Za-z0-9]{3,32}$`)
+	wechatAESKeyRE  = regexp.MustCompile(`^[A-Za-z0-9]{43}$`)
 )
 
 // Validate checks every setting and fills derived defaults (the SQLite path
@@ -184,6 +203,25 @@ func (c *Config) Validate() error {
 		}
 		if c.TelegramToken == "" {
 			bad("AFTERSALES_TELEGRAM_TOKEN", "is required with a webhook URL")
+		}
+	}
+	if c.WeChatAppID != "" {
+		if !wechatAppIDRE.MatchString(c.WeChatAppID) {
+			bad("AFTERSALES_WECHAT_APPID", "is not an AppID like wx1234567890abcdef")
+		}
+		if c.WeChatSecret == "" {
+			bad("AFTERSALES_WECHAT_SECRET", "is required with an AppID")
+		}
+		if !wechatTokenRE.MatchString(c.WeChatToken) {
+			bad("AFTERSALES_WECHAT_TOKEN", "is required with an AppID: 3–32 letters and digits")
+		}
+		if c.WeChatAESKey != "" && !wechatAESKeyRE.MatchString(c.WeChatAESKey) {
+			bad("AFTERSALES_WECHAT_AES_KEY", "must be 43 letters and digits")
+		}
+		if c.WeChatAPIURL != "" {
+			if u, err := url.Parse(c.WeChatAPIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				bad("AFTERSALES_WECHAT_API_URL", "%s is not an http(s) URL", redactURL(c.WeChatAPIURL))
+			}
 		}
 	}
 	if c.RulesFile != "" {

@@ -23,6 +23,7 @@ import (
 	"github.com/aftersales/aftersales/bot"
 	"github.com/aftersales/aftersales/bot/telegram"
 	"github.com/aftersales/aftersales/bot/web"
+	"github.com/aftersales/aftersales/bot/wechat"
 	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/classify"
 	"github.com/aftersales/aftersales/console"
@@ -74,6 +75,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return exitFailed
 		}
 		return exitOK
+	case "wechat":
+		return wechatCommand(ctx, args, getenv, stdout, stderr)
 	case "serve", "demo", "migrate", "import", "healthcheck":
 	default:
 		fmt.Fprintf(stderr, "aftersales: unknown command %q\n%s", cmd, usage())
@@ -162,6 +165,7 @@ type Main struct {
 	Router   *bot.Router
 	Web      *web.Channel
 	Telegram *telegram.Adapter // nil unless AFTERSALES_TELEGRAM_TOKEN is set
+	WeChat   *wechat.Adapter   // nil unless AFTERSALES_WECHAT_APPID is set
 
 	redis    *redis.Client
 	runners  []func(ctx context.Context) error // run beside the server until it stops

@@ -72,7 +72,14 @@ func runMain(tb testing.TB, demo bool, mutate func(*Config)) (*Main, func()) {
 		if tb.Failed() {
 			tb.Logf("the service logged:\n%s", logs.String())
 		}
-		assert.NotContains(tb, logs.String(), cfg.TelegramToken[strings.Index(cfg.TelegramToken, ":")+1:], "the bot token must never be logged")
+		for name, secret := range map[string]string{
+			"the bot token": cfg.TelegramToken[strings.Index(cfg.TelegramToken, ":")+1:],
+			"the AppSecret": cfg.WeChatSecret, "the callback Token": cfg.WeChatToken, "the EncodingAESKey": cfg.WeChatAESKey,
+		} {
+			if secret != "" {
+				assert.NotContains(tb, logs.String(), secret, "%s must never be logged", name)
+			}
+		}
 	}
 	tb.Cleanup(stop)
 	return m, stop
