@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -255,4 +258,45 @@ func TestWeChatMenuCommand(t *testing.T) {
 		assert.Contains(t, menu, want)
 	}
 	assert.NotContains(t, errOut.String(), wxSecret)
+}
+
+// TestWeChatSlowStepAnswersSuccessInTime: a photo whose download from WeChat
+// takes 3.5 s (a slow media/get) makes the step slower than the 3 s budget:
+// WeChat gets "success" before its 5 s run out, and the reply follows as a
+// customer-service message.
+func TestWeChatSlowStepAnswersSuccessInTime(t *testing.T) {
+	srv := wechattest.NewServer(t, wxAppID, wxSecret)
+	target, err := url.Parse(srv.URL())
+	require.NoError(t, err)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/cgi-bin/media/get" {
+			time.Sleep(3500 * time.Millisecond)
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(slow.Close)
+	m, _ := runMain(t, true, func(c *Config) {
+		c.WeChatAppID, c.WeChatSecret, c.WeChatToken, c.WeChatAPIURL = wxAppID, wxSecret, wxToken, slow.URL
+	})
+	p := wechattest.NewPlatform("http://"+m.Addr()+"/wechat/callback", wxToken, wxAppID, "", false)
+	p.Server = srv
+	o := &wxOwner{t: t, srv: srv, p: p, openID: fmt.Sprintf("oWx%013d", randomUserID(t)%1e13)}
+	o.send(wechattest.Click(o.openID, "report"), "请问您的姓名")
+	o.say("林晓峰", "房号")
+	o.say("3-1-201", "电话")
+	o.say("13900000016", "什么问题")
+	o.say("1", "位置")
+	o.say("4", "描述")
+	o.say("卫生间天花板渗水", "什么时候开始")
+	o.say("1", "照片")
+
+	media := srv.AddMedia(pngBytes, "image/png")
+	r, err := p.Send(context.Background(), wechattest.Image(o.openID, media, ""))
+	require.NoError(t, err, "answered within WeChat's 5 s")
+	assert.True(t, r.IsSuccess, "the step was slower than the budget: success")
+	assert.Less(t, r.Elapsed, 4500*time.Millisecond)
+	o.expect("已收到 1 个附件")
+	last := srv.SentTo(o.openID)[len(srv.SentTo(o.openID))-1]
+	assert.Equal(t, wechattest.SentKind("custom"), last.Kind, "the reply came as a customer-service message")
 }
