@@ -1,35 +1,26 @@
 package bot
 
 import (
-	"container/heap"
 	"context"
 	"fmt"
 	"sync"
 	"time"
 )
 
-// sweepBatch bounds how many expired entries one write purges, so that a
-// burst of expiries costs a little on each of the following writes rather
-// than a long pause on one. Each write adds at most one entry and purges up
-// to sweepBatch, so expired entries cannot pile up while writes go on.
-const sweepBatch = 64
-
-// MemoryDeduper is a Deduper for a single instance: marks live in a map and
-// expire after their ttl. Expired marks are dropped when looked up, and every
-// Mark purges up to a bounded number of the oldest expired marks, so memory
-// follows the number of live marks. It is safe for concurrent use.
+// MemoryDeduper is a Deduper for a single instance: marks live in an
+// ExpiringMap and expire after their ttl, so memory follows the number of
+// live marks. It is safe for concurrent use.
 //
 // Marking a key that is already marked and not expired keeps its first
 // expiry, like the Redis deduper's SET NX.
 type MemoryDeduper struct {
-	mu      sync.Mutex
-	entries map[string]*expiring
-	queue   expiryQueue // the same entries, soonest expiry first
+	mu    sync.Mutex
+	marks *ExpiringMap[struct{}]
 }
 
 // NewMemoryDeduper returns an empty MemoryDeduper.
 func NewMemoryDeduper() *MemoryDeduper {
-	return &MemoryDeduper{entries: make(map[string]*expiring)}
+	return &MemoryDeduper{marks: NewExpiringMap[struct{}]()}
 }
 
 var _ Deduper = (*MemoryDeduper)(nil)
@@ -39,18 +30,10 @@ func (d *MemoryDeduper) Seen(ctx context.Context, key string) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	now := time.Now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	e, ok := d.entries[key]
-	if !ok {
-		return false, nil
-	}
-	if !now.Before(e.expires) {
-		d.remove(e)
-		return false, nil
-	}
-	return true, nil
+	_, ok := d.marks.Get(key, time.Now())
+	return ok, nil
 }
 
 // Mark records key as handled for ttl, which must be positive. A key already
@@ -65,18 +48,10 @@ func (d *MemoryDeduper) Mark(ctx context.Context, key string, ttl time.Duration)
 	now := time.Now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.sweep(now)
-	if e, ok := d.entries[key]; ok {
-		if now.Before(e.expires) {
-			return nil
-		}
-		e.expires = now.Add(ttl)
-		heap.Fix(&d.queue, e.index)
+	if _, ok := d.marks.Get(key, now); ok {
 		return nil
 	}
-	e := &expiring{key: key, expires: now.Add(ttl)}
-	d.entries[key] = e
-	heap.Push(&d.queue, e)
+	d.marks.Set(key, struct{}{}, now.Add(ttl), now)
 	return nil
 }
 
@@ -85,59 +60,7 @@ func (d *MemoryDeduper) Mark(ctx context.Context, key string, ttl time.Duration)
 func (d *MemoryDeduper) Len() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return len(d.entries)
-}
-
-// sweep purges up to sweepBatch expired marks. d.mu must be held.
-func (d *MemoryDeduper) sweep(now time.Time) {
-	for range sweepBatch {
-		if len(d.queue) == 0 || now.Before(d.queue[0].expires) {
-			return
-		}
-		d.remove(d.queue[0])
-	}
-}
-
-// remove deletes e from the map and the queue. d.mu must be held.
-func (d *MemoryDeduper) remove(e *expiring) {
-	delete(d.entries, e.key)
-	heap.Remove(&d.queue, e.index)
-}
-
-// expiring is a key with its expiry and its place in an expiryQueue.
-type expiring struct {
-	key     string
-	expires time.Time
-	index   int
-}
-
-// expiryQueue is a container/heap of entries ordered by expiry, soonest
-// first; each entry knows its index so that it can be fixed or removed in
-// O(log n).
-type expiryQueue []*expiring
-
-func (q expiryQueue) Len() int           { return len(q) }
-func (q expiryQueue) Less(i, j int) bool { return q[i].expires.Before(q[j].expires) }
-func (q expiryQueue) Swap(i, j int) {
-	q[i], q[j] = q[j], q[i]
-	q[i].index = i
-	q[j].index = j
-}
-
-func (q *expiryQueue) Push(x any) {
-	e := x.(*expiring)
-	e.index = len(*q)
-	*q = append(*q, e)
-}
-
-func (q *expiryQueue) Pop() any {
-	old := *q
-	n := len(old)
-	e := old[n-1]
-	old[n-1] = nil
-	e.index = -1
-	*q = old[:n-1]
-	return e
+	return d.marks.Len()
 }
 
 // MemoryLocker is a Locker for a single instance: one lock per key, created

@@ -1,42 +1,28 @@
 package conversation
 
 import (
-	"container/heap"
 	"context"
 	"errors"
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/aftersales/aftersales/bot"
 )
 
-// memSweepBatch bounds how many expired sessions one Save purges. Each Save
-// adds at most one session and purges up to memSweepBatch expired ones, so
-// expired sessions cannot pile up while Saves go on.
-const memSweepBatch = 64
-
-// MemoryStore is a SessionStore for a single instance. It keeps a deep copy of
-// each session (Session.Clone), so that what Load returns shares nothing with
-// what Save was given or with other Loads. Sessions expire after their ttl: an expired session is
-// dropped when loaded, and every Save purges up to a bounded number of the
-// oldest expired sessions. It is safe for concurrent use.
+// MemoryStore is a SessionStore for a single instance. It keeps a deep copy
+// of each session (Session.Clone), so that what Load returns shares nothing
+// with what Save was given or with other Loads. Sessions expire after their
+// ttl (a bot.ExpiringMap: memory follows the number of live sessions). It is
+// safe for concurrent use.
 type MemoryStore struct {
 	mu       sync.Mutex
-	sessions map[string]*memSession
-	queue    memQueue // the same sessions, soonest expiry first
-}
-
-// memSession is one stored session with its expiry and its place in the
-// queue.
-type memSession struct {
-	key     string
-	data    *Session // never modified once stored; Save replaces it
-	expires time.Time
-	index   int
+	sessions *bot.ExpiringMap[*Session] // values are never modified once stored; Save replaces them
 }
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{sessions: make(map[string]*memSession)}
+	return &MemoryStore{sessions: bot.NewExpiringMap[*Session]()}
 }
 
 var _ SessionStore = (*MemoryStore)(nil)
@@ -47,22 +33,13 @@ func (m *MemoryStore) Load(ctx context.Context, key string) (*Session, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	now := time.Now()
 	m.mu.Lock()
-	e, ok := m.sessions[key]
-	if ok && !now.Before(e.expires) {
-		m.remove(e)
-		ok = false
-	}
-	var data *Session
-	if ok {
-		data = e.data
-	}
+	s, ok := m.sessions.Get(key, time.Now())
 	m.mu.Unlock()
-	if data == nil {
+	if !ok {
 		return nil, nil
 	}
-	return data.Clone(), nil
+	return s.Clone(), nil
 }
 
 // Save stores a copy of s under s.User.Key(), replacing what was there, for
@@ -85,16 +62,7 @@ func (m *MemoryStore) Save(ctx context.Context, s *Session, ttl time.Duration) e
 	now := time.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.sweep(now)
-	if e, ok := m.sessions[key]; ok {
-		e.data = data
-		e.expires = now.Add(ttl)
-		heap.Fix(&m.queue, e.index)
-		return nil
-	}
-	e := &memSession{key: key, data: data, expires: now.Add(ttl)}
-	m.sessions[key] = e
-	heap.Push(&m.queue, e)
+	m.sessions.Set(key, data, now.Add(ttl), now)
 	return nil
 }
 
@@ -105,9 +73,7 @@ func (m *MemoryStore) Delete(ctx context.Context, key string) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if e, ok := m.sessions[key]; ok {
-		m.remove(e)
-	}
+	m.sessions.Delete(key)
 	return nil
 }
 
@@ -116,48 +82,5 @@ func (m *MemoryStore) Delete(ctx context.Context, key string) error {
 func (m *MemoryStore) Len() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return len(m.sessions)
-}
-
-// sweep purges up to memSweepBatch expired sessions. m.mu must be held.
-func (m *MemoryStore) sweep(now time.Time) {
-	for range memSweepBatch {
-		if len(m.queue) == 0 || now.Before(m.queue[0].expires) {
-			return
-		}
-		m.remove(m.queue[0])
-	}
-}
-
-// remove deletes e from the map and the queue. m.mu must be held.
-func (m *MemoryStore) remove(e *memSession) {
-	delete(m.sessions, e.key)
-	heap.Remove(&m.queue, e.index)
-}
-
-// memQueue is a container/heap of sessions ordered by expiry, soonest first.
-type memQueue []*memSession
-
-func (q memQueue) Len() int           { return len(q) }
-func (q memQueue) Less(i, j int) bool { return q[i].expires.Before(q[j].expires) }
-func (q memQueue) Swap(i, j int) {
-	q[i], q[j] = q[j], q[i]
-	q[i].index = i
-	q[j].index = j
-}
-
-func (q *memQueue) Push(x any) {
-	e := x.(*memSession)
-	e.index = len(*q)
-	*q = append(*q, e)
-}
-
-func (q *memQueue) Pop() any {
-	old := *q
-	n := len(old)
-	e := old[n-1]
-	old[n-1] = nil
-	e.index = -1
-	*q = old[:n-1]
-	return e
+	return m.sessions.Len()
 }
