@@ -1,5 +1,6 @@
 // Package console serves the staff side of the product over HTTP: health and
-// readiness probes now, and the staff API and web pages as they are built.
+// readiness probes, the staff JSON API under /api/v1 (bearer token), and the
+// web pages as they are built.
 // Handlers return an error; serveError translates domain errors to HTTP
 // statuses and stable JSON codes in one place.
 package console
@@ -24,6 +25,9 @@ type Config struct {
 	Logger *slog.Logger
 	// ReadyFunc, when set, is checked by /readyz in addition to the store.
 	ReadyFunc func(ctx context.Context) error
+	// APIToken is the bearer token every /api/v1 request must carry. When it
+	// is empty the staff API is disabled and every /api/v1 route answers 404.
+	APIToken string
 }
 
 // Server is the console's HTTP handler.
@@ -53,6 +57,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 func (s *Server) routes() {
 	s.mux.Handle("GET /healthz", s.handler(s.healthz))
 	s.mux.Handle("GET /readyz", s.handler(s.readyz))
+
+	if s.cfg.APIToken == "" {
+		s.mux.Handle("/api/v1/", s.handler(apiDisabled))
+		return
+	}
+	s.mux.Handle("GET /api/v1/cases", s.api(s.listCases))
+	s.mux.Handle("GET /api/v1/cases/overdue", s.api(s.listOverdueCases))
+	s.mux.Handle("GET /api/v1/cases/{number}", s.api(s.getCase))
+	s.mux.Handle("POST /api/v1/cases/{number}/notes", s.api(s.addNote))
+	s.mux.Handle("/api/v1/", s.api(apiNotFound))
 }
 
 // handlerFunc is an HTTP handler that returns its error instead of writing it;
@@ -81,9 +95,13 @@ var errorCodes = []struct {
 	{casework.ErrInvalidTransition, http.StatusConflict, "invalid_transition"},
 	{casework.ErrInvalid, http.StatusBadRequest, "invalid"},
 	{errUnavailable, http.StatusServiceUnavailable, "unavailable"},
+	{errUnauthorized, http.StatusUnauthorized, "unauthorized"},
 }
 
-var errUnavailable = errors.New("unavailable")
+var (
+	errUnavailable  = errors.New("unavailable")
+	errUnauthorized = errors.New("unauthorized")
+)
 
 // serveError is the one place where an error becomes an HTTP response.
 func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
@@ -102,6 +120,9 @@ func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
 	var ve *casework.ValidationError
 	if errors.As(err, &ve) {
 		body["error"].(map[string]any)["field"] = ve.Field
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", "Bearer")
 	}
 	if status >= 500 {
 		s.cfg.Logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "status", status, "error", err)
