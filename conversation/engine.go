@@ -504,6 +504,16 @@ func globalCommand(text string) (string, bool) {
 		return "chinese", true
 	case "报修", "report":
 		return "report", true
+	case "投诉", "complain", "complaint":
+		return "complain", true
+	case "咨询", "consult", "question":
+		return "consult", true
+	case "建议", "suggest", "suggestion":
+		return "suggest", true
+	case "表扬", "praise":
+		return "praise", true
+	case "催办", "urge", "hurry":
+		return "urge", true
 	}
 	return "", false
 }

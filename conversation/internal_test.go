@@ -130,6 +130,7 @@ func TestGlobalCommands(t *testing.T) {
 	for in, want := range map[string]string{
 		"菜单": "menu", "MENU": "menu", "/menu": "menu", " 取消 ": "cancel", "返回": "back", "帮助": "help", "？": "help",
 		"人工": "human", "转人工": "human", "进度": "status", "English": "english", "中文": "chinese", "报修": "report",
+		"投诉": "complain", "咨询": "consult", "建议": "suggest", "表扬": "praise", "催办": "urge",
 	} {
 		got, ok := globalCommand(in)
 		assert.True(t, ok, in)
