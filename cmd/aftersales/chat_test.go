@@ -177,3 +177,51 @@ func TestClassifyCommand(t *testing.T) {
 	assert.Equal(t, exitUsage, run(context.Background(), []string{"classify", "-classify-rules", "/nonexistent.json"}, env(), strings.NewReader(""), &out, &errOut))
 	assert.Contains(t, errOut.String(), "nonexistent")
 }
+
+// TestStaffAPIOnTheService: with AFTERSALES_API_TOKEN set, staff read the
+// case an owner just reported through the chat page; without the token the
+// API answers 401, and a service without a token has no API at all.
+func TestStaffAPIOnTheService(t *testing.T) {
+	t.Parallel()
+	const token = "staff-token-0123456789abcdef"
+	m, _ := runMain(t, true, func(c *Config) { c.APIToken = token })
+	base := "http://" + m.Addr()
+	v := &visitor{t: t, base: base, id: "visitorStaffApi0123456789"}
+	v.say("投诉")
+	v.say("张伟")
+	v.say("1-1-101")
+	v.say("13900000001")
+	v.say("物业保安态度很差，还骂人")
+	done := v.press("sum:submit")
+	require.Contains(t, done, "SH-")
+
+	get := func(path, auth string) (int, map[string]any) {
+		req, err := http.NewRequest(http.MethodGet, base+path, nil)
+		require.NoError(t, err)
+		if auth != "" {
+			req.Header.Set("Authorization", "Bearer "+auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var body map[string]any
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+		return resp.StatusCode, body
+	}
+	status, body := get("/api/v1/cases?category=service_attitude", token)
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	assert.EqualValues(t, 1, body["total"])
+	number := body["cases"].([]any)[0].(map[string]any)["number"].(string)
+	assert.Contains(t, done, number)
+	status, body = get("/api/v1/cases/"+number, token)
+	require.Equal(t, http.StatusOK, status)
+	assert.NotEmpty(t, body["timeline"])
+	status, _ = get("/api/v1/cases", "wrong-token-0123456789abcdef")
+	assert.Equal(t, http.StatusUnauthorized, status)
+
+	plain, _ := runMain(t, false, nil)
+	resp, err := http.Get("http://" + plain.Addr() + "/api/v1/cases")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "no token, no API")
+}

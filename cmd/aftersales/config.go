@@ -25,6 +25,7 @@ type Config struct {
 	CasePrefix  string // AFTERSALES_CASE_PREFIX: the prefix of case numbers
 	TimeZone    string // AFTERSALES_TIMEZONE: the department's time zone (case numbers, dates)
 	RulesFile   string // AFTERSALES_CLASSIFY_RULES: extra classification rules (JSON), merged over the defaults
+	APIToken    string // AFTERSALES_API_TOKEN: the staff API's bearer token; the API is off without it
 
 	TelegramToken         string // AFTERSALES_TELEGRAM_TOKEN: enables Telegram
 	TelegramAPIURL        string // AFTERSALES_TELEGRAM_API_URL
@@ -72,6 +73,7 @@ var settings = []setting{
 	{"AFTERSALES_WECHAT_API_URL", "wechat-api-url", "API base replacing https://api.weixin.qq.com (an egress proxy)", func(c *Config) *string { return &c.WeChatAPIURL }},
 	{"AFTERSALES_WECHAT_TEMPLATE_ID", "wechat-template-id", "template message id for notifications outside the 48-hour window", func(c *Config) *string { return &c.WeChatTemplateID }},
 	{"AFTERSALES_CLASSIFY_RULES", "classify-rules", "a JSON file of extra classification rules, added to the built-in ones", func(c *Config) *string { return &c.RulesFile }},
+	{"AFTERSALES_API_TOKEN", "api-token", "bearer token of the staff API under /api/v1 (at least 24 characters; secret); the API is off without it", func(c *Config) *string { return &c.APIToken }},
 	{"AFTERSALES_TELEGRAM_TOKEN", "telegram-token", "the Telegram bot's token from @BotFather; enables Telegram (secret)", func(c *Config) *string { return &c.TelegramToken }},
 	{"AFTERSALES_TELEGRAM_API_URL", "telegram-api-url", "Bot API base URL (a proxy or a local Bot API server)", func(c *Config) *string { return &c.TelegramAPIURL }},
 	{"AFTERSALES_TELEGRAM_WEBHOOK_URL", "telegram-webhook-url", "public HTTPS URL of /telegram/webhook; webhook mode instead of long polling", func(c *Config) *string { return &c.TelegramWebhookURL }},
@@ -185,6 +187,9 @@ func (c *Config) Validate() error {
 	}
 	if !prefixRE.MatchString(c.CasePrefix) {
 		bad("AFTERSALES_CASE_PREFIX", "%q: use 1–8 capital letters and digits, starting with a letter", c.CasePrefix)
+	}
+	if c.APIToken != "" && (len(c.APIToken) < 24 || strings.ContainsAny(c.APIToken, " \t\r\n")) {
+		bad("AFTERSALES_API_TOKEN", "must be at least 24 characters without spaces (e.g. openssl rand -hex 24)")
 	}
 	if c.TelegramToken != "" && !telegramTokenRE.MatchString(c.TelegramToken) {
 		bad("AFTERSALES_TELEGRAM_TOKEN", "is not a bot token like 123456:ABC-DEF1234ghIkl")

@@ -240,7 +240,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return fmt.Errorf("listen on %s (AFTERSALES_ADDR): %w", m.Config.Addr, err)
 	}
 	m.listener = ln
-	handler := console.New(console.Config{Store: m.Store, Logger: m.Logger, ReadyFunc: m.ready})
+	handler := console.New(console.Config{Store: m.Store, Logger: m.Logger, ReadyFunc: m.ready, APIToken: m.Config.APIToken})
 	if err := m.openChat(ctx, handler); err != nil {
 		return err
 	}
