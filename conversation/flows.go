@@ -67,7 +67,11 @@ func init() {
 
 // menu shows the main menu.
 func (t *turn) menu() error {
-	t.ask(t.T("menu"),
+	head := t.T("menu")
+	if t.in.User.Platform == bot.WeChat {
+		head = t.T("menu_numbered") // WeChat shows options as numbers, not buttons
+	}
+	t.ask(head,
 		t.choice("choice.report", "menu:report"),
 		t.choice("choice.status", "menu:status"),
 		t.choice("choice.urge", "menu:urge"),
