@@ -376,3 +376,22 @@ func validName(field, s string) error {
 	}
 	return nil
 }
+
+// ResponsibilityOf is the first judgment of responsibility (责任界定) when a
+// case is routed to a party of kind k: the developer answers through its
+// contractor, design firm or supplier (a maintenance company is the
+// supplier's side), property management for its own; in-house engineering
+// leaves it to be determined on site.
+func ResponsibilityOf(k PartyKind) Responsibility {
+	switch k {
+	case PartyContractor:
+		return ResponsibilityContractor
+	case PartyDesignFirm:
+		return ResponsibilityDesignFirm
+	case PartySupplier, PartyMaintenance:
+		return ResponsibilitySupplier
+	case PartyPropertyManagement:
+		return ResponsibilityPropertyManagement
+	}
+	return ResponsibilityUndetermined
+}

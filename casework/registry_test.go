@@ -138,3 +138,18 @@ func TestImportErrorListsLines(t *testing.T) {
 	assert.Contains(t, err.Error(), "line 7: unknown unit 9-9-999")
 	assert.Contains(t, err.Error(), "nothing stored")
 }
+
+func TestResponsibilityOf(t *testing.T) {
+	t.Parallel()
+	for k, want := range map[casework.PartyKind]casework.Responsibility{
+		casework.PartyContractor:         casework.ResponsibilityContractor,
+		casework.PartyDesignFirm:         casework.ResponsibilityDesignFirm,
+		casework.PartySupplier:           casework.ResponsibilitySupplier,
+		casework.PartyMaintenance:        casework.ResponsibilitySupplier,
+		casework.PartyPropertyManagement: casework.ResponsibilityPropertyManagement,
+		casework.PartyInHouse:            casework.ResponsibilityUndetermined,
+	} {
+		assert.Equal(t, want, casework.ResponsibilityOf(k), string(k))
+	}
+	assert.Len(t, casework.PartyKinds, 6, "a new kind needs its responsibility here")
+}

@@ -574,7 +574,35 @@ func (t *turn) caseFromSlots() (*casework.Case, error) {
 	if t.slot("unverified") != "" {
 		c.DecisionReason = "联系人不在该房号的业主登记名册中，请核实身份 / caller is not on the unit's owner register"
 	}
+	if err := t.suggestParty(c); err != nil {
+		return nil, err
+	}
 	return c, nil
+}
+
+// suggestParty routes the case (most specific routing rule) and takes the
+// first judgment of responsibility from the party's kind. The party itself
+// is named on the timeline; it becomes the case's party when staff or the
+// triage policy dispatch it.
+func (t *turn) suggestParty(c *casework.Case) error {
+	routes, err := t.e.cfg.Store.ListRoutes(t.ctx, c.ProjectID)
+	if err != nil {
+		return fmt.Errorf("list routes: %w", err)
+	}
+	r, err := casework.ResolveRoute(routes, c.ProjectID, c.BuildingID, c.Category, c.Subcategory)
+	if errors.Is(err, casework.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	p, err := t.e.cfg.Store.FindPartyByID(t.ctx, r.PartyID)
+	if err != nil {
+		return fmt.Errorf("find party: %w", err)
+	}
+	c.Responsibility = casework.ResponsibilityOf(p.Kind)
+	t.set("suggested_party", p.Code+" "+p.Name)
+	return nil
 }
 
 func subIf(c casework.Category, s casework.Subcategory, want casework.Category) casework.Subcategory {
@@ -660,8 +688,8 @@ func (t *turn) judge(c *casework.Case) (judgment, error) {
 		fmt.Fprintf(&b, "\n\n%s", t.T("out_of_warranty_note"))
 	}
 	j.text = b.String()
-	j.note = fmt.Sprintf("初步判断 first judgment: %s/%s, %s; warranty %s %s (%s); signals %v",
-		c.Category, c.Subcategory, c.Urgency, w.Status, w.Until, w.Rule, j.signals)
+	j.note = fmt.Sprintf("初步判断 first judgment: %s/%s, %s; responsibility %s; suggested party %s; warranty %s %s (%s); signals %v",
+		c.Category, c.Subcategory, c.Urgency, c.Responsibility, orNone(t.slot("suggested_party")), w.Status, w.Until, w.Rule, j.signals)
 	return j, nil
 }
 
@@ -708,4 +736,11 @@ func (t *turn) safetyAdvice(signals []string, sub casework.Subcategory) string {
 	b.WriteString("\n")
 	b.WriteString(t.T("urgent.duty"))
 	return b.String()
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none (no routing rule)"
+	}
+	return s
 }

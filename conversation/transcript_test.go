@@ -85,6 +85,20 @@ func TestReportFirstTime(t *testing.T) {
 		assert.Equal(t, pick("周六上午", "Saturday morning"), c.ContactTime)
 		require.NotNil(t, c.RespondBy)
 
+		// Routed: building 3's leaks go to the general contractor (the
+		// building-specific rule beats the project's waterproofing rule).
+		assert.Equal(t, casework.ResponsibilityContractor, c.Responsibility)
+		events, err := w.store.ListCaseEvents(context.Background(), c.ID)
+		require.NoError(t, err)
+		var judgment string
+		for _, e := range events {
+			if strings.HasPrefix(e.Note, "初步判断") {
+				judgment = e.Note
+			}
+		}
+		assert.Contains(t, judgment, "suggested party HXJS")
+		assert.Contains(t, judgment, "warranty in_warranty 2029-11-16")
+
 		logs := w.logs.String()
 		assert.Contains(t, logs, "case registered", "the service logs what happened")
 		assert.Contains(t, logs, "139****0016", "phones are logged masked")
