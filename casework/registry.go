@@ -359,6 +359,11 @@ func validCode(field, s string) error {
 	return nil
 }
 
+// ValidateName checks a person's or company's name as every record does:
+// not empty, valid UTF-8, at most 100 characters, no control characters.
+// The error is a *ValidationError for field.
+func ValidateName(field, s string) error { return validName(field, s) }
+
 func validName(field, s string) error {
 	t := strings.TrimSpace(s)
 	switch {

@@ -105,8 +105,6 @@ type turn struct {
 	out []bot.Outbound
 }
 
-func (t *turn) lang() Lang { return t.s.Lang }
-
 // T renders a catalogue message in the session's language.
 func (t *turn) T(key string, kv ...string) string { return render(t.s.Lang, key, kv...) }
 

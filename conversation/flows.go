@@ -206,8 +206,7 @@ func handleName(t *turn, in input) error {
 	if in.payload != "" || !hasWords(name, 1) || len([]rune(name)) > 40 {
 		return again("bad.name")
 	}
-	o := casework.Owner{Name: name, Phone: "13800000000"}
-	if err := o.Validate(); err != nil {
+	if err := casework.ValidateName("name", name); err != nil {
 		return again("bad.name")
 	}
 	t.set("name", name)

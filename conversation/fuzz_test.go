@@ -2,6 +2,7 @@ package conversation_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -25,7 +26,7 @@ func FuzzDialogue(f *testing.F) {
 	n := 0
 	f.Fuzz(func(t *testing.T, script string) {
 		n++
-		u := &user{w: w, ref: bot.UserRef{Platform: bot.Telegram, ID: "fuzz" + strings.Repeat("x", n%7)}}
+		u := &user{w: w, ref: bot.UserRef{Platform: bot.Telegram, ID: "fuzz" + strconv.Itoa(n%7)}}
 		w.t = t
 		lines := strings.Split(script, "\n")
 		if len(lines) > 40 {
@@ -40,7 +41,7 @@ func FuzzDialogue(f *testing.F) {
 				in = &bot.Inbound{Kind: bot.KindCommand, Command: line[1:]}
 			}
 			w.seq++
-			in.User, in.MessageID, in.Time = u.ref, "m"+strings.Repeat("0", 0)+itoa(w.seq), w.clock.Now()
+			in.User, in.MessageID, in.Time = u.ref, "m"+strconv.Itoa(w.seq), w.clock.Now()
 			if err := w.router.Dispatch(context.Background(), in); err != nil {
 				t.Fatalf("message %q: %v", line, err)
 			}
@@ -49,7 +50,7 @@ func FuzzDialogue(f *testing.F) {
 		w.rec.out = nil
 		w.rec.mu.Unlock()
 		w.seq++
-		if err := w.router.Dispatch(context.Background(), &bot.Inbound{User: u.ref, MessageID: "m" + itoa(w.seq), Kind: bot.KindText, Text: "菜单"}); err != nil {
+		if err := w.router.Dispatch(context.Background(), &bot.Inbound{User: u.ref, MessageID: "m" + strconv.Itoa(w.seq), Kind: bot.KindText, Text: "菜单"}); err != nil {
 			t.Fatal(err)
 		}
 		w.rec.mu.Lock()
@@ -61,15 +62,4 @@ func FuzzDialogue(f *testing.F) {
 		}
 		t.Fatalf("after %q the session did not come back to the menu: %+v", script, w.rec.out)
 	})
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; n > 0; n /= 10 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-	}
-	return string(b)
 }

@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -160,7 +161,7 @@ func (a *Adapter) FetchMedia(ctx context.Context, m *bot.Media) (io.ReadCloser, 
 		return nil, fmt.Errorf("telegram: getFile: %w", err)
 	}
 	var f tgbotapi.File
-	if err := jsonUnmarshal(resp.Result, &f); err != nil {
+	if err := json.Unmarshal(resp.Result, &f); err != nil {
 		return nil, fmt.Errorf("telegram: getFile result: %w", err)
 	}
 	if f.FilePath == "" {

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -85,23 +86,15 @@ func runMain(tb testing.TB, demo bool, mutate func(*Config)) (*Main, func()) {
 	return m, stop
 }
 
+// syncWriter lets the service's goroutines log into one buffer.
 type syncWriter struct {
-	mu chanMutex
+	mu sync.Mutex
 	w  *bytes.Buffer
 }
 
-type chanMutex struct{ ch chan struct{} }
-
-func (m *chanMutex) lock() {
-	if m.ch == nil {
-		m.ch = make(chan struct{}, 1)
-	}
-	m.ch <- struct{}{}
-}
-
 func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.lock()
-	defer func() { <-w.mu.ch }()
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	return w.w.Write(p)
 }
 

@@ -103,6 +103,9 @@ func redactURL(s string) string {
 // their name, so that concurrent test runs keep theirs.
 func dropStaleSchemas(ctx context.Context, pool *pgxpool.Pool) {
 	rows, err := pool.Query(ctx, `SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1)`, testSchemaPrefix)
+	if err != nil {
+		return
+	}
 	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		return

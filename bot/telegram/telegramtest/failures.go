@@ -3,7 +3,6 @@ package telegramtest
 import (
 	"math"
 	"net/http"
-	"strings"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -204,5 +203,3 @@ func (s *Server) sendChecksLocked(c *chat) *apiError {
 	}
 	return s.checkRateLocked(c.id)
 }
-
-func isGroupType(t string) bool { return strings.Contains(t, "group") }

@@ -234,11 +234,6 @@ type params struct {
 
 func (p *params) get(k string) string { return p.vals[k] }
 
-func (p *params) has(k string) bool {
-	_, ok := p.vals[k]
-	return ok
-}
-
 // toBool is the Bot API's reading of a boolean parameter.
 func toBool(v string) bool {
 	v = strings.ToLower(strings.TrimSpace(v))
