@@ -474,7 +474,7 @@ func handleEdit(t *turn, in input) error {
 // judgment, what happens next and by when.
 func (t *turn) submit() error {
 	ctx, st := t.ctx, t.e.cfg.Store
-	c, err := t.caseFromSlots()
+	c, signals, err := t.caseFromSlots()
 	if err != nil {
 		return err
 	}
@@ -493,7 +493,7 @@ func (t *turn) submit() error {
 			return fmt.Errorf("attach media: %w", err)
 		}
 	}
-	judgment, err := t.judge(c)
+	judgment, err := t.judge(c, signals)
 	if err != nil {
 		return err
 	}
@@ -525,8 +525,9 @@ func mediaKind(contentType string) casework.MediaKind {
 	return casework.MediaDocument
 }
 
-// caseFromSlots builds the registration form from the answers.
-func (t *turn) caseFromSlots() (*casework.Case, error) {
+// caseFromSlots builds the registration form from the answers; it also
+// returns the urgency signals the classifier found in the owner's words.
+func (t *turn) caseFromSlots() (*casework.Case, []string, error) {
 	id := func(k string) int64 { v, _ := strconv.ParseInt(t.slot(k), 10, 64); return v }
 	c := &casework.Case{
 		ProjectID: id("project_id"), BuildingID: id("building_id"), UnitID: id("unit_id"), OwnerID: t.id.OwnerID,
@@ -543,13 +544,14 @@ func (t *turn) caseFromSlots() (*casework.Case, error) {
 		}
 	}
 	var r struct {
-		cat casework.Category
-		sub casework.Subcategory
-		urg casework.Urgency
+		cat     casework.Category
+		sub     casework.Subcategory
+		urg     casework.Urgency
+		signals []string
 	}
 	if t.e.cfg.Classifier != nil {
 		res := t.e.cfg.Classifier.Classify(strings.Join([]string{c.Description, c.LocationDetail}, " "))
-		r.cat, r.sub, r.urg = res.Category, res.Subcategory, res.Urgency
+		r.cat, r.sub, r.urg, r.signals = res.Category, res.Subcategory, res.Urgency, res.Signals
 	}
 	switch t.s.Flow {
 	case flowReport:
@@ -569,15 +571,15 @@ func (t *turn) caseFromSlots() (*casework.Case, error) {
 	case flowPraise:
 		c.Category, c.Subcategory = casework.CategoryOther, casework.SubPraise
 	default:
-		return nil, fmt.Errorf("submit from flow %q", t.s.Flow)
+		return nil, nil, fmt.Errorf("submit from flow %q", t.s.Flow)
 	}
 	if t.slot("unverified") != "" {
 		c.DecisionReason = "联系人不在该房号的业主登记名册中，请核实身份 / caller is not on the unit's owner register"
 	}
 	if err := t.suggestParty(c); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return c, nil
+	return c, r.signals, nil
 }
 
 // suggestParty routes the case (most specific routing rule) and takes the
@@ -630,12 +632,9 @@ type judgment struct {
 
 // judge forms the first judgment (初步判断) of a registered case: category,
 // urgency, warranty status, and the service-level time points.
-func (t *turn) judge(c *casework.Case) (judgment, error) {
+func (t *turn) judge(c *casework.Case, signals []string) (judgment, error) {
 	ctx, st, loc := t.ctx, t.e.cfg.Store, t.e.cfg.Location
-	var j judgment
-	if t.e.cfg.Classifier != nil {
-		j.signals = t.e.cfg.Classifier.Classify(c.Description + " " + c.LocationDetail).Signals
-	}
+	j := judgment{signals: signals}
 	w := casework.WarrantyResult{Status: casework.WarrantyNone}
 	if part := casework.PartOf(c.Category, c.Subcategory); part != casework.PartNone {
 		p, err := st.FindProjectByID(ctx, c.ProjectID)
