@@ -240,6 +240,25 @@ type Case struct {
 	DecisionReason string // why it was accepted or rejected
 	PartyID        int64  // responsible party once dispatched
 	AssigneeID     int64  // responsible member once dispatched
+	// The warranty check at registration (CheckWarranty): in, out, unknown
+	// or not applicable, and the last day covered when known.
+	WarrantyStatus WarrantyStatus
+	WarrantyUntil  Date
+
+	// The chat account that reported the case, to answer it when the owner
+	// is not on record; empty for cases staff typed in.
+	ReporterPlatform string
+	ReporterUserID   string
+	// ParentID is the case this one came from: the complaint opened by a
+	// low survey score, or a case split off by staff; 0 when none.
+	ParentID int64
+
+	// Appointment and repair.
+	ProposedSlots []time.Time // the visit times the engineer offered (2–3)
+	AppointmentAt *time.Time  // the visit the owner picked (预约时间)
+	Plan          *Plan       // findings on site and the repair plan
+	Survey        *Survey     // the owner's satisfaction survey, once answered
+	EscalatedAt   *time.Time  // when the case was last escalated to the supervisor
 
 	// Lifecycle.
 	State       State
@@ -319,6 +338,29 @@ func (c *Case) Validate() error {
 	if !c.Responsibility.Valid() {
 		return Invalid("responsibility", "%q is not one of %v", c.Responsibility, Responsibilities)
 	}
+	switch c.WarrantyStatus {
+	case "":
+		c.WarrantyStatus = WarrantyNone
+	case WarrantyIn, WarrantyOut, WarrantyUnknown, WarrantyNone:
+	default:
+		return Invalid("warranty_status", "unknown warranty status %q", c.WarrantyStatus)
+	}
+	if (c.ReporterPlatform == "") != (c.ReporterUserID == "") {
+		return Invalid("reporter", "platform and user id go together")
+	}
+	if len(c.ProposedSlots) > 3 {
+		return Invalid("proposed_slots", "at most 3 slots are offered")
+	}
+	if c.Plan != nil {
+		if err := c.Plan.Validate(); err != nil {
+			return err
+		}
+	}
+	if c.Survey != nil {
+		if err := c.Survey.Validate(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -368,6 +410,9 @@ const (
 	EventNote       EventKind = "note"       // a note by staff or the system
 	EventUrge       EventKind = "urge"       // the owner urged (催办)
 	EventMedia      EventKind = "media"      // an attachment was added
+	// EventDeliveryFailed: a message about the case could not be delivered
+	// for good (its outbox message failed); the note says to whom and why.
+	EventDeliveryFailed EventKind = "delivery_failed"
 )
 
 // Event is one entry of a case's timeline: who did what when, and for state

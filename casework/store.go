@@ -149,9 +149,14 @@ type Transition struct {
 	Note   string
 	At     time.Time // zero: now
 	// Optional changes made with the transition.
-	DecisionReason *string // with accept and reject
-	PartyID        *int64  // with dispatch
-	AssigneeID     *int64  // with dispatch
+	DecisionReason *string    // with accept and reject
+	PartyID        *int64     // with dispatch
+	AssigneeID     *int64     // with dispatch
+	AppointmentAt  *time.Time // with schedule
+	Plan           *Plan      // with inspect and propose_plan
+	Survey         *Survey    // with survey
+	// ClearSlots empties ProposedSlots (the owner picked one).
+	ClearSlots bool
 }
 
 // CaseUpdate carries the fields of a case staff may change; nil fields are
@@ -174,6 +179,11 @@ type CaseUpdate struct {
 	AssigneeID     *int64
 	// New deadlines, when the urgency or category changed (see SLAPolicy).
 	Deadlines *Deadlines
+	// Appointment and repair.
+	ProposedSlots *[]time.Time // nil: unchanged; empty: none offered
+	AppointmentAt *time.Time
+	Plan          *Plan
+	EscalatedAt   *time.Time
 }
 
 // Apply copies the non-nil fields of u to c and validates the result.
@@ -217,6 +227,21 @@ func (u CaseUpdate) Apply(c *Case) error {
 	if u.Deadlines != nil {
 		c.RespondBy, c.OnSiteBy, c.ResolveBy = u.Deadlines.RespondBy, u.Deadlines.OnSiteBy, u.Deadlines.ResolveBy
 	}
+	if u.ProposedSlots != nil {
+		c.ProposedSlots = append([]time.Time(nil), (*u.ProposedSlots)...)
+	}
+	if u.AppointmentAt != nil {
+		at := *u.AppointmentAt
+		c.AppointmentAt = &at
+	}
+	if u.Plan != nil {
+		p := *u.Plan
+		c.Plan = &p
+	}
+	if u.EscalatedAt != nil {
+		at := *u.EscalatedAt
+		c.EscalatedAt = &at
+	}
 	if u.Actor == "" {
 		return Invalid("actor", "is required")
 	}
@@ -243,6 +268,27 @@ func (t Transition) Apply(c *Case) (from State, err error) {
 	}
 	if t.AssigneeID != nil {
 		c.AssigneeID = *t.AssigneeID
+	}
+	if t.AppointmentAt != nil {
+		at := *t.AppointmentAt
+		c.AppointmentAt = &at
+	}
+	if t.Plan != nil {
+		p := *t.Plan
+		if err := p.Validate(); err != nil {
+			return from, err
+		}
+		c.Plan = &p
+	}
+	if t.Survey != nil {
+		s := *t.Survey
+		if err := s.Validate(); err != nil {
+			return from, err
+		}
+		c.Survey = &s
+	}
+	if t.ClearSlots {
+		c.ProposedSlots = nil
 	}
 	return from, nil
 }
@@ -273,6 +319,7 @@ type CaseFilter struct {
 	UnitID     int64
 	OwnerID    int64
 	PartyID    int64
+	AssigneeID int64
 	Channel    Channel
 	// OverdueAt, when set, keeps the cases that are overdue at that moment
 	// (Case.Overdue).
