@@ -413,7 +413,19 @@ const (
 	// EventDeliveryFailed: a message about the case could not be delivered
 	// for good (its outbox message failed); the note says to whom and why.
 	EventDeliveryFailed EventKind = "delivery_failed"
+	EventOrderAccepted  EventKind = "order_accepted" // the engineer took the work order (接单)
+	EventOrderDeclined  EventKind = "order_declined" // the engineer declined it, with a reason; back to staff
+	EventMessage        EventKind = "message"        // staff wrote to the owner, or the owner to staff
+	EventEscalated      EventKind = "escalated"      // raised to the supervisor (late, repeated repair, low score)
+	EventReturnVisit    EventKind = "return_visit"   // the return visit's question and answer (回访)
 )
+
+// EventKinds lists every EventKind; the stores' CHECK constraints allow
+// exactly these.
+var EventKinds = []EventKind{
+	EventCreated, EventTransition, EventUpdated, EventNote, EventUrge, EventMedia,
+	EventDeliveryFailed, EventOrderAccepted, EventOrderDeclined, EventMessage, EventEscalated, EventReturnVisit,
+}
 
 // Event is one entry of a case's timeline: who did what when, and for state
 // changes from which state to which.
@@ -429,3 +441,7 @@ type Event struct {
 	To     State  // for EventTransition; the initial state for EventCreated
 	Note   string
 }
+
+// ValidText checks a required free text of at most max characters: valid
+// UTF-8, no control characters but newlines and tabs.
+func ValidText(field, s string, max int) error { return validText(field, s, max, true) }

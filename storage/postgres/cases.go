@@ -2,13 +2,17 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/aftersales/aftersales/casework"
 )
@@ -16,34 +20,166 @@ import (
 const caseCols = `id, number, version, project_id, coalesce(building_id, 0), coalesce(unit_id, 0), coalesce(owner_id, 0),
 	owner_name, owner_phone, location, location_detail, description, occurred_at, occurred_text, expectation, contact_time,
 	channel, received_at, received_by, category, subcategory, urgency, responsibility, decision_reason,
-	coalesce(party_id, 0), coalesce(assignee_id, 0), state, held_from, repair_count,
+	coalesce(party_id, 0), coalesce(assignee_id, 0), warranty_status, warranty_until,
+	reporter_platform, reporter_user_id, coalesce(parent_id, 0),
+	proposed_slots, appointment_at, plan, survey_speed, survey_attitude, survey_quality, survey_comment, survey_at,
+	escalated_at, state, held_from, repair_count,
 	respond_by, on_site_by, resolve_by, responded_at, on_site_at, resolved_at, closed_at, created_at, updated_at`
 
 func scanCase(row scanner) (*casework.Case, error) {
 	var c casework.Case
+	var warrantyUntil pgtype.Date
+	var plan []byte
+	var speed, attitude, quality *int
+	var comment string
+	var surveyAt *time.Time
 	err := row.Scan(&c.ID, &c.Number, &c.Version, &c.ProjectID, &c.BuildingID, &c.UnitID, &c.OwnerID,
 		&c.OwnerName, &c.OwnerPhone, &c.Location, &c.LocationDetail, &c.Description, &c.OccurredAt, &c.OccurredText, &c.Expectation, &c.ContactTime,
 		&c.Channel, &c.ReceivedAt, &c.ReceivedBy, &c.Category, &c.Subcategory, &c.Urgency, &c.Responsibility, &c.DecisionReason,
-		&c.PartyID, &c.AssigneeID, &c.State, &c.HeldFrom, &c.RepairCount,
+		&c.PartyID, &c.AssigneeID, &c.WarrantyStatus, &warrantyUntil,
+		&c.ReporterPlatform, &c.ReporterUserID, &c.ParentID,
+		&c.ProposedSlots, &c.AppointmentAt, &plan, &speed, &attitude, &quality, &comment, &surveyAt,
+		&c.EscalatedAt, &c.State, &c.HeldFrom, &c.RepairCount,
 		&c.RespondBy, &c.OnSiteBy, &c.ResolveBy, &c.RespondedAt, &c.OnSiteAt, &c.ResolvedAt, &c.ClosedAt, &c.CreatedAt, &c.UpdatedAt)
 	if err != nil {
 		return nil, err
 	}
-	c.ReceivedAt, c.CreatedAt, c.UpdatedAt = c.ReceivedAt.UTC(), c.CreatedAt.UTC(), c.UpdatedAt.UTC()
-	for _, t := range []**time.Time{&c.OccurredAt, &c.RespondBy, &c.OnSiteBy, &c.ResolveBy, &c.RespondedAt, &c.OnSiteAt, &c.ResolvedAt, &c.ClosedAt} {
-		*t = utcPtr(*t)
+	c.WarrantyUntil = fromPgDate(warrantyUntil)
+	if plan != nil {
+		c.Plan = new(casework.Plan)
+		if err := json.Unmarshal(plan, c.Plan); err != nil {
+			return nil, fmt.Errorf("case %s: plan: %w", c.Number, err)
+		}
 	}
+	if speed != nil && attitude != nil && quality != nil {
+		c.Survey = &casework.Survey{Speed: *speed, Attitude: *attitude, Quality: *quality, Comment: comment}
+		if surveyAt != nil {
+			c.Survey.AnsweredAt = *surveyAt
+		}
+	}
+	// The times as stored, in UTC.
+	truncateCaseTimes(&c)
+	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
 	return &c, nil
 }
 
-// truncateCaseTimes brings every time of c to what the database keeps, so
-// that the caller's copy equals what a later read returns.
+// truncateCaseTimes brings every time of c to what the database keeps, in
+// UTC, and replaces what c points to (its plan, its survey, its slots) by
+// copies, so that the caller's copy equals what a later read returns and
+// shares nothing with the values it was given.
 func truncateCaseTimes(c *casework.Case) {
 	c.ReceivedAt = dbTime(c.ReceivedAt)
-	for _, t := range []**time.Time{&c.OccurredAt, &c.RespondBy, &c.OnSiteBy, &c.ResolveBy, &c.RespondedAt, &c.OnSiteAt, &c.ResolvedAt, &c.ClosedAt} {
+	for _, t := range []**time.Time{&c.OccurredAt, &c.RespondBy, &c.OnSiteBy, &c.ResolveBy, &c.RespondedAt, &c.OnSiteAt, &c.ResolvedAt, &c.ClosedAt,
+		&c.AppointmentAt, &c.EscalatedAt} {
 		*t = dbTimePtr(*t)
 	}
+	if len(c.ProposedSlots) == 0 {
+		c.ProposedSlots = nil
+	} else {
+		slots := make([]time.Time, len(c.ProposedSlots))
+		for i, t := range c.ProposedSlots {
+			slots[i] = dbTime(t)
+		}
+		c.ProposedSlots = slots
+	}
+	if c.Plan != nil {
+		p := *c.Plan
+		p.StartAt = dbTimePtr(p.StartAt)
+		if len(p.Disruptions) == 0 {
+			p.Disruptions = nil
+		} else {
+			p.Disruptions = slices.Clone(p.Disruptions)
+		}
+		c.Plan = &p
+	}
+	if c.Survey != nil {
+		s := *c.Survey
+		if !s.AnsweredAt.IsZero() {
+			s.AnsweredAt = dbTime(s.AnsweredAt)
+		}
+		c.Survey = &s
+	}
 }
+
+// caseMutable are the columns of cases that may change after registration,
+// in the order mutableValues gives their values.
+var caseMutable = []string{
+	"building_id", "unit_id", "owner_id", "owner_name", "owner_phone",
+	"location", "location_detail", "description", "occurred_at", "occurred_text", "expectation", "contact_time",
+	"category", "subcategory", "urgency", "responsibility", "decision_reason", "party_id", "assignee_id",
+	"warranty_status", "warranty_until", "reporter_platform", "reporter_user_id", "parent_id",
+	"proposed_slots", "appointment_at", "plan", "survey_speed", "survey_attitude", "survey_quality", "survey_comment", "survey_at",
+	"escalated_at", "state", "held_from", "repair_count",
+	"respond_by", "on_site_by", "resolve_by", "responded_at", "on_site_at", "resolved_at", "closed_at",
+}
+
+// mutableValues returns the values of c's caseMutable columns.
+func mutableValues(c *casework.Case) ([]any, error) {
+	slots := c.ProposedSlots
+	if slots == nil {
+		slots = []time.Time{} // NOT NULL: none is the empty array
+	}
+	var plan any
+	if c.Plan != nil {
+		b, err := json.Marshal(c.Plan)
+		if err != nil {
+			return nil, fmt.Errorf("case %s: plan: %w", c.Number, err)
+		}
+		plan = b
+	}
+	var speed, attitude, quality, surveyAt any
+	var comment string
+	if s := c.Survey; s != nil {
+		speed, attitude, quality, comment = s.Speed, s.Attitude, s.Quality, s.Comment
+		if !s.AnsweredAt.IsZero() {
+			surveyAt = s.AnsweredAt
+		}
+	}
+	return []any{
+		nullID(c.BuildingID), nullID(c.UnitID), nullID(c.OwnerID), c.OwnerName, c.OwnerPhone,
+		c.Location, c.LocationDetail, c.Description, c.OccurredAt, c.OccurredText, c.Expectation, c.ContactTime,
+		c.Category, c.Subcategory, c.Urgency, c.Responsibility, c.DecisionReason, nullID(c.PartyID), nullID(c.AssigneeID),
+		c.WarrantyStatus, pgDate(c.WarrantyUntil), c.ReporterPlatform, c.ReporterUserID, nullID(c.ParentID),
+		slots, c.AppointmentAt, plan, speed, attitude, quality, comment, surveyAt,
+		c.EscalatedAt, c.State, c.HeldFrom, c.RepairCount,
+		c.RespondBy, c.OnSiteBy, c.ResolveBy, c.RespondedAt, c.OnSiteAt, c.ResolvedAt, c.ClosedAt,
+	}, nil
+}
+
+// placeholders returns "$from, $from+1, …", n of them.
+func placeholders(from, n int) string {
+	ps := make([]string, n)
+	for i := range ps {
+		ps[i] = "$" + strconv.Itoa(from+i)
+	}
+	return strings.Join(ps, ", ")
+}
+
+var (
+	// insertCaseSQL numbers and inserts a case: $1 is the day key, $2…$8
+	// the columns set once, the rest caseMutable.
+	insertCaseSQL = `WITH counter AS (
+			INSERT INTO case_counters (day, last) VALUES ($1, 1)
+			ON CONFLICT (day) DO UPDATE SET last = case_counters.last + 1
+			RETURNING last)
+		INSERT INTO cases (number, version, project_id, channel, received_at, received_by, created_at, updated_at, last_event_seq, ` +
+		strings.Join(caseMutable, ", ") + `)
+		SELECT ` + numberSQL + `, $2, $3, $4, $5, $6, $7, $8, 1, ` + placeholders(9, len(caseMutable)) + `
+		FROM counter
+		RETURNING id, number`
+	// updateCaseSQL writes the caseMutable columns from $3 on and
+	// updated_at if the case ($1) is still at version $2.
+	updateCaseSQL = func() string {
+		sets := make([]string, len(caseMutable))
+		for i, col := range caseMutable {
+			sets[i] = col + " = $" + strconv.Itoa(i+3)
+		}
+		return `UPDATE cases SET version = version + 1, last_event_seq = last_event_seq + 1, ` + strings.Join(sets, ", ") +
+			`, updated_at = $` + strconv.Itoa(len(caseMutable)+3) + `
+		WHERE id = $1 AND version = $2
+		RETURNING last_event_seq`
+	}()
+)
 
 const mediaCols = `id, case_id, kind, blob_key, content_type, size, created_at`
 
@@ -71,6 +207,15 @@ func scanEvent(row scanner) (*casework.Event, error) {
 // EventCreated, all in one transaction (see createCase). It sets c's ID,
 // Number, Version, State, timestamps and media IDs.
 func (db *DB) CreateCase(ctx context.Context, c *casework.Case) error {
+	return db.CreateCaseWith(ctx, c, casework.Effects{})
+}
+
+// CreateCaseWith is CreateCase that also writes eff (see writeEffects); a
+// zero CaseID in eff stands for the new case. Without effects the case's
+// batch is sent on the pool, one implicit transaction; with effects, in a
+// transaction followed by the effects, which the day's counter row waits for
+// (see createCase).
+func (db *DB) CreateCaseWith(ctx context.Context, c *casework.Case, eff casework.Effects) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
@@ -78,6 +223,9 @@ func (db *DB) CreateCase(ctx context.Context, c *casework.Case) error {
 		if err := c.Media[i].Validate(); err != nil {
 			return err
 		}
+	}
+	if err := db.checkEffects(eff); err != nil {
+		return err
 	}
 	now := db.nowUTC()
 	// Work on a copy so that c changes only when the case is stored.
@@ -97,10 +245,27 @@ func (db *DB) CreateCase(ctx context.Context, c *casework.Case) error {
 		nc.Media[i].CreatedAt = dbTime(nc.Media[i].CreatedAt)
 	}
 	day := db.numbering.Day(nc.ReceivedAt)
-	// Sent on the pool, the batch is one implicit transaction.
-	if err := db.createCase(ctx, db.pool, &nc, day); err != nil {
-		return dbErr("postgres: create case of "+day, err)
+	op := "postgres: create case of " + day
+	if eff.Empty() {
+		// Sent on the pool, the batch is one implicit transaction.
+		if err := db.createCase(ctx, db.pool, &nc, day); err != nil {
+			return dbErr(op, err)
+		}
+		*c = nc
+		return nil
 	}
+	var written []casework.OutboxMessage
+	err := db.inWrite(ctx, op, func(tx pgx.Tx) (err error) {
+		if err := db.createCase(ctx, tx, &nc, day); err != nil {
+			return err
+		}
+		written, err = db.writeEffects(ctx, tx, nc.ID, eff)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	setWritten(eff, written)
 	*c = nc
 	return nil
 }
@@ -142,25 +307,13 @@ const currentCaseID = `currval(pg_get_serial_sequence('cases', 'id'))`
 // writers at all (about 1,900–2,800/s) but would leave a gap for every failed
 // registration.
 func (db *DB) createCase(ctx context.Context, q batchSender, c *casework.Case, day string) error {
+	values, err := mutableValues(c)
+	if err != nil {
+		return err
+	}
 	b := &pgx.Batch{}
-	b.Queue(`WITH counter AS (
-			INSERT INTO case_counters (day, last) VALUES ($1, 1)
-			ON CONFLICT (day) DO UPDATE SET last = case_counters.last + 1
-			RETURNING last)
-		INSERT INTO cases (number, version, project_id, building_id, unit_id, owner_id, owner_name, owner_phone,
-			location, location_detail, description, occurred_at, occurred_text, expectation, contact_time,
-			channel, received_at, received_by, category, subcategory, urgency, responsibility, decision_reason,
-			party_id, assignee_id, state, held_from, repair_count, respond_by, on_site_by, resolve_by,
-			created_at, updated_at, last_event_seq)
-		SELECT `+numberSQL+`, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
-			$24, $25, $26, $27, $28, $29, $30, $31, $32, $32, 1
-		FROM counter
-		RETURNING id, number`,
-		day, c.Version, c.ProjectID, nullID(c.BuildingID), nullID(c.UnitID), nullID(c.OwnerID), c.OwnerName, c.OwnerPhone,
-		c.Location, c.LocationDetail, c.Description, c.OccurredAt, c.OccurredText, c.Expectation, c.ContactTime,
-		c.Channel, c.ReceivedAt, c.ReceivedBy, c.Category, c.Subcategory, c.Urgency, c.Responsibility, c.DecisionReason,
-		nullID(c.PartyID), nullID(c.AssigneeID), c.State, c.HeldFrom, c.RepairCount, c.RespondBy, c.OnSiteBy, c.ResolveBy,
-		c.CreatedAt).QueryRow(func(row pgx.Row) error { return row.Scan(&c.ID, &c.Number) })
+	args := append([]any{day, c.Version, c.ProjectID, c.Channel, c.ReceivedAt, c.ReceivedBy, c.CreatedAt, c.UpdatedAt}, values...)
+	b.Queue(insertCaseSQL, args...).QueryRow(func(row pgx.Row) error { return row.Scan(&c.ID, &c.Number) })
 	if db.failAfter != nil {
 		// The fault the tests inject: after the case row, before the event.
 		b.Queue(`DO $$BEGIN RAISE EXCEPTION USING ERRCODE = '` + injectedFaultCode + `', MESSAGE = 'injected fault'; END$$`)
@@ -177,7 +330,7 @@ func (db *DB) createCase(ctx context.Context, q batchSender, c *casework.Case, d
 			m.Kind, m.BlobKey, m.ContentType, m.Size, m.CreatedAt).
 			QueryRow(func(row pgx.Row) error { return row.Scan(&m.ID, &m.CaseID) })
 	}
-	err := q.SendBatch(ctx, b).Close()
+	err = q.SendBatch(ctx, b).Close()
 	if db.failAfter != nil && isInjectedFault(err) {
 		return db.failAfter
 	}
@@ -271,20 +424,12 @@ func versionConflict(c *casework.Case, version int) error {
 // on gives a *casework.ConflictError.
 func (db *DB) writeCase(ctx context.Context, tx pgx.Tx, c *casework.Case, now time.Time) (seq int, err error) {
 	truncateCaseTimes(c)
-	err = tx.QueryRow(ctx, `UPDATE cases SET version = version + 1, last_event_seq = last_event_seq + 1,
-			building_id = $3, unit_id = $4, owner_id = $5, owner_name = $6, owner_phone = $7,
-			location = $8, location_detail = $9, description = $10, occurred_at = $11, occurred_text = $12, expectation = $13, contact_time = $14,
-			category = $15, subcategory = $16, urgency = $17, responsibility = $18, decision_reason = $19,
-			party_id = $20, assignee_id = $21, state = $22, held_from = $23, repair_count = $24,
-			respond_by = $25, on_site_by = $26, resolve_by = $27, responded_at = $28, on_site_at = $29, resolved_at = $30, closed_at = $31,
-			updated_at = $32
-		WHERE id = $1 AND version = $2
-		RETURNING last_event_seq`,
-		c.ID, c.Version, nullID(c.BuildingID), nullID(c.UnitID), nullID(c.OwnerID), c.OwnerName, c.OwnerPhone,
-		c.Location, c.LocationDetail, c.Description, c.OccurredAt, c.OccurredText, c.Expectation, c.ContactTime,
-		c.Category, c.Subcategory, c.Urgency, c.Responsibility, c.DecisionReason,
-		nullID(c.PartyID), nullID(c.AssigneeID), c.State, c.HeldFrom, c.RepairCount,
-		c.RespondBy, c.OnSiteBy, c.ResolveBy, c.RespondedAt, c.OnSiteAt, c.ResolvedAt, c.ClosedAt, now).Scan(&seq)
+	values, err := mutableValues(c)
+	if err != nil {
+		return 0, err
+	}
+	args := append(append([]any{c.ID, c.Version}, values...), now)
+	err = tx.QueryRow(ctx, updateCaseSQL, args...).Scan(&seq)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Written by another transaction since it was read.
 		return 0, &casework.ConflictError{What: fmt.Sprintf("case %s changed since version %d", c.Number, c.Version)}
@@ -300,8 +445,36 @@ func (db *DB) writeCase(ctx context.Context, tx pgx.Tx, c *casework.Case, now ti
 // UpdateCase applies upd to the case if it is still at version, and records
 // an EventUpdated, in one transaction.
 func (db *DB) UpdateCase(ctx context.Context, id int64, version int, upd casework.CaseUpdate) (*casework.Case, error) {
-	return inWriteResult(ctx, db, fmt.Sprintf("postgres: update case %d", id),
+	return db.UpdateCaseWith(ctx, id, version, upd, casework.Effects{})
+}
+
+// UpdateCaseWith is UpdateCase that also writes eff in the transaction; a
+// zero CaseID in eff stands for the case updated.
+func (db *DB) UpdateCaseWith(ctx context.Context, id int64, version int, upd casework.CaseUpdate, eff casework.Effects) (*casework.Case, error) {
+	return db.writeCaseWith(ctx, fmt.Sprintf("postgres: update case %d", id), id, eff,
 		func(tx pgx.Tx) (*casework.Case, error) { return db.updateCase(ctx, tx, id, version, upd) })
+}
+
+// writeCaseWith runs fn, a change to case id, and writes eff after it, in
+// one transaction.
+func (db *DB) writeCaseWith(ctx context.Context, op string, id int64, eff casework.Effects, fn func(tx pgx.Tx) (*casework.Case, error)) (*casework.Case, error) {
+	if err := db.checkEffects(eff); err != nil {
+		return nil, err
+	}
+	var written []casework.OutboxMessage
+	c, err := inWriteResult(ctx, db, op, func(tx pgx.Tx) (*casework.Case, error) {
+		c, err := fn(tx)
+		if err != nil {
+			return nil, err
+		}
+		written, err = db.writeEffects(ctx, tx, id, eff)
+		return c, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	setWritten(eff, written)
+	return c, nil
 }
 
 func (db *DB) updateCase(ctx context.Context, tx pgx.Tx, id int64, version int, upd casework.CaseUpdate) (*casework.Case, error) {
@@ -330,7 +503,13 @@ func (db *DB) updateCase(ctx context.Context, tx pgx.Tx, id int64, version int, 
 // TransitionCase performs t on the case if it is still at version (0:
 // whatever it is), and records an EventTransition, in one transaction.
 func (db *DB) TransitionCase(ctx context.Context, id int64, version int, t casework.Transition) (*casework.Case, error) {
-	return inWriteResult(ctx, db, fmt.Sprintf("postgres: %s case %d", t.Action, id),
+	return db.TransitionCaseWith(ctx, id, version, t, casework.Effects{})
+}
+
+// TransitionCaseWith is TransitionCase that also writes eff in the
+// transaction; a zero CaseID in eff stands for the case changed.
+func (db *DB) TransitionCaseWith(ctx context.Context, id int64, version int, t casework.Transition, eff casework.Effects) (*casework.Case, error) {
+	return db.writeCaseWith(ctx, fmt.Sprintf("postgres: %s case %d", t.Action, id), id, eff,
 		func(tx pgx.Tx) (*casework.Case, error) { return db.transitionCase(ctx, tx, id, version, t) })
 }
 
@@ -374,31 +553,57 @@ func reserveSeq(ctx context.Context, tx pgx.Tx, caseID int64) (int, error) {
 	return seq, notFound(err, "case %d", caseID)
 }
 
-// AddCaseEvent appends a timeline entry that changes no state; it sets e.ID,
-// e.Seq and, when zero, e.At.
+// AddCaseEvent appends a timeline entry that changes no state (a note, an
+// urge, a message…); it sets e.ID, e.Seq and, when zero, e.At.
 func (db *DB) AddCaseEvent(ctx context.Context, e *casework.Event) error {
+	return db.AddCaseEventWith(ctx, e, casework.Effects{})
+}
+
+// AddCaseEventWith is AddCaseEvent that also writes eff in the transaction;
+// a zero CaseID in eff stands for the event's case.
+func (db *DB) AddCaseEventWith(ctx context.Context, e *casework.Event, eff casework.Effects) error {
 	if e.Actor == "" {
 		return casework.Invalid("actor", "is required")
 	}
-	if e.Kind != casework.EventNote && e.Kind != casework.EventUrge {
-		return casework.Invalid("kind", "%q: only notes and urges are added as events", e.Kind)
+	if !directEventKind(e.Kind) {
+		return casework.Invalid("kind", "%q is not added directly: only entries that change nothing else are", e.Kind)
+	}
+	if err := db.checkEffects(eff); err != nil {
+		return err
 	}
 	ne := *e
 	if ne.At.IsZero() {
 		ne.At = db.now()
 	}
 	ne.At = dbTime(ne.At)
+	var written []casework.OutboxMessage
 	err := db.inWrite(ctx, fmt.Sprintf("postgres: add %s event to case %d", e.Kind, e.CaseID), func(tx pgx.Tx) (err error) {
 		if ne.Seq, err = reserveSeq(ctx, tx, ne.CaseID); err != nil {
 			return err
 		}
-		return insertEvent(ctx, tx, &ne)
+		if err := insertEvent(ctx, tx, &ne); err != nil {
+			return err
+		}
+		written, err = db.writeEffects(ctx, tx, ne.CaseID, eff)
+		return err
 	})
 	if err != nil {
 		return err
 	}
+	setWritten(eff, written)
 	*e = ne
 	return nil
+}
+
+// directEventKind reports whether AddCaseEvent takes entries of kind k:
+// every kind of casework.EventKinds but those recorded by the writes they
+// describe (created, transition, updated, media).
+func directEventKind(k casework.EventKind) bool {
+	switch k {
+	case casework.EventCreated, casework.EventTransition, casework.EventUpdated, casework.EventMedia:
+		return false
+	}
+	return slices.Contains(casework.EventKinds, k)
 }
 
 // AddCaseMedia attaches m to its case and records an EventMedia by actor.
@@ -466,7 +671,7 @@ func (db *DB) FindCases(ctx context.Context, f casework.CaseFilter) ([]*casework
 	for _, c := range []struct {
 		col string
 		id  int64
-	}{{"project_id", f.ProjectID}, {"building_id", f.BuildingID}, {"unit_id", f.UnitID}, {"owner_id", f.OwnerID}, {"party_id", f.PartyID}} {
+	}{{"project_id", f.ProjectID}, {"building_id", f.BuildingID}, {"unit_id", f.UnitID}, {"owner_id", f.OwnerID}, {"party_id", f.PartyID}, {"assignee_id", f.AssigneeID}} {
 		if c.id != 0 {
 			w.add(c.col+" = ?", c.id)
 		}

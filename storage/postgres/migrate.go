@@ -64,7 +64,10 @@ func migrations() ([]migration, error) {
 // Every transaction first takes a transaction-level advisory lock, so that
 // several instances starting together apply each migration once. Running it
 // on an up-to-date schema changes nothing.
-func (db *DB) Migrate(ctx context.Context) error {
+func (db *DB) Migrate(ctx context.Context) error { return db.migrate(ctx, 0) }
+
+// migrate applies the migrations up to version upTo (0: all of them).
+func (db *DB) migrate(ctx context.Context, upTo int) error {
 	ms, err := migrations()
 	if err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
@@ -83,6 +86,9 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return fmt.Errorf("postgres: migrate: create schema_migrations: %w", err)
 	}
 	for _, m := range ms {
+		if upTo > 0 && m.version > upTo {
+			break
+		}
 		var applied bool
 		err := db.inTx(ctx, func(tx pgx.Tx) error {
 			if err := lockMigrations(ctx, tx); err != nil {

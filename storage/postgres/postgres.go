@@ -1,8 +1,10 @@
 // Package postgres is the PostgreSQL implementation of casework.Store, on
 // github.com/jackc/pgx/v5 with a connection pool. Its schema comes from
 // embedded, numbered, forward-only migrations (see DB.Migrate) that carry the
-// same numbers as storage/sqlite's. It passes the conformance suite in
-// storage/storagetest.
+// same numbers as storage/sqlite's. It also implements
+// casework.IdentityStore and casework.LifecycleStore, and passes the
+// conformance suite in storage/storagetest. Writes with effects hand their
+// jobs to a JobQueue in their own transaction (see JobQueue, DB.Pool).
 //
 // Every public method runs in one transaction and calls lowercase helpers
 // that take the transaction, so that helpers compose.
@@ -37,6 +39,10 @@ type Options struct {
 	// MaxConns caps the pool; 0: the greater of 4 and the number of CPUs
 	// (pgxpool's default). It can also be set in the URL (pool_max_conns).
 	MaxConns int32
+	// Jobs takes the durable jobs that writes with effects cause (see
+	// JobQueue); nil: none yet, set it with DB.SetJobQueue. A write with
+	// effects fails with ErrNoJobQueue while there is none.
+	Jobs JobQueue
 
 	// failAfterCaseWrite, when set, makes CreateCase, UpdateCase and
 	// TransitionCase fail with it right after the case row is written and
@@ -51,10 +57,14 @@ type DB struct {
 	numbering casework.Numbering
 	logger    *slog.Logger
 	now       func() time.Time
+	jobs      JobQueue
 	failAfter error
 }
 
-var _ casework.Store = (*DB)(nil)
+var (
+	_ casework.Store          = (*DB)(nil)
+	_ casework.LifecycleStore = (*DB)(nil)
+)
 
 // Open connects to the database at url (postgres://user@host:5432/db?…) and
 // checks that it answers. It does not migrate: call Migrate. A database that
@@ -79,6 +89,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		numbering: opts.Numbering,
 		logger:    opts.Logger,
 		now:       opts.NowFunc,
+		jobs:      opts.Jobs,
 		failAfter: opts.failAfterCaseWrite,
 	}
 	if db.numbering == (casework.Numbering{}) {
@@ -104,6 +115,10 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	db.logger.Debug("postgres: connected", slog.String("database", where), slog.Int("max_conns", int(cfg.MaxConns)))
 	return db, nil
 }
+
+// Pool returns the DB's connection pool, for a job queue that keeps its jobs
+// in the same database and runs its own queries and transactions on it.
+func (db *DB) Pool() *pgxpool.Pool { return db.pool }
 
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {
@@ -229,6 +244,7 @@ var constraintWhat = map[string]string{
 	"case_events_case_seq_key":                 "the case's timeline moved on",
 	"owner_units_pkey":                         "the owner already holds the unit",
 	"chat_identities_pkey":                     "the chat identity exists",
+	"bind_codes_pkey":                          "the bind code exists",
 }
 
 // refField names, for a *casework.ValidationError, the field whose foreign
@@ -241,6 +257,7 @@ var refField = map[string]string{
 	"cases_owner_id_fkey":            "owner",
 	"cases_party_id_fkey":            "party",
 	"cases_assignee_id_fkey":         "assignee",
+	"cases_parent_id_fkey":           "parent",
 	"chat_identities_owner_id_fkey":  "owner",
 	"chat_identities_unit_id_fkey":   "unit",
 	"chat_identities_member_id_fkey": "member",

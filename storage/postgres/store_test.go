@@ -1,7 +1,12 @@
 package postgres
 
 import (
+	"context"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
 
 	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/storage/storagetest"
@@ -19,7 +24,79 @@ func TestStore(t *testing.T) {
 			db, dbURL := openTestDB(t, Options{})
 			return mustOpen(t, dbURL, Options{MaxConns: 4, failAfterCaseWrite: err}), db
 		},
+		OpenLifecycle: func(t testing.TB, jobs *storagetest.JobRecorder) storagetest.LifecycleStore {
+			db, _ := openTestDB(t, Options{})
+			if jobs != nil {
+				db.SetJobQueue(recordingQueue{jobs})
+			}
+			return db
+		},
+		OpenMigrated: openMigrated,
 	})
+}
+
+// recordingQueue hands the jobs of a write to a storagetest.JobRecorder,
+// which checks that their outbox messages are in the write's transaction.
+type recordingQueue struct{ r *storagetest.JobRecorder }
+
+func (q recordingQueue) InsertJobsTx(ctx context.Context, tx pgx.Tx, jobs []casework.Job) error {
+	return q.r.Insert(jobs, func(id int64) (ok bool, err error) {
+		err = tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM outbox WHERE id = $1)`, id).Scan(&ok)
+		return ok, err
+	})
+}
+
+// openMigrated writes a case under migrations 0001 and 0002 only, as a
+// database of an earlier release holds it, then migrates to the latest (see
+// storagetest.Harness.OpenMigrated).
+func openMigrated(t testing.TB) (casework.Store, string) {
+	t.Helper()
+	ctx := context.Background()
+	_, dbURL := newTestSchema(t)
+	db := mustOpen(t, dbURL, Options{MaxConns: 4})
+	if err := db.migrate(ctx, 2); err != nil {
+		t.Fatalf("migrate to 0002: %v", err)
+	}
+	const ts = "2026-11-27T01:30:00.123456Z"
+	for _, q := range []string{
+		`INSERT INTO projects (code, name, created_at, updated_at) VALUES ('OLD', '旧项目', '` + ts + `', '` + ts + `')`,
+		`INSERT INTO case_counters (day, last) VALUES ('SH-20261127', 1)`,
+		`INSERT INTO cases (number, version, project_id, description, channel, received_at, received_by, category, subcategory,
+			urgency, responsibility, state, respond_by, created_at, updated_at, last_event_seq)
+		VALUES ('SH-20261127-0001', 1, (SELECT id FROM projects WHERE code = 'OLD'), '卫生间漏水', 'wechat', '` + ts + `', 'bot',
+			'engineering_quality', 'leak', 'normal', 'undetermined', 'registered', '2026-11-28T01:30:00.123456Z', '` + ts + `', '` + ts + `', 1)`,
+		`INSERT INTO case_events (case_id, seq, at, actor, kind, to_state)
+		VALUES ((SELECT id FROM cases WHERE number = 'SH-20261127-0001'), 1, '` + ts + `', 'bot', 'created', 'registered')`,
+	} {
+		if _, err := db.pool.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	return db, "SH-20261127-0001"
+}
+
+func TestJobQueueOptions(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	jobs := &storagetest.JobRecorder{}
+	db, dbURL := openTestDB(t, Options{})
+	withJobs := mustOpen(t, dbURL, Options{MaxConns: 2, Jobs: recordingQueue{jobs}})
+	p := registryFixture(t, db)
+	c := newTestCase(p.ID, time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC))
+	m := &casework.OutboxMessage{Platform: "web", UserID: "v1", Purpose: "owner_update"}
+	eff := casework.Effects{Messages: []*casework.OutboxMessage{m}}
+	require.ErrorIs(t, db.CreateCaseWith(ctx, c, eff), ErrNoJobQueue)
+	require.Zero(t, m.ID)
+
+	require.NoError(t, withJobs.CreateCaseWith(ctx, c, eff))
+	got, calls := jobs.Take()
+	require.Equal(t, 1, calls)
+	require.Equal(t, []casework.Job{{Kind: casework.JobDeliver, OutboxID: m.ID}}, got)
+	require.Equal(t, c.ID, m.CaseID)
+	require.Same(t, withJobs.pool, withJobs.Pool())
 }
 
 // BenchmarkStore measures the backend with the suite's workload:

@@ -2,7 +2,10 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,20 +18,42 @@ var caseWritable = []string{
 	"version", "project_id", "building_id", "unit_id", "owner_id", "owner_name", "owner_phone",
 	"location", "location_detail", "description", "occurred_at", "occurred_text", "expectation", "contact_time",
 	"channel", "received_at", "received_by", "category", "subcategory", "urgency", "responsibility",
-	"decision_reason", "party_id", "assignee_id", "state", "held_from", "repair_count",
+	"decision_reason", "party_id", "assignee_id", "warranty_status", "warranty_until",
+	"reporter_platform", "reporter_user_id", "parent_id",
+	"proposed_slots", "appointment_at", "plan", "survey_speed", "survey_attitude", "survey_quality", "survey_comment", "survey_at",
+	"escalated_at", "state", "held_from", "repair_count",
 	"respond_by", "on_site_by", "resolve_by", "responded_at", "on_site_at", "resolved_at", "closed_at", "updated_at",
 }
 
-func caseValues(c *casework.Case) []any {
+func caseValues(c *casework.Case) ([]any, error) {
+	slots, err := encodeSlots(c.ProposedSlots)
+	if err != nil {
+		return nil, fmt.Errorf("case %s: proposed slots: %w", c.Number, err)
+	}
+	plan, err := encodePlan(c.Plan)
+	if err != nil {
+		return nil, fmt.Errorf("case %s: plan: %w", c.Number, err)
+	}
+	var speed, attitude, quality, surveyAt any
+	var comment string
+	if s := c.Survey; s != nil {
+		speed, attitude, quality, comment = s.Speed, s.Attitude, s.Quality, s.Comment
+		if !s.AnsweredAt.IsZero() {
+			surveyAt = encodeTime(s.AnsweredAt)
+		}
+	}
 	return []any{
 		c.Version, c.ProjectID, nullID(c.BuildingID), nullID(c.UnitID), nullID(c.OwnerID), c.OwnerName, c.OwnerPhone,
 		c.Location, c.LocationDetail, c.Description, encodeTimePtr(c.OccurredAt), c.OccurredText, c.Expectation, c.ContactTime,
 		c.Channel, encodeTime(c.ReceivedAt), c.ReceivedBy, c.Category, c.Subcategory, c.Urgency, c.Responsibility,
-		c.DecisionReason, nullID(c.PartyID), nullID(c.AssigneeID), c.State, c.HeldFrom, c.RepairCount,
+		c.DecisionReason, nullID(c.PartyID), nullID(c.AssigneeID), c.WarrantyStatus, encodeDate(c.WarrantyUntil),
+		c.ReporterPlatform, c.ReporterUserID, nullID(c.ParentID),
+		slots, encodeTimePtr(c.AppointmentAt), plan, speed, attitude, quality, comment, surveyAt,
+		encodeTimePtr(c.EscalatedAt), c.State, c.HeldFrom, c.RepairCount,
 		encodeTimePtr(c.RespondBy), encodeTimePtr(c.OnSiteBy), encodeTimePtr(c.ResolveBy),
 		encodeTimePtr(c.RespondedAt), encodeTimePtr(c.OnSiteAt), encodeTimePtr(c.ResolvedAt), encodeTimePtr(c.ClosedAt),
 		encodeTime(c.UpdatedAt),
-	}
+	}, nil
 }
 
 var (
@@ -40,32 +65,137 @@ var (
 const caseColumns = `c.id, c.number, c.version, c.project_id, c.building_id, c.unit_id, c.owner_id, c.owner_name, c.owner_phone,
 	c.location, c.location_detail, c.description, c.occurred_at, c.occurred_text, c.expectation, c.contact_time,
 	c.channel, c.received_at, c.received_by, c.category, c.subcategory, c.urgency, c.responsibility,
-	c.decision_reason, c.party_id, c.assignee_id, c.state, c.held_from, c.repair_count,
+	c.decision_reason, c.party_id, c.assignee_id, c.warranty_status, c.warranty_until,
+	c.reporter_platform, c.reporter_user_id, c.parent_id,
+	c.proposed_slots, c.appointment_at, c.plan, c.survey_speed, c.survey_attitude, c.survey_quality, c.survey_comment, c.survey_at,
+	c.escalated_at, c.state, c.held_from, c.repair_count,
 	c.respond_by, c.on_site_by, c.resolve_by, c.responded_at, c.on_site_at, c.resolved_at, c.closed_at, c.created_at, c.updated_at`
 
 func scanCase(s scanner) (*casework.Case, error) {
 	var c casework.Case
+	var slots, plan sql.NullString
+	var speed, attitude, quality sql.NullInt64
+	var comment string
+	var surveyAt *time.Time
 	err := s.Scan(&c.ID, &c.Number, &c.Version, &c.ProjectID, idCol{&c.BuildingID}, idCol{&c.UnitID}, idCol{&c.OwnerID}, &c.OwnerName, &c.OwnerPhone,
 		&c.Location, &c.LocationDetail, &c.Description, nullTimeCol{&c.OccurredAt}, &c.OccurredText, &c.Expectation, &c.ContactTime,
 		&c.Channel, timeCol{&c.ReceivedAt}, &c.ReceivedBy, &c.Category, &c.Subcategory, &c.Urgency, &c.Responsibility,
-		&c.DecisionReason, idCol{&c.PartyID}, idCol{&c.AssigneeID}, &c.State, &c.HeldFrom, &c.RepairCount,
+		&c.DecisionReason, idCol{&c.PartyID}, idCol{&c.AssigneeID}, &c.WarrantyStatus, dateCol{&c.WarrantyUntil},
+		&c.ReporterPlatform, &c.ReporterUserID, idCol{&c.ParentID},
+		&slots, nullTimeCol{&c.AppointmentAt}, &plan, &speed, &attitude, &quality, &comment, nullTimeCol{&surveyAt},
+		nullTimeCol{&c.EscalatedAt}, &c.State, &c.HeldFrom, &c.RepairCount,
 		nullTimeCol{&c.RespondBy}, nullTimeCol{&c.OnSiteBy}, nullTimeCol{&c.ResolveBy},
 		nullTimeCol{&c.RespondedAt}, nullTimeCol{&c.OnSiteAt}, nullTimeCol{&c.ResolvedAt}, nullTimeCol{&c.ClosedAt},
 		timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt})
-	return &c, err
+	if err != nil {
+		return nil, err
+	}
+	if c.ProposedSlots, err = decodeSlots(slots.String); err != nil {
+		return nil, fmt.Errorf("case %s: proposed slots: %w", c.Number, err)
+	}
+	if plan.Valid {
+		c.Plan = new(casework.Plan)
+		if err := json.Unmarshal([]byte(plan.String), c.Plan); err != nil {
+			return nil, fmt.Errorf("case %s: plan: %w", c.Number, err)
+		}
+		c.Plan.StartAt = storedTimePtr(c.Plan.StartAt)
+	}
+	if speed.Valid {
+		c.Survey = &casework.Survey{Speed: int(speed.Int64), Attitude: int(attitude.Int64), Quality: int(quality.Int64), Comment: comment}
+		if surveyAt != nil {
+			c.Survey.AnsweredAt = *surveyAt
+		}
+	}
+	return &c, nil
 }
 
-// normalizeCaseTimes replaces every time of c by the value the database keeps.
+// encodeSlots stores visit times as a JSON array of stored times.
+func encodeSlots(ts []time.Time) (string, error) {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = encodeTime(t)
+	}
+	b, err := json.Marshal(out)
+	return string(b), err
+}
+
+// decodeSlots reads what encodeSlots stored; no slots are nil.
+func decodeSlots(s string) ([]time.Time, error) {
+	if s == "" || s == "[]" {
+		return nil, nil
+	}
+	var strs []string
+	if err := json.Unmarshal([]byte(s), &strs); err != nil {
+		return nil, err
+	}
+	out := make([]time.Time, len(strs))
+	for i, v := range strs {
+		if err := (timeCol{&out[i]}).Scan(v); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// encodePlan stores a plan as JSON; no plan is NULL.
+func encodePlan(p *casework.Plan) (any, error) {
+	if p == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+// normalizeCaseTimes replaces every time of c by the value the database
+// keeps, and what c points to (its plan, its survey, its slots) by copies,
+// so that c equals what a later read returns and shares nothing with the
+// caller's values.
 func normalizeCaseTimes(c *casework.Case) {
 	c.ReceivedAt = storedTime(c.ReceivedAt)
-	for _, p := range []**time.Time{&c.OccurredAt, &c.RespondBy, &c.OnSiteBy, &c.ResolveBy, &c.RespondedAt, &c.OnSiteAt, &c.ResolvedAt, &c.ClosedAt} {
+	for _, p := range []**time.Time{&c.OccurredAt, &c.RespondBy, &c.OnSiteBy, &c.ResolveBy, &c.RespondedAt, &c.OnSiteAt, &c.ResolvedAt, &c.ClosedAt,
+		&c.AppointmentAt, &c.EscalatedAt} {
 		*p = storedTimePtr(*p)
+	}
+	if len(c.ProposedSlots) == 0 {
+		c.ProposedSlots = nil
+	} else {
+		slots := make([]time.Time, len(c.ProposedSlots))
+		for i, t := range c.ProposedSlots {
+			slots[i] = storedTime(t)
+		}
+		c.ProposedSlots = slots
+	}
+	if c.Plan != nil {
+		p := *c.Plan
+		p.StartAt = storedTimePtr(p.StartAt)
+		if len(p.Disruptions) == 0 {
+			p.Disruptions = nil
+		} else {
+			p.Disruptions = slices.Clone(p.Disruptions)
+		}
+		c.Plan = &p
+	}
+	if c.Survey != nil {
+		s := *c.Survey
+		if !s.AnsweredAt.IsZero() {
+			s.AnsweredAt = storedTime(s.AnsweredAt)
+		}
+		c.Survey = &s
 	}
 }
 
 // CreateCase validates and registers c with a new number, its media and an
 // EventCreated, in one transaction.
 func (db *DB) CreateCase(ctx context.Context, c *casework.Case) error {
+	return db.CreateCaseWith(ctx, c, casework.Effects{})
+}
+
+// CreateCaseWith is CreateCase that also writes eff in the transaction (see
+// writeEffects); a zero CaseID in eff stands for the new case.
+func (db *DB) CreateCaseWith(ctx context.Context, c *casework.Case, eff casework.Effects) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
@@ -74,7 +204,26 @@ func (db *DB) CreateCase(ctx context.Context, c *casework.Case) error {
 			return err
 		}
 	}
-	return db.inWrite(ctx, func(tx *Tx) error { return createCase(ctx, tx, c) })
+	if err := db.checkEffects(eff); err != nil {
+		return err
+	}
+	// Work on a copy so that c changes only when the case is stored.
+	nc := *c
+	nc.Media = slices.Clone(c.Media)
+	var written []casework.OutboxMessage
+	err := db.inWrite(ctx, func(tx *Tx) (err error) {
+		if err := createCase(ctx, tx, &nc); err != nil {
+			return err
+		}
+		written, err = writeEffects(ctx, tx, nc.ID, eff)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	*c = nc
+	setWritten(eff, written)
+	return nil
 }
 
 func createCase(ctx context.Context, tx *Tx, c *casework.Case) error {
@@ -96,8 +245,12 @@ func createCase(ctx context.Context, tx *Tx, c *casework.Case) error {
 	}
 	c.Number = tx.db.numbering.Format(day, seq)
 
-	args := append([]any{c.Number, encodeTime(c.CreatedAt)}, caseValues(c)...)
-	err := tx.QueryRowContext(ctx, insertCaseSQL, args...).Scan(&c.ID)
+	values, err := caseValues(c)
+	if err != nil {
+		return err
+	}
+	args := append([]any{c.Number, encodeTime(c.CreatedAt)}, values...)
+	err = tx.QueryRowContext(ctx, insertCaseSQL, args...).Scan(&c.ID)
 	switch {
 	case isForeignKeyViolation(err):
 		return missingReference(ctx, tx, c, err)
@@ -127,6 +280,7 @@ func missingReference(ctx context.Context, tx *Tx, c *casework.Case, err error) 
 	}{
 		{"project", "projects", c.ProjectID}, {"building", "buildings", c.BuildingID}, {"unit", "units", c.UnitID},
 		{"owner", "owners", c.OwnerID}, {"party", "parties", c.PartyID}, {"assignee", "members", c.AssigneeID},
+		{"parent", "cases", c.ParentID},
 	}
 	for _, r := range refs {
 		if r.id == 0 {
@@ -254,6 +408,9 @@ func (db *DB) FindCases(ctx context.Context, f casework.CaseFilter) ([]*casework
 	if f.PartyID != 0 {
 		add("c.party_id = ?", f.PartyID)
 	}
+	if f.AssigneeID != 0 {
+		add("c.assignee_id = ?", f.AssigneeID)
+	}
 	if f.Channel != "" {
 		add("c.channel = ?", f.Channel)
 	}
@@ -316,7 +473,35 @@ func asciiLower(s string) string {
 // UpdateCase applies upd to the case if its version is still version,
 // increments the version and records an EventUpdated, in one transaction.
 func (db *DB) UpdateCase(ctx context.Context, id int64, version int, upd casework.CaseUpdate) (*casework.Case, error) {
-	return inWriteResult(ctx, db, func(tx *Tx) (*casework.Case, error) { return updateCase(ctx, tx, id, version, upd) })
+	return db.UpdateCaseWith(ctx, id, version, upd, casework.Effects{})
+}
+
+// UpdateCaseWith is UpdateCase that also writes eff in the transaction; a
+// zero CaseID in eff stands for the case updated.
+func (db *DB) UpdateCaseWith(ctx context.Context, id int64, version int, upd casework.CaseUpdate, eff casework.Effects) (*casework.Case, error) {
+	return db.writeCaseWith(ctx, id, eff, func(tx *Tx) (*casework.Case, error) { return updateCase(ctx, tx, id, version, upd) })
+}
+
+// writeCaseWith runs fn, a change to case id, and writes eff after it, in
+// one write transaction.
+func (db *DB) writeCaseWith(ctx context.Context, id int64, eff casework.Effects, fn func(tx *Tx) (*casework.Case, error)) (*casework.Case, error) {
+	if err := db.checkEffects(eff); err != nil {
+		return nil, err
+	}
+	var written []casework.OutboxMessage
+	c, err := inWriteResult(ctx, db, func(tx *Tx) (*casework.Case, error) {
+		c, err := fn(tx)
+		if err != nil {
+			return nil, err
+		}
+		written, err = writeEffects(ctx, tx, id, eff)
+		return c, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	setWritten(eff, written)
+	return c, nil
 }
 
 func updateCase(ctx context.Context, tx *Tx, id int64, version int, upd casework.CaseUpdate) (*casework.Case, error) {
@@ -343,7 +528,13 @@ func updateCase(ctx context.Context, tx *Tx, id int64, version int, upd casework
 // whatever it is), increments the version and records an EventTransition,
 // in one transaction.
 func (db *DB) TransitionCase(ctx context.Context, id int64, version int, t casework.Transition) (*casework.Case, error) {
-	return inWriteResult(ctx, db, func(tx *Tx) (*casework.Case, error) { return transitionCase(ctx, tx, id, version, t) })
+	return db.TransitionCaseWith(ctx, id, version, t, casework.Effects{})
+}
+
+// TransitionCaseWith is TransitionCase that also writes eff in the
+// transaction; a zero CaseID in eff stands for the case changed.
+func (db *DB) TransitionCaseWith(ctx context.Context, id int64, version int, t casework.Transition, eff casework.Effects) (*casework.Case, error) {
+	return db.writeCaseWith(ctx, id, eff, func(tx *Tx) (*casework.Case, error) { return transitionCase(ctx, tx, id, version, t) })
 }
 
 func transitionCase(ctx context.Context, tx *Tx, id int64, version int, t casework.Transition) (*casework.Case, error) {
@@ -374,7 +565,11 @@ func writeCase(ctx context.Context, tx *Tx, c *casework.Case) error {
 	normalizeCaseTimes(c)
 	c.Version++
 	c.UpdatedAt = tx.now
-	res, err := tx.ExecContext(ctx, updateCaseSQL, append(caseValues(c), c.ID, c.Version-1)...)
+	values, err := caseValues(c)
+	if err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, updateCaseSQL, append(values, c.ID, c.Version-1)...)
 	if isForeignKeyViolation(err) {
 		return missingReference(ctx, tx, c, err)
 	}
@@ -389,15 +584,48 @@ func writeCase(ctx context.Context, tx *Tx, c *casework.Case) error {
 	return tx.db.failAfter
 }
 
-// AddCaseEvent appends a note or an urge to a case's timeline.
+// AddCaseEvent appends a timeline entry that changes no state (a note, an
+// urge, a message…) to a case's timeline.
 func (db *DB) AddCaseEvent(ctx context.Context, e *casework.Event) error {
-	if e.Kind != casework.EventNote && e.Kind != casework.EventUrge {
-		return casework.Invalid("kind", "only notes and urges are added directly, not %q", e.Kind)
+	return db.AddCaseEventWith(ctx, e, casework.Effects{})
+}
+
+// AddCaseEventWith is AddCaseEvent that also writes eff in the transaction;
+// a zero CaseID in eff stands for the event's case.
+func (db *DB) AddCaseEventWith(ctx context.Context, e *casework.Event, eff casework.Effects) error {
+	if !directEventKind(e.Kind) {
+		return casework.Invalid("kind", "%q is not added directly: only entries that change nothing else are", e.Kind)
 	}
 	if e.Actor == "" {
 		return casework.Invalid("actor", "is required")
 	}
-	return db.inWrite(ctx, func(tx *Tx) error { return insertEvent(ctx, tx, e) })
+	if err := db.checkEffects(eff); err != nil {
+		return err
+	}
+	var written []casework.OutboxMessage
+	err := db.inWrite(ctx, func(tx *Tx) (err error) {
+		if err := insertEvent(ctx, tx, e); err != nil {
+			return err
+		}
+		written, err = writeEffects(ctx, tx, e.CaseID, eff)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	setWritten(eff, written)
+	return nil
+}
+
+// directEventKind reports whether AddCaseEvent takes entries of kind k:
+// every kind of casework.EventKinds but those recorded by the writes they
+// describe (created, transition, updated, media).
+func directEventKind(k casework.EventKind) bool {
+	switch k {
+	case casework.EventCreated, casework.EventTransition, casework.EventUpdated, casework.EventMedia:
+		return false
+	}
+	return slices.Contains(casework.EventKinds, k)
 }
 
 // AddCaseMedia attaches a media reference to a case and records an EventMedia.

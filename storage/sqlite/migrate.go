@@ -56,7 +56,10 @@ func migrations() ([]migration, error) {
 // migration not yet recorded in schema_migrations, each in its own
 // transaction together with its record. Applying it again changes nothing.
 // It refuses a database migrated by a newer build.
-func (db *DB) Migrate(ctx context.Context) error {
+func (db *DB) Migrate(ctx context.Context) error { return db.migrate(ctx, 0) }
+
+// migrate applies the migrations up to version upTo (0: all of them).
+func (db *DB) migrate(ctx context.Context, upTo int) error {
 	ms, err := migrations()
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -75,6 +78,9 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate: the database is at schema version %d, newer than this build's %d", latest.Int64, len(ms))
 	}
 	for _, m := range ms {
+		if upTo > 0 && m.version > upTo {
+			break
+		}
 		if err := db.applyMigration(ctx, m); err != nil {
 			return fmt.Errorf("migrate: %s: %w", m.name, err)
 		}

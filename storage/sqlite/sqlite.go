@@ -1,7 +1,9 @@
 // Package sqlite keeps the department's registry and cases in an embedded
 // SQLite database (modernc.org/sqlite: pure Go, no cgo). It is the default
-// backend: one file, no server. It implements casework.Store and passes the
-// conformance suite in storage/storagetest.
+// backend: one file, no server. It implements casework.Store,
+// casework.IdentityStore and casework.LifecycleStore and passes the
+// conformance suite in storage/storagetest. Writes with effects hand their
+// jobs to a JobQueue in their own transaction (see JobQueue, DB.WriteDB).
 //
 // The database runs in WAL mode with synchronous=NORMAL, foreign keys on and
 // a busy timeout. Writes go through one connection and begin IMMEDIATE
@@ -41,6 +43,10 @@ type Options struct {
 	Logger *slog.Logger
 	// NowFunc is the clock for timestamps and for times left zero; nil: time.Now.
 	NowFunc func() time.Time
+	// Jobs takes the durable jobs that writes with effects cause (see
+	// JobQueue); nil: none yet, set it with DB.SetJobQueue. A write with
+	// effects fails with ErrNoJobQueue while there is none.
+	Jobs JobQueue
 
 	// failAfterCaseWrite, when set, makes CreateCase, UpdateCase and
 	// TransitionCase return it right after the case row is written and before
@@ -57,10 +63,14 @@ type DB struct {
 	numbering casework.Numbering
 	logger    *slog.Logger
 	now       func() time.Time
+	jobs      JobQueue
 	failAfter error
 }
 
-var _ casework.Store = (*DB)(nil)
+var (
+	_ casework.Store          = (*DB)(nil)
+	_ casework.LifecycleStore = (*DB)(nil)
+)
 
 // busyTimeout is how long a statement waits for another process's lock.
 const busyTimeout = 5 * time.Second
@@ -84,6 +94,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		numbering: opts.Numbering,
 		logger:    opts.Logger,
 		now:       opts.NowFunc,
+		jobs:      opts.Jobs,
 		failAfter: opts.failAfterCaseWrite,
 	}
 	if db.numbering == (casework.Numbering{}) {
@@ -129,6 +140,12 @@ func openPool(ctx context.Context, dsn string, n int) (*sql.DB, error) {
 	}
 	return pool, nil
 }
+
+// WriteDB returns the pool of the one connection that writes. SQLite allows
+// one writer at a time, so a job queue that keeps its jobs in this database
+// shares it rather than opening a writer of its own; the transactions it
+// begins are IMMEDIATE, as the DB's are.
+func (db *DB) WriteDB() *sql.DB { return db.write }
 
 // Path returns the database file's path.
 func (db *DB) Path() string { return db.path }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -41,7 +42,78 @@ func TestStore(t *testing.T) {
 			failing := mustOpen(tb, path, Options{failAfterCaseWrite: err})
 			return failing, normal
 		},
+		OpenLifecycle: func(tb testing.TB, jobs *storagetest.JobRecorder) storagetest.LifecycleStore {
+			var opts Options
+			if jobs != nil {
+				opts.Jobs = recordingQueue{jobs}
+			}
+			return mustOpen(tb, filepath.Join(tb.TempDir(), "aftersales.db"), opts)
+		},
+		OpenMigrated: openMigrated,
 	})
+}
+
+// recordingQueue hands the jobs of a write to a storagetest.JobRecorder,
+// which checks that their outbox messages are in the write's transaction.
+type recordingQueue struct{ r *storagetest.JobRecorder }
+
+func (q recordingQueue) InsertJobsTx(ctx context.Context, tx *sql.Tx, jobs []casework.Job) error {
+	return q.r.Insert(jobs, func(id int64) (ok bool, err error) {
+		err = tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM outbox WHERE id = ?)", id).Scan(&ok)
+		return ok, err
+	})
+}
+
+// openMigrated writes a case under migrations 0001 and 0002 only, as a
+// database of an earlier release holds it, then migrates to the latest (see
+// storagetest.Harness.OpenMigrated).
+func openMigrated(tb testing.TB) (casework.Store, string) {
+	tb.Helper()
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(tb.TempDir(), "aftersales.db"), Options{})
+	require.NoError(tb, err)
+	tb.Cleanup(func() { assert.NoError(tb, db.Close()) })
+	require.NoError(tb, db.migrate(ctx, 2))
+	const ts = "2026-11-27T01:30:00.123456Z"
+	for _, q := range []string{
+		`INSERT INTO projects (code, name, created_at, updated_at) VALUES ('OLD', '旧项目', '` + ts + `', '` + ts + `')`,
+		`INSERT INTO case_counters (day, seq) VALUES ('SH-20261127', 1)`,
+		`INSERT INTO cases (number, version, project_id, description, channel, received_at, received_by, category, subcategory,
+			urgency, responsibility, state, respond_by, created_at, updated_at)
+		VALUES ('SH-20261127-0001', 1, (SELECT id FROM projects WHERE code = 'OLD'), '卫生间漏水', 'wechat', '` + ts + `', 'bot',
+			'engineering_quality', 'leak', 'normal', 'undetermined', 'registered', '2026-11-28T01:30:00.123456Z', '` + ts + `', '` + ts + `')`,
+		`INSERT INTO case_events (case_id, seq, at, actor, kind, to_state)
+		VALUES ((SELECT id FROM cases WHERE number = 'SH-20261127-0001'), 1, '` + ts + `', 'bot', 'created', 'registered')`,
+	} {
+		_, err := db.write.ExecContext(ctx, q)
+		require.NoError(tb, err, q)
+	}
+	require.NoError(tb, db.Migrate(ctx))
+	return db, "SH-20261127-0001"
+}
+
+func TestSetJobQueue(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	db := mustOpen(t, filepath.Join(t.TempDir(), "a.db"), Options{})
+	p := &casework.Project{Code: "P", Name: "p"}
+	require.NoError(t, db.CreateProject(ctx, p))
+	c := &casework.Case{ProjectID: p.ID, Description: "d", Channel: casework.ChannelWeb, ReceivedBy: casework.ActorBot, Category: casework.CategoryOther}
+	m := &casework.OutboxMessage{Platform: "web", UserID: "v1", Purpose: "owner_update"}
+	eff := casework.Effects{Messages: []*casework.OutboxMessage{m}}
+	require.ErrorIs(t, db.CreateCaseWith(ctx, c, eff), ErrNoJobQueue)
+
+	jobs := &storagetest.JobRecorder{}
+	db.SetJobQueue(recordingQueue{jobs})
+	require.NoError(t, db.CreateCaseWith(ctx, c, eff))
+	got, calls := jobs.Take()
+	require.Equal(t, 1, calls)
+	require.Equal(t, []casework.Job{{Kind: casework.JobDeliver, OutboxID: m.ID}}, got)
+	require.Equal(t, c.ID, m.CaseID)
+
+	// The writer pool is the one connection the store writes through.
+	require.Same(t, db.write, db.WriteDB())
+	require.Equal(t, 1, db.WriteDB().Stats().MaxOpenConnections)
 }
 
 func BenchmarkStore(b *testing.B) {
@@ -174,7 +246,13 @@ func TestSchemaChecksMatchDomain(t *testing.T) {
 	for _, v := range casework.MediaKinds {
 		add(string(v))
 	}
-	for _, v := range []casework.EventKind{casework.EventCreated, casework.EventTransition, casework.EventUpdated, casework.EventNote, casework.EventUrge, casework.EventMedia} {
+	for _, v := range casework.EventKinds {
+		add(string(v))
+	}
+	for _, v := range []casework.WarrantyStatus{casework.WarrantyIn, casework.WarrantyOut, casework.WarrantyUnknown, casework.WarrantyNone} {
+		add(string(v))
+	}
+	for _, v := range []casework.OutboxStatus{casework.OutboxPending, casework.OutboxSent, casework.OutboxFailed} {
 		add(string(v))
 	}
 	for _, v := range values {
@@ -196,7 +274,7 @@ func TestSchemaChecksMatchDomain(t *testing.T) {
 	require.NoError(t, s.CreateProject(ctx, p))
 	c := &casework.Case{ProjectID: p.ID, Description: "d", Channel: casework.ChannelWeb, ReceivedBy: casework.ActorBot, Category: casework.CategoryOther}
 	require.NoError(t, s.CreateCase(ctx, c))
-	for _, col := range []string{"state", "held_from", "channel", "category", "subcategory", "urgency", "responsibility", "location"} {
+	for _, col := range []string{"state", "held_from", "channel", "category", "subcategory", "urgency", "responsibility", "location", "warranty_status"} {
 		_, err := db.write.ExecContext(ctx, "UPDATE cases SET "+col+" = 'bogus' WHERE id = ?", c.ID)
 		require.Error(t, err, col)
 	}
@@ -204,6 +282,15 @@ func TestSchemaChecksMatchDomain(t *testing.T) {
 	require.Error(t, err, "on hold without a state to resume")
 	_, err = db.write.ExecContext(ctx, "UPDATE cases SET unit_id = 999999 WHERE id = ?", c.ID)
 	require.Error(t, err, "foreign keys are enforced")
+	for _, set := range []string{"warranty_until = '2024/06/30'", "reporter_platform = 'telegram'", "proposed_slots = 'not json'",
+		"proposed_slots = '{}'", "plan = 'not json'", "survey_speed = 6", "survey_speed = 4", "parent_id = 999999"} {
+		_, err := db.write.ExecContext(ctx, "UPDATE cases SET "+set+" WHERE id = ?", c.ID)
+		require.Error(t, err, set)
+	}
+	_, err = db.write.ExecContext(ctx, "INSERT INTO outbox (platform, user_id, payload, status, created_at) VALUES ('telegram', '1', x'', 'lost', '')")
+	require.Error(t, err, "unknown outbox status")
+	_, err = db.write.ExecContext(ctx, "INSERT INTO outbox (platform, user_id, payload, status, created_at) VALUES ('telegram', '1', x'', 'sent', '')")
+	require.Error(t, err, "sent without sent_at")
 	for _, col := range []string{"kind", "action", "from_state", "to_state"} {
 		_, err := db.write.ExecContext(ctx, "UPDATE case_events SET "+col+" = 'bogus' WHERE case_id = ?", c.ID)
 		require.Error(t, err, col)

@@ -28,6 +28,8 @@ const benchCases = 10_000
 //     the 50th and 99th percentile of a lookup's duration in µs.
 //   - FindCases/overdue: the first page of the overdue list over the same
 //     cases, with its total.
+//   - CaseStats: the statistics of the same cases, when the store is a
+//     casework.LifecycleStore.
 func Bench(b *testing.B, open func(b testing.TB) casework.Store) {
 	b.Run(fmt.Sprintf("CreateCase/writers=%d", benchWriters), func(b *testing.B) {
 		benchCreateCase(b, open(b))
@@ -64,6 +66,26 @@ func Bench(b *testing.B, open func(b testing.TB) casework.Store) {
 			durations = append(durations, time.Since(start))
 			if err != nil || len(cs) == 0 || total < len(cs) {
 				b.Fatalf("FindCases: %d of %d: %v", len(cs), total, err)
+			}
+		}
+		b.StopTimer()
+		reportPercentiles(b, durations)
+	})
+
+	ls, ok := s.(casework.LifecycleStore)
+	if !ok {
+		return
+	}
+	b.Run("CaseStats", func(b *testing.B) {
+		now := at(20 * 24 * time.Hour)
+		durations := make([]time.Duration, 0, b.N)
+		b.ResetTimer()
+		for range b.N {
+			start := time.Now()
+			st, err := ls.CaseStats(b.Context(), time.Time{}, time.Time{}, now)
+			durations = append(durations, time.Since(start))
+			if err != nil || st.Total != benchCases {
+				b.Fatalf("CaseStats: %v, %v", st, err)
 			}
 		}
 		b.StopTimer()

@@ -418,6 +418,8 @@ func testFindCasesFilters(t *testing.T, h Harness) {
 		{"several states", casework.CaseFilter{States: []casework.State{casework.StateAccepted, casework.StateDispatched, casework.StateOnHold}}, []int64{c4, c3, c2}},
 		{"closed and rejected", casework.CaseFilter{States: []casework.State{casework.StateClosed, casework.StateRejected}}, []int64{c6, c5}},
 		{"state without cases", casework.CaseFilter{States: []casework.State{casework.StateCancelled}}, nil},
+		{"assignee", casework.CaseFilter{AssigneeID: f.member.ID}, []int64{c3}},
+		{"assignee without cases", casework.CaseFilter{AssigneeID: f.member2.ID}, nil},
 		{"urgency", casework.CaseFilter{Urgency: casework.UrgencyUrgent}, []int64{c6, c2}},
 		{"category", casework.CaseFilter{Category: casework.CategoryEngineeringQuality}, []int64{c6, c4, c1}},
 		{"project", casework.CaseFilter{ProjectID: f.project2.ID}, []int64{c4}},
@@ -1033,6 +1035,29 @@ func testAddCaseEvent(t *testing.T, h Harness) {
 	events, err := s.ListCaseEvents(ctx, c.ID)
 	require.NoError(t, err)
 	require.Len(t, events, 1)
+
+	// Every other kind of the domain is taken as it is.
+	var kinds []casework.EventKind
+	for _, k := range casework.EventKinds {
+		switch k {
+		case casework.EventCreated, casework.EventTransition, casework.EventUpdated, casework.EventMedia:
+			continue
+		}
+		e := &casework.Event{CaseID: c.ID, Kind: k, Actor: casework.Staff("7"), Note: "note " + string(k)}
+		require.NoError(t, s.AddCaseEvent(ctx, e), k)
+		kinds = append(kinds, k)
+	}
+	require.Contains(t, kinds, casework.EventDeliveryFailed)
+	events, err = s.ListCaseEvents(ctx, c.ID)
+	require.NoError(t, err)
+	require.Len(t, events, 1+len(kinds))
+	for i, k := range kinds {
+		require.Equal(t, k, events[i+1].Kind)
+		require.Equal(t, "note "+string(k), events[i+1].Note)
+	}
+	got, err := s.FindCaseByID(ctx, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, 1, got.Version, "events change no version")
 }
 
 func testAddCaseMedia(t *testing.T, h Harness) {

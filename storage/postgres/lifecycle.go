@@ -1,0 +1,428 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/aftersales/aftersales/casework"
+)
+
+// JobQueue takes the durable jobs a write causes (casework.Job: deliver an
+// outbox message, fire a timer) in the write's own transaction, so that the
+// jobs exist if and only if the write is committed. The store knows no job
+// library; the service wires one in, sharing DB.Pool.
+type JobQueue interface {
+	// InsertJobsTx inserts jobs, in order, in tx. An error rolls back the
+	// whole write.
+	InsertJobsTx(ctx context.Context, tx pgx.Tx, jobs []casework.Job) error
+}
+
+// ErrNoJobQueue is returned by a write with effects (messages or timers)
+// when the DB has no JobQueue: nothing is stored.
+var ErrNoJobQueue = errors.New("postgres: effects need a job queue and none is set (Options.Jobs, DB.SetJobQueue)")
+
+// SetJobQueue sets the queue that takes the jobs of writes with effects. Call
+// it after Open and before the DB is used: it is not safe to call
+// concurrently with other methods.
+func (db *DB) SetJobQueue(q JobQueue) { db.jobs = q }
+
+// maxErrorText bounds, in runes, the delivery error an outbox message and
+// its timeline entry keep.
+const maxErrorText = 1000
+
+// checkEffects validates eff before a write and checks that its jobs have a
+// queue to go to.
+func (db *DB) checkEffects(eff casework.Effects) error {
+	if eff.Empty() {
+		return nil
+	}
+	if err := validateEffects(eff); err != nil {
+		return err
+	}
+	if db.jobs == nil {
+		return ErrNoJobQueue
+	}
+	return nil
+}
+
+// validateEffects checks the messages and timers of eff.
+func validateEffects(eff casework.Effects) error {
+	for i, m := range eff.Messages {
+		switch {
+		case m == nil:
+			return casework.Invalid("message", "message %d is nil", i)
+		case m.Platform == "":
+			return casework.Invalid("message_platform", "is required")
+		case m.UserID == "":
+			return casework.Invalid("message_user_id", "is required")
+		case m.CaseID < 0:
+			return casework.Invalid("message_case", "must not be negative")
+		}
+	}
+	for _, t := range eff.Timers {
+		if !slices.Contains(casework.TimerKinds, t.Kind) {
+			return casework.Invalid("timer_kind", "%q is not one of %v", t.Kind, casework.TimerKinds)
+		}
+		if t.At.IsZero() {
+			return casework.Invalid("timer_at", "is required")
+		}
+	}
+	return nil
+}
+
+// writeEffects writes eff in tx after a change to case caseID (0: none):
+// each message goes into the outbox, pending, with caseID when its own
+// CaseID is zero (one batch, one round trip); then the queue gets one
+// JobDeliver per message, in order, and one JobTimer per timer, a zero
+// Timer.CaseID being caseID. It returns the messages as stored, for
+// setWritten once the transaction commits, so that a write that fails
+// leaves eff as it was.
+func (db *DB) writeEffects(ctx context.Context, tx pgx.Tx, caseID int64, eff casework.Effects) ([]casework.OutboxMessage, error) {
+	if eff.Empty() {
+		return nil, nil
+	}
+	if db.jobs == nil {
+		return nil, ErrNoJobQueue
+	}
+	now := db.nowUTC()
+	written := make([]casework.OutboxMessage, len(eff.Messages))
+	if len(eff.Messages) > 0 {
+		b := &pgx.Batch{}
+		for i, m := range eff.Messages {
+			w := &written[i]
+			*w = *m
+			if w.CaseID == 0 {
+				w.CaseID = caseID
+			}
+			w.Status, w.Attempts, w.LastError, w.CreatedAt, w.SentAt = casework.OutboxPending, 0, "", now, nil
+			payload := w.Payload
+			if payload == nil {
+				payload = []byte{}
+			}
+			b.Queue(`INSERT INTO outbox (case_id, platform, user_id, purpose, payload, status, attempts, last_error, created_at)
+				VALUES ($1, $2, $3, $4, $5, $6, 0, '', $7) RETURNING id`,
+				nullID(w.CaseID), w.Platform, w.UserID, w.Purpose, payload, w.Status, w.CreatedAt).
+				QueryRow(func(row pgx.Row) error { return row.Scan(&w.ID) })
+		}
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return nil, fmt.Errorf("add %d messages to the outbox: %w", len(eff.Messages), err)
+		}
+	}
+	jobs := make([]casework.Job, 0, len(eff.Messages)+len(eff.Timers))
+	for _, m := range written {
+		jobs = append(jobs, casework.Job{Kind: casework.JobDeliver, OutboxID: m.ID})
+	}
+	for _, t := range eff.Timers {
+		if t.CaseID == 0 {
+			t.CaseID = caseID
+		}
+		jobs = append(jobs, casework.Job{Kind: casework.JobTimer, Timer: t})
+	}
+	if err := db.jobs.InsertJobsTx(ctx, tx, jobs); err != nil {
+		return nil, fmt.Errorf("insert %d jobs: %w", len(jobs), err)
+	}
+	return written, nil
+}
+
+// setWritten copies the stored messages back to eff's, once committed.
+func setWritten(eff casework.Effects, written []casework.OutboxMessage) {
+	for i := range written {
+		*eff.Messages[i] = written[i]
+	}
+}
+
+// Enqueue writes eff alone, in a transaction of its own.
+func (db *DB) Enqueue(ctx context.Context, eff casework.Effects) error {
+	if eff.Empty() {
+		return nil
+	}
+	if err := db.checkEffects(eff); err != nil {
+		return err
+	}
+	written, err := inWriteResult(ctx, db, "postgres: enqueue", func(tx pgx.Tx) ([]casework.OutboxMessage, error) {
+		return db.writeEffects(ctx, tx, 0, eff)
+	})
+	if err != nil {
+		return err
+	}
+	setWritten(eff, written)
+	return nil
+}
+
+const outboxCols = `id, coalesce(case_id, 0), platform, user_id, purpose, payload, status, attempts, last_error, created_at, sent_at`
+
+func scanOutbox(row scanner) (*casework.OutboxMessage, error) {
+	var m casework.OutboxMessage
+	if err := row.Scan(&m.ID, &m.CaseID, &m.Platform, &m.UserID, &m.Purpose, &m.Payload, &m.Status, &m.Attempts, &m.LastError,
+		&m.CreatedAt, &m.SentAt); err != nil {
+		return nil, err
+	}
+	if len(m.Payload) == 0 {
+		m.Payload = nil
+	}
+	m.CreatedAt, m.SentAt = m.CreatedAt.UTC(), utcPtr(m.SentAt)
+	return &m, nil
+}
+
+// FindOutboxMessage returns the outbox message with the ID.
+func (db *DB) FindOutboxMessage(ctx context.Context, id int64) (*casework.OutboxMessage, error) {
+	return readOne(ctx, db, fmt.Sprintf("postgres: find outbox message %d", id), scanOutbox,
+		`SELECT `+outboxCols+` FROM outbox WHERE id = $1`, id)
+}
+
+// ListOutbox returns a case's outbox messages, oldest first.
+func (db *DB) ListOutbox(ctx context.Context, caseID int64) ([]*casework.OutboxMessage, error) {
+	return readAll(ctx, db, fmt.Sprintf("postgres: list outbox of case %d", caseID), scanOutbox,
+		`SELECT `+outboxCols+` FROM outbox WHERE case_id = $1 ORDER BY created_at, id`, caseID)
+}
+
+// MarkOutboxSent records that the message was delivered at at (zero: now).
+// A message already sent keeps its first SentAt; a failed one becomes sent.
+func (db *DB) MarkOutboxSent(ctx context.Context, id int64, at time.Time) error {
+	if at.IsZero() {
+		at = db.now()
+	}
+	return db.inWrite(ctx, fmt.Sprintf("postgres: mark outbox message %d sent", id), func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE outbox SET status = 'sent', sent_at = $2 WHERE id = $1 AND status <> 'sent'`, id, dbTime(at))
+		if err != nil || tag.RowsAffected() > 0 {
+			return err
+		}
+		return outboxExists(ctx, tx, id)
+	})
+}
+
+func outboxExists(ctx context.Context, tx pgx.Tx, id int64) error {
+	var one int
+	err := tx.QueryRow(ctx, `SELECT 1 FROM outbox WHERE id = $1`, id).Scan(&one)
+	return notFound(err, "outbox message %d", id)
+}
+
+// MarkOutboxAttempt records a failed delivery attempt at at (zero: now) and
+// its error. When final the message becomes failed and, if it concerns a
+// case, an EventDeliveryFailed by casework.ActorSystem naming the platform,
+// the purpose and the error (never the payload) joins the case's timeline,
+// in the same transaction. A message no longer pending (sent, or failed
+// already) is left as it is.
+func (db *DB) MarkOutboxAttempt(ctx context.Context, id int64, errText string, final bool, at time.Time) error {
+	errText = truncateRunes(errText, maxErrorText)
+	if at.IsZero() {
+		at = db.now()
+	}
+	status := casework.OutboxPending
+	if final {
+		status = casework.OutboxFailed
+	}
+	return db.inWrite(ctx, fmt.Sprintf("postgres: mark attempt of outbox message %d", id), func(tx pgx.Tx) error {
+		var m casework.OutboxMessage
+		err := tx.QueryRow(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = $2, status = $3
+			WHERE id = $1 AND status = 'pending'
+			RETURNING coalesce(case_id, 0), platform, purpose, attempts`, id, errText, status).
+			Scan(&m.CaseID, &m.Platform, &m.Purpose, &m.Attempts)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return outboxExists(ctx, tx, id)
+		case err != nil:
+			return err
+		case !final || m.CaseID == 0:
+			return nil
+		}
+		seq, err := reserveSeq(ctx, tx, m.CaseID)
+		if err != nil {
+			return err
+		}
+		return insertEvent(ctx, tx, &casework.Event{CaseID: m.CaseID, Seq: seq, At: dbTime(at), Actor: casework.ActorSystem,
+			Kind: casework.EventDeliveryFailed, Note: deliveryFailedNote(id, m.Platform, m.Purpose, m.Attempts, errText)})
+	})
+}
+
+// deliveryFailedNote is the note of an EventDeliveryFailed.
+func deliveryFailedNote(id int64, platform, purpose string, attempts int, errText string) string {
+	return fmt.Sprintf("消息发送失败 message %d (%s) to %s failed after %d attempt(s): %s", id, purpose, platform, attempts, errText)
+}
+
+// truncateRunes cuts s to at most n runes.
+func truncateRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
+}
+
+// Bind codes.
+
+// CreateBindCode stores b and sets its CreatedAt; UsedAt starts nil.
+func (db *DB) CreateBindCode(ctx context.Context, b *casework.BindCode) error {
+	switch {
+	case b.Code == "":
+		return casework.Invalid("code", "is required")
+	case b.IssuedBy == "":
+		return casework.Invalid("issued_by", "is required")
+	case b.ExpiresAt.IsZero():
+		return casework.Invalid("expires_at", "is required")
+	}
+	nb := *b
+	nb.ExpiresAt, nb.UsedAt, nb.CreatedAt = dbTime(nb.ExpiresAt), nil, db.nowUTC()
+	_, err := db.pool.Exec(ctx, `INSERT INTO bind_codes (code, member_id, issued_by, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)`,
+		nb.Code, nb.MemberID, nb.IssuedBy, nb.ExpiresAt, nb.CreatedAt)
+	if err != nil {
+		return dbErr("postgres: create bind code", err)
+	}
+	*b = nb
+	return nil
+}
+
+// UseBindCode marks the code used at at and returns it, in one statement:
+// of concurrent uses, one wins. A code expires at its ExpiresAt: used then
+// or later it is not found.
+func (db *DB) UseBindCode(ctx context.Context, code string, at time.Time) (*casework.BindCode, error) {
+	if at.IsZero() {
+		at = db.now()
+	}
+	at = dbTime(at)
+	return readOne(ctx, db, "postgres: use bind code: unused, unexpired code", scanBindCode,
+		`UPDATE bind_codes SET used_at = $2 WHERE code = $1 AND used_at IS NULL AND expires_at > $2
+		RETURNING `+bindCodeCols, code, at)
+}
+
+const bindCodeCols = `code, member_id, issued_by, expires_at, used_at, created_at`
+
+func scanBindCode(row scanner) (*casework.BindCode, error) {
+	var b casework.BindCode
+	if err := row.Scan(&b.Code, &b.MemberID, &b.IssuedBy, &b.ExpiresAt, &b.UsedAt, &b.CreatedAt); err != nil {
+		return nil, err
+	}
+	b.ExpiresAt, b.UsedAt, b.CreatedAt = b.ExpiresAt.UTC(), utcPtr(b.UsedAt), b.CreatedAt.UTC()
+	return &b, nil
+}
+
+// FindChatIdentitiesByMember returns the chat accounts bound to a member,
+// ordered by platform and user ID.
+func (db *DB) FindChatIdentitiesByMember(ctx context.Context, memberID int64) ([]*casework.ChatIdentity, error) {
+	return readAll(ctx, db, fmt.Sprintf("postgres: chat identities of member %d", memberID), scanIdentity,
+		`SELECT `+identityCols+` FROM chat_identities WHERE member_id = $1 ORDER BY platform, user_id`, memberID)
+}
+
+// Coordination tasks.
+
+// CreateTask validates and stores t, sets its ID and CreatedAt, and records
+// an EventNote by t.CreatedBy on its case naming the assignee and the due
+// time, with eff, in one transaction. In eff a zero CaseID stands for the
+// task's case, and a TimerTaskDue with a zero Ref refers to the new task.
+func (db *DB) CreateTask(ctx context.Context, t *casework.Task, eff casework.Effects) error {
+	if err := t.Validate(); err != nil {
+		return err
+	}
+	if err := db.checkEffects(eff); err != nil {
+		return err
+	}
+	nt := *t
+	nt.DueAt, nt.DoneAt, nt.CreatedAt = dbTime(nt.DueAt), nil, db.nowUTC()
+	var written []casework.OutboxMessage
+	err := db.inWrite(ctx, fmt.Sprintf("postgres: create task of case %d", t.CaseID), func(tx pgx.Tx) error {
+		seq, err := reserveSeq(ctx, tx, nt.CaseID)
+		if err != nil {
+			return err
+		}
+		err = tx.QueryRow(ctx, `INSERT INTO case_tasks (case_id, assignee, description, due_at, created_by, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+			nt.CaseID, nt.Assignee, nt.Description, nt.DueAt, nt.CreatedBy, nt.CreatedAt).Scan(&nt.ID)
+		if err != nil {
+			return err
+		}
+		e := &casework.Event{CaseID: nt.CaseID, Seq: seq, At: nt.CreatedAt, Actor: nt.CreatedBy, Kind: casework.EventNote,
+			Note: taskCreatedNote(&nt, db.numbering.Location)}
+		if err := insertEvent(ctx, tx, e); err != nil {
+			return err
+		}
+		written, err = db.writeEffects(ctx, tx, nt.CaseID, taskEffects(eff, nt.ID))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	setWritten(eff, written)
+	*t = nt
+	return nil
+}
+
+// taskEffects returns eff with the task's ID as the Ref of its task timers
+// that have none.
+func taskEffects(eff casework.Effects, taskID int64) casework.Effects {
+	out := casework.Effects{Messages: eff.Messages, Timers: make([]casework.Timer, len(eff.Timers))}
+	for i, t := range eff.Timers {
+		if t.Kind == casework.TimerTaskDue && t.Ref == 0 {
+			t.Ref = taskID
+		}
+		out.Timers[i] = t
+	}
+	return out
+}
+
+// taskCreatedNote is the timeline note of a new task: its assignee and due
+// time in the department's time zone, and what is to be done.
+func taskCreatedNote(t *casework.Task, loc *time.Location) string {
+	if loc == nil {
+		loc = casework.ChinaTime()
+	}
+	return fmt.Sprintf("外部协调 task %d: %s, due %s: %s", t.ID, t.Assignee, t.DueAt.In(loc).Format("2006-01-02 15:04 MST"), t.Description)
+}
+
+// CompleteTask marks a task done at at (zero: now) and records an EventNote
+// by actor on its case. A task done already keeps its first DoneAt.
+func (db *DB) CompleteTask(ctx context.Context, id int64, at time.Time, actor casework.Actor) error {
+	if actor == "" {
+		return casework.Invalid("actor", "is required")
+	}
+	if at.IsZero() {
+		at = db.now()
+	}
+	at = dbTime(at)
+	return db.inWrite(ctx, fmt.Sprintf("postgres: complete task %d", id), func(tx pgx.Tx) error {
+		var caseID int64
+		var assignee string
+		err := tx.QueryRow(ctx, `UPDATE case_tasks SET done_at = $2 WHERE id = $1 AND done_at IS NULL RETURNING case_id, assignee`, id, at).
+			Scan(&caseID, &assignee)
+		if errors.Is(err, pgx.ErrNoRows) {
+			var one int
+			err := tx.QueryRow(ctx, `SELECT 1 FROM case_tasks WHERE id = $1`, id).Scan(&one)
+			return notFound(err, "task %d", id)
+		}
+		if err != nil {
+			return err
+		}
+		seq, err := reserveSeq(ctx, tx, caseID)
+		if err != nil {
+			return err
+		}
+		return insertEvent(ctx, tx, &casework.Event{CaseID: caseID, Seq: seq, At: at, Actor: actor, Kind: casework.EventNote,
+			Note: fmt.Sprintf("外部协调完成 task %d done: %s", id, assignee)})
+	})
+}
+
+const taskCols = `id, case_id, assignee, description, due_at, done_at, created_by, created_at`
+
+func scanTask(row scanner) (*casework.Task, error) {
+	var t casework.Task
+	if err := row.Scan(&t.ID, &t.CaseID, &t.Assignee, &t.Description, &t.DueAt, &t.DoneAt, &t.CreatedBy, &t.CreatedAt); err != nil {
+		return nil, err
+	}
+	t.DueAt, t.DoneAt, t.CreatedAt = t.DueAt.UTC(), utcPtr(t.DoneAt), t.CreatedAt.UTC()
+	return &t, nil
+}
+
+// FindTaskByID returns the task with the ID.
+func (db *DB) FindTaskByID(ctx context.Context, id int64) (*casework.Task, error) {
+	return readOne(ctx, db, fmt.Sprintf("postgres: find task %d", id), scanTask, `SELECT `+taskCols+` FROM case_tasks WHERE id = $1`, id)
+}
+
+// ListTasks returns a case's tasks ordered by due time, then ID.
+func (db *DB) ListTasks(ctx context.Context, caseID int64) ([]*casework.Task, error) {
+	return readAll(ctx, db, fmt.Sprintf("postgres: list tasks of case %d", caseID), scanTask,
+		`SELECT `+taskCols+` FROM case_tasks WHERE case_id = $1 ORDER BY due_at, id`, caseID)
+}
