@@ -31,6 +31,59 @@ type Router struct {
 // ErrNoChannel is returned when a reply is for a platform with no Channel.
 var ErrNoChannel = errors.New("no channel for platform")
 
+// ErrUndeliverable is matched (errors.Is) by the errors of a Channel's Send
+// for a message the platform will never take — the user blocked the bot or
+// unsubscribed, WeChat's window closed with no template to carry it — so that
+// the sender gives up at once instead of trying again.
+var ErrUndeliverable = errors.New("the platform will not deliver this message")
+
+// Offerer is implemented by a Handler that must know of the choices a
+// message offered when it was pushed outside a reply (a notification with
+// buttons), so that the user's typed number or words select one.
+type Offerer interface {
+	Offer(ctx context.Context, user UserRef, choices []Choice) error
+}
+
+// Push delivers messages that are not replies — notifications of a case's
+// progress — to their users: for each user in turn it holds the user's lock,
+// so that a push never interleaves with a reply, lets the Handler know of the
+// choices offered, and sends. It stops at the first failure and returns it.
+func (r *Router) Push(ctx context.Context, out []Outbound) error {
+	for len(out) > 0 {
+		to := out[0].To
+		n := 1
+		for n < len(out) && out[n].To == to {
+			n++
+		}
+		if err := r.push(ctx, to, out[:n]); err != nil {
+			return err
+		}
+		out = out[n:]
+	}
+	return nil
+}
+
+func (r *Router) push(ctx context.Context, to UserRef, out []Outbound) error {
+	lockCtx, cancel := context.WithTimeout(ctx, r.lockWait())
+	unlock, err := r.Locker.Lock(lockCtx, to.Key())
+	cancel()
+	if err != nil {
+		return fmt.Errorf("lock user: %w", err)
+	}
+	defer unlock()
+	if o, ok := r.Handler.(Offerer); ok {
+		for i := len(out) - 1; i >= 0; i-- {
+			if len(out[i].Choices) > 0 {
+				if err := o.Offer(ctx, to, out[i].Choices); err != nil {
+					return fmt.Errorf("offer choices: %w", err)
+				}
+				break
+			}
+		}
+	}
+	return r.Send(ctx, out)
+}
+
 // SendFunc delivers the replies to one inbound message, in order.
 type SendFunc func(ctx context.Context, out []Outbound) error
 

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -17,21 +18,111 @@ import (
 	"github.com/aftersales/aftersales/casework"
 )
 
-// noteActor is who the API's notes are recorded as.
+// noteActor is who the API's notes and staff actions are recorded as.
 var noteActor = casework.Staff("api")
 
 // maxNoteChars bounds a note added through the API.
 const maxNoteChars = 2000
 
-// api wraps h so that it answers only requests carrying the API token.
+// caller is who an API request comes from: staff (the API token) or a
+// responsible party (one of Config.PartyTokens).
+type caller struct {
+	partyCode string // "" for staff
+	partyID   int64  // the party of partyCode, resolved per request
+}
+
+// staff reports whether the caller holds the staff token.
+func (c caller) staff() bool { return c.partyCode == "" }
+
+// sees reports whether the caller may see case c: staff see every case, a
+// party the cases of its party.
+func (c caller) sees(k *casework.Case) bool { return c.staff() || k.PartyID == c.partyID }
+
+type callerKey struct{}
+
+// callerOf returns the caller that api or staffAPI authenticated.
+func callerOf(r *http.Request) caller {
+	c, _ := r.Context().Value(callerKey{}).(caller)
+	return c
+}
+
+// tokenSet holds the SHA-256 of the staff token and of each party token.
+type tokenSet struct {
+	staff   [sha256.Size]byte
+	parties []partyToken
+}
+
+type partyToken struct {
+	hash [sha256.Size]byte
+	code string
+}
+
+func newTokenSet(staff string, parties map[string]string) tokenSet {
+	ts := tokenSet{staff: sha256.Sum256([]byte(staff))}
+	for token, code := range parties {
+		if token == "" || token == staff {
+			continue // refused by Config.Validate; never a way in
+		}
+		ts.parties = append(ts.parties, partyToken{hash: sha256.Sum256([]byte(token)), code: code})
+	}
+	return ts
+}
+
+// match returns the caller a token stands for. Every known token is compared,
+// in constant time, whatever matches; hashing first makes the comparisons
+// independent of the lengths too.
+func (ts tokenSet) match(token string) (caller, bool) {
+	got := sha256.Sum256([]byte(token))
+	found := subtle.ConstantTimeCompare(got[:], ts.staff[:]) == 1
+	var c caller
+	for _, p := range ts.parties {
+		if subtle.ConstantTimeCompare(got[:], p.hash[:]) == 1 {
+			c.partyCode, found = p.code, true
+		}
+	}
+	return c, found
+}
+
+// api wraps h so that it answers only requests carrying the staff token
+// (Config.APIToken) or a party token (Config.PartyTokens); anything else is
+// a 401. Tokens are compared in constant time (tokenSet.match).
+//
+// Party-scoped access: engineers never see other parties' cases. A party
+// token may only list and read: GET /api/v1/cases and …/overdue are
+// filtered by its party whatever party_id says, GET /api/v1/cases/{number}
+// of another party's case answers the very 404 of an unknown number (so
+// that numbers cannot be probed), and GET /api/v1/work-orders/waiting shows
+// its party's orders. Every other route is staffAPI and answers a party
+// token 403. A party token whose party is not on record is refused (403)
+// and logged, for it is a configuration error.
 func (s *Server) api(h handlerFunc) http.Handler {
-	want := sha256.Sum256([]byte(s.cfg.APIToken))
 	return s.handler(func(w http.ResponseWriter, r *http.Request) error {
 		token, ok := bearerToken(r)
-		// Hashing first makes the comparison independent of the lengths too.
-		got := sha256.Sum256([]byte(token))
-		if !ok || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+		c, known := s.tokens.match(token)
+		if !ok || !known {
 			return fmt.Errorf("%w: a valid bearer token is required", errUnauthorized)
+		}
+		if !c.staff() {
+			p, err := s.cfg.Store.FindPartyByCode(r.Context(), c.partyCode)
+			if errors.Is(err, casework.ErrNotFound) {
+				s.cfg.Logger.WarnContext(r.Context(), "party token of an unknown party", "party", c.partyCode)
+				return fmt.Errorf("%w: the party of this token is not on record", errForbidden)
+			}
+			if err != nil {
+				return err
+			}
+			c.partyID = p.ID
+		}
+		return h(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
+	})
+}
+
+// staffAPI is api for the routes only staff may call: a party token is
+// answered 403.
+func (s *Server) staffAPI(h handlerFunc) http.Handler {
+	return s.api(func(w http.ResponseWriter, r *http.Request) error {
+		if !callerOf(r).staff() {
+			return fmt.Errorf("%w: a party token may not %s %s", errForbidden, r.Method, r.URL.Path)
 		}
 		return h(w, r)
 	})
@@ -93,25 +184,42 @@ type caseJSON struct {
 	DecisionReason string     `json:"decision_reason"`
 	PartyID        *int64     `json:"party_id"`
 	AssigneeID     *int64     `json:"assignee_id"`
-	State          string     `json:"state"`
-	HeldFrom       string     `json:"held_from,omitempty"`
-	RepairCount    int        `json:"repair_count"`
-	Overdue        bool       `json:"overdue"`
-	RespondBy      *time.Time `json:"respond_by"`
-	OnSiteBy       *time.Time `json:"on_site_by"`
-	ResolveBy      *time.Time `json:"resolve_by"`
-	RespondedAt    *time.Time `json:"responded_at"`
-	OnSiteAt       *time.Time `json:"on_site_at"`
-	ResolvedAt     *time.Time `json:"resolved_at"`
-	ClosedAt       *time.Time `json:"closed_at"`
-	CreatedAt      time.Time  `json:"created_at"`
-	UpdatedAt      time.Time  `json:"updated_at"`
+	WarrantyStatus string     `json:"warranty_status"`
+	WarrantyUntil  *string    `json:"warranty_until"` // YYYY-MM-DD; null when unknown
+	// ReporterPlatform is the chat platform the case was reported from; ""
+	// for cases staff typed in. The account itself is not shown.
+	ReporterPlatform string     `json:"reporter_platform"`
+	ParentID         *int64     `json:"parent_id"`
+	AppointmentAt    *time.Time `json:"appointment_at"`
+	EscalatedAt      *time.Time `json:"escalated_at"`
+	State            string     `json:"state"`
+	HeldFrom         string     `json:"held_from,omitempty"`
+	RepairCount      int        `json:"repair_count"`
+	Overdue          bool       `json:"overdue"`
+	RespondBy        *time.Time `json:"respond_by"`
+	OnSiteBy         *time.Time `json:"on_site_by"`
+	ResolveBy        *time.Time `json:"resolve_by"`
+	RespondedAt      *time.Time `json:"responded_at"`
+	OnSiteAt         *time.Time `json:"on_site_at"`
+	ResolvedAt       *time.Time `json:"resolved_at"`
+	ClosedAt         *time.Time `json:"closed_at"`
+	CreatedAt        time.Time  `json:"created_at"`
+	UpdatedAt        time.Time  `json:"updated_at"`
 }
 
-// caseDetailJSON is a case with its media, as GET /api/v1/cases/{number} shows it.
+// caseDetailJSON is a case with its media, plan, survey, coordination tasks
+// and outbox, as GET /api/v1/cases/{number} shows it.
 type caseDetailJSON struct {
 	caseJSON
-	Media []mediaJSON `json:"media"`
+	// ParentNumber is the number of the case this one came from, when the
+	// caller may see it.
+	ParentNumber  string       `json:"parent_number,omitempty"`
+	ProposedSlots []time.Time  `json:"proposed_slots"`
+	Plan          *planJSON    `json:"plan"`
+	Survey        *surveyJSON  `json:"survey"`
+	Media         []mediaJSON  `json:"media"`
+	Tasks         []taskJSON   `json:"tasks"`
+	Outbox        []outboxJSON `json:"outbox"`
 }
 
 type mediaJSON struct {
@@ -147,6 +255,9 @@ func newCaseJSON(c *casework.Case, now time.Time) caseJSON {
 		Category: string(c.Category), Subcategory: string(c.Subcategory), Urgency: string(c.Urgency),
 		Responsibility: string(c.Responsibility), DecisionReason: c.DecisionReason,
 		PartyID: optID(c.PartyID), AssigneeID: optID(c.AssigneeID),
+		WarrantyStatus: string(c.WarrantyStatus), WarrantyUntil: optDate(c.WarrantyUntil),
+		ReporterPlatform: c.ReporterPlatform, ParentID: optID(c.ParentID),
+		AppointmentAt: c.AppointmentAt, EscalatedAt: c.EscalatedAt,
 		State: string(c.State), HeldFrom: string(c.HeldFrom), RepairCount: c.RepairCount, Overdue: c.Overdue(now),
 		RespondBy: c.RespondBy, OnSiteBy: c.OnSiteBy, ResolveBy: c.ResolveBy,
 		RespondedAt: c.RespondedAt, OnSiteAt: c.OnSiteAt, ResolvedAt: c.ResolvedAt, ClosedAt: c.ClosedAt,
@@ -159,6 +270,15 @@ func newEventJSON(e *casework.Event) eventJSON {
 		ID: e.ID, CaseID: e.CaseID, Seq: e.Seq, At: e.At, Actor: string(e.Actor), Kind: string(e.Kind),
 		Action: string(e.Action), From: string(e.From), To: string(e.To), Note: e.Note,
 	}
+}
+
+// optDate shows an unknown (zero) date as null.
+func optDate(d casework.Date) *string {
+	if d.IsZero() {
+		return nil
+	}
+	s := d.String()
+	return &s
 }
 
 // optID shows an unknown (zero) reference as null.
@@ -187,6 +307,9 @@ func (s *Server) findCases(w http.ResponseWriter, r *http.Request, overdue bool)
 	}
 	if overdue {
 		f.OverdueAt = &now
+	}
+	if c := callerOf(r); !c.staff() {
+		f.PartyID = c.partyID // a party sees its own cases only
 	}
 	cases, total, err := s.cfg.Store.FindCases(r.Context(), f)
 	if err != nil {
@@ -293,10 +416,13 @@ type caseDetail struct {
 	Timeline []eventJSON    `json:"timeline"`
 }
 
-// getCase serves GET /api/v1/cases/{number}.
+// getCase serves GET /api/v1/cases/{number}: the case with its media, plan,
+// survey, coordination tasks, outbox messages (without their content) and
+// timeline. A party token reading another party's case gets the 404 of an
+// unknown number, so that numbers cannot be probed.
 func (s *Server) getCase(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	c, err := s.cfg.Store.FindCaseByNumber(ctx, r.PathValue("number"))
+	c, err := s.loadCase(r)
 	if err != nil {
 		return err
 	}
@@ -304,18 +430,64 @@ func (s *Server) getCase(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := caseDetail{
-		Case:     caseDetailJSON{caseJSON: newCaseJSON(c, time.Now()), Media: make([]mediaJSON, 0, len(c.Media))},
-		Timeline: make([]eventJSON, 0, len(events)),
+	tasks, err := s.cfg.Store.ListTasks(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	msgs, err := s.cfg.Store.ListOutbox(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	d := caseDetailJSON{
+		caseJSON:      newCaseJSON(c, now),
+		ProposedSlots: append([]time.Time{}, c.ProposedSlots...),
+		Plan:          newPlanJSON(c.Plan),
+		Survey:        newSurveyJSON(c.Survey),
+		Media:         make([]mediaJSON, 0, len(c.Media)),
+		Tasks:         make([]taskJSON, 0, len(tasks)),
+		Outbox:        make([]outboxJSON, 0, len(msgs)),
+	}
+	if c.ParentID != 0 {
+		parent, err := s.cfg.Store.FindCaseByID(ctx, c.ParentID)
+		switch {
+		case errors.Is(err, casework.ErrNotFound):
+		case err != nil:
+			return err
+		case callerOf(r).sees(parent):
+			d.ParentNumber = parent.Number
+		}
 	}
 	for _, m := range c.Media {
-		out.Case.Media = append(out.Case.Media, mediaJSON{ID: m.ID, Kind: string(m.Kind), BlobKey: m.BlobKey, ContentType: m.ContentType, Size: m.Size, CreatedAt: m.CreatedAt})
+		d.Media = append(d.Media, mediaJSON{ID: m.ID, Kind: string(m.Kind), BlobKey: m.BlobKey, ContentType: m.ContentType, Size: m.Size, CreatedAt: m.CreatedAt})
 	}
+	for _, t := range tasks {
+		d.Tasks = append(d.Tasks, newTaskJSON(t, now))
+	}
+	for _, m := range msgs {
+		d.Outbox = append(d.Outbox, newOutboxJSON(m))
+	}
+	out := caseDetail{Case: d, Timeline: make([]eventJSON, 0, len(events))}
 	for _, e := range events {
 		out.Timeline = append(out.Timeline, newEventJSON(e))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// loadCase finds the case named by the {number} of the path, as the caller
+// may see it: another party's case is not found, with the very error of an
+// unknown number.
+func (s *Server) loadCase(r *http.Request) (*casework.Case, error) {
+	number := r.PathValue("number")
+	c, err := s.cfg.Store.FindCaseByNumber(r.Context(), number)
+	switch {
+	case err == nil && callerOf(r).sees(c):
+		return c, nil
+	case err == nil || errors.Is(err, casework.ErrNotFound):
+		return nil, fmt.Errorf("case %q: %w", number, casework.ErrNotFound)
+	}
+	return nil, err
 }
 
 // noteRequest is the body of POST /api/v1/cases/{number}/notes.
@@ -335,7 +507,7 @@ func (s *Server) addNote(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx := r.Context()
-	c, err := s.cfg.Store.FindCaseByNumber(ctx, r.PathValue("number"))
+	c, err := s.loadCase(r)
 	if err != nil {
 		return err
 	}
@@ -367,7 +539,16 @@ func validNote(note string) error {
 // decodeJSON reads one JSON object from the request body into v, refusing
 // unknown fields and trailing data. A body over MaxBodyBytes yields the
 // *http.MaxBytesError, which serveError answers with 413.
-func decodeJSON(r *http.Request, v any) error {
+func decodeJSON(r *http.Request, v any) error { return decodeBody(r, v, false) }
+
+// decodeEmpty reads the body of an action that takes no input: nothing at
+// all, or {}.
+func decodeEmpty(r *http.Request) error {
+	var none struct{}
+	return decodeBody(r, &none, true)
+}
+
+func decodeBody(r *http.Request, v any, emptyOK bool) error {
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
@@ -377,6 +558,8 @@ func decodeJSON(r *http.Request, v any) error {
 		} else if err == nil {
 			err = errors.New("unexpected data after the JSON object")
 		}
+	} else if err == io.EOF && emptyOK {
+		return nil
 	}
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {

@@ -30,7 +30,7 @@ const testToken = "s3cret-token"
 //   - other: newest, in project 2, accepted, no unit, no deadlines.
 type apiEnv struct {
 	srv                    http.Handler
-	store                  casework.Store
+	store                  *sqlite.DB
 	logs                   *bytes.Buffer
 	project, project2      *casework.Project
 	building               *casework.Building
@@ -40,7 +40,10 @@ type apiEnv struct {
 	overdue, onTime, other *casework.Case
 }
 
-func newAPIEnv(t *testing.T, token string) *apiEnv {
+// newAPIEnv builds the console over the seeded store; each of configure may
+// add to the store and change the console's configuration before the console
+// is built.
+func newAPIEnv(t *testing.T, token string, configure ...func(e *apiEnv, cfg *console.Config)) *apiEnv {
 	t.Helper()
 	ctx := t.Context()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "aftersales.db"), sqlite.Options{})
@@ -90,11 +93,15 @@ func newAPIEnv(t *testing.T, token string) *apiEnv {
 	e.other, err = db.TransitionCase(ctx, e.other.ID, 0, casework.Transition{Action: casework.ActionAccept, Actor: casework.Staff("7")})
 	require.NoError(t, err)
 
-	e.srv = console.New(console.Config{
+	cfg := console.Config{
 		Store:    db,
 		Logger:   slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		APIToken: token,
-	})
+	}
+	for _, f := range configure {
+		f(e, &cfg)
+	}
+	e.srv = console.New(cfg)
 	return e
 }
 

@@ -1,5 +1,6 @@
 // Package console serves the staff side of the product over HTTP: health and
-// readiness probes, the staff JSON API under /api/v1 (bearer token), and the
+// readiness probes, the staff JSON API under /api/v1 (bearer tokens: the
+// staff's, and read-only tokens scoped to one responsible party), and the
 // web pages as they are built.
 // Handlers return an error; serveError translates domain errors to HTTP
 // statuses and stable JSON codes in one place.
@@ -9,31 +10,101 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/lifecycle"
 )
 
 // MaxBodyBytes bounds every request body the console reads.
 const MaxBodyBytes = 1 << 20
 
+// Store is what the console needs of the database: the cases and registry,
+// and of the lifecycle's tables what the staff API reads (outbox, tasks,
+// statistics, engineers' chat accounts) or writes directly (a task done).
+type Store interface {
+	casework.Store
+	// The methods of casework.LifecycleStore the console calls itself; see
+	// there for what they do.
+
+	// UpdateCaseWith: triage by staff, with the timers of moved deadlines.
+	UpdateCaseWith(ctx context.Context, id int64, version int, upd casework.CaseUpdate, eff casework.Effects) (*casework.Case, error)
+	// ListOutbox: the delivery status of a case's messages (detail).
+	ListOutbox(ctx context.Context, caseID int64) ([]*casework.OutboxMessage, error)
+	// ListTasks: a case's coordination tasks (detail).
+	ListTasks(ctx context.Context, caseID int64) ([]*casework.Task, error)
+	// FindTaskByID and CompleteTask: POST /api/v1/tasks/{id}/done.
+	FindTaskByID(ctx context.Context, id int64) (*casework.Task, error)
+	CompleteTask(ctx context.Context, id int64, at time.Time, actor casework.Actor) error
+	// FindChatIdentitiesByMember: the work orders waiting for an account.
+	FindChatIdentitiesByMember(ctx context.Context, memberID int64) ([]*casework.ChatIdentity, error)
+	// CaseStats: GET /api/v1/stats.
+	CaseStats(ctx context.Context, from, to, now time.Time) (*casework.Stats, error)
+}
+
 // Config is what a Server needs.
 type Config struct {
-	Store  casework.Store
+	Store  Store
 	Logger *slog.Logger
 	// ReadyFunc, when set, is checked by /readyz in addition to the store.
 	ReadyFunc func(ctx context.Context) error
 	// APIToken is the bearer token every /api/v1 request must carry. When it
-	// is empty the staff API is disabled and every /api/v1 route answers 404.
+	// is empty the staff API is disabled and every /api/v1 route answers 404
+	// (PartyTokens included).
 	APIToken string
+	// PartyTokens maps a bearer token to the code of a responsible party
+	// (casework.Party.Code). A party token may only list and read the cases
+	// of its party; every other endpoint answers it 403. See Validate.
+	PartyTokens map[string]string
+	// Lifecycle takes the staff's actions on cases (accept, reject,
+	// dispatch, messages, tasks, bind codes). When nil, those endpoints
+	// answer 503 with the code "unavailable".
+	Lifecycle *lifecycle.Service
+	// SLA recomputes the deadlines when staff change a case's urgency or
+	// category; it must be the policy the cases were registered with. Zero:
+	// casework.DefaultSLAPolicy().
+	SLA casework.SLAPolicy
+	// Location is the department's time zone, for dates (YYYY-MM-DD) in
+	// query parameters. Nil: casework.ChinaTime().
+	Location *time.Location
+}
+
+// minPartyTokenLen is the shortest party token Validate accepts.
+const minPartyTokenLen = 24
+
+// Validate checks the party tokens — each at least 24 characters, naming a
+// party code, and none equal to the staff token — and the SLA policy.
+func (c Config) Validate() error {
+	if len(c.PartyTokens) > 0 && c.APIToken == "" {
+		return errors.New("console: party tokens need the staff API token: without it the API is off")
+	}
+	for token, code := range c.PartyTokens {
+		switch {
+		case len(token) < minPartyTokenLen:
+			return fmt.Errorf("console: the token of party %q is shorter than %d characters", code, minPartyTokenLen)
+		case strings.TrimSpace(token) != token:
+			return fmt.Errorf("console: the token of party %q has surrounding spaces", code)
+		case strings.TrimSpace(code) == "":
+			return errors.New("console: a party token names no party code")
+		case token == c.APIToken:
+			return fmt.Errorf("console: the token of party %q is the staff token", code)
+		}
+	}
+	if err := c.SLA.Validate(); err != nil {
+		return fmt.Errorf("console: %w", err)
+	}
+	return nil
 }
 
 // Server is the console's HTTP handler.
 type Server struct {
-	cfg Config
-	mux *http.ServeMux
+	cfg    Config
+	mux    *http.ServeMux
+	tokens tokenSet
 }
 
 // New returns a Server with every route registered.
@@ -41,7 +112,13 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	if cfg.SLA.Rules == nil {
+		cfg.SLA = casework.DefaultSLAPolicy()
+	}
+	if cfg.Location == nil {
+		cfg.Location = casework.ChinaTime()
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), tokens: newTokenSet(cfg.APIToken, cfg.PartyTokens)}
 	s.routes()
 	return s
 }
@@ -54,6 +131,9 @@ func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, 
 // ServeHTTP dispatches to the routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
+// routes registers every route. Every /api/v1 route needs a bearer token:
+// read routes (api) take the staff token or a party token, the others
+// (staffAPI) the staff token only.
 func (s *Server) routes() {
 	s.mux.Handle("GET /healthz", s.handler(s.healthz))
 	s.mux.Handle("GET /readyz", s.handler(s.readyz))
@@ -65,7 +145,19 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /api/v1/cases", s.api(s.listCases))
 	s.mux.Handle("GET /api/v1/cases/overdue", s.api(s.listOverdueCases))
 	s.mux.Handle("GET /api/v1/cases/{number}", s.api(s.getCase))
-	s.mux.Handle("POST /api/v1/cases/{number}/notes", s.api(s.addNote))
+	s.mux.Handle("GET /api/v1/work-orders/waiting", s.api(s.listWaitingOrders))
+
+	s.mux.Handle("POST /api/v1/cases/{number}/notes", s.staffAPI(s.addNote))
+	s.mux.Handle("POST /api/v1/cases/{number}/triage", s.staffAPI(s.triage))
+	s.mux.Handle("POST /api/v1/cases/{number}/accept", s.staffAPI(s.accept))
+	s.mux.Handle("POST /api/v1/cases/{number}/reject", s.staffAPI(s.reject))
+	s.mux.Handle("POST /api/v1/cases/{number}/dispatch", s.staffAPI(s.dispatch))
+	s.mux.Handle("POST /api/v1/cases/{number}/reassign", s.staffAPI(s.dispatch))
+	s.mux.Handle("POST /api/v1/cases/{number}/messages", s.staffAPI(s.messageOwner))
+	s.mux.Handle("POST /api/v1/cases/{number}/tasks", s.staffAPI(s.addTask))
+	s.mux.Handle("POST /api/v1/tasks/{id}/done", s.staffAPI(s.completeTask))
+	s.mux.Handle("POST /api/v1/members/{id}/bind-codes", s.staffAPI(s.issueBindCode))
+	s.mux.Handle("GET /api/v1/stats", s.staffAPI(s.stats))
 	s.mux.Handle("/api/v1/", s.api(apiNotFound))
 }
 
@@ -96,11 +188,14 @@ var errorCodes = []struct {
 	{casework.ErrInvalid, http.StatusBadRequest, "invalid"},
 	{errUnavailable, http.StatusServiceUnavailable, "unavailable"},
 	{errUnauthorized, http.StatusUnauthorized, "unauthorized"},
+	{errForbidden, http.StatusForbidden, "forbidden"},
+	{lifecycle.ErrForbidden, http.StatusForbidden, "forbidden"},
 }
 
 var (
 	errUnavailable  = errors.New("unavailable")
 	errUnauthorized = errors.New("unauthorized")
+	errForbidden    = errors.New("forbidden")
 )
 
 // serveError is the one place where an error becomes an HTTP response.

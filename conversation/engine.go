@@ -21,6 +21,7 @@ import (
 	"github.com/aftersales/aftersales/bot"
 	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/classify"
+	"github.com/aftersales/aftersales/lifecycle"
 )
 
 // Store is what the engine needs of the case registry.
@@ -49,6 +50,11 @@ type Config struct {
 	SessionTTL   time.Duration // how long a session is kept at all; default 30 days
 	UrgeInterval time.Duration // the least time between two urges of a case; default 12 h
 	MaxMedia     int           // attachments per report; default 9
+
+	// Lifecycle triages submitted cases and takes the actions of work
+	// orders and notifications; nil: cases stay registered for staff and
+	// lifecycle buttons are refused.
+	Lifecycle *lifecycle.Service
 }
 
 // Engine runs the dialogue. It is safe for concurrent use as long as one
@@ -266,6 +272,12 @@ func (t *turn) handle(fresh bool) error {
 		if cmd, ok := globalCommand(text); ok {
 			return t.command(cmd, "")
 		}
+		if code, ok := bindCommand(text); ok {
+			return t.command("bind", code)
+		}
+	}
+	if strings.HasPrefix(inp.payload, lifecycle.PayloadPrefix) {
+		return t.lifecycleButton(inp.payload)
 	}
 	if t.s.HandedOff {
 		return t.whileHandedOff(inp)
@@ -433,6 +445,10 @@ func (t *turn) command(cmd, args string) error {
 		return t.back()
 	case "human":
 		return t.handoff()
+	case "bind":
+		return t.bind(args)
+	case "orders":
+		return t.myOrders()
 	case "lang":
 		switch strings.ToLower(strings.TrimSpace(args)) {
 		case "en", "english":
@@ -512,6 +528,19 @@ func globalCommand(text string) (string, bool) {
 		return "praise", true
 	case "催办", "urge", "hurry":
 		return "urge", true
+	case "orders", "my orders", "我的工单", "工单":
+		return "orders", true
+	}
+	return "", false
+}
+
+// bindCommand recognises "/bind CODE" or "绑定 CODE" typed as text (on
+// WeChat, where there are no bot commands).
+func bindCommand(text string) (string, bool) {
+	for _, p := range []string{"/bind", "bind", "绑定"} {
+		if rest, ok := strings.CutPrefix(text, p); ok && (rest == "" || rest[0] == ' ' || strings.HasPrefix(rest, "　")) {
+			return strings.TrimSpace(strings.TrimPrefix(rest, "　")), true
+		}
 	}
 	return "", false
 }

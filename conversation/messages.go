@@ -1,30 +1,12 @@
 package conversation
 
-import "strings"
+import "github.com/aftersales/aftersales/l10n"
 
-// render returns the catalogue message key in lang with {name} placeholders
-// replaced from kv (name, value, name, value…). A key missing in English falls
-// back to Chinese; a key missing everywhere renders as itself, which the
-// catalogue test forbids.
-func render(lang Lang, key string, kv ...string) string {
-	msg, ok := catalog[lang][key]
-	if !ok {
-		if msg, ok = catalog[Chinese][key]; !ok {
-			msg = key
-		}
-	}
-	if len(kv) == 0 {
-		return msg
-	}
-	pairs := make([]string, 0, len(kv))
-	for i := 0; i+1 < len(kv); i += 2 {
-		pairs = append(pairs, "{"+kv[i]+"}", kv[i+1])
-	}
-	return strings.NewReplacer(pairs...).Replace(msg)
-}
+// render returns the catalogue message key in lang (l10n.Catalog.Render).
+func render(lang Lang, key string, kv ...string) string { return catalog.Render(lang, key, kv...) }
 
 // catalog holds every text the bot says, by language and key.
-var catalog = map[Lang]map[string]string{
+var catalog = l10n.Catalog{
 	Chinese: zh,
 	English: en,
 }
@@ -39,6 +21,8 @@ var zh = map[string]string{
 	"offer_human":             "看来这一步不太顺利，需要为您转人工客服吗？",
 	"cancelled":               "已取消，本次填写的内容没有提交。",
 	"unknown_command":         "抱歉，没有这个指令。",
+	"bad.too_short":           "请多写几个字，说清楚一些。",
+	"bad.pick_one":            "请点选上面的一个选项（或回复序号）。",
 	"lang_set":                "已切换为中文。",
 	"no_back":                 "已经是第一步了。",
 	"pick_one":                "请点选上面的一个选项，或回复选项前的序号。",
@@ -164,15 +148,6 @@ var zh = map[string]string{
 	"problem.design":      "设计不合理",
 	"problem.other":       "其他问题",
 
-	"location.living_room": "客厅",
-	"location.bedroom":     "卧室",
-	"location.kitchen":     "厨房",
-	"location.bathroom":    "卫生间",
-	"location.balcony":     "阳台",
-	"location.public_area": "公共区域",
-	"location.exterior":    "外墙/屋面",
-	"location.other":       "其他",
-
 	"occurred.today":   "今天",
 	"occurred.week":    "这周",
 	"occurred.earlier": "更早",
@@ -207,62 +182,10 @@ var zh = map[string]string{
 	"field.project":         "房号",
 	"field.category_code":   "问题类型",
 
-	"category.engineering_quality":  "工程质量",
-	"category.design_defect":        "设计瑕疵",
-	"category.facilities_equipment": "设施设备",
-	"category.service_attitude":     "服务态度",
-	"category.policy_consultation":  "政策咨询",
-	"category.other":                "其他建议或表扬",
-
-	"sub.leak":                "渗漏水",
-	"sub.crack":               "墙地面开裂",
-	"sub.door_window":         "门窗",
-	"sub.plumbing":            "给排水",
-	"sub.electrical":          "电气",
-	"sub.structural":          "主体结构",
-	"sub.decoration":          "装修",
-	"sub.layout":              "布局不合理",
-	"sub.missing_function":    "功能缺失",
-	"sub.lift":                "电梯",
-	"sub.fire":                "消防",
-	"sub.intercom":            "智能化/对讲",
-	"sub.heating":             "供暖",
-	"sub.cooling":             "空调/新风",
-	"sub.in_unit_equipment":   "户内设备",
-	"sub.property_management": "物业服务",
-	"sub.staff":               "工作人员",
-	"sub.contractor":          "施工单位",
-	"sub.certificate":         "产权办理",
-	"sub.fees":                "费用",
-	"sub.suggestion":          "建议",
-	"sub.praise":              "表扬",
-	"sub.other":               "其他",
-
-	"urgency.normal":          "一般",
-	"urgency.urgent":          "紧急",
-	"urgency.major_complaint": "重大投诉",
-
 	"warranty.in_warranty":     "在保修期内（至 {until}）",
 	"warranty.out_of_warranty": "可能已过保修期（保修至 {until}），待核实",
 	"warranty.unknown":         "待核实（缺少交付/竣工日期）",
 	"warranty.not_applicable":  "不适用",
-
-	"state.registered":     "已登记",
-	"state.accepted":       "已受理",
-	"state.rejected":       "不予受理",
-	"state.dispatched":     "已派工",
-	"state.scheduled":      "已预约上门",
-	"state.inspected":      "已现场勘查",
-	"state.plan_proposed":  "维修方案待您确认",
-	"state.plan_agreed":    "方案已确认",
-	"state.in_progress":    "维修中",
-	"state.done":           "已完工，待您验收",
-	"state.owner_accepted": "已验收",
-	"state.reopened":       "重新处理中",
-	"state.surveyed":       "已回访",
-	"state.closed":         "已办结",
-	"state.on_hold":        "暂停处理",
-	"state.cancelled":      "已撤销",
 
 	"nextstep.registered":     "下一步：客服核实受理。",
 	"nextstep.accepted":       "下一步：安排负责的工程师或施工单位。",
@@ -292,6 +215,8 @@ var en = map[string]string{
 	"offer_human":             "This step doesn't seem to work for you. Shall I put you through to a person?",
 	"cancelled":               "Cancelled. Nothing was submitted.",
 	"unknown_command":         "Sorry, I don't know that command.",
+	"bad.too_short":           "Please write a few more words.",
+	"bad.pick_one":            "Please tap one of the options above (or reply with its number).",
 	"lang_set":                "Switched to English.",
 	"no_back":                 "This is the first question.",
 	"pick_one":                "Please tap one of the options above, or reply with its number.",
@@ -417,15 +342,6 @@ var en = map[string]string{
 	"problem.design":      "Design problem",
 	"problem.other":       "Something else",
 
-	"location.living_room": "Living room",
-	"location.bedroom":     "Bedroom",
-	"location.kitchen":     "Kitchen",
-	"location.bathroom":    "Bathroom",
-	"location.balcony":     "Balcony",
-	"location.public_area": "Common area",
-	"location.exterior":    "Exterior / roof",
-	"location.other":       "Elsewhere",
-
 	"occurred.today":   "Today",
 	"occurred.week":    "This week",
 	"occurred.earlier": "Earlier",
@@ -460,62 +376,10 @@ var en = map[string]string{
 	"field.project":         "Home",
 	"field.category_code":   "Problem",
 
-	"category.engineering_quality":  "Construction quality",
-	"category.design_defect":        "Design defect",
-	"category.facilities_equipment": "Facilities and equipment",
-	"category.service_attitude":     "Service",
-	"category.policy_consultation":  "Policy question",
-	"category.other":                "Suggestion or praise",
-
-	"sub.leak":                "leak",
-	"sub.crack":               "cracks",
-	"sub.door_window":         "doors and windows",
-	"sub.plumbing":            "plumbing",
-	"sub.electrical":          "electrics",
-	"sub.structural":          "structure",
-	"sub.decoration":          "finishes",
-	"sub.layout":              "layout",
-	"sub.missing_function":    "missing function",
-	"sub.lift":                "lift",
-	"sub.fire":                "fire safety",
-	"sub.intercom":            "intercom / smart home",
-	"sub.heating":             "heating",
-	"sub.cooling":             "cooling / ventilation",
-	"sub.in_unit_equipment":   "appliances",
-	"sub.property_management": "property management",
-	"sub.staff":               "staff",
-	"sub.contractor":          "contractor",
-	"sub.certificate":         "property certificate",
-	"sub.fees":                "fees",
-	"sub.suggestion":          "suggestion",
-	"sub.praise":              "praise",
-	"sub.other":               "other",
-
-	"urgency.normal":          "normal",
-	"urgency.urgent":          "urgent",
-	"urgency.major_complaint": "major complaint",
-
 	"warranty.in_warranty":     "in warranty (until {until})",
 	"warranty.out_of_warranty": "possibly out of warranty (ended {until}), to be checked",
 	"warranty.unknown":         "to be checked (no delivery or completion date on record)",
 	"warranty.not_applicable":  "not applicable",
-
-	"state.registered":     "registered",
-	"state.accepted":       "accepted",
-	"state.rejected":       "not accepted",
-	"state.dispatched":     "assigned to an engineer",
-	"state.scheduled":      "visit booked",
-	"state.inspected":      "inspected on site",
-	"state.plan_proposed":  "repair plan awaiting your agreement",
-	"state.plan_agreed":    "plan agreed",
-	"state.in_progress":    "repair in progress",
-	"state.done":           "done, awaiting your acceptance",
-	"state.owner_accepted": "accepted by you",
-	"state.reopened":       "reopened",
-	"state.surveyed":       "survey answered",
-	"state.closed":         "closed",
-	"state.on_hold":        "on hold",
-	"state.cancelled":      "cancelled",
 
 	"nextstep.registered":     "Next: our service desk checks and accepts it.",
 	"nextstep.accepted":       "Next: we assign the responsible engineer or contractor.",

@@ -479,6 +479,12 @@ func (t *turn) submit() error {
 		return err
 	}
 	t.e.cfg.SLA.SetDeadlines(c)
+	judgment, err := t.judge(c, signals)
+	if err != nil {
+		return err
+	}
+	c.WarrantyStatus, c.WarrantyUntil = judgment.warranty.Status, judgment.warranty.Until
+	c.ReporterPlatform, c.ReporterUserID = string(t.in.User.Platform), t.in.User.ID
 	if err := st.CreateCase(ctx, c); err != nil {
 		var ve *casework.ValidationError
 		if errors.As(err, &ve) {
@@ -492,13 +498,17 @@ func (t *turn) submit() error {
 		if err := st.AddCaseMedia(ctx, ref, casework.ActorBot); err != nil {
 			return fmt.Errorf("attach media: %w", err)
 		}
-	}
-	judgment, err := t.judge(c, signals)
-	if err != nil {
-		return err
+		c.Media = append(c.Media, *ref)
 	}
 	if err := st.AddCaseEvent(ctx, &casework.Event{CaseID: c.ID, At: t.now, Actor: casework.ActorBot, Kind: casework.EventNote, Note: judgment.note}); err != nil {
 		return fmt.Errorf("record first judgment: %w", err)
+	}
+	if lc := t.e.cfg.Lifecycle; lc != nil {
+		if _, err := lc.Triage(ctx, c); err != nil {
+			// The case is registered and the owner has its number; staff
+			// see it waiting in the registered list.
+			t.e.cfg.Logger.Error("triage failed", "case_id", c.ID, "error", err)
+		}
 	}
 	t.e.cfg.Logger.Info("case registered", "case_id", c.ID, "case_number", c.Number, "category", c.Category, "urgency", c.Urgency, "platform", t.in.User.Platform)
 	flow := t.s.Flow
@@ -625,9 +635,10 @@ func channelOf(p bot.Platform) casework.Channel {
 }
 
 type judgment struct {
-	text    string   // for the owner
-	note    string   // for the timeline
-	signals []string // urgency signals the classifier found
+	warranty casework.WarrantyResult
+	text     string   // for the owner
+	note     string   // for the timeline
+	signals  []string // urgency signals the classifier found
 }
 
 // judge forms the first judgment (初步判断) of a registered case: category,
@@ -686,6 +697,7 @@ func (t *turn) judge(c *casework.Case, signals []string) (judgment, error) {
 	if w.Status == casework.WarrantyOut {
 		fmt.Fprintf(&b, "\n\n%s", t.T("out_of_warranty_note"))
 	}
+	j.warranty = w
 	j.text = b.String()
 	j.note = fmt.Sprintf("初步判断 first judgment: %s/%s, %s; responsibility %s; suggested party %s; warranty %s %s (%s); signals %v",
 		c.Category, c.Subcategory, c.Urgency, c.Responsibility, orNone(t.slot("suggested_party")), w.Status, w.Until, w.Rule, j.signals)

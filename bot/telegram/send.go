@@ -20,7 +20,7 @@ import (
 // ErrUnreachable is returned by Send when the user blocked the bot or
 // deleted their account (403): the message cannot be delivered, and the user
 // is marked unreachable for staff.
-var ErrUnreachable = errors.New("telegram: the user blocked the bot")
+var ErrUnreachable = fmt.Errorf("telegram: the user blocked the bot: %w", bot.ErrUndeliverable)
 
 // maxText is Telegram's limit on a message's text, in UTF-16 code units.
 const maxText = 4096

@@ -13,6 +13,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/aftersales/aftersales/bot"
 )
 
 // Why a message could not go by customer-service message. Each is final for
@@ -82,6 +84,10 @@ func (e *NotDeliveredError) Error() string {
 }
 
 func (e *NotDeliveredError) Unwrap() error { return e.Err }
+
+// Is reports that WeChat will never take the message: it matches
+// bot.ErrUndeliverable.
+func (e *NotDeliveredError) Is(target error) bool { return target == bot.ErrUndeliverable }
 
 // statusError is a non-200 HTTP answer.
 type statusError struct {

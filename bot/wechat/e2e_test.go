@@ -66,6 +66,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		ProcessFunc:   r.Process,
 		PassiveBudget: 300 * time.Millisecond,
 		Blobs:         r.Intake.Blobs,
+		NowFunc:       api.Now, // the platform signs with the fake's clock
 	}
 	if o.safe {
 		cfg.EncodingAESKey = aesKey

@@ -20,6 +20,7 @@ import (
 	"github.com/aftersales/aftersales/classify"
 	"github.com/aftersales/aftersales/console"
 	"github.com/aftersales/aftersales/conversation"
+	"github.com/aftersales/aftersales/lifecycle"
 	"github.com/aftersales/aftersales/storage/redis"
 )
 
@@ -42,6 +43,52 @@ func loadRules(path string) (*classify.Rules, error) {
 	return rules.Merge(extra), nil
 }
 
+// openLifecycle wires what carries cases through their lifecycle: the
+// sessions, dedupe and per-user locks in memory or on Redis, the router that
+// delivers notifications (its handler, the dialogue, comes with openChat),
+// and the lifecycle service, which the job queue's jobs call.
+func (m *Main) openLifecycle(ctx context.Context) error {
+	loc, err := time.LoadLocation(m.Config.TimeZone)
+	if err != nil {
+		return fmt.Errorf("time zone: %w", err)
+	}
+	m.loc, m.sla = loc, casework.DefaultSLAPolicy()
+	m.sessions = conversation.NewMemoryStore()
+	var (
+		dedupe bot.Deduper = bot.NewMemoryDeduper()
+		locker bot.Locker  = bot.NewMemoryLocker()
+	)
+	if m.Config.RedisURL != "" {
+		rc, err := redis.Open(ctx, m.Config.RedisURL, redis.Options{Logger: m.Logger})
+		if err != nil {
+			return fmt.Errorf("open Redis %s: %w", redactURL(m.Config.RedisURL), err)
+		}
+		m.redis = rc
+		m.sessions, dedupe, locker = rc.Sessions(), rc.Deduper(), rc.Locker(30*time.Second)
+		m.Logger.Info("sessions, dedupe and locks on Redis", "url", redactURL(m.Config.RedisURL))
+	}
+	m.Router = &bot.Router{
+		Dedupe: dedupe,
+		Locker: locker,
+		Intake: &bot.Intake{
+			Blobs:  &bot.FileBlobStore{Dir: filepath.Join(m.Config.DataDir, "media")},
+			Policy: bot.DefaultMediaPolicy(),
+		},
+		Channels: map[bot.Platform]bot.Channel{},
+		Logger:   m.Logger,
+	}
+	m.Lifecycle = lifecycle.New(lifecycle.Config{
+		Store:    m.Store,
+		Pusher:   m.Router,
+		SLA:      m.sla,
+		Location: loc,
+		Logger:   m.Logger,
+		NowFunc:  m.Config.nowFunc,
+	})
+	m.jobHandler.svc = m.Lifecycle
+	return nil
+}
+
 // openChat wires the chatbot: the classifier, the conversation engine over
 // the store, sessions, dedupe and per-user locks in memory or on Redis, media
 // intake into the data dir, the router, and the local chat page at /chat/.
@@ -54,38 +101,17 @@ func (m *Main) openChat(ctx context.Context, srv *console.Server) error {
 	if err != nil {
 		return fmt.Errorf("time zone: %w", err)
 	}
-	var (
-		sessions conversation.SessionStore = conversation.NewMemoryStore()
-		dedupe   bot.Deduper               = bot.NewMemoryDeduper()
-		locker   bot.Locker                = bot.NewMemoryLocker()
-	)
-	if m.Config.RedisURL != "" {
-		rc, err := redis.Open(ctx, m.Config.RedisURL, redis.Options{Logger: m.Logger})
-		if err != nil {
-			return fmt.Errorf("open Redis %s: %w", redactURL(m.Config.RedisURL), err)
-		}
-		m.redis = rc
-		sessions, dedupe, locker = rc.Sessions(), rc.Deduper(), rc.Locker(30*time.Second)
-		m.Logger.Info("sessions, dedupe and locks on Redis", "url", redactURL(m.Config.RedisURL))
-	}
 	m.Engine = conversation.New(conversation.Config{
 		Store:      m.Store,
-		Sessions:   sessions,
+		Sessions:   m.sessions,
 		Classifier: classify.New(rules),
+		SLA:        m.sla,
 		Location:   loc,
 		Logger:     m.Logger,
+		NowFunc:    m.Config.nowFunc,
+		Lifecycle:  m.Lifecycle,
 	})
-	m.Router = &bot.Router{
-		Handler: m.Engine,
-		Dedupe:  dedupe,
-		Locker:  locker,
-		Intake: &bot.Intake{
-			Blobs:  &bot.FileBlobStore{Dir: filepath.Join(m.Config.DataDir, "media")},
-			Policy: bot.DefaultMediaPolicy(),
-		},
-		Channels: map[bot.Platform]bot.Channel{},
-		Logger:   m.Logger,
-	}
+	m.Router.Handler = m.Engine
 	m.Web = web.New(web.Options{Logger: m.Logger, DispatchFunc: m.Router.Dispatch})
 	m.Router.Channels[bot.Web] = m.Web
 	srv.Handle(web.Path, m.Web.Handler())
@@ -100,7 +126,7 @@ func (m *Main) openChat(ctx context.Context, srv *console.Server) error {
 			DispatchFunc:    m.Router.Dispatch,
 			UnreachableFunc: m.markUnreachable,
 			Blobs:           m.Router.Intake.Blobs,
-			PollLock:        locker,
+			PollLock:        m.Router.Locker,
 			PerChatRate:     rate.Limit(m.Config.telegramPerChatRate),
 			PerChatBurst:    max(3, int(m.Config.telegramPerChatRate)),
 			GlobalRate:      rate.Limit(m.Config.telegramGlobalRate),

@@ -26,6 +26,7 @@ type Config struct {
 	TimeZone    string // AFTERSALES_TIMEZONE: the department's time zone (case numbers, dates)
 	RulesFile   string // AFTERSALES_CLASSIFY_RULES: extra classification rules (JSON), merged over the defaults
 	APIToken    string // AFTERSALES_API_TOKEN: the staff API's bearer token; the API is off without it
+	PartyTokens string // AFTERSALES_PARTY_TOKENS: CODE:token,… read-only API tokens of responsible parties
 
 	TelegramToken         string // AFTERSALES_TELEGRAM_TOKEN: enables Telegram
 	TelegramAPIURL        string // AFTERSALES_TELEGRAM_API_URL
@@ -74,6 +75,7 @@ var settings = []setting{
 	{"AFTERSALES_WECHAT_TEMPLATE_ID", "wechat-template-id", "template message id for notifications outside the 48-hour window", func(c *Config) *string { return &c.WeChatTemplateID }},
 	{"AFTERSALES_CLASSIFY_RULES", "classify-rules", "a JSON file of extra classification rules, added to the built-in ones", func(c *Config) *string { return &c.RulesFile }},
 	{"AFTERSALES_API_TOKEN", "api-token", "bearer token of the staff API under /api/v1 (at least 24 characters; secret); the API is off without it", func(c *Config) *string { return &c.APIToken }},
+	{"AFTERSALES_PARTY_TOKENS", "party-tokens", "read-only API tokens of responsible parties, CODE:token,CODE:token (each token at least 24 characters; secret): a party sees only its own cases", func(c *Config) *string { return &c.PartyTokens }},
 	{"AFTERSALES_TELEGRAM_TOKEN", "telegram-token", "the Telegram bot's token from @BotFather; enables Telegram (secret)", func(c *Config) *string { return &c.TelegramToken }},
 	{"AFTERSALES_TELEGRAM_API_URL", "telegram-api-url", "Bot API base URL (a proxy or a local Bot API server)", func(c *Config) *string { return &c.TelegramAPIURL }},
 	{"AFTERSALES_TELEGRAM_WEBHOOK_URL", "telegram-webhook-url", "public HTTPS URL of /telegram/webhook; webhook mode instead of long polling", func(c *Config) *string { return &c.TelegramWebhookURL }},
@@ -191,6 +193,11 @@ func (c *Config) Validate() error {
 	if c.APIToken != "" && (len(c.APIToken) < 24 || strings.ContainsAny(c.APIToken, " \t\r\n")) {
 		bad("AFTERSALES_API_TOKEN", "must be at least 24 characters without spaces (e.g. openssl rand -hex 24)")
 	}
+	if _, err := c.partyTokens(); err != nil {
+		bad("AFTERSALES_PARTY_TOKENS", "%v", err)
+	} else if c.PartyTokens != "" && c.APIToken == "" {
+		bad("AFTERSALES_PARTY_TOKENS", "needs AFTERSALES_API_TOKEN: the API is off without it")
+	}
 	if c.TelegramToken != "" && !telegramTokenRE.MatchString(c.TelegramToken) {
 		bad("AFTERSALES_TELEGRAM_TOKEN", "is not a bot token like 123456:ABC-DEF1234ghIkl")
 	}
@@ -287,4 +294,29 @@ settings (environment variable, or the flag):
 		fmt.Fprintf(&b, "  %-26s -%-14s %s\n", s.env, s.flag, s.help)
 	}
 	return b.String()
+}
+
+// partyTokens parses AFTERSALES_PARTY_TOKENS (CODE:token,CODE:token) into
+// token → party code. Errors never quote a token.
+func (c Config) partyTokens() (map[string]string, error) {
+	out := map[string]string{}
+	if strings.TrimSpace(c.PartyTokens) == "" {
+		return out, nil
+	}
+	for i, pair := range strings.Split(c.PartyTokens, ",") {
+		code, token, ok := strings.Cut(strings.TrimSpace(pair), ":")
+		switch {
+		case !ok || code == "":
+			return nil, fmt.Errorf("entry %d is not CODE:token", i+1)
+		case len(token) < 24 || strings.ContainsAny(token, " \t\r\n"):
+			return nil, fmt.Errorf("the token of %s must be at least 24 characters without spaces", code)
+		case token == c.APIToken:
+			return nil, fmt.Errorf("the token of %s is the staff token", code)
+		}
+		if _, dup := out[token]; dup {
+			return nil, fmt.Errorf("the token of %s is given twice", code)
+		}
+		out[token] = code
+	}
+	return out, nil
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/aftersales/aftersales/console"
 	"github.com/aftersales/aftersales/conversation"
 	"github.com/aftersales/aftersales/csvimport"
+	"github.com/aftersales/aftersales/lifecycle"
 	"github.com/aftersales/aftersales/storage/postgres"
 	"github.com/aftersales/aftersales/storage/redis"
 	"github.com/aftersales/aftersales/storage/sqlite"
@@ -151,27 +152,34 @@ func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ")
 type Store interface {
 	casework.Store
 	casework.IdentityStore
+	casework.LifecycleStore
 	Migrate(ctx context.Context) error
 }
 
 // Main is the running service: configuration in, wired parts out. Tests start
 // a real Main on a temporary database and port ":0".
 type Main struct {
-	Config   Config
-	Demo     bool // load the example project at start
-	Logger   *slog.Logger
-	Store    Store
-	Engine   *conversation.Engine
-	Router   *bot.Router
-	Web      *web.Channel
-	Telegram *telegram.Adapter // nil unless AFTERSALES_TELEGRAM_TOKEN is set
-	WeChat   *wechat.Adapter   // nil unless AFTERSALES_WECHAT_APPID is set
+	Config    Config
+	Demo      bool // load the example project at start
+	Logger    *slog.Logger
+	Store     Store
+	Engine    *conversation.Engine
+	Lifecycle *lifecycle.Service
+	Router    *bot.Router
+	Web       *web.Channel
+	Telegram  *telegram.Adapter // nil unless AFTERSALES_TELEGRAM_TOKEN is set
+	WeChat    *wechat.Adapter   // nil unless AFTERSALES_WECHAT_APPID is set
 
-	redis    *redis.Client
-	runners  []func(ctx context.Context) error // run beside the server until it stops
-	closers  []func() error                    // released by Close, before the store
-	server   *http.Server
-	listener net.Listener
+	redis      *redis.Client
+	sla        casework.SLAPolicy
+	sessions   conversation.SessionStore
+	loc        *time.Location
+	jobs       jobQueue
+	jobHandler *jobHandler
+	runners    []func(ctx context.Context) error // run beside the server until it stops
+	closers    []func() error                    // released by Close, before the store
+	server     *http.Server
+	listener   net.Listener
 }
 
 // NewMain returns a Main that logs to logOut in the configured format.
@@ -214,6 +222,9 @@ func (m *Main) OpenStore(ctx context.Context) error {
 	if err := m.Store.Migrate(openCtx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
+	if err := m.openJobs(openCtx); err != nil {
+		return err
+	}
 	m.Logger.Info("database ready", "database", kind, "url", redactURL(m.Config.DatabaseURL))
 	return nil
 }
@@ -240,10 +251,27 @@ func (m *Main) Open(ctx context.Context) error {
 		return fmt.Errorf("listen on %s (AFTERSALES_ADDR): %w", m.Config.Addr, err)
 	}
 	m.listener = ln
-	handler := console.New(console.Config{Store: m.Store, Logger: m.Logger, ReadyFunc: m.ready, APIToken: m.Config.APIToken})
+	if err := m.openLifecycle(ctx); err != nil {
+		return err
+	}
+	parties, _ := m.Config.partyTokens() // checked by Validate
+	ccfg := console.Config{
+		Store: m.Store, Logger: m.Logger, ReadyFunc: m.ready, APIToken: m.Config.APIToken,
+		PartyTokens: parties, Lifecycle: m.Lifecycle, SLA: m.sla, Location: m.loc,
+	}
+	if err := ccfg.Validate(); err != nil {
+		return fmt.Errorf("staff API: %w", err)
+	}
+	handler := console.New(ccfg)
 	if err := m.openChat(ctx, handler); err != nil {
 		return err
 	}
+	stopJobs, err := m.startJobs()
+	if err != nil {
+		return err
+	}
+	// The queue stops first: its jobs send through the channels.
+	m.closers = append([]func() error{stopJobs}, m.closers...)
 	m.server = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,

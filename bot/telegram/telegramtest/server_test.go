@@ -326,6 +326,8 @@ func TestWebhook(t *testing.T) {
 	if m, _ := srv.LastSent(ann.ID); m.Text != "pong" {
 		t.Fatalf("the method in the webhook answer was not run: %+v", m)
 	}
+	// The request is recorded just after its message is visible.
+	_ = srv.Wait(ctxT(t, 5*time.Second), func() bool { return len(srv.RequestsFor("sendMessage")) > 0 })
 	if rs := srv.RequestsFor("sendMessage"); len(rs) != 1 || !rs[0].ViaWebhookResponse {
 		t.Fatalf("requests = %+v", rs)
 	}

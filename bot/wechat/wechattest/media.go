@@ -1,8 +1,11 @@
 package wechattest
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"strings"
 	"time"
@@ -56,6 +59,50 @@ func (s *Server) serveMediaGet(r *http.Request, _ []byte) apiResult {
 	h.Set("Cache-Control", "no-cache, must-revalidate")
 	h.Set("Content-Length", fmt.Sprint(len(m.data)))
 	return apiResult{status: http.StatusOK, header: h, body: m.data}
+}
+
+// serveMediaUpload: POST /cgi-bin/media/upload?type=image|voice|video|thumb
+// with the file in the multipart field "media", as an account uploads a
+// picture to send it. Images are limited to 10 MB (40009), a wrong type or
+// a missing file gives 40004 / 41005. The upload becomes temporary media,
+// valid for MediaLifetime.
+func (s *Server) serveMediaUpload(r *http.Request, body []byte) apiResult {
+	typ := r.URL.Query().Get("type")
+	switch typ {
+	case "image", "voice", "video", "thumb":
+	default:
+		return s.apiError(CodeInvalidMediaType, "invalid media type")
+	}
+	_, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || params["boundary"] == "" {
+		return s.apiError(CodeMediaDataMissing, "media data missing")
+	}
+	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+	for {
+		part, err := mr.NextPart()
+		if err != nil {
+			return s.apiError(CodeMediaDataMissing, "media data missing")
+		}
+		if part.FormName() != "media" {
+			continue
+		}
+		data, err := io.ReadAll(part)
+		if err != nil || len(data) == 0 {
+			return s.apiError(CodeMediaDataMissing, "media data missing")
+		}
+		if typ == "image" && len(data) > 10<<20 {
+			return s.apiError(CodeMediaSizeLimit, "media size out of limit")
+		}
+		ct := http.DetectContentType(data)
+		id := randomID(64)
+		now := s.nowLocked()
+		s.media[id] = &mediaItem{data: data, contentType: ct, created: now}
+		return jsonResult(struct {
+			Type      string `json:"type"`
+			MediaID   string `json:"media_id"`
+			CreatedAt int64  `json:"created_at"`
+		}{typ, id, now.Unix()})
+	}
 }
 
 func (s *Server) serveMediaFile(w http.ResponseWriter, r *http.Request) {

@@ -48,9 +48,10 @@ type Platform struct {
 	Server *Server
 	// Client sends the pushes; nil means a plain *http.Client.
 	Client *http.Client
-	// Now is the clock of CreateTime; nil means the Server's clock when
-	// linked, else time.Now. The signed timestamp parameter always uses
-	// time.Now, as the account compares it with its own clock.
+	// Now is the clock of CreateTime and of the signed timestamp; nil
+	// means the Server's clock when linked, else time.Now. The account
+	// compares the timestamp with its own clock, so tests that move the
+	// Server's clock give the account the same clock.
 	Now func() time.Time
 }
 
@@ -158,7 +159,7 @@ func BodyXML(xml []byte) Tamper {
 }
 
 func (p *Platform) newPush(tamper []Tamper) *push {
-	q := &push{timestamp: time.Now(), appID: p.AppID}
+	q := &push{timestamp: p.now(), appID: p.AppID}
 	for _, t := range tamper {
 		t(q)
 	}

@@ -22,7 +22,9 @@ const (
 	CodeInvalidCredential   = 40001 // unknown or superseded access_token
 	CodeInvalidGrantType    = 40002
 	CodeInvalidOpenID       = 40003
+	CodeInvalidMediaType    = 40004
 	CodeInvalidMediaID      = 40007
+	CodeMediaSizeLimit      = 40009
 	CodeInvalidMessageType  = 40008
 	CodeInvalidAppID        = 40013
 	CodeInvalidButtonSize   = 40016
@@ -41,6 +43,7 @@ const (
 	CodeAccessTokenMissing  = 41001
 	CodeAppIDMissing        = 41002
 	CodeAppSecretMissing    = 41004
+	CodeMediaDataMissing    = 41005
 	CodeAccessTokenExpired  = 42001
 	CodeRequireGET          = 43001
 	CodeRequirePOST         = 43002
@@ -312,6 +315,7 @@ func (s *Server) routes() http.Handler {
 		"/cgi-bin/message/custom/send":   {http.MethodPost, true, (*Server).serveCustomSend},
 		"/cgi-bin/message/template/send": {http.MethodPost, true, (*Server).serveTemplateSend},
 		"/cgi-bin/media/get":             {http.MethodGet, true, (*Server).serveMediaGet},
+		"/cgi-bin/media/upload":          {http.MethodPost, true, (*Server).serveMediaUpload},
 		"/cgi-bin/menu/create":           {http.MethodPost, true, (*Server).serveMenuCreate},
 		"/cgi-bin/menu/get":              {http.MethodGet, true, (*Server).serveMenuGet},
 		"/cgi-bin/menu/delete":           {http.MethodGet, true, (*Server).serveMenuDelete},

@@ -1,0 +1,573 @@
+package conversation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aftersales/aftersales/bot"
+	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/lifecycle"
+)
+
+// The lifecycle's side of the dialogue: the buttons of work orders and
+// notifications (payloads "lc:…", handled at any step), the engineer's
+// binding (/bind CODE) and order list, and the short flows that collect what
+// an action needs — a reason, visit times, the findings and plan, photos,
+// the survey's scores.
+
+// flowLC is the flow of the lifecycle's steps; the action is in slot lc_act
+// and the case number in lc_case.
+const flowLC = "lifecycle"
+
+func init() {
+	for name, st := range map[string]step{
+		"lc_reason":   {promptLCReason, handleLCReason},
+		"lc_slots":    {promptLCSlots, handleLCSlots},
+		"lc_cause":    {askText("ask.cause"), textThen("cause", 1000, "lc_resp")},
+		"lc_resp":     {promptLCResp, handleLCResp},
+		"lc_content":  {askText("ask.content"), textThen("content", 2000, "lc_duration")},
+		"lc_duration": {askText("ask.duration"), textThen("duration", 100, "lc_disrupt")},
+		"lc_disrupt":  {promptLCDisrupt, handleLCDisrupt},
+		"lc_start":    {promptLCStart, handleLCStart},
+		"lc_photos":   {promptLCPhotos, handleLCPhotos},
+		"lc_rate":     {promptLCRate, handleLCRate},
+		"lc_comment":  {promptLCComment, handleLCComment},
+	} {
+		steps[name] = st
+	}
+}
+
+// who is the acting chat account as the lifecycle sees it.
+func (t *turn) who() lifecycle.Who { return lifecycle.Who{User: t.in.User, Identity: t.id} }
+
+// lcT renders a lifecycle text in the session's language.
+func (t *turn) lcT(key string, kv ...string) string { return lifecycle.T(t.s.Lang, key, kv...) }
+
+// lcFail explains a refused lifecycle action to the user, or returns the
+// error when it is not theirs.
+func (t *turn) lcFail(err error) error {
+	if text, ok := lifecycle.ExplainError(t.s.Lang, err); ok {
+		t.e.cfg.Logger.Info("lifecycle action refused", "platform", t.in.User.Platform, "error", err)
+		t.sayText(text)
+		return nil
+	}
+	return err
+}
+
+// startLC begins a lifecycle flow at step for action on case number.
+func (t *turn) startLC(action, number, step string) error {
+	t.reset()
+	t.s.Flow = flowLC
+	t.set("lc_act", action)
+	t.set("lc_case", number)
+	return t.goTo(step)
+}
+
+// lifecycleButton handles a lifecycle payload at any step.
+func (t *turn) lifecycleButton(payload string) error {
+	lc := t.e.cfg.Lifecycle
+	action, number, arg, _ := lifecycle.ParsePayload(payload)
+	if lc == nil {
+		t.say("unknown_command")
+		return nil
+	}
+	ctx, who := t.ctx, t.who()
+	switch action {
+	case lifecycle.ActTake:
+		o, err := lc.TakeOrder(ctx, who, number)
+		if err != nil {
+			return t.lcFail(err)
+		}
+		t.ask(t.lcT("reply.taken", "number", number), o.Choices...)
+	case lifecycle.ActDecline, lifecycle.ActOther, lifecycle.ActDisagree, lifecycle.ActNotFixed:
+		return t.startLC(action, number, "lc_reason")
+	case lifecycle.ActSlots:
+		return t.startLC(action, number, "lc_slots")
+	case lifecycle.ActCheckIn:
+		o, err := lc.CheckIn(ctx, who, number)
+		if err != nil {
+			return t.lcFail(err)
+		}
+		t.ask(t.lcT("reply.checked_in", "number", number), o.Choices...)
+	case lifecycle.ActPlan:
+		if _, err := lc.ShowOrder(ctx, who, number, t.s.Lang); err != nil {
+			return t.lcFail(err)
+		}
+		return t.startLC(action, number, "lc_cause")
+	case lifecycle.ActDone:
+		if _, err := lc.ShowOrder(ctx, who, number, t.s.Lang); err != nil {
+			return t.lcFail(err)
+		}
+		return t.startLC(action, number, "lc_photos")
+	case lifecycle.ActStart:
+		o, err := lc.StartWork(ctx, who, number)
+		if err != nil {
+			return t.lcFail(err)
+		}
+		t.ask(t.lcT("reply.started", "number", number), o.Choices...)
+	case lifecycle.ActOrder:
+		o, err := lc.ShowOrder(ctx, who, number, t.s.Lang)
+		if err != nil {
+			return t.lcFail(err)
+		}
+		t.ask(o.Text, o.Choices...)
+	case lifecycle.ActPick:
+		n, _ := strconv.Atoi(arg)
+		c, err := lc.PickSlot(ctx, who, number, n)
+		if err != nil {
+			return t.lcFail(err)
+		}
+		t.sayText(t.lcT("reply.booked", "at", lc.SlotLabel(t.s.Lang, *c.AppointmentAt)))
+	case lifecycle.ActAgree:
+		if _, err := lc.AgreePlan(ctx, who, number); err != nil {
+			return t.lcFail(err)
+		}
+		t.sayText(t.lcT("reply.agreed"))
+	case lifecycle.ActAccept:
+		if _, err := lc.OwnerAccept(ctx, who, number); err != nil {
+			return t.lcFail(err)
+		}
+		t.reset()
+		t.s.Flow = flowLC
+		t.set("lc_act", lifecycle.ActRate)
+		t.set("lc_case", number)
+		t.sayText(t.lcT("survey.head"))
+		return t.goTo("lc_rate")
+	case lifecycle.ActRate:
+		// A score tapped on an earlier survey message: continue the survey.
+		if t.s.Flow != flowLC || t.slot("lc_case") != number {
+			t.reset()
+			t.s.Flow = flowLC
+			t.set("lc_act", lifecycle.ActRate)
+			t.set("lc_case", number)
+			t.s.Step = "lc_rate"
+		}
+		return handleLCRate(t, input{text: payload, payload: payload})
+	case lifecycle.ActVisitOK, lifecycle.ActVisitBad:
+		if _, err := lc.ReturnVisitAnswer(ctx, who, number, action == lifecycle.ActVisitOK); err != nil {
+			return t.lcFail(err)
+		}
+		if action == lifecycle.ActVisitOK {
+			t.sayText(t.lcT("reply.visit_ok"))
+		} else {
+			t.sayText(t.lcT("reply.reopened", "number", number))
+		}
+	default:
+		t.say("unknown_command")
+	}
+	return nil
+}
+
+// bind binds the chat account to an engineer with a code from staff.
+func (t *turn) bind(code string) error {
+	lc := t.e.cfg.Lifecycle
+	if lc == nil {
+		t.say("unknown_command")
+		return nil
+	}
+	if strings.TrimSpace(code) == "" {
+		t.sayText(t.lcT("reply.bind_usage"))
+		return nil
+	}
+	m, p, err := lc.Bind(t.ctx, t.who(), code)
+	var ve *casework.ValidationError
+	if errors.Is(err, casework.ErrNotFound) || errors.As(err, &ve) {
+		t.sayText(t.lcT("reply.bind_bad"))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	t.id.MemberID = m.ID
+	t.s.Identity, t.s.IdentityAt = nil, time.Time{} // read again next time
+	t.sayText(t.lcT("reply.bound", "party", p.Name, "name", m.Name))
+	return nil
+}
+
+// myOrders lists the engineer's open work orders as buttons.
+func (t *turn) myOrders() error {
+	lc := t.e.cfg.Lifecycle
+	if lc == nil {
+		t.say("unknown_command")
+		return nil
+	}
+	cs, err := lc.MyOrders(t.ctx, t.who(), t.s.Lang)
+	if err != nil {
+		return t.lcFail(err)
+	}
+	if len(cs) == 0 {
+		t.sayText(t.lcT("reply.no_orders"))
+		return nil
+	}
+	var choices []bot.Choice
+	for _, c := range cs {
+		label := c.Number + " " + t.T("state."+string(c.State))
+		choices = append(choices, bot.Choice{Label: label, Payload: lifecycle.Payload(lifecycle.ActOrder, c.Number)})
+	}
+	t.ask(t.lcT("reply.orders", "n", strconv.Itoa(len(cs))), choices...)
+	return nil
+}
+
+// Offer remembers the choices of a pushed notification in the user's
+// session, so that a typed number picks one (bot.Offerer). The Router holds
+// the user's lock.
+func (e *Engine) Offer(ctx context.Context, user bot.UserRef, choices []bot.Choice) error {
+	s, err := e.cfg.Sessions.Load(ctx, user.Key())
+	if err != nil {
+		return fmt.Errorf("load session: %w", err)
+	}
+	if s == nil {
+		now := e.cfg.NowFunc()
+		s = &Session{User: user, Lang: Chinese, StartedAt: now, UpdatedAt: now}
+	}
+	s.Choices = choices
+	return e.cfg.Sessions.Save(ctx, s, e.cfg.SessionTTL)
+}
+
+func askText(key string) func(t *turn) error {
+	return func(t *turn) error {
+		t.sayText(t.lcT(key))
+		return nil
+	}
+}
+
+// textThen keeps a free-text answer in slot lc_<slot> and moves to next.
+func textThen(slot string, max int, next string) func(t *turn, in input) error {
+	return func(t *turn, in input) error {
+		if !hasWords(in.text, 2) {
+			return again("bad.too_short")
+		}
+		if len([]rune(in.text)) > max {
+			return again("too_long", "max", strconv.Itoa(max))
+		}
+		t.set("lc_"+slot, in.text)
+		return t.goTo(next)
+	}
+}
+
+func promptLCReason(t *turn) error {
+	key := map[string]string{
+		lifecycle.ActDecline: "ask.decline_reason", lifecycle.ActOther: "ask.other_slots",
+		lifecycle.ActDisagree: "ask.disagree_reason", lifecycle.ActNotFixed: "ask.notfixed_reason",
+	}[t.slot("lc_act")]
+	t.sayText(t.lcT(key))
+	return nil
+}
+
+func handleLCReason(t *turn, in input) error {
+	if !hasWords(in.text, 2) {
+		return again("bad.too_short")
+	}
+	lc, ctx, who, number := t.e.cfg.Lifecycle, t.ctx, t.who(), t.slot("lc_case")
+	var err error
+	var reply string
+	switch t.slot("lc_act") {
+	case lifecycle.ActDecline:
+		err = lc.DeclineOrder(ctx, who, number, in.text)
+		reply = t.lcT("reply.declined", "number", number)
+	case lifecycle.ActOther:
+		err = lc.OtherSlots(ctx, who, number, in.text)
+		reply = t.lcT("reply.other_sent")
+	case lifecycle.ActDisagree:
+		_, err = lc.DisagreePlan(ctx, who, number, in.text)
+		reply = t.lcT("reply.disagreed")
+	case lifecycle.ActNotFixed:
+		_, err = lc.NotFixed(ctx, who, number, in.text)
+		reply = t.lcT("reply.reopened", "number", number)
+	}
+	t.reset()
+	if err != nil {
+		return t.lcFail(err)
+	}
+	t.sayText(reply)
+	return nil
+}
+
+// The engineer picks up to three visit times from the candidates, each
+// tapped once; "send" offers them to the owner.
+func promptLCSlots(t *turn) error {
+	lc := t.e.cfg.Lifecycle
+	picked := t.pickedSlots()
+	var choices []bot.Choice
+	for _, at := range lc.CandidateSlots() {
+		if slices.ContainsFunc(picked, func(p time.Time) bool { return p.Equal(at) }) {
+			continue
+		}
+		choices = append(choices, bot.Choice{Label: lc.SlotLabel(t.s.Lang, at), Payload: "slot:" + strconv.FormatInt(at.Unix(), 10)})
+	}
+	text := t.lcT("ask.slots")
+	if len(picked) > 0 {
+		var labels []string
+		for _, p := range picked {
+			labels = append(labels, lc.SlotLabel(t.s.Lang, p))
+		}
+		text = t.lcT("ask.slots_picked", "picked", strings.Join(labels, t.lcT("list_sep")))
+		choices = append([]bot.Choice{{Label: t.lcT("btn.send"), Payload: "slot:send"}}, choices...)
+	}
+	t.ask(text, choices...)
+	return nil
+}
+
+func (t *turn) pickedSlots() []time.Time {
+	var out []time.Time
+	for _, f := range strings.Fields(t.slot("lc_slots")) {
+		if sec, err := strconv.ParseInt(f, 10, 64); err == nil {
+			out = append(out, time.Unix(sec, 0))
+		}
+	}
+	return out
+}
+
+func handleLCSlots(t *turn, in input) error {
+	v, ok := strings.CutPrefix(in.payload, "slot:")
+	if !ok {
+		return again("bad.pick_one")
+	}
+	picked := t.pickedSlots()
+	if v == "send" {
+		if len(picked) == 0 {
+			return again("bad.pick_one")
+		}
+		number := t.slot("lc_case")
+		err := t.e.cfg.Lifecycle.ProposeSlots(t.ctx, t.who(), number, picked)
+		t.reset()
+		if err != nil {
+			return t.lcFail(err)
+		}
+		t.sayText(t.lcT("reply.slots_sent", "n", strconv.Itoa(len(picked))))
+		return nil
+	}
+	if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+		return again("bad.pick_one")
+	}
+	t.set("lc_slots", strings.TrimSpace(t.slot("lc_slots")+" "+v))
+	if len(picked)+1 >= 3 {
+		return handleLCSlots(t, input{payload: "slot:send"})
+	}
+	return promptLCSlots(t)
+}
+
+var planResponsibilities = []casework.Responsibility{
+	casework.ResponsibilityContractor, casework.ResponsibilitySupplier, casework.ResponsibilityDesignFirm,
+	casework.ResponsibilityPropertyManagement, casework.ResponsibilityOwnerOrThirdParty, casework.ResponsibilityUndetermined,
+}
+
+func promptLCResp(t *turn) error {
+	var choices []bot.Choice
+	for _, r := range planResponsibilities {
+		choices = append(choices, bot.Choice{Label: t.lcT("responsibility." + string(r)), Payload: "resp:" + string(r)})
+	}
+	t.ask(t.lcT("ask.plan_resp"), choices...)
+	return nil
+}
+
+func handleLCResp(t *turn, in input) error {
+	v, ok := strings.CutPrefix(in.payload, "resp:")
+	if !ok || !casework.Responsibility(v).Valid() {
+		return again("bad.pick_one")
+	}
+	t.set("lc_resp", v)
+	return t.goTo("lc_content")
+}
+
+func promptLCDisrupt(t *turn) error {
+	picked := strings.Fields(t.slot("lc_disrupt"))
+	var choices []bot.Choice
+	if len(picked) > 0 {
+		choices = append(choices, bot.Choice{Label: t.lcT("btn.finish"), Payload: "dis:done"})
+	} else {
+		choices = append(choices, bot.Choice{Label: t.lcT("disruption.none"), Payload: "dis:done"})
+	}
+	for _, d := range casework.Disruptions {
+		if !slices.Contains(picked, string(d)) {
+			choices = append(choices, bot.Choice{Label: t.lcT("disruption." + string(d)), Payload: "dis:" + string(d)})
+		}
+	}
+	text := t.lcT("ask.disrupt")
+	if len(picked) > 0 {
+		var labels []string
+		for _, p := range picked {
+			labels = append(labels, t.lcT("disruption."+p))
+		}
+		text = t.lcT("ask.disrupt_picked", "picked", strings.Join(labels, t.lcT("list_sep")))
+	}
+	t.ask(text, choices...)
+	return nil
+}
+
+func handleLCDisrupt(t *turn, in input) error {
+	v, ok := strings.CutPrefix(in.payload, "dis:")
+	if !ok {
+		return again("bad.pick_one")
+	}
+	if v == "done" {
+		return t.goTo("lc_start")
+	}
+	if !slices.Contains(casework.Disruptions, casework.Disruption(v)) {
+		return again("bad.pick_one")
+	}
+	t.set("lc_disrupt", strings.TrimSpace(t.slot("lc_disrupt")+" "+v))
+	return promptLCDisrupt(t)
+}
+
+func promptLCStart(t *turn) error {
+	lc := t.e.cfg.Lifecycle
+	choices := []bot.Choice{{Label: t.lcT("plan.start_tbd"), Payload: "start:tbd"}}
+	for _, at := range lc.CandidateSlots() {
+		choices = append(choices, bot.Choice{Label: lc.SlotLabel(t.s.Lang, at), Payload: "start:" + strconv.FormatInt(at.Unix(), 10)})
+	}
+	t.ask(t.lcT("ask.start"), choices...)
+	return nil
+}
+
+func handleLCStart(t *turn, in input) error {
+	v, ok := strings.CutPrefix(in.payload, "start:")
+	if !ok {
+		return again("bad.pick_one")
+	}
+	if v != "tbd" {
+		if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+			return again("bad.pick_one")
+		}
+	}
+	t.set("lc_start", v)
+	return t.goTo("lc_photos")
+}
+
+func promptLCPhotos(t *turn) error {
+	key := "ask.photos"
+	choices := []bot.Choice{{Label: t.lcT("btn.finish"), Payload: "photos:done"}}
+	if t.slot("lc_act") == lifecycle.ActDone {
+		key = "ask.done_photos"
+	} else if len(t.s.Media) == 0 {
+		choices = []bot.Choice{{Label: t.lcT("btn.skip"), Payload: "photos:done"}}
+	}
+	if len(t.s.Media) > 0 {
+		t.ask(t.lcT("ask.photo_added", "n", strconv.Itoa(len(t.s.Media))), choices...)
+		return nil
+	}
+	t.ask(t.lcT(key), choices...)
+	return nil
+}
+
+func handleLCPhotos(t *turn, in input) error {
+	if in.media != nil {
+		switch {
+		case in.media.Err != nil:
+			t.say(mediaErrorKey(in.media.Err), "max", strconv.Itoa(bot.MaxMediaMB))
+		case in.media.BlobKey == "":
+			t.say("bad.media_unavailable")
+		case len(t.s.Media) >= t.e.cfg.MaxMedia:
+			t.say("media_full", "max", strconv.Itoa(t.e.cfg.MaxMedia))
+		default:
+			t.s.Media = append(t.s.Media, *in.media)
+		}
+		return promptLCPhotos(t)
+	}
+	if in.payload != "photos:done" {
+		return again("bad.pick_one")
+	}
+	var refs []casework.MediaRef
+	for _, m := range t.s.Media {
+		refs = append(refs, casework.MediaRef{Kind: mediaKind(m.ContentType), BlobKey: m.BlobKey, ContentType: m.ContentType, Size: m.Size})
+	}
+	lc, number := t.e.cfg.Lifecycle, t.slot("lc_case")
+	if t.slot("lc_act") == lifecycle.ActDone {
+		if len(refs) == 0 {
+			t.sayText(t.lcT("ask.photo_needed"))
+			return promptLCPhotos(t)
+		}
+		_, err := lc.Complete(t.ctx, t.who(), number, "", refs)
+		t.reset()
+		if err != nil {
+			return t.lcFail(err)
+		}
+		t.sayText(t.lcT("reply.done", "number", number))
+		return nil
+	}
+	plan := casework.Plan{
+		Cause: t.slot("lc_cause"), Responsibility: casework.Responsibility(t.slot("lc_resp")),
+		Content: t.slot("lc_content"), Duration: t.slot("lc_duration"),
+	}
+	for _, d := range strings.Fields(t.slot("lc_disrupt")) {
+		plan.Disruptions = append(plan.Disruptions, casework.Disruption(d))
+	}
+	if sec, err := strconv.ParseInt(t.slot("lc_start"), 10, 64); err == nil {
+		at := time.Unix(sec, 0)
+		plan.StartAt = &at
+	}
+	_, err := lc.ReportPlan(t.ctx, t.who(), number, plan, refs)
+	t.reset()
+	if err != nil {
+		return t.lcFail(err)
+	}
+	t.sayText(t.lcT("reply.plan_sent", "number", number))
+	return nil
+}
+
+// The survey asks each dimension in turn with 1–5 buttons; a tap on an
+// earlier message's button (lc:rate:NUMBER:dim-score) counts too.
+func promptLCRate(t *turn) error {
+	number := t.slot("lc_case")
+	for _, dim := range lifecycle.SurveyQuestions {
+		if t.slot("lc_"+dim) != "" {
+			continue
+		}
+		var choices []bot.Choice
+		for n := 5; n >= 1; n-- {
+			s := strconv.Itoa(n)
+			choices = append(choices, bot.Choice{Label: strings.Repeat("★", n), Payload: lifecycle.Payload(lifecycle.ActRate, number, dim+"-"+s)})
+		}
+		t.ask(t.lcT("survey."+dim), choices...)
+		return nil
+	}
+	return t.goTo("lc_comment")
+}
+
+func handleLCRate(t *turn, in input) error {
+	action, number, arg, ok := lifecycle.ParsePayload(in.payload)
+	if !ok || action != lifecycle.ActRate || number != t.slot("lc_case") {
+		return again("bad.pick_one")
+	}
+	dim, score, _ := strings.Cut(arg, "-")
+	n, err := strconv.Atoi(score)
+	if err != nil || n < 1 || n > 5 || !slices.Contains(lifecycle.SurveyQuestions, dim) {
+		return again("bad.pick_one")
+	}
+	t.set("lc_"+dim, score)
+	t.s.Step = "lc_rate"
+	return promptLCRate(t)
+}
+
+func promptLCComment(t *turn) error {
+	t.ask(t.lcT("survey.comment"), bot.Choice{Label: t.lcT("btn.skip"), Payload: "comment:skip"})
+	return nil
+}
+
+func handleLCComment(t *turn, in input) error {
+	comment := in.text
+	if in.payload == "comment:skip" {
+		comment = ""
+	} else if len([]rune(comment)) > 1000 {
+		return again("too_long", "max", "1000")
+	}
+	score := func(dim string) int { n, _ := strconv.Atoi(t.slot("lc_" + dim)); return n }
+	sv := casework.Survey{Speed: score("speed"), Attitude: score("attitude"), Quality: score("quality"), Comment: comment}
+	number := t.slot("lc_case")
+	_, err := t.e.cfg.Lifecycle.SubmitSurvey(t.ctx, t.who(), number, sv)
+	t.reset()
+	if err != nil {
+		return t.lcFail(err)
+	}
+	if sv.Lowest() <= 2 {
+		t.sayText(t.lcT("reply.survey_low"))
+		return nil
+	}
+	t.sayText(t.lcT("reply.survey_done", "number", number))
+	return nil
+}

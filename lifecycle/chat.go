@@ -1,0 +1,810 @@
+package lifecycle
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"math/big"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aftersales/aftersales/bot"
+	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/l10n"
+)
+
+// The actions carried by the lifecycle's buttons. A button's payload is
+// "lc:ACTION:CASE-NUMBER[:ARG]" (Payload, ParsePayload).
+const (
+	// The engineer's.
+	ActTake    = "take"    // take the work order (接单)
+	ActDecline = "decline" // decline it, with a reason
+	ActSlots   = "slots"   // offer visit times
+	ActCheckIn = "checkin" // on site (到场签到)
+	ActPlan    = "plan"    // report findings and the plan
+	ActStart   = "start"   // start the work
+	ActDone    = "done"    // the work is done, with photos
+	ActOrder   = "order"   // show one of my orders
+	// The owner's.
+	ActPick     = "pick"     // pick offered slot ARG (1-based)
+	ActOther    = "other"    // none of the slots suits
+	ActAgree    = "agree"    // agree to the plan
+	ActDisagree = "disagree" // disagree, with a reason
+	ActAccept   = "accept"   // accept the repair (验收通过)
+	ActNotFixed = "notfixed" // not fixed: reopen
+	ActRate     = "rate"     // a survey score: ARG is "speed-4"
+	ActVisitOK  = "visit_ok" // return visit: still fine
+	ActVisitBad = "visit_bad"
+)
+
+// PayloadPrefix starts every lifecycle button's payload.
+const PayloadPrefix = "lc:"
+
+// Payload returns the payload of a lifecycle button.
+func Payload(action, number string, arg ...string) string {
+	p := PayloadPrefix + action + ":" + number
+	for _, a := range arg {
+		p += ":" + a
+	}
+	return p
+}
+
+// ParsePayload splits a lifecycle payload into action, case number and
+// argument; ok is false for other payloads.
+func ParsePayload(p string) (action, number, arg string, ok bool) {
+	rest, found := strings.CutPrefix(p, PayloadPrefix)
+	if !found {
+		return "", "", "", false
+	}
+	parts := strings.SplitN(rest, ":", 3)
+	if len(parts) < 2 || parts[0] == "" || parts[1] == "" {
+		return "", "", "", false
+	}
+	if len(parts) == 3 {
+		arg = parts[2]
+	}
+	return parts[0], parts[1], arg, true
+}
+
+// newBindCode returns 8 characters from an alphabet without look-alikes.
+func newBindCode() (string, error) {
+	const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+	var b strings.Builder
+	for range 8 {
+		n, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
+		if err != nil {
+			return "", fmt.Errorf("bind code: %w", err)
+		}
+		b.WriteByte(alphabet[n.Int64()])
+	}
+	return b.String(), nil
+}
+
+// Bind binds the chat account to the member a bind code was issued for and
+// re-sends the work orders waiting for that member. It returns the member
+// and party for the reply.
+func (s *Service) Bind(ctx context.Context, who Who, code string) (*casework.Member, *casework.Party, error) {
+	code = strings.ToUpper(strings.TrimSpace(code))
+	if code == "" {
+		return nil, nil, casework.Invalid("code", "is required")
+	}
+	b, err := s.cfg.Store.UseBindCode(ctx, code, s.now())
+	if err != nil {
+		return nil, nil, fmt.Errorf("bind code: %w", err)
+	}
+	m, err := s.cfg.Store.FindMemberByID(ctx, b.MemberID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("member: %w", err)
+	}
+	p, err := s.cfg.Store.FindPartyByID(ctx, m.PartyID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("party: %w", err)
+	}
+	id := who.Identity
+	if id == nil {
+		id = &casework.ChatIdentity{Platform: string(who.User.Platform), UserID: who.User.ID}
+	}
+	id.MemberID = m.ID
+	if err := s.cfg.Store.SaveChatIdentity(ctx, id); err != nil {
+		return nil, nil, fmt.Errorf("save chat identity: %w", err)
+	}
+	s.cfg.Logger.Info("engineer bound", "member_id", m.ID, "party", p.Code, "platform", who.User.Platform)
+	// Orders that waited for a bound account now go out.
+	waiting, _, err := s.cfg.Store.FindCases(ctx, casework.CaseFilter{AssigneeID: m.ID, States: []casework.State{casework.StateDispatched}, Limit: 50})
+	if err != nil {
+		return nil, nil, fmt.Errorf("find waiting orders: %w", err)
+	}
+	r := recipientOf(id)
+	for _, c := range waiting {
+		full, err := s.cfg.Store.FindCaseByID(ctx, c.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		taken, err := s.taken(ctx, full)
+		if err != nil {
+			return nil, nil, err
+		}
+		if taken {
+			continue
+		}
+		eff := casework.Effects{Messages: outbox(c.ID, "work_order", s.workOrder(ctx, full, p, []recipient{r}, full.RepairCount > 0)...)}
+		if err := s.event(ctx, full, casework.EventNote, casework.ActorBot, "work order sent to the newly bound account", eff); err != nil {
+			return nil, nil, err
+		}
+	}
+	return m, p, nil
+}
+
+// engineerCase loads a case for an engineer and checks that the account is
+// bound to a member of the case's party.
+func (s *Service) engineerCase(ctx context.Context, who Who, number string) (*casework.Case, *casework.Member, error) {
+	if who.Identity == nil || who.Identity.MemberID == 0 {
+		return nil, nil, ErrNotBound
+	}
+	m, err := s.cfg.Store.FindMemberByID(ctx, who.Identity.MemberID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("member: %w", err)
+	}
+	c, err := s.load(ctx, number)
+	if err != nil {
+		return nil, nil, err
+	}
+	if c.PartyID != m.PartyID {
+		return nil, nil, ErrForbidden
+	}
+	return c, m, nil
+}
+
+// ownerCase loads a case for its owner and checks that the account reported
+// it or is bound to its owner.
+func (s *Service) ownerCase(ctx context.Context, who Who, number string) (*casework.Case, error) {
+	c, err := s.load(ctx, number)
+	if err != nil {
+		return nil, err
+	}
+	reporter := c.ReporterPlatform == string(who.User.Platform) && c.ReporterUserID == who.User.ID
+	owner := who.Identity != nil && c.OwnerID != 0 && who.Identity.OwnerID == c.OwnerID
+	if !reporter && !owner {
+		return nil, ErrForbidden
+	}
+	return c, nil
+}
+
+// taken reports whether the current work order of c was taken: an
+// EventOrderAccepted after the last dispatch.
+func (s *Service) taken(ctx context.Context, c *casework.Case) (bool, error) {
+	evs, err := s.cfg.Store.ListCaseEvents(ctx, c.ID)
+	if err != nil {
+		return false, fmt.Errorf("timeline: %w", err)
+	}
+	for i := len(evs) - 1; i >= 0; i-- {
+		switch {
+		case evs[i].Kind == casework.EventOrderAccepted:
+			return true, nil
+		case evs[i].Kind == casework.EventTransition && evs[i].Action == casework.ActionDispatch:
+			return false, nil
+		}
+	}
+	return false, nil
+}
+
+// Order is a work order as an engineer sees it: the case and the buttons
+// its state allows.
+type Order struct {
+	Case    *casework.Case
+	Text    string
+	Choices []bot.Choice
+}
+
+// MyOrders returns the engineer's open work orders, oldest deadline first.
+func (s *Service) MyOrders(ctx context.Context, who Who, lang l10n.Lang) ([]*casework.Case, error) {
+	if who.Identity == nil || who.Identity.MemberID == 0 {
+		return nil, ErrNotBound
+	}
+	open := []casework.State{casework.StateAccepted, casework.StateDispatched, casework.StateScheduled, casework.StateInspected,
+		casework.StatePlanProposed, casework.StatePlanAgreed, casework.StateInProgress, casework.StateDone, casework.StateReopened}
+	cs, _, err := s.cfg.Store.FindCases(ctx, casework.CaseFilter{AssigneeID: who.Identity.MemberID, States: open, Limit: 20})
+	if err != nil {
+		return nil, fmt.Errorf("find orders: %w", err)
+	}
+	slices.SortStableFunc(cs, func(a, b *casework.Case) int { return cmpTime(a.ResolveBy, b.ResolveBy) })
+	return cs, nil
+}
+
+func cmpTime(a, b *time.Time) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return 1
+	case b == nil:
+		return -1
+	}
+	return a.Compare(*b)
+}
+
+// ShowOrder returns one of the engineer's orders with its buttons.
+func (s *Service) ShowOrder(ctx context.Context, who Who, number string, lang l10n.Lang) (*Order, error) {
+	c, _, err := s.engineerCase(ctx, who, number)
+	if err != nil {
+		return nil, err
+	}
+	taken, err := s.taken(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	text := T(lang, "order.status", "number", c.Number, "state", T(lang, "state."+string(c.State)),
+		"task", T(lang, "category."+string(c.Category))+" · "+T(lang, "sub."+string(c.Subcategory)),
+		"address", s.address(ctx, c), "owner", c.OwnerName, "phone", c.OwnerPhone,
+		"appointment", s.whenPtr(c.AppointmentAt), "resolve", s.whenPtr(c.ResolveBy))
+	return &Order{Case: c, Text: text, Choices: orderChoices(lang, c, taken)}, nil
+}
+
+// TakeOrder records that the engineer took the work order; the owner is told.
+// It returns the case and the engineer's next buttons.
+func (s *Service) TakeOrder(ctx context.Context, who Who, number string) (*Order, error) {
+	c, m, err := s.engineerCase(ctx, who, number)
+	if err != nil {
+		return nil, err
+	}
+	if c.State != casework.StateDispatched && c.State != casework.StateReopened {
+		return nil, &casework.TransitionError{From: c.State, Action: casework.ActionDispatch}
+	}
+	if c.AssigneeID != m.ID {
+		// A colleague takes it over: the case is re-dispatched to them.
+		one := m.ID
+		c, err = s.cfg.Store.UpdateCaseWith(ctx, c.ID, c.Version, casework.CaseUpdate{Actor: who.Actor(), AssigneeID: &one, Note: "taken over by " + m.Name}, casework.Effects{})
+		if err != nil {
+			return nil, err
+		}
+	}
+	owners, err := s.ownerChats(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	eff := casework.Effects{Messages: outbox(c.ID, "owner_update", tell(owners, "owner.taken", []string{"number", c.Number, "name", m.Name, "phone", m.Phone}, nil)...)}
+	if err := s.event(ctx, c, casework.EventOrderAccepted, who.Actor(), "taken by "+m.Name, eff); err != nil {
+		return nil, err
+	}
+	return &Order{Case: c, Choices: orderChoices(recipientOf(who.Identity).lang, c, true)}, nil
+}
+
+// DeclineOrder hands the work order back to staff with the engineer's reason;
+// the supervisors are told to reassign it.
+func (s *Service) DeclineOrder(ctx context.Context, who Who, number, reason string) error {
+	if err := casework.ValidText("reason", reason, 500); err != nil {
+		return err
+	}
+	c, m, err := s.engineerCase(ctx, who, number)
+	if err != nil {
+		return err
+	}
+	if c.State != casework.StateDispatched && c.State != casework.StateReopened {
+		return &casework.TransitionError{From: c.State, Action: casework.ActionDispatch}
+	}
+	sup, err := s.supervisorChats(ctx)
+	if err != nil {
+		return err
+	}
+	eff := casework.Effects{Messages: outbox(c.ID, "escalation", tell(sup, "staff.declined", []string{"number", c.Number, "name", m.Name, "reason", reason}, nil)...)}
+	none := int64(0)
+	if _, err := s.cfg.Store.UpdateCaseWith(ctx, c.ID, c.Version, casework.CaseUpdate{Actor: who.Actor(), AssigneeID: &none, Note: "declined by " + m.Name + ": " + reason}, casework.Effects{}); err != nil {
+		return fmt.Errorf("clear assignee: %w", err)
+	}
+	return s.event(ctx, c, casework.EventOrderDeclined, who.Actor(), reason, eff)
+}
+
+// ProposeSlots offers the owner two or three visit times.
+func (s *Service) ProposeSlots(ctx context.Context, who Who, number string, slots []time.Time) error {
+	if len(slots) == 0 || len(slots) > 3 {
+		return casework.Invalid("slots", "offer one to three times")
+	}
+	c, _, err := s.engineerCase(ctx, who, number)
+	if err != nil {
+		return err
+	}
+	switch c.State {
+	case casework.StateDispatched, casework.StateScheduled, casework.StateReopened:
+	default:
+		return &casework.TransitionError{From: c.State, Action: casework.ActionSchedule}
+	}
+	for _, t := range slots {
+		if !t.After(s.now()) {
+			return casework.Invalid("slots", "%s has passed", s.when(t))
+		}
+	}
+	owners, err := s.ownerChats(ctx, c)
+	if err != nil {
+		return err
+	}
+	var ns []notice
+	for _, r := range owners {
+		n := notice{to: r, text: T(r.lang, "owner.slots", "number", c.Number)}
+		for i, t := range slots {
+			n.choices = append(n.choices, bot.Choice{Label: s.slotLabel(r.lang, t), Payload: Payload(ActPick, c.Number, strconv.Itoa(i+1))})
+		}
+		n.choices = append(n.choices, bot.Choice{Label: T(r.lang, "btn.other_slots"), Payload: Payload(ActOther, c.Number)})
+		ns = append(ns, n)
+	}
+	eff := casework.Effects{Messages: outbox(c.ID, "appointment", ns...)}
+	_, err = s.cfg.Store.UpdateCaseWith(ctx, c.ID, c.Version, casework.CaseUpdate{Actor: who.Actor(), ProposedSlots: &slots, Note: "visit times offered"}, eff)
+	return err
+}
+
+// slotLabel writes a visit time as people read it: "11-29 周六 09:00".
+func (s *Service) slotLabel(lang l10n.Lang, t time.Time) string {
+	t = t.In(s.cfg.Location)
+	return t.Format("01-02") + " " + T(lang, "weekday."+strconv.Itoa(int(t.Weekday()))) + " " + t.Format("15:04")
+}
+
+// SlotLabel writes a visit time as the buttons do.
+func (s *Service) SlotLabel(lang l10n.Lang, t time.Time) string { return s.slotLabel(lang, t) }
+
+// CandidateSlots are the visit times an engineer picks from: the next three
+// days at 09:00 and 14:00 in the department's time zone.
+func (s *Service) CandidateSlots() []time.Time {
+	now := s.now().In(s.cfg.Location)
+	var out []time.Time
+	for d := 1; d <= 3; d++ {
+		day := time.Date(now.Year(), now.Month(), now.Day()+d, 0, 0, 0, 0, s.cfg.Location)
+		out = append(out, day.Add(9*time.Hour), day.Add(14*time.Hour))
+	}
+	return out
+}
+
+// CheckIn records the engineer on site (现场勘查): the case moves to
+// inspected and the owner is told.
+func (s *Service) CheckIn(ctx context.Context, who Who, number string) (*Order, error) {
+	c, m, err := s.engineerCase(ctx, who, number)
+	if err != nil {
+		return nil, err
+	}
+	owners, err := s.ownerChats(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	eff := casework.Effects{Messages: outbox(c.ID, "owner_update", tell(owners, "owner.on_site", []string{"number", c.Number, "name", m.Name}, nil)...)}
+	c, err = s.transition(ctx, c, casework.Transition{Action: casework.ActionInspect, Actor: who.Actor(), Note: "on site: " + m.Name}, eff)
+	if err != nil {
+		return nil, err
+	}
+	return &Order{Case: c, Choices: orderChoices(recipientOf(who.Identity).lang, c, true)}, nil
+}
+
+// ReportPlan records the findings and the repair plan, with photos, and asks
+// the owner to agree.
+func (s *Service) ReportPlan(ctx context.Context, who Who, number string, plan casework.Plan, photos []casework.MediaRef) (*casework.Case, error) {
+	if err := plan.Validate(); err != nil {
+		return nil, err
+	}
+	c, _, err := s.engineerCase(ctx, who, number)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.attach(ctx, c, photos, who.Actor()); err != nil {
+		return nil, err
+	}
+	owners, err := s.ownerChats(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	var ns []notice
+	for _, r := range owners {
+		n := notice{to: r, text: T(r.lang, "owner.plan", "number", c.Number) + "\n" + s.planText(r.lang, &plan)}
+		n.choices = []bot.Choice{
+			{Label: T(r.lang, "btn.agree"), Payload: Payload(ActAgree, c.Number)},
+			{Label: T(r.lang, "btn.disagree"), Payload: Payload(ActDisagree, c.Number)},
+		}
+		for _, p := range photos {
+			if p.Kind == casework.MediaPhoto && len(n.photos) < 3 {
+				n.photos = append(n.photos, p.BlobKey)
+			}
+		}
+		ns = append(ns, n)
+	}
+	eff := casework.Effects{Messages: outbox(c.ID, "plan", ns...)}
+	return s.transition(ctx, c, casework.Transition{Action: casework.ActionProposePlan, Actor: who.Actor(), Plan: &plan, Note: "plan: " + clip(plan.Content, 100)}, eff)
+}
+
+// PlanText renders a plan for people.
+func (s *Service) PlanText(lang l10n.Lang, p *casework.Plan) string { return s.planText(lang, p) }
+
+func (s *Service) planText(lang l10n.Lang, p *casework.Plan) string {
+	var ds []string
+	for _, d := range p.Disruptions {
+		ds = append(ds, T(lang, "disruption."+string(d)))
+	}
+	dis := T(lang, "disruption.none")
+	if len(ds) > 0 {
+		dis = strings.Join(ds, T(lang, "list_sep"))
+	}
+	start := T(lang, "plan.start_tbd")
+	if p.StartAt != nil {
+		start = s.slotLabel(lang, *p.StartAt)
+	}
+	return T(lang, "plan.body", "cause", p.Cause, "responsibility", T(lang, "responsibility."+string(p.Responsibility)),
+		"content", p.Content, "duration", p.Duration, "disruption", dis, "start", start)
+}
+
+// attach stores the photos an engineer sent with a step.
+func (s *Service) attach(ctx context.Context, c *casework.Case, photos []casework.MediaRef, actor casework.Actor) error {
+	for i := range photos {
+		m := photos[i]
+		m.CaseID = c.ID
+		if err := s.cfg.Store.AddCaseMedia(ctx, &m, actor); err != nil {
+			return fmt.Errorf("attach media: %w", err)
+		}
+	}
+	return nil
+}
+
+// StartWork records that the repair started; the owner is told, with what
+// the work disturbs.
+func (s *Service) StartWork(ctx context.Context, who Who, number string) (*Order, error) {
+	c, _, err := s.engineerCase(ctx, who, number)
+	if err != nil {
+		return nil, err
+	}
+	owners, err := s.ownerChats(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	var ns []notice
+	for _, r := range owners {
+		text := T(r.lang, "owner.started", "number", c.Number)
+		if c.Plan != nil && len(c.Plan.Disruptions) > 0 {
+			text += "\n" + s.disruptionText(r.lang, c.Plan)
+		}
+		ns = append(ns, notice{to: r, text: text})
+	}
+	eff := casework.Effects{Messages: outbox(c.ID, "owner_update", ns...)}
+	c, err = s.transition(ctx, c, casework.Transition{Action: casework.ActionStartWork, Actor: who.Actor()}, eff)
+	if err != nil {
+		return nil, err
+	}
+	return &Order{Case: c, Choices: orderChoices(recipientOf(who.Identity).lang, c, true)}, nil
+}
+
+func (s *Service) disruptionText(lang l10n.Lang, p *casework.Plan) string {
+	var ds []string
+	for _, d := range p.Disruptions {
+		ds = append(ds, T(lang, "disruption."+string(d)))
+	}
+	return T(lang, "owner.disruption", "what", strings.Join(ds, T(lang, "list_sep")), "duration", p.Duration)
+}
+
+// Complete records the work done, with photos, and asks the owner to accept
+// it (业主验收).
+func (s *Service) Complete(ctx context.Context, who Who, number, note string, photos []casework.MediaRef) (*casework.Case, error) {
+	c, _, err := s.engineerCase(ctx, who, number)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.attach(ctx, c, photos, who.Actor()); err != nil {
+		return nil, err
+	}
+	owners, err := s.ownerChats(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	var ns []notice
+	for _, r := range owners {
+		n := notice{to: r, text: T(r.lang, "owner.done", "number", c.Number)}
+		if note != "" {
+			n.text += "\n" + note
+		}
+		n.choices = []bot.Choice{
+			{Label: T(r.lang, "btn.accept"), Payload: Payload(ActAccept, c.Number)},
+			{Label: T(r.lang, "btn.not_fixed"), Payload: Payload(ActNotFixed, c.Number)},
+		}
+		for _, p := range photos {
+			if p.Kind == casework.MediaPhoto && len(n.photos) < 3 {
+				n.photos = append(n.photos, p.BlobKey)
+			}
+		}
+		ns = append(ns, n)
+	}
+	eff := casework.Effects{Messages: outbox(c.ID, "acceptance", ns...)}
+	return s.transition(ctx, c, casework.Transition{Action: casework.ActionComplete, Actor: who.Actor(), Note: note}, eff)
+}
+
+// PickSlot books the visit at the owner's chosen slot (1-based); the engineer
+// is told and both are reminded before the visit.
+func (s *Service) PickSlot(ctx context.Context, who Who, number string, n int) (*casework.Case, error) {
+	c, err := s.ownerCase(ctx, who, number)
+	if err != nil {
+		return nil, err
+	}
+	if n < 1 || n > len(c.ProposedSlots) {
+		return nil, casework.Invalid("slot", "no offered time %d", n)
+	}
+	at := c.ProposedSlots[n-1]
+	engineers, err := s.memberChats(ctx, c.AssigneeID)
+	if err != nil {
+		return nil, err
+	}
+	var eff casework.Effects
+	for _, r := range engineers {
+		after := *c
+		after.State = casework.StateScheduled
+		eff.Messages = append(eff.Messages, outbox(c.ID, "appointment", notice{to: r,
+			text: T(r.lang, "engineer.booked", "number", c.Number, "at", s.slotLabel(r.lang, at), "address", s.address(ctx, c)), choices: orderChoices(r.lang, &after, true)})...)
+	}
+	if remind := at.Add(-s.cfg.ReminderBefore); remind.After(s.now()) {
+		eff.Timers = append(eff.Timers, casework.Timer{CaseID: c.ID, Kind: casework.TimerAppointmentReminder, At: remind, Ref: at.Unix()})
+	}
+	return s.transition(ctx, c, casework.Transition{Action: casework.ActionSchedule, Actor: who.Actor(), AppointmentAt: &at, ClearSlots: true, Note: "visit booked " + s.when(at)}, eff)
+}
+
+// OtherSlots tells the engineer that none of the offered times suits the
+// owner, with the owner's words.
+func (s *Service) OtherSlots(ctx context.Context, who Who, number, words string) error {
+	if err := casework.ValidText("text", words, 500); err != nil {
+		return err
+	}
+	c, err := s.ownerCase(ctx, who, number)
+	if err != nil {
+		return err
+	}
+	engineers, err := s.memberChats(ctx, c.AssigneeID)
+	if err != nil {
+		return err
+	}
+	eff := casework.Effects{Messages: outbox(c.ID, "appointment", tell(engineers, "engineer.other_slots", []string{"number", c.Number, "words", words},
+		func(l l10n.Lang) []bot.Choice {
+			return []bot.Choice{{Label: T(l, "btn.slots"), Payload: Payload(ActSlots, c.Number)}}
+		})...)}
+	return s.event(ctx, c, casework.EventMessage, who.Actor(), "other times wanted: "+words, eff)
+}
+
+// AgreePlan records the owner's agreement; the engineer may start, and the
+// owner is warned ahead of disruptive work.
+func (s *Service) AgreePlan(ctx context.Context, who Who, number string) (*casework.Case, error) {
+	c, err := s.ownerCase(ctx, who, number)
+	if err != nil {
+		return nil, err
+	}
+	engineers, err := s.memberChats(ctx, c.AssigneeID)
+	if err != nil {
+		return nil, err
+	}
+	after := *c
+	after.State = casework.StatePlanAgreed
+	var eff casework.Effects
+	for _, r := range engineers {
+		eff.Messages = append(eff.Messages, outbox(c.ID, "plan", notice{to: r, text: T(r.lang, "engineer.agreed", "number", c.Number), choices: orderChoices(r.lang, &after, true)})...)
+	}
+	if c.Plan != nil && len(c.Plan.Disruptions) > 0 && c.Plan.StartAt != nil {
+		at := c.Plan.StartAt.Add(-s.cfg.DisruptionNotice)
+		if at.Before(s.now()) {
+			at = s.now()
+		}
+		eff.Timers = append(eff.Timers, casework.Timer{CaseID: c.ID, Kind: casework.TimerDisruptionWarning, At: at, Ref: c.Plan.StartAt.Unix()})
+	}
+	return s.transition(ctx, c, casework.Transition{Action: casework.ActionAgreePlan, Actor: who.Actor()}, eff)
+}
+
+// DisagreePlan sends the plan back to the engineer and the supervisors with
+// the owner's reason.
+func (s *Service) DisagreePlan(ctx context.Context, who Who, number, reason string) (*casework.Case, error) {
+	if err := casework.ValidText("reason", reason, 500); err != nil {
+		return nil, err
+	}
+	c, err := s.ownerCase(ctx, who, number)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := s.memberChats(ctx, c.AssigneeID)
+	if err != nil {
+		return nil, err
+	}
+	sup, err := s.supervisorChats(ctx)
+	if err != nil {
+		return nil, err
+	}
+	after := *c
+	after.State = casework.StateInspected
+	var eff casework.Effects
+	for _, r := range rs {
+		eff.Messages = append(eff.Messages, outbox(c.ID, "plan", notice{to: r, text: T(r.lang, "engineer.disagreed", "number", c.Number, "reason", reason), choices: orderChoices(r.lang, &after, true)})...)
+	}
+	eff.Messages = append(eff.Messages, outbox(c.ID, "escalation", tell(sup, "staff.disagreed", []string{"number", c.Number, "reason", reason}, nil)...)...)
+	return s.transition(ctx, c, casework.Transition{Action: casework.ActionDisagreePlan, Actor: who.Actor(), Note: reason}, eff)
+}
+
+// OwnerAccept records the owner's acceptance (验收通过); the engineer is told
+// and the survey's expiry is set. The caller asks the survey's questions.
+func (s *Service) OwnerAccept(ctx context.Context, who Who, number string) (*casework.Case, error) {
+	c, err := s.ownerCase(ctx, who, number)
+	if err != nil {
+		return nil, err
+	}
+	engineers, err := s.memberChats(ctx, c.AssigneeID)
+	if err != nil {
+		return nil, err
+	}
+	eff := casework.Effects{
+		Messages: outbox(c.ID, "acceptance", tell(engineers, "engineer.accepted", []string{"number", c.Number}, nil)...),
+		Timers:   []casework.Timer{{CaseID: c.ID, Kind: casework.TimerSurveyExpiry, At: s.now().Add(s.cfg.SurveyTTL), Ref: int64(c.Version + 1)}},
+	}
+	return s.transition(ctx, c, casework.Transition{Action: casework.ActionOwnerAccept, Actor: who.Actor()}, eff)
+}
+
+// NotFixed reopens the case on the owner's word: it counts a repeat repair,
+// goes back to the same party, and the third repair of one defect is
+// escalated to the supervisors.
+func (s *Service) NotFixed(ctx context.Context, who Who, number, reason string) (*casework.Case, error) {
+	if err := casework.ValidText("reason", reason, 500); err != nil {
+		return nil, err
+	}
+	c, err := s.ownerCase(ctx, who, number)
+	if err != nil {
+		return nil, err
+	}
+	return s.reopen(ctx, c, casework.ActionOwnerReject, who.Actor(), reason)
+}
+
+// reopen performs owner_reject or reopen and sends the case back to its
+// party; a repeat that reaches RepeatEscalation is escalated.
+func (s *Service) reopen(ctx context.Context, c *casework.Case, action casework.Action, actor casework.Actor, reason string) (*casework.Case, error) {
+	var eff casework.Effects
+	repair := c.RepairCount + 2 // the repair about to start: the first was 1
+	if repair >= s.cfg.RepeatEscalation {
+		sup, err := s.supervisorChats(ctx)
+		if err != nil {
+			return nil, err
+		}
+		eff.Messages = outbox(c.ID, "escalation", tell(sup, "staff.repeat", []string{"number", c.Number, "n", strconv.Itoa(repair), "reason", reason, "summary", s.summary(ctx, c)}, nil)...)
+	}
+	c, err := s.transition(ctx, c, casework.Transition{Action: action, Actor: actor, Note: reason}, eff)
+	if err != nil {
+		return nil, err
+	}
+	if repair >= s.cfg.RepeatEscalation {
+		now := s.now()
+		if c, err = s.cfg.Store.UpdateCaseWith(ctx, c.ID, c.Version, casework.CaseUpdate{Actor: casework.ActorSystem, EscalatedAt: &now, Note: "repair " + strconv.Itoa(repair) + " of the same defect"}, casework.Effects{}); err != nil {
+			return nil, err
+		}
+		if err := s.event(ctx, c, casework.EventEscalated, casework.ActorSystem, "repair "+strconv.Itoa(repair)+" of the same defect: "+reason, casework.Effects{}); err != nil {
+			return nil, err
+		}
+	}
+	if c.PartyID == 0 {
+		return c, nil
+	}
+	party, err := s.cfg.Store.FindPartyByID(ctx, c.PartyID)
+	if err != nil {
+		return nil, err
+	}
+	var member *casework.Member
+	if c.AssigneeID != 0 {
+		if member, err = s.cfg.Store.FindMemberByID(ctx, c.AssigneeID); err != nil {
+			return nil, err
+		}
+	}
+	return s.dispatch(ctx, c, party, member, casework.ActorSystem, true)
+}
+
+// SurveyQuestions are the survey's dimensions in the order they are asked.
+var SurveyQuestions = []string{"speed", "attitude", "quality"}
+
+// SubmitSurvey records the owner's survey and closes the case; the return
+// visit is set. A score of 2 or less opens a complaint case for the
+// supervisors.
+func (s *Service) SubmitSurvey(ctx context.Context, who Who, number string, sv casework.Survey) (*casework.Case, error) {
+	sv.AnsweredAt = s.now()
+	if err := sv.Validate(); err != nil {
+		return nil, err
+	}
+	c, err := s.ownerCase(ctx, who, number)
+	if err != nil {
+		return nil, err
+	}
+	c, err = s.transition(ctx, c, casework.Transition{Action: casework.ActionSurvey, Actor: who.Actor(), Survey: &sv,
+		Note: fmt.Sprintf("survey: speed %d, attitude %d, quality %d", sv.Speed, sv.Attitude, sv.Quality)}, casework.Effects{})
+	if err != nil {
+		return nil, err
+	}
+	if sv.Lowest() <= 2 {
+		if err := s.lowScore(ctx, c, &sv); err != nil {
+			return nil, err
+		}
+	}
+	return s.close(ctx, c, casework.ActorBot, "")
+}
+
+// close archives a case and sets its return visit.
+func (s *Service) close(ctx context.Context, c *casework.Case, actor casework.Actor, note string) (*casework.Case, error) {
+	var eff casework.Effects
+	delay, ok := s.cfg.ReturnVisits[c.Subcategory]
+	if !ok {
+		delay = s.cfg.ReturnVisitDefault
+	}
+	if delay > 0 && (c.Category == casework.CategoryEngineeringQuality || c.Category == casework.CategoryFacilitiesEquipment) {
+		eff.Timers = append(eff.Timers, casework.Timer{CaseID: c.ID, Kind: casework.TimerReturnVisit, At: s.now().Add(delay), Ref: int64(c.Version + 1)})
+	}
+	return s.transition(ctx, c, casework.Transition{Action: casework.ActionClose, Actor: actor, Note: note}, eff)
+}
+
+// lowScore opens a complaint case (投诉) for the supervisors from a survey
+// with a score of 2 or less.
+func (s *Service) lowScore(ctx context.Context, c *casework.Case, sv *casework.Survey) error {
+	desc := fmt.Sprintf("满意度评价低分 low survey score on %s: speed %d, attitude %d, quality %d", c.Number, sv.Speed, sv.Attitude, sv.Quality)
+	if sv.Comment != "" {
+		desc += "; " + sv.Comment
+	}
+	k := &casework.Case{
+		ProjectID: c.ProjectID, BuildingID: c.BuildingID, UnitID: c.UnitID, OwnerID: c.OwnerID,
+		OwnerName: c.OwnerName, OwnerPhone: c.OwnerPhone, Description: desc,
+		Channel: c.Channel, ReceivedAt: s.now(), ReceivedBy: casework.ActorBot,
+		Category: casework.CategoryServiceAttitude, Subcategory: casework.SubOther, Urgency: casework.UrgencyMajorComplaint,
+		ReporterPlatform: c.ReporterPlatform, ReporterUserID: c.ReporterUserID, ParentID: c.ID,
+	}
+	s.cfg.SLA.SetDeadlines(k)
+	sup, err := s.supervisorChats(ctx)
+	if err != nil {
+		return err
+	}
+	eff := casework.Effects{Messages: outbox(0, "escalation", tell(sup, "staff.low_score", []string{"number", c.Number, "desc", desc}, nil)...)}
+	eff.Timers = deadlineTimers(k)
+	if err := s.cfg.Store.CreateCaseWith(ctx, k, eff); err != nil {
+		return fmt.Errorf("open complaint: %w", err)
+	}
+	return s.event(ctx, c, casework.EventEscalated, casework.ActorSystem, "low survey score: complaint "+k.Number, casework.Effects{})
+}
+
+// ReturnVisitAnswer records the owner's answer to the return visit; "not
+// fine" reopens the case and sends it back to its party.
+func (s *Service) ReturnVisitAnswer(ctx context.Context, who Who, number string, fine bool) (*casework.Case, error) {
+	c, err := s.ownerCase(ctx, who, number)
+	if err != nil {
+		return nil, err
+	}
+	if fine {
+		if c.State != casework.StateClosed {
+			return nil, &casework.TransitionError{From: c.State, Action: casework.ActionReopen}
+		}
+		return c, s.event(ctx, c, casework.EventReturnVisit, who.Actor(), "owner: still fine", casework.Effects{})
+	}
+	if err := s.event(ctx, c, casework.EventReturnVisit, who.Actor(), "owner: the problem is back", casework.Effects{}); err != nil {
+		return nil, err
+	}
+	c, err = s.load(ctx, number)
+	if err != nil {
+		return nil, err
+	}
+	return s.reopen(ctx, c, casework.ActionReopen, who.Actor(), "return visit: the problem is back")
+}
+
+// errorKey maps an error of the Service to the catalogue text that explains
+// it in chat; "" for errors that are not the user's.
+func errorKey(err error) string {
+	var te *casework.TransitionError
+	var ve *casework.ValidationError
+	switch {
+	case errors.Is(err, ErrForbidden):
+		return "err.forbidden"
+	case errors.Is(err, ErrNotBound):
+		return "err.not_bound"
+	case errors.Is(err, casework.ErrNotFound):
+		return "err.not_found"
+	case errors.As(err, &te), errors.Is(err, casework.ErrConflict):
+		return "err.state"
+	case errors.As(err, &ve):
+		return "err.invalid"
+	}
+	return ""
+}
+
+// ExplainError returns the text telling a chat user why their action was
+// refused, and false when the error is not theirs (a failure to report).
+func ExplainError(lang l10n.Lang, err error) (string, bool) {
+	key := errorKey(err)
+	if key == "" {
+		return "", false
+	}
+	return T(lang, key), true
+}

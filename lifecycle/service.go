@@ -1,0 +1,406 @@
+// Package lifecycle carries a registered case to a repaired home (domain.md
+// §2–6): triage by policy or by staff, the work order to the responsible
+// engineer, appointment, findings and plan, the owner's agreement, the
+// repair, the owner's acceptance, the satisfaction survey and the return
+// visit — with everyone told in chat. Every change is written together with
+// its effects (casework.Effects): the messages to the people concerned go
+// into the outbox and the timers (service-level deadlines, reminders,
+// escalations, survey expiry, return visits) into the durable job queue, in
+// the change's own transaction.
+//
+// The Service takes actions from the chat (the conversation engine), from
+// staff (the console's API) and from timers (Fire); it delivers outbox
+// messages (Deliver) through a Pusher, the bot Router.
+package lifecycle
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aftersales/aftersales/bot"
+	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/l10n"
+)
+
+// Store is what the lifecycle needs of the database.
+type Store interface {
+	casework.Store
+	casework.IdentityStore
+	casework.LifecycleStore
+}
+
+// Pusher delivers messages that are not replies (bot.Router.Push).
+type Pusher interface {
+	Push(ctx context.Context, out []bot.Outbound) error
+}
+
+// Config is what a Service needs. Zero durations take the defaults named.
+type Config struct {
+	Store    Store
+	Pusher   Pusher
+	Policy   Policy // zero: DefaultPolicy()
+	SLA      casework.SLAPolicy
+	Location *time.Location
+	Logger   *slog.Logger
+	NowFunc  func() time.Time
+
+	AcceptWithin     time.Duration // an urgent work order must be taken within this; 30 min
+	ReminderBefore   time.Duration // the owner and engineer are reminded this long before a visit; 2 h
+	DisruptionNotice time.Duration // disruptive work is announced this long ahead; 24 h
+	SurveyTTL        time.Duration // an unanswered survey expires; 72 h
+	BindCodeTTL      time.Duration // an engineer's bind code is valid; 72 h
+	// ReturnVisits is how long after closure the return visit (回访) asks
+	// whether the problem stayed fixed, by subcategory; ReturnVisitDefault
+	// for the others. Zero turns it off for that subcategory.
+	ReturnVisits       map[casework.Subcategory]time.Duration
+	ReturnVisitDefault time.Duration // 30 days
+	// RepeatEscalation is the repair of one defect that escalates to the
+	// supervisor: 3, the third.
+	RepeatEscalation int
+}
+
+// DefaultReturnVisits are the return-visit delays by subcategory: a leak is
+// checked after two weeks (a rain or two), a crack after a month.
+func DefaultReturnVisits() map[casework.Subcategory]time.Duration {
+	day := 24 * time.Hour
+	return map[casework.Subcategory]time.Duration{
+		casework.SubLeak:     14 * day,
+		casework.SubPlumbing: 14 * day,
+		casework.SubCrack:    30 * day,
+	}
+}
+
+// Service runs the lifecycle. It is safe for concurrent use.
+type Service struct {
+	cfg Config
+}
+
+// New returns a Service, filling defaults into cfg.
+func New(cfg Config) *Service {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.NowFunc == nil {
+		cfg.NowFunc = time.Now
+	}
+	if cfg.Location == nil {
+		cfg.Location = casework.ChinaTime()
+	}
+	if cfg.SLA.Rules == nil {
+		cfg.SLA = casework.DefaultSLAPolicy()
+	}
+	if cfg.Policy.AutoDispatch == nil {
+		cfg.Policy = DefaultPolicy()
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&cfg.AcceptWithin, 30*time.Minute)
+	def(&cfg.ReminderBefore, 2*time.Hour)
+	def(&cfg.DisruptionNotice, 24*time.Hour)
+	def(&cfg.SurveyTTL, 72*time.Hour)
+	def(&cfg.BindCodeTTL, 72*time.Hour)
+	def(&cfg.ReturnVisitDefault, 30*24*time.Hour)
+	if cfg.ReturnVisits == nil {
+		cfg.ReturnVisits = DefaultReturnVisits()
+	}
+	if cfg.RepeatEscalation == 0 {
+		cfg.RepeatEscalation = 3
+	}
+	return &Service{cfg: cfg}
+}
+
+func (s *Service) now() time.Time { return s.cfg.NowFunc() }
+
+// Errors of the Service, besides the store's.
+var (
+	// ErrForbidden: the acting person may not do this to the case (an
+	// engineer of another party, an owner of another home).
+	ErrForbidden = errors.New("not allowed for this case")
+	// ErrNotBound: the chat account is not bound to a party's member.
+	ErrNotBound = errors.New("chat account is not bound to an engineer")
+)
+
+// Who is the person acting from a chat account.
+type Who struct {
+	User     bot.UserRef
+	Identity *casework.ChatIdentity // nil: unknown account
+}
+
+// Actor returns the timeline actor: the member or owner behind the account.
+func (w Who) Actor() casework.Actor {
+	switch {
+	case w.Identity != nil && w.Identity.MemberID != 0:
+		return casework.Actor("member:" + strconv.FormatInt(w.Identity.MemberID, 10))
+	case w.Identity != nil && w.Identity.OwnerID != 0:
+		return casework.Actor("owner:" + strconv.FormatInt(w.Identity.OwnerID, 10))
+	}
+	return casework.Actor("chat:" + w.User.Key())
+}
+
+// recipient is a chat account to notify, with its language.
+type recipient struct {
+	user bot.UserRef
+	lang l10n.Lang
+}
+
+func recipientOf(id *casework.ChatIdentity) recipient {
+	lang := l10n.Lang(id.Lang)
+	if lang != l10n.English {
+		lang = l10n.Chinese
+	}
+	return recipient{user: bot.UserRef{Platform: bot.Platform(id.Platform), ID: id.UserID}, lang: lang}
+}
+
+// ownerChats returns the chat accounts of the case's owner: the account that
+// reported it and the accounts bound to the owner on record.
+func (s *Service) ownerChats(ctx context.Context, c *casework.Case) ([]recipient, error) {
+	var out []recipient
+	seen := map[bot.UserRef]bool{}
+	add := func(id *casework.ChatIdentity) {
+		r := recipientOf(id)
+		if !seen[r.user] && !id.Unreachable && id.MemberID == 0 {
+			seen[r.user] = true
+			out = append(out, r)
+		}
+	}
+	if c.ReporterPlatform != "" {
+		id, err := s.cfg.Store.FindChatIdentity(ctx, c.ReporterPlatform, c.ReporterUserID)
+		switch {
+		case errors.Is(err, casework.ErrNotFound):
+		case err != nil:
+			return nil, fmt.Errorf("find reporter: %w", err)
+		default:
+			add(id)
+		}
+	}
+	if c.OwnerID != 0 {
+		ids, err := s.cfg.Store.FindChatIdentitiesByOwner(ctx, c.OwnerID)
+		if err != nil {
+			return nil, fmt.Errorf("find owner's chats: %w", err)
+		}
+		for _, id := range ids {
+			add(id)
+		}
+	}
+	return out, nil
+}
+
+// memberChats returns the chat accounts bound to a member.
+func (s *Service) memberChats(ctx context.Context, memberID int64) ([]recipient, error) {
+	if memberID == 0 {
+		return nil, nil
+	}
+	ids, err := s.cfg.Store.FindChatIdentitiesByMember(ctx, memberID)
+	if err != nil {
+		return nil, fmt.Errorf("find member's chats: %w", err)
+	}
+	var out []recipient
+	for _, id := range ids {
+		if !id.Unreachable {
+			out = append(out, recipientOf(id))
+		}
+	}
+	return out, nil
+}
+
+// supervisors returns the members whose role is supervisor: they receive
+// escalations and the cases that wait for staff.
+func (s *Service) supervisors(ctx context.Context) ([]*casework.Member, error) {
+	parties, err := s.cfg.Store.ListParties(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list parties: %w", err)
+	}
+	var out []*casework.Member
+	for _, p := range parties {
+		ms, err := s.cfg.Store.ListMembers(ctx, p.ID)
+		if err != nil {
+			return nil, fmt.Errorf("list members: %w", err)
+		}
+		for _, m := range ms {
+			if m.Role == "supervisor" {
+				out = append(out, m)
+			}
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) supervisorChats(ctx context.Context) ([]recipient, error) {
+	ms, err := s.supervisors(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []recipient
+	for _, m := range ms {
+		rs, err := s.memberChats(ctx, m.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rs...)
+	}
+	return out, nil
+}
+
+// payload is an outbox message's content: the messages to push, in order.
+type payload struct {
+	Messages []bot.Outbound `json:"messages"`
+}
+
+// notice is a message being composed for one recipient.
+type notice struct {
+	to      recipient
+	text    string
+	choices []bot.Choice
+	photos  []string // blob keys sent after the text
+}
+
+// outbox turns notices into outbox messages of the case.
+func outbox(caseID int64, purpose string, ns ...notice) []*casework.OutboxMessage {
+	var out []*casework.OutboxMessage
+	for _, n := range ns {
+		p := payload{Messages: []bot.Outbound{{To: n.to.user, Kind: bot.OutText, Text: n.text, Choices: n.choices}}}
+		for _, b := range n.photos {
+			p.Messages = append(p.Messages, bot.Outbound{To: n.to.user, Kind: bot.OutPhoto, BlobKey: b})
+		}
+		raw, _ := json.Marshal(p) // plain structs: cannot fail
+		out = append(out, &casework.OutboxMessage{
+			CaseID: caseID, Platform: string(n.to.user.Platform), UserID: n.to.user.ID, Purpose: purpose, Payload: raw,
+		})
+	}
+	return out
+}
+
+// tell composes the same catalogue text for each recipient, in their language.
+func tell(rs []recipient, key string, kv []string, choices func(l10n.Lang) []bot.Choice) []notice {
+	var out []notice
+	for _, r := range rs {
+		n := notice{to: r, text: T(r.lang, key, kv...)}
+		if choices != nil {
+			n.choices = choices(r.lang)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// when formats a time for people, in the department's time zone.
+func (s *Service) when(t time.Time) string { return t.In(s.cfg.Location).Format("01-02 15:04") }
+
+// whenPtr formats an optional time; "—" when unset.
+func (s *Service) whenPtr(t *time.Time) string {
+	if t == nil {
+		return "—"
+	}
+	return s.when(*t)
+}
+
+// address returns "project unit" for a case, as engineers read it.
+func (s *Service) address(ctx context.Context, c *casework.Case) string {
+	var parts []string
+	if p, err := s.cfg.Store.FindProjectByID(ctx, c.ProjectID); err == nil {
+		parts = append(parts, p.Name)
+	}
+	if c.UnitID != 0 {
+		if u, err := s.cfg.Store.FindUnitByID(ctx, c.UnitID); err == nil {
+			parts = append(parts, u.Label())
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// load finds a case by number.
+func (s *Service) load(ctx context.Context, number string) (*casework.Case, error) {
+	c, err := s.cfg.Store.FindCaseByNumber(ctx, strings.TrimSpace(number))
+	if err != nil {
+		return nil, fmt.Errorf("case %s: %w", number, err)
+	}
+	return c, nil
+}
+
+// transition performs t on c with its effects, at now.
+func (s *Service) transition(ctx context.Context, c *casework.Case, t casework.Transition, eff casework.Effects) (*casework.Case, error) {
+	if t.At.IsZero() {
+		t.At = s.now()
+	}
+	nc, err := s.cfg.Store.TransitionCaseWith(ctx, c.ID, c.Version, t, eff)
+	if err != nil {
+		return nil, fmt.Errorf("%s case %s: %w", t.Action, c.Number, err)
+	}
+	s.cfg.Logger.Info("case changed", "case_id", nc.ID, "case_number", nc.Number, "action", t.Action, "state", nc.State, "messages", len(eff.Messages), "timers", len(eff.Timers))
+	return nc, nil
+}
+
+// event records a timeline entry of c with its effects.
+func (s *Service) event(ctx context.Context, c *casework.Case, kind casework.EventKind, actor casework.Actor, note string, eff casework.Effects) error {
+	e := &casework.Event{CaseID: c.ID, At: s.now(), Actor: actor, Kind: kind, Note: note}
+	if err := s.cfg.Store.AddCaseEventWith(ctx, e, eff); err != nil {
+		return fmt.Errorf("record %s on case %s: %w", kind, c.Number, err)
+	}
+	return nil
+}
+
+// deadlineTimers are the service-level timers of a case.
+func deadlineTimers(c *casework.Case) []casework.Timer {
+	var out []casework.Timer
+	add := func(k casework.TimerKind, at *time.Time) {
+		if at != nil {
+			out = append(out, casework.Timer{CaseID: c.ID, Kind: k, At: *at})
+		}
+	}
+	add(casework.TimerRespondDeadline, c.RespondBy)
+	add(casework.TimerOnSiteDeadline, c.OnSiteBy)
+	add(casework.TimerResolveDeadline, c.ResolveBy)
+	return out
+}
+
+// Deliver sends outbox message id through the Pusher (jobs.Handler). A sent
+// or failed message is left alone, so a job run twice sends once. A
+// platform's final refusal (bot.ErrUndeliverable) fails the message at once;
+// other errors are retried until final.
+func (s *Service) Deliver(ctx context.Context, id int64, attempt int, final bool) error {
+	m, err := s.cfg.Store.FindOutboxMessage(ctx, id)
+	if err != nil {
+		return fmt.Errorf("outbox message %d: %w", id, err)
+	}
+	if m.Status != casework.OutboxPending {
+		return nil
+	}
+	var p payload
+	if err := json.Unmarshal(m.Payload, &p); err != nil {
+		_ = s.cfg.Store.MarkOutboxAttempt(ctx, id, "unreadable payload", true, s.now())
+		return &Permanent{Err: fmt.Errorf("outbox message %d: %w", id, err)}
+	}
+	sendErr := s.cfg.Pusher.Push(ctx, p.Messages)
+	if sendErr == nil {
+		if err := s.cfg.Store.MarkOutboxSent(ctx, id, s.now()); err != nil {
+			return fmt.Errorf("mark outbox message %d sent: %w", id, err)
+		}
+		return nil
+	}
+	undeliverable := errors.Is(sendErr, bot.ErrUndeliverable)
+	log := s.cfg.Logger.With("outbox_id", id, "case_id", m.CaseID, "platform", m.Platform, "purpose", m.Purpose, "attempt", attempt)
+	if err := s.cfg.Store.MarkOutboxAttempt(ctx, id, sendErr.Error(), final || undeliverable, s.now()); err != nil {
+		log.Error("outbox attempt not recorded", "error", err)
+	}
+	// The job queue logs the failure, once.
+	if undeliverable {
+		return &Permanent{Err: sendErr}
+	}
+	return sendErr
+}
+
+// Permanent marks an error that retrying will not cure; the job queue gives
+// up at once (jobs.Permanent recognises it through errors.As).
+type Permanent struct{ Err error }
+
+func (p *Permanent) Error() string { return p.Err.Error() }
+func (p *Permanent) Unwrap() error { return p.Err }

@@ -1,0 +1,169 @@
+package lifecycle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aftersales/aftersales/bot"
+	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/l10n"
+)
+
+// Fire runs a durable timer (jobs.Handler). Each checks the case again and
+// does nothing when its reason passed: the deadline was met, the order was
+// taken, the visit moved, the survey was answered, the case reopened.
+func (s *Service) Fire(ctx context.Context, t casework.Timer) error {
+	c, err := s.cfg.Store.FindCaseByID(ctx, t.CaseID)
+	if errors.Is(err, casework.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("timer %s: %w", t.Kind, err)
+	}
+	log := s.cfg.Logger.With("case_id", c.ID, "case_number", c.Number, "timer", t.Kind)
+	switch t.Kind {
+	case casework.TimerRespondDeadline, casework.TimerOnSiteDeadline, casework.TimerResolveDeadline:
+		return s.deadline(ctx, c, t)
+	case casework.TimerAcceptEscalation:
+		if c.State != casework.StateDispatched || int64(c.Version) < t.Ref {
+			return nil
+		}
+		taken, err := s.taken(ctx, c)
+		if err != nil || taken {
+			return err
+		}
+		log.Warn("urgent work order not taken in time")
+		return s.escalate(ctx, c, "staff.not_taken", "urgent work order not taken within "+s.cfg.AcceptWithin.String())
+	case casework.TimerAppointmentReminder:
+		if c.State != casework.StateScheduled || c.AppointmentAt == nil || c.AppointmentAt.Unix() != t.Ref {
+			return nil
+		}
+		owners, err := s.ownerChats(ctx, c)
+		if err != nil {
+			return err
+		}
+		engineers, err := s.memberChats(ctx, c.AssigneeID)
+		if err != nil {
+			return err
+		}
+		var ns []notice
+		for _, r := range owners {
+			ns = append(ns, notice{to: r, text: T(r.lang, "owner.reminder", "number", c.Number, "at", s.slotLabel(r.lang, *c.AppointmentAt))})
+		}
+		for _, r := range engineers {
+			ns = append(ns, notice{to: r, text: T(r.lang, "engineer.reminder", "number", c.Number, "at", s.slotLabel(r.lang, *c.AppointmentAt), "address", s.address(ctx, c)),
+				choices: orderChoices(r.lang, c, true)})
+		}
+		return s.cfg.Store.Enqueue(ctx, casework.Effects{Messages: outbox(c.ID, "reminder", ns...)})
+	case casework.TimerDisruptionWarning:
+		if c.Plan == nil || c.Plan.StartAt == nil || c.Plan.StartAt.Unix() != t.Ref || (c.State != casework.StatePlanAgreed && c.State != casework.StateInProgress) {
+			return nil
+		}
+		owners, err := s.ownerChats(ctx, c)
+		if err != nil {
+			return err
+		}
+		var ns []notice
+		for _, r := range owners {
+			ns = append(ns, notice{to: r, text: T(r.lang, "owner.disruption_ahead", "number", c.Number, "at", s.slotLabel(r.lang, *c.Plan.StartAt)) + "\n" + s.disruptionText(r.lang, c.Plan)})
+		}
+		return s.cfg.Store.Enqueue(ctx, casework.Effects{Messages: outbox(c.ID, "disruption", ns...)})
+	case casework.TimerSurveyExpiry:
+		if c.State != casework.StateOwnerAccepted {
+			return nil
+		}
+		log.Info("survey expired unanswered")
+		_, err := s.close(ctx, c, casework.ActorSystem, "survey expired unanswered")
+		return err
+	case casework.TimerReturnVisit:
+		if c.State != casework.StateClosed {
+			return nil
+		}
+		owners, err := s.ownerChats(ctx, c)
+		if err != nil {
+			return err
+		}
+		eff := casework.Effects{Messages: outbox(c.ID, "return_visit", tell(owners, "owner.return_visit."+returnVisitKey(c), []string{"number", c.Number, "what", ""},
+			func(l l10n.Lang) []bot.Choice {
+				return []bot.Choice{
+					{Label: T(l, "btn.visit_ok"), Payload: Payload(ActVisitOK, c.Number)},
+					{Label: T(l, "btn.visit_bad"), Payload: Payload(ActVisitBad, c.Number)},
+				}
+			})...)}
+		note := "return visit asked"
+		if len(owners) == 0 {
+			note = "return visit due: the owner has no chat account; call them"
+		}
+		return s.event(ctx, c, casework.EventReturnVisit, casework.ActorBot, note, eff)
+	case casework.TimerTaskDue:
+		tasks, err := s.cfg.Store.ListTasks(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		for _, task := range tasks {
+			if task.DoneAt == nil && task.DueAt.Unix() == t.Ref {
+				return s.escalate(ctx, c, "staff.task_due", "coordination task due: "+task.Assignee+": "+clip(task.Description, 80))
+			}
+		}
+		return nil
+	}
+	log.Warn("unknown timer ignored")
+	return nil
+}
+
+func returnVisitKey(c *casework.Case) string {
+	if c.Subcategory == casework.SubLeak || c.Subcategory == casework.SubPlumbing {
+		return "leak"
+	}
+	return "other"
+}
+
+// deadline escalates a case that missed a service-level deadline.
+func (s *Service) deadline(ctx context.Context, c *casework.Case, t casework.Timer) error {
+	if !c.Open() || c.State == casework.StateOnHold {
+		return nil
+	}
+	var due, met *time.Time
+	switch t.Kind {
+	case casework.TimerRespondDeadline:
+		due, met = c.RespondBy, c.RespondedAt
+	case casework.TimerOnSiteDeadline:
+		due, met = c.OnSiteBy, c.OnSiteAt
+	case casework.TimerResolveDeadline:
+		due, met = c.ResolveBy, c.ResolvedAt
+	}
+	// A deadline moved later (the urgency changed) has a timer of its own.
+	if met != nil || due == nil || due.After(s.now()) {
+		return nil
+	}
+	return s.escalate(ctx, c, "staff.overdue."+string(t.Kind), string(t.Kind)+" missed")
+}
+
+// escalate tells the supervisors about c and records it.
+func (s *Service) escalate(ctx context.Context, c *casework.Case, key, note string) error {
+	sup, err := s.supervisorChats(ctx)
+	if err != nil {
+		return err
+	}
+	eff := casework.Effects{Messages: outbox(c.ID, "escalation", tell(sup, key, []string{"number", c.Number, "summary", s.summary(ctx, c),
+		"assignee", s.assigneeName(ctx, c), "due", s.whenPtr(c.ResolveBy)}, nil)...)}
+	now := s.now()
+	nc, err := s.cfg.Store.UpdateCaseWith(ctx, c.ID, c.Version, casework.CaseUpdate{Actor: casework.ActorSystem, EscalatedAt: &now, Note: note}, casework.Effects{})
+	if err != nil {
+		return fmt.Errorf("escalate: %w", err)
+	}
+	return s.event(ctx, nc, casework.EventEscalated, casework.ActorSystem, note, eff)
+}
+
+func (s *Service) assigneeName(ctx context.Context, c *casework.Case) string {
+	if c.AssigneeID == 0 {
+		return "—"
+	}
+	m, err := s.cfg.Store.FindMemberByID(ctx, c.AssigneeID)
+	if err != nil {
+		return "—"
+	}
+	return m.Name
+}

@@ -1,0 +1,466 @@
+package lifecycle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aftersales/aftersales/bot"
+	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/l10n"
+)
+
+// Policy decides which registered cases the bot accepts and dispatches by
+// itself and which wait for staff (初步研判).
+type Policy struct {
+	// AutoDispatch returns "" when the case may be accepted and dispatched
+	// at once, or why it waits for staff.
+	AutoDispatch func(c *casework.Case) string
+}
+
+// DefaultPolicy accepts and dispatches at once an engineering-quality or
+// facilities case that is in warranty (or not a warranty matter), not the
+// owner's doing, and routed to a party; everything else — out of warranty or
+// unknown, design defects, complaints, consultations, suggestions — waits for
+// staff.
+func DefaultPolicy() Policy {
+	return Policy{AutoDispatch: func(c *casework.Case) string {
+		switch {
+		case c.Category != casework.CategoryEngineeringQuality && c.Category != casework.CategoryFacilitiesEquipment:
+			return "category " + string(c.Category) + " is assessed by staff"
+		case c.Urgency == casework.UrgencyMajorComplaint:
+			return "a major complaint is assessed by staff"
+		case c.WarrantyStatus == casework.WarrantyOut:
+			return "out of warranty"
+		case c.WarrantyStatus == casework.WarrantyUnknown:
+			return "warranty unknown: no completion or delivery date on record"
+		case c.Responsibility == casework.ResponsibilityOwnerOrThirdParty:
+			return "the owner's or a third party's responsibility"
+		}
+		return ""
+	}}
+}
+
+// Triage is the first assessment of a case the dialogue just registered:
+// the responsible party from the routing rules, then either accepted and
+// dispatched at once (the policy allows it and a party is routed), or left
+// for staff with the supervisors told. Either way the service-level timers
+// are set. It returns the case as it now is.
+func (s *Service) Triage(ctx context.Context, c *casework.Case) (*casework.Case, error) {
+	party, member, err := s.route(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	why := s.cfg.Policy.AutoDispatch(c)
+	if why == "" && party == nil {
+		why = "no routing rule names a party"
+	}
+	if why != "" {
+		eff := casework.Effects{Timers: deadlineTimers(c)}
+		sup, err := s.supervisorChats(ctx)
+		if err != nil {
+			return nil, err
+		}
+		eff.Messages = outbox(c.ID, "triage", tell(sup, "staff.triage", []string{"number", c.Number, "summary", s.summary(ctx, c), "why", why}, nil)...)
+		if err := s.event(ctx, c, casework.EventNote, casework.ActorBot, "waits for staff: "+why, eff); err != nil {
+			return nil, err
+		}
+		return s.cfg.Store.FindCaseByID(ctx, c.ID)
+	}
+	reason := "auto-accepted: " + string(c.Category) + ", warranty " + string(c.WarrantyStatus)
+	c, err = s.transition(ctx, c, casework.Transition{Action: casework.ActionAccept, Actor: casework.ActorBot, DecisionReason: &reason, Note: reason},
+		casework.Effects{Timers: deadlineTimers(c)})
+	if err != nil {
+		return nil, err
+	}
+	return s.dispatch(ctx, c, party, member, casework.ActorBot, false)
+}
+
+// route finds the party the routing rules name for c and the member to
+// receive the work order: for an urgent case the duty engineer, else an
+// engineer, else the first member. Both nil when no rule matches.
+func (s *Service) route(ctx context.Context, c *casework.Case) (*casework.Party, *casework.Member, error) {
+	routes, err := s.cfg.Store.ListRoutes(ctx, c.ProjectID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list routes: %w", err)
+	}
+	r, err := casework.ResolveRoute(routes, c.ProjectID, c.BuildingID, c.Category, c.Subcategory)
+	if errors.Is(err, casework.ErrNotFound) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := s.cfg.Store.FindPartyByID(ctx, r.PartyID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("find party: %w", err)
+	}
+	m, err := s.pickMember(ctx, p.ID, c.Urgency == casework.UrgencyUrgent)
+	return p, m, err
+}
+
+// pickMember chooses who in a party receives a work order.
+func (s *Service) pickMember(ctx context.Context, partyID int64, urgent bool) (*casework.Member, error) {
+	ms, err := s.cfg.Store.ListMembers(ctx, partyID)
+	if err != nil {
+		return nil, fmt.Errorf("list members: %w", err)
+	}
+	order := []string{"engineer", "duty", "manager", "supervisor"}
+	if urgent {
+		order = []string{"duty", "engineer", "manager", "supervisor"}
+	}
+	for _, role := range order {
+		for _, m := range ms {
+			if m.Role == role {
+				return m, nil
+			}
+		}
+	}
+	if len(ms) > 0 {
+		return ms[0], nil
+	}
+	return nil, nil
+}
+
+// dispatch sends the work order (派工单) for c to member of party: the
+// case moves to dispatched, the member's chat accounts get the order with
+// its buttons, the owner is told who will come and what happens next, and an
+// urgent order must be taken within AcceptWithin or the supervisor is told.
+// A member with no chat account bound leaves the order waiting in the staff
+// API, which the timeline says.
+func (s *Service) dispatch(ctx context.Context, c *casework.Case, party *casework.Party, member *casework.Member, actor casework.Actor, redo bool) (*casework.Case, error) {
+	var memberID int64
+	if member != nil {
+		memberID = member.ID
+	}
+	engineers, err := s.memberChats(ctx, memberID)
+	if err != nil {
+		return nil, err
+	}
+	owners, err := s.ownerChats(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	note := "work order to " + party.Code
+	if member != nil {
+		note += " / " + member.Name
+	}
+	if len(engineers) == 0 {
+		note += "; no chat account bound: the order waits in the staff API"
+	}
+	// The order is composed on the case as it will be after the change.
+	after := *c
+	after.PartyID, after.AssigneeID = party.ID, memberID
+	var eff casework.Effects
+	eff.Messages = outbox(c.ID, "work_order", s.workOrder(ctx, &after, party, engineers, redo)...)
+	who := party.Name
+	if member != nil {
+		who += " " + member.Name
+	}
+	key := "owner.dispatched"
+	if redo {
+		key = "owner.redispatched"
+	}
+	eff.Messages = append(eff.Messages, outbox(c.ID, "owner_update", tell(owners, key, []string{"number", c.Number, "who", who, "on_site", s.whenPtr(c.OnSiteBy)}, nil)...)...)
+	if c.Urgency == casework.UrgencyUrgent {
+		eff.Timers = append(eff.Timers, casework.Timer{CaseID: c.ID, Kind: casework.TimerAcceptEscalation, At: s.now().Add(s.cfg.AcceptWithin), Ref: int64(c.Version + 1)})
+	}
+	pid := party.ID
+	t := casework.Transition{Action: casework.ActionDispatch, Actor: actor, PartyID: &pid, AssigneeID: &memberID, Note: note}
+	if c.State == casework.StateScheduled || c.AppointmentAt != nil {
+		t.ClearSlots = true
+	}
+	return s.transition(ctx, c, t, eff)
+}
+
+// workOrder composes the work order for each of the engineer's accounts.
+func (s *Service) workOrder(ctx context.Context, c *casework.Case, party *casework.Party, rs []recipient, redo bool) []notice {
+	phone := c.OwnerPhone
+	if phone == "" {
+		phone = "—"
+	}
+	var out []notice
+	for _, r := range rs {
+		head := "order.head"
+		if redo {
+			head = "order.head_redo"
+		}
+		text := T(r.lang, head, "number", c.Number) + "\n" +
+			T(r.lang, "order.body",
+				"task", T(r.lang, "category."+string(c.Category))+" · "+T(r.lang, "sub."+string(c.Subcategory)),
+				"location", strings.TrimSpace(T(r.lang, "location."+string(c.Location))+" "+c.LocationDetail),
+				"description", c.Description,
+				"address", s.address(ctx, c),
+				"owner", c.OwnerName, "phone", phone,
+				"urgency", T(r.lang, "urgency."+string(c.Urgency)),
+				"party", party.Name,
+				"on_site", s.whenPtr(c.OnSiteBy), "resolve", s.whenPtr(c.ResolveBy),
+				"contact", c.ContactTime)
+		if c.RepairCount > 0 {
+			text += "\n" + T(r.lang, "order.repeat", "n", strconv.Itoa(c.RepairCount+1))
+		}
+		var photos []string
+		for _, m := range c.Media {
+			if m.Kind == casework.MediaPhoto && len(photos) < 3 {
+				photos = append(photos, m.BlobKey)
+			}
+		}
+		out = append(out, notice{to: r, text: text, choices: orderChoices(r.lang, c, false), photos: photos})
+	}
+	return out
+}
+
+// orderChoices are the engineer's buttons for a case in its state.
+func orderChoices(lang l10n.Lang, c *casework.Case, taken bool) []bot.Choice {
+	ch := func(key, action string) bot.Choice {
+		return bot.Choice{Label: T(lang, key), Payload: Payload(action, c.Number)}
+	}
+	switch c.State {
+	case casework.StateAccepted, casework.StateDispatched, casework.StateReopened:
+		if !taken {
+			return []bot.Choice{ch("btn.take", ActTake), ch("btn.decline", ActDecline)}
+		}
+		return []bot.Choice{ch("btn.slots", ActSlots), ch("btn.checkin", ActCheckIn)}
+	case casework.StateScheduled:
+		return []bot.Choice{ch("btn.checkin", ActCheckIn), ch("btn.reslot", ActSlots)}
+	case casework.StateInspected:
+		return []bot.Choice{ch("btn.plan", ActPlan), ch("btn.fixed", ActDone)}
+	case casework.StatePlanAgreed:
+		return []bot.Choice{ch("btn.start", ActStart)}
+	case casework.StateInProgress:
+		return []bot.Choice{ch("btn.done", ActDone)}
+	}
+	return nil
+}
+
+// summary is a one-line description of a case for staff.
+func (s *Service) summary(ctx context.Context, c *casework.Case) string {
+	return fmt.Sprintf("%s · %s/%s · %s · %s", s.address(ctx, c), c.Category, c.Subcategory, c.Urgency, clip(c.Description, 60))
+}
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
+
+// RejectReason is a template for refusing a case (不予受理), each explained
+// to the owner with the rule that applies and, where it helps, who can.
+type RejectReason string
+
+// The reasons a case is not accepted.
+const (
+	RejectOutOfWarranty  RejectReason = "out_of_warranty" // the part's warranty period ended
+	RejectOwnerCaused    RejectReason = "owner_caused"    // the owner's own renovation or misuse
+	RejectNotResponsible RejectReason = "not_responsible" // not the developer's responsibility
+	RejectDuplicate      RejectReason = "duplicate"       // already reported as another case
+)
+
+// RejectReasons lists every RejectReason.
+var RejectReasons = []RejectReason{RejectOutOfWarranty, RejectOwnerCaused, RejectNotResponsible, RejectDuplicate}
+
+// Valid reports whether r is a known reason.
+func (r RejectReason) Valid() bool { return slices.Contains(RejectReasons, r) }
+
+// Accept accepts a case waiting for staff and, when a party is given or
+// routed, dispatches it. partyID and memberID are optional (0: from the
+// routing rules).
+func (s *Service) Accept(ctx context.Context, number string, staff casework.Actor, note string, partyID, memberID int64) (*casework.Case, error) {
+	c, err := s.load(ctx, number)
+	if err != nil {
+		return nil, err
+	}
+	reason := "accepted by staff"
+	if note != "" {
+		reason += ": " + note
+	}
+	owners, err := s.ownerChats(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	eff := casework.Effects{Messages: outbox(c.ID, "owner_update", tell(owners, "owner.accepted", []string{"number", c.Number}, nil)...)}
+	c, err = s.transition(ctx, c, casework.Transition{Action: casework.ActionAccept, Actor: staff, DecisionReason: &reason, Note: note}, eff)
+	if err != nil {
+		return nil, err
+	}
+	if partyID == 0 && memberID == 0 {
+		party, member, err := s.route(ctx, c)
+		if err != nil || party == nil {
+			return c, err
+		}
+		return s.dispatch(ctx, c, party, member, staff, false)
+	}
+	return s.Dispatch(ctx, number, staff, partyID, memberID)
+}
+
+// Dispatch sends (or re-sends to someone else: reassign) the work order of a
+// case to a party's member; memberID 0 picks one from the party.
+func (s *Service) Dispatch(ctx context.Context, number string, staff casework.Actor, partyID, memberID int64) (*casework.Case, error) {
+	c, err := s.load(ctx, number)
+	if err != nil {
+		return nil, err
+	}
+	var member *casework.Member
+	if memberID != 0 {
+		if member, err = s.cfg.Store.FindMemberByID(ctx, memberID); err != nil {
+			return nil, fmt.Errorf("member %d: %w", memberID, err)
+		}
+		if partyID == 0 {
+			partyID = member.PartyID
+		}
+		if member.PartyID != partyID {
+			return nil, casework.Invalid("member_id", "member %d is not of party %d", memberID, partyID)
+		}
+	}
+	if partyID == 0 {
+		return nil, casework.Invalid("party_id", "is required")
+	}
+	party, err := s.cfg.Store.FindPartyByID(ctx, partyID)
+	if err != nil {
+		return nil, fmt.Errorf("party %d: %w", partyID, err)
+	}
+	if member == nil {
+		if member, err = s.pickMember(ctx, party.ID, c.Urgency == casework.UrgencyUrgent); err != nil {
+			return nil, err
+		}
+	}
+	if c.State == casework.StateRegistered {
+		return nil, &casework.TransitionError{From: c.State, Action: casework.ActionDispatch}
+	}
+	return s.dispatch(ctx, c, party, member, staff, c.RepairCount > 0)
+}
+
+// Reject refuses a case with a reason template; the owner receives a patient
+// explanation naming the rule and, for what property management handles,
+// whom to ask. dup names the other case for RejectDuplicate.
+func (s *Service) Reject(ctx context.Context, number string, staff casework.Actor, reason RejectReason, note, dup string) (*casework.Case, error) {
+	if !reason.Valid() {
+		return nil, casework.Invalid("reason", "%q is not one of %v", reason, RejectReasons)
+	}
+	c, err := s.load(ctx, number)
+	if err != nil {
+		return nil, err
+	}
+	if reason == RejectDuplicate {
+		if _, err := s.load(ctx, dup); err != nil {
+			return nil, casework.Invalid("duplicate_of", "names no case: %v", err)
+		}
+	}
+	owners, err := s.ownerChats(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	help, err := s.propertyManagement(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var ns []notice
+	for _, r := range owners {
+		text := T(r.lang, "reject.head", "number", c.Number) + "\n" +
+			T(r.lang, "reject."+string(reason), "until", c.WarrantyUntil.String(), "dup", dup, "part", T(r.lang, "sub."+string(c.Subcategory)))
+		if help != nil && (reason == RejectNotResponsible || reason == RejectOwnerCaused) {
+			text += "\n" + T(r.lang, "reject.help", "name", help.Name, "phone", help.Phone)
+		}
+		if note != "" {
+			text += "\n" + T(r.lang, "reject.note", "note", note)
+		}
+		text += "\n" + T(r.lang, "reject.tail")
+		ns = append(ns, notice{to: r, text: text})
+	}
+	why := string(reason)
+	if dup != "" {
+		why += " (" + dup + ")"
+	}
+	if note != "" {
+		why += ": " + note
+	}
+	eff := casework.Effects{Messages: outbox(c.ID, "owner_update", ns...)}
+	return s.transition(ctx, c, casework.Transition{Action: casework.ActionReject, Actor: staff, DecisionReason: &why, Note: why}, eff)
+}
+
+// propertyManagement returns the first property-management party, whom an
+// owner can ask about what the developer does not answer for.
+func (s *Service) propertyManagement(ctx context.Context) (*casework.Party, error) {
+	ps, err := s.cfg.Store.ListParties(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list parties: %w", err)
+	}
+	for _, p := range ps {
+		if p.Kind == casework.PartyPropertyManagement {
+			return p, nil
+		}
+	}
+	return nil, nil
+}
+
+// MessageOwner sends staff's words to the owner's chat accounts and records
+// them on the timeline.
+func (s *Service) MessageOwner(ctx context.Context, number string, staff casework.Actor, text string) error {
+	if err := casework.ValidText("text", text, 2000); err != nil {
+		return err
+	}
+	c, err := s.load(ctx, number)
+	if err != nil {
+		return err
+	}
+	owners, err := s.ownerChats(ctx, c)
+	if err != nil {
+		return err
+	}
+	if len(owners) == 0 {
+		return casework.Invalid("owner", "has no chat account to write to; call %s", casework.MaskPhone(c.OwnerPhone))
+	}
+	eff := casework.Effects{Messages: outbox(c.ID, "staff_message", tell(owners, "owner.staff_message", []string{"number", c.Number, "text", text}, nil)...)}
+	return s.event(ctx, c, casework.EventMessage, staff, text, eff)
+}
+
+// IssueBindCode makes a one-time code with which a member binds a chat
+// account (/bind CODE).
+func (s *Service) IssueBindCode(ctx context.Context, memberID int64, staff casework.Actor) (*casework.BindCode, error) {
+	if _, err := s.cfg.Store.FindMemberByID(ctx, memberID); err != nil {
+		return nil, fmt.Errorf("member %d: %w", memberID, err)
+	}
+	for range 5 {
+		code, err := newBindCode()
+		if err != nil {
+			return nil, err
+		}
+		b := &casework.BindCode{Code: code, MemberID: memberID, IssuedBy: staff, ExpiresAt: s.now().Add(s.cfg.BindCodeTTL)}
+		err = s.cfg.Store.CreateBindCode(ctx, b)
+		var ce *casework.ConflictError
+		if errors.As(err, &ce) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("store bind code: %w", err)
+		}
+		return b, nil
+	}
+	return nil, errors.New("no free bind code after 5 tries")
+}
+
+// AddTask records an external coordination task on a case and sets its due
+// timer; the supervisors are told when it falls due undone.
+func (s *Service) AddTask(ctx context.Context, number string, staff casework.Actor, assignee, description string, due time.Time) (*casework.Task, error) {
+	c, err := s.load(ctx, number)
+	if err != nil {
+		return nil, err
+	}
+	t := &casework.Task{CaseID: c.ID, Assignee: assignee, Description: description, DueAt: due, CreatedBy: staff}
+	if err := t.Validate(); err != nil {
+		return nil, err
+	}
+	// The timer's Ref is the task's ID, which the store assigns; the task's
+	// due time identifies it until then, and Fire finds it by case and time.
+	eff := casework.Effects{Timers: []casework.Timer{{CaseID: c.ID, Kind: casework.TimerTaskDue, At: due, Ref: due.Unix()}}}
+	if err := s.cfg.Store.CreateTask(ctx, t, eff); err != nil {
+		return nil, fmt.Errorf("create task: %w", err)
+	}
+	return t, nil
+}
