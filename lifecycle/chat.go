@@ -158,6 +158,20 @@ func (s *Service) engineerCase(ctx context.Context, who Who, number string) (*ca
 	return c, m, nil
 }
 
+// engineerTellsOwner loads a case for an engineer (engineerCase) with the
+// owner's chat accounts, to tell them what the engineer did.
+func (s *Service) engineerTellsOwner(ctx context.Context, who Who, number string) (*casework.Case, *casework.Member, []recipient, error) {
+	c, m, err := s.engineerCase(ctx, who, number)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	owners, err := s.ownerChats(ctx, c)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return c, m, owners, nil
+}
+
 // ownerCase loads a case for its owner and checks that the account reported
 // it or is bound to its owner.
 func (s *Service) ownerCase(ctx context.Context, who Who, number string) (*casework.Case, error) {
@@ -252,6 +266,14 @@ func (s *Service) TakeOrder(ctx context.Context, who Who, number string) (*Order
 	}
 	if c.State != casework.StateDispatched && c.State != casework.StateReopened {
 		return nil, &casework.TransitionError{From: c.State, Action: casework.ActionDispatch}
+	}
+	taken, err := s.taken(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if taken && c.AssigneeID == m.ID {
+		// Taken already (a double tap): nothing new to tell.
+		return &Order{Case: c, Choices: orderChoices(recipientOf(who.Identity).lang, c, true)}, nil
 	}
 	if c.AssigneeID != m.ID {
 		// A colleague takes it over: the case is re-dispatched to them.
@@ -358,11 +380,7 @@ func (s *Service) CandidateSlots() []time.Time {
 // CheckIn records the engineer on site (现场勘查): the case moves to
 // inspected and the owner is told.
 func (s *Service) CheckIn(ctx context.Context, who Who, number string) (*Order, error) {
-	c, m, err := s.engineerCase(ctx, who, number)
-	if err != nil {
-		return nil, err
-	}
-	owners, err := s.ownerChats(ctx, c)
+	c, m, owners, err := s.engineerTellsOwner(ctx, who, number)
 	if err != nil {
 		return nil, err
 	}
@@ -380,15 +398,11 @@ func (s *Service) ReportPlan(ctx context.Context, who Who, number string, plan c
 	if err := plan.Validate(); err != nil {
 		return nil, err
 	}
-	c, _, err := s.engineerCase(ctx, who, number)
+	c, _, owners, err := s.engineerTellsOwner(ctx, who, number)
 	if err != nil {
 		return nil, err
 	}
 	if err := s.attach(ctx, c, photos, who.Actor()); err != nil {
-		return nil, err
-	}
-	owners, err := s.ownerChats(ctx, c)
-	if err != nil {
 		return nil, err
 	}
 	var ns []notice
@@ -398,11 +412,7 @@ func (s *Service) ReportPlan(ctx context.Context, who Who, number string, plan c
 			{Label: T(r.lang, "btn.agree"), Payload: Payload(ActAgree, c.Number)},
 			{Label: T(r.lang, "btn.disagree"), Payload: Payload(ActDisagree, c.Number)},
 		}
-		for _, p := range photos {
-			if p.Kind == casework.MediaPhoto && len(n.photos) < 3 {
-				n.photos = append(n.photos, p.BlobKey)
-			}
-		}
+		n.addPhotos(photos)
 		ns = append(ns, n)
 	}
 	eff := casework.Effects{Messages: outbox(c.ID, "plan", ns...)}
@@ -444,11 +454,7 @@ func (s *Service) attach(ctx context.Context, c *casework.Case, photos []casewor
 // StartWork records that the repair started; the owner is told, with what
 // the work disturbs.
 func (s *Service) StartWork(ctx context.Context, who Who, number string) (*Order, error) {
-	c, _, err := s.engineerCase(ctx, who, number)
-	if err != nil {
-		return nil, err
-	}
-	owners, err := s.ownerChats(ctx, c)
+	c, _, owners, err := s.engineerTellsOwner(ctx, who, number)
 	if err != nil {
 		return nil, err
 	}
@@ -479,15 +485,11 @@ func (s *Service) disruptionText(lang l10n.Lang, p *casework.Plan) string {
 // Complete records the work done, with photos, and asks the owner to accept
 // it (业主验收).
 func (s *Service) Complete(ctx context.Context, who Who, number, note string, photos []casework.MediaRef) (*casework.Case, error) {
-	c, _, err := s.engineerCase(ctx, who, number)
+	c, _, owners, err := s.engineerTellsOwner(ctx, who, number)
 	if err != nil {
 		return nil, err
 	}
 	if err := s.attach(ctx, c, photos, who.Actor()); err != nil {
-		return nil, err
-	}
-	owners, err := s.ownerChats(ctx, c)
-	if err != nil {
 		return nil, err
 	}
 	var ns []notice
@@ -500,11 +502,7 @@ func (s *Service) Complete(ctx context.Context, who Who, number, note string, ph
 			{Label: T(r.lang, "btn.accept"), Payload: Payload(ActAccept, c.Number)},
 			{Label: T(r.lang, "btn.not_fixed"), Payload: Payload(ActNotFixed, c.Number)},
 		}
-		for _, p := range photos {
-			if p.Kind == casework.MediaPhoto && len(n.photos) < 3 {
-				n.photos = append(n.photos, p.BlobKey)
-			}
-		}
+		n.addPhotos(photos)
 		ns = append(ns, n)
 	}
 	eff := casework.Effects{Messages: outbox(c.ID, "acceptance", ns...)}

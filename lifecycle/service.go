@@ -263,6 +263,18 @@ type notice struct {
 	photos  []string // blob keys sent after the text
 }
 
+// maxPhotos is how many photos go with a notification.
+const maxPhotos = 3
+
+// addPhotos adds the photos among media to the notice, up to maxPhotos.
+func (n *notice) addPhotos(media []casework.MediaRef) {
+	for _, m := range media {
+		if m.Kind == casework.MediaPhoto && len(n.photos) < maxPhotos {
+			n.photos = append(n.photos, m.BlobKey)
+		}
+	}
+}
+
 // outbox turns notices into outbox messages of the case.
 func outbox(caseID int64, purpose string, ns ...notice) []*casework.OutboxMessage {
 	var out []*casework.OutboxMessage

@@ -203,13 +203,9 @@ func (s *Service) workOrder(ctx context.Context, c *casework.Case, party *casewo
 		if c.RepairCount > 0 {
 			text += "\n" + T(r.lang, "order.repeat", "n", strconv.Itoa(c.RepairCount+1))
 		}
-		var photos []string
-		for _, m := range c.Media {
-			if m.Kind == casework.MediaPhoto && len(photos) < 3 {
-				photos = append(photos, m.BlobKey)
-			}
-		}
-		out = append(out, notice{to: r, text: text, choices: orderChoices(r.lang, c, false), photos: photos})
+		n := notice{to: r, text: text, choices: orderChoices(r.lang, c, false)}
+		n.addPhotos(c.Media)
+		out = append(out, n)
 	}
 	return out
 }

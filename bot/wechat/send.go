@@ -146,7 +146,7 @@ type Template struct {
 func GenericTemplateData(msg bot.Outbound, now time.Time) map[string]string {
 	return map[string]string{
 		"first":    "您好，售后服务中心给您发来一条消息。",
-		"keyword1": clip(strings.TrimSpace(msg.Text), 200),
+		"keyword1": clip(strings.TrimSpace(render(msg)), 200), // with its numbered options: a reply picks one
 		"keyword2": now.Format("2006-01-02 15:04"),
 		"remark":   "回复本公众号任意消息即可继续办理。",
 	}

@@ -277,3 +277,58 @@ func compareGolden(t *testing.T, name, got string) {
 	require.NoError(t, err, "no golden file: run go test ./cmd/aftersales/ -run %s -update", t.Name())
 	assert.Equal(t, string(want), got, "transcript differs from %s (after a deliberate change: -update, and read the diff)", path)
 }
+
+// waitFor reads the chat page until the bot said something containing want,
+// as the page's script polls; it returns what was said meanwhile.
+func (v *visitor) waitFor(want string) string {
+	v.t.Helper()
+	var said strings.Builder
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		got := v.read()
+		said.WriteString(got)
+		if strings.Contains(got, want) {
+			return said.String()
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	v.t.Fatalf("the chat page never showed %q; it showed %q", want, said.String())
+	return ""
+}
+
+// TestLifecycleOwnerOnWeChatEngineerOnTheChatPage: the owner reports on
+// WeChat and the engineer works from the local chat page, no platform
+// account needed. Two days later — outside WeChat's 48-hour window — the
+// visit times reach the owner as a template message carrying the options,
+// and the owner's reply of a number books one.
+func TestLifecycleOwnerOnWeChatEngineerOnTheChatPage(t *testing.T) {
+	m, owner := wechatService(t, false, nil)
+	v := &visitor{t: t, base: "http://" + m.Addr(), id: "engineer0123456789abcdef"}
+	w := &lifecycleWorld{t: t, m: m}
+	code, err := m.Lifecycle.IssueBindCode(context.Background(), w.member("吴海涛").ID, casework.Staff("test"))
+	require.NoError(t, err)
+	assert.Contains(t, v.say("/bind "+code.Code), "绑定成功")
+	assert.Contains(t, v.say("/bind "+code.Code), "绑定码无效", "a code binds once")
+
+	c := reportWithPhoto(t, m, owner)
+	owner.expect("已受理并派给")
+	order := v.waitFor("【派工单】" + c.Number)
+	assert.Contains(t, order, "[接单|"+lifecycle.Payload(lifecycle.ActTake, c.Number)+"]")
+	assert.Contains(t, v.press(lifecycle.Payload(lifecycle.ActTake, c.Number)), "已接单")
+	owner.expect("吴海涛 已接单")
+
+	owner.srv.Advance(49 * time.Hour) // the owner has not written for two days
+	assert.Contains(t, v.press(lifecycle.Payload(lifecycle.ActSlots, c.Number)), "请选择 1–3 个可以上门的时间")
+	assert.Contains(t, v.say("1"), "已选")
+	assert.Contains(t, v.say("1"), "已把 1 个时间发给业主")
+	owner.expect("维修人员可以在以下时间上门")
+	sent := owner.srv.SentTo(owner.openID)
+	last := sent[len(sent)-1]
+	assert.Equal(t, wechattest.KindTemplate, last.Kind, "outside the window the notification is a template message")
+	assert.Contains(t, last.Content, "1. ", "with its numbered options")
+
+	owner.say("1", "已预约") // the number picks the option the template carried
+	v.waitFor("业主已选定上门时间")
+	c = w.waitState(c.Number, casework.StateScheduled)
+	require.NotNil(t, c.AppointmentAt)
+}
