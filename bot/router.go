@@ -55,7 +55,8 @@ func (r *Router) Push(ctx context.Context, out []Outbound) error {
 		for n < len(out) && out[n].To == to {
 			n++
 		}
-		if err := r.push(ctx, to, out[:n]); err != nil {
+		batch := out[:n]
+		if err := r.Exclusive(ctx, to, func(send SendFunc) error { return send(ctx, batch) }); err != nil {
 			return err
 		}
 		out = out[n:]
@@ -63,25 +64,31 @@ func (r *Router) Push(ctx context.Context, out []Outbound) error {
 	return nil
 }
 
-func (r *Router) push(ctx context.Context, to UserRef, out []Outbound) error {
+// Exclusive runs fn while holding user's lock, so that nothing else is
+// sent to the user meanwhile — no reply and no other push. send delivers
+// messages to the user as Push does: the Handler learns of the choices they
+// offer (Offerer), then the Channel sends them.
+func (r *Router) Exclusive(ctx context.Context, user UserRef, fn func(send SendFunc) error) error {
 	lockCtx, cancel := context.WithTimeout(ctx, r.lockWait())
-	unlock, err := r.Locker.Lock(lockCtx, to.Key())
+	unlock, err := r.Locker.Lock(lockCtx, user.Key())
 	cancel()
 	if err != nil {
 		return fmt.Errorf("lock user: %w", err)
 	}
 	defer unlock()
-	if o, ok := r.Handler.(Offerer); ok {
-		for i := len(out) - 1; i >= 0; i-- {
-			if len(out[i].Choices) > 0 {
-				if err := o.Offer(ctx, to, out[i].Choices); err != nil {
-					return fmt.Errorf("offer choices: %w", err)
+	return fn(func(ctx context.Context, out []Outbound) error {
+		if o, ok := r.Handler.(Offerer); ok {
+			for i := len(out) - 1; i >= 0; i-- {
+				if len(out[i].Choices) > 0 {
+					if err := o.Offer(ctx, out[i].To, out[i].Choices); err != nil {
+						return fmt.Errorf("offer choices: %w", err)
+					}
+					break
 				}
-				break
 			}
 		}
-	}
-	return r.Send(ctx, out)
+		return r.Send(ctx, out)
+	})
 }
 
 // SendFunc delivers the replies to one inbound message, in order.

@@ -214,12 +214,17 @@ func (t *turn) myOrders() error {
 }
 
 // Offer remembers the choices of a pushed notification in the user's
-// session, so that a typed number picks one (bot.Offerer). The Router holds
-// the user's lock.
+// session, so that a typed number picks one (bot.Offerer). A user in the
+// middle of a step keeps that step's choices: their next number answers the
+// question they were asked (the notification's buttons still work). The
+// Router holds the user's lock.
 func (e *Engine) Offer(ctx context.Context, user bot.UserRef, choices []bot.Choice) error {
 	s, err := e.cfg.Sessions.Load(ctx, user.Key())
 	if err != nil {
 		return fmt.Errorf("load session: %w", err)
+	}
+	if s != nil && s.Step != "" && e.cfg.NowFunc().Sub(s.UpdatedAt) < e.cfg.IdleTimeout {
+		return nil
 	}
 	if s == nil {
 		now := e.cfg.NowFunc()
