@@ -368,6 +368,52 @@ func (c *Case) Validate() error {
 // cancelled nor rejected.
 func (c *Case) Open() bool { return !c.State.Terminal() && c.State != StateRejected }
 
+// MapTimes replaces every time of c but CreatedAt and UpdatedAt by f of it
+// (a store passes the rounding it keeps times with), and what c points to
+// (its slots, its plan, its survey) by copies, so that c equals what a later
+// read returns and shares nothing with the values it was given. No slots or
+// plan disruptions are nil; a zero survey AnsweredAt stays zero.
+func (c *Case) MapTimes(f func(time.Time) time.Time) {
+	ptr := func(t *time.Time) *time.Time {
+		if t == nil {
+			return nil
+		}
+		u := f(*t)
+		return &u
+	}
+	c.ReceivedAt = f(c.ReceivedAt)
+	for _, p := range []**time.Time{&c.OccurredAt, &c.RespondBy, &c.OnSiteBy, &c.ResolveBy, &c.RespondedAt, &c.OnSiteAt, &c.ResolvedAt, &c.ClosedAt,
+		&c.AppointmentAt, &c.EscalatedAt} {
+		*p = ptr(*p)
+	}
+	if len(c.ProposedSlots) == 0 {
+		c.ProposedSlots = nil
+	} else {
+		slots := make([]time.Time, len(c.ProposedSlots))
+		for i, t := range c.ProposedSlots {
+			slots[i] = f(t)
+		}
+		c.ProposedSlots = slots
+	}
+	if c.Plan != nil {
+		p := *c.Plan
+		p.StartAt = ptr(p.StartAt)
+		if len(p.Disruptions) == 0 {
+			p.Disruptions = nil
+		} else {
+			p.Disruptions = slices.Clone(p.Disruptions)
+		}
+		c.Plan = &p
+	}
+	if c.Survey != nil {
+		s := *c.Survey
+		if !s.AnsweredAt.IsZero() {
+			s.AnsweredAt = f(s.AnsweredAt)
+		}
+		c.Survey = &s
+	}
+}
+
 func validText(field, s string, max int, required bool) error {
 	if required && strings.TrimSpace(s) == "" {
 		return Invalid(field, "is required")
@@ -425,6 +471,17 @@ const (
 var EventKinds = []EventKind{
 	EventCreated, EventTransition, EventUpdated, EventNote, EventUrge, EventMedia,
 	EventDeliveryFailed, EventOrderAccepted, EventOrderDeclined, EventMessage, EventEscalated, EventReturnVisit,
+}
+
+// Direct reports whether a store's AddCaseEvent takes entries of kind k:
+// every kind of EventKinds but those recorded by the writes they describe
+// (created, transition, updated, media).
+func (k EventKind) Direct() bool {
+	switch k {
+	case EventCreated, EventTransition, EventUpdated, EventMedia:
+		return false
+	}
+	return slices.Contains(EventKinds, k)
 }
 
 // Event is one entry of a case's timeline: who did what when, and for state

@@ -2,6 +2,7 @@ package casework
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -195,6 +196,19 @@ type BindCode struct {
 	CreatedAt time.Time
 }
 
+// Validate checks a bind code before it is stored.
+func (b *BindCode) Validate() error {
+	switch {
+	case b.Code == "":
+		return Invalid("code", "is required")
+	case b.IssuedBy == "":
+		return Invalid("issued_by", "is required")
+	case b.ExpiresAt.IsZero():
+		return Invalid("expires_at", "is required")
+	}
+	return nil
+}
+
 // Task is an external coordination task (外部协调) of a case: something
 // property management, a utility or a government office must do, with who
 // follows it up and by when.
@@ -224,6 +238,20 @@ func (t *Task) Validate() error {
 		return Invalid("task_created_by", "is required")
 	}
 	return nil
+}
+
+// CreatedNote is the timeline note of a new task: its ID, assignee and due
+// time in loc (nil: ChinaTime), and what is to be done.
+func (t *Task) CreatedNote(loc *time.Location) string {
+	if loc == nil {
+		loc = ChinaTime()
+	}
+	return fmt.Sprintf("外部协调 task %d: %s, due %s: %s", t.ID, t.Assignee, t.DueAt.In(loc).Format("2006-01-02 15:04 MST"), t.Description)
+}
+
+// DoneNote is the timeline note of a task done: its ID and assignee.
+func (t *Task) DoneNote() string {
+	return fmt.Sprintf("外部协调完成 task %d done: %s", t.ID, t.Assignee)
 }
 
 // LifecycleStore keeps what the lifecycle adds to cases: changes with their

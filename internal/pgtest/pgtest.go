@@ -10,9 +10,9 @@
 // When the database can't be reached, tests are skipped with a message that
 // names the URL, except in CI (CI=true), where that is a failure.
 //
-// Schemas are named like storage/postgres's test schemas
-// (aftersales_test_<unix time>_<random>), so either package's sweep drops the
-// ones that a killed test run left behind.
+// Schemas are named aftersales_test_<unix time>_<random>; the first test of
+// a binary to ask for one drops those more than an hour old, which a killed
+// test run left behind.
 package pgtest
 
 import (

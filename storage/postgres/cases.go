@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -58,47 +57,9 @@ func scanCase(row scanner) (*casework.Case, error) {
 		}
 	}
 	// The times as stored, in UTC.
-	truncateCaseTimes(&c)
+	c.MapTimes(dbTime)
 	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
 	return &c, nil
-}
-
-// truncateCaseTimes brings every time of c to what the database keeps, in
-// UTC, and replaces what c points to (its plan, its survey, its slots) by
-// copies, so that the caller's copy equals what a later read returns and
-// shares nothing with the values it was given.
-func truncateCaseTimes(c *casework.Case) {
-	c.ReceivedAt = dbTime(c.ReceivedAt)
-	for _, t := range []**time.Time{&c.OccurredAt, &c.RespondBy, &c.OnSiteBy, &c.ResolveBy, &c.RespondedAt, &c.OnSiteAt, &c.ResolvedAt, &c.ClosedAt,
-		&c.AppointmentAt, &c.EscalatedAt} {
-		*t = dbTimePtr(*t)
-	}
-	if len(c.ProposedSlots) == 0 {
-		c.ProposedSlots = nil
-	} else {
-		slots := make([]time.Time, len(c.ProposedSlots))
-		for i, t := range c.ProposedSlots {
-			slots[i] = dbTime(t)
-		}
-		c.ProposedSlots = slots
-	}
-	if c.Plan != nil {
-		p := *c.Plan
-		p.StartAt = dbTimePtr(p.StartAt)
-		if len(p.Disruptions) == 0 {
-			p.Disruptions = nil
-		} else {
-			p.Disruptions = slices.Clone(p.Disruptions)
-		}
-		c.Plan = &p
-	}
-	if c.Survey != nil {
-		s := *c.Survey
-		if !s.AnsweredAt.IsZero() {
-			s.AnsweredAt = dbTime(s.AnsweredAt)
-		}
-		c.Survey = &s
-	}
 }
 
 // caseMutable are the columns of cases that may change after registration,
@@ -234,7 +195,7 @@ func (db *DB) CreateCaseWith(ctx context.Context, c *casework.Case, eff casework
 	if nc.ReceivedAt.IsZero() {
 		nc.ReceivedAt = now
 	}
-	truncateCaseTimes(&nc)
+	nc.MapTimes(dbTime)
 	nc.Version, nc.State, nc.HeldFrom, nc.RepairCount = 1, casework.StateRegistered, "", 0
 	nc.RespondedAt, nc.OnSiteAt, nc.ResolvedAt, nc.ClosedAt = nil, nil, nil, nil
 	nc.CreatedAt, nc.UpdatedAt = now, now
@@ -254,7 +215,7 @@ func (db *DB) CreateCaseWith(ctx context.Context, c *casework.Case, eff casework
 		*c = nc
 		return nil
 	}
-	var written []casework.OutboxMessage
+	var written casework.Effects
 	err := db.inWrite(ctx, op, func(tx pgx.Tx) (err error) {
 		if err := db.createCase(ctx, tx, &nc, day); err != nil {
 			return err
@@ -265,7 +226,7 @@ func (db *DB) CreateCaseWith(ctx context.Context, c *casework.Case, eff casework
 	if err != nil {
 		return err
 	}
-	setWritten(eff, written)
+	eff.SetWritten(written)
 	*c = nc
 	return nil
 }
@@ -423,7 +384,7 @@ func versionConflict(c *casework.Case, version int) error {
 // the Seq of the next timeline entry, which it returns. A version that moved
 // on gives a *casework.ConflictError.
 func (db *DB) writeCase(ctx context.Context, tx pgx.Tx, c *casework.Case, now time.Time) (seq int, err error) {
-	truncateCaseTimes(c)
+	c.MapTimes(dbTime)
 	values, err := mutableValues(c)
 	if err != nil {
 		return 0, err
@@ -461,7 +422,7 @@ func (db *DB) writeCaseWith(ctx context.Context, op string, id int64, eff casewo
 	if err := db.checkEffects(eff); err != nil {
 		return nil, err
 	}
-	var written []casework.OutboxMessage
+	var written casework.Effects
 	c, err := inWriteResult(ctx, db, op, func(tx pgx.Tx) (*casework.Case, error) {
 		c, err := fn(tx)
 		if err != nil {
@@ -473,7 +434,7 @@ func (db *DB) writeCaseWith(ctx context.Context, op string, id int64, eff casewo
 	if err != nil {
 		return nil, err
 	}
-	setWritten(eff, written)
+	eff.SetWritten(written)
 	return c, nil
 }
 
@@ -565,7 +526,7 @@ func (db *DB) AddCaseEventWith(ctx context.Context, e *casework.Event, eff casew
 	if e.Actor == "" {
 		return casework.Invalid("actor", "is required")
 	}
-	if !directEventKind(e.Kind) {
+	if !e.Kind.Direct() {
 		return casework.Invalid("kind", "%q is not added directly: only entries that change nothing else are", e.Kind)
 	}
 	if err := db.checkEffects(eff); err != nil {
@@ -576,7 +537,7 @@ func (db *DB) AddCaseEventWith(ctx context.Context, e *casework.Event, eff casew
 		ne.At = db.now()
 	}
 	ne.At = dbTime(ne.At)
-	var written []casework.OutboxMessage
+	var written casework.Effects
 	err := db.inWrite(ctx, fmt.Sprintf("postgres: add %s event to case %d", e.Kind, e.CaseID), func(tx pgx.Tx) (err error) {
 		if ne.Seq, err = reserveSeq(ctx, tx, ne.CaseID); err != nil {
 			return err
@@ -590,20 +551,9 @@ func (db *DB) AddCaseEventWith(ctx context.Context, e *casework.Event, eff casew
 	if err != nil {
 		return err
 	}
-	setWritten(eff, written)
+	eff.SetWritten(written)
 	*e = ne
 	return nil
-}
-
-// directEventKind reports whether AddCaseEvent takes entries of kind k:
-// every kind of casework.EventKinds but those recorded by the writes they
-// describe (created, transition, updated, media).
-func directEventKind(k casework.EventKind) bool {
-	switch k {
-	case casework.EventCreated, casework.EventTransition, casework.EventUpdated, casework.EventMedia:
-		return false
-	}
-	return slices.Contains(casework.EventKinds, k)
 }
 
 // AddCaseMedia attaches m to its case and records an EventMedia by actor.

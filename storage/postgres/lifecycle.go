@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -32,17 +30,13 @@ var ErrNoJobQueue = errors.New("postgres: effects need a job queue and none is s
 // concurrently with other methods.
 func (db *DB) SetJobQueue(q JobQueue) { db.jobs = q }
 
-// maxErrorText bounds, in runes, the delivery error an outbox message and
-// its timeline entry keep.
-const maxErrorText = 1000
-
 // checkEffects validates eff before a write and checks that its jobs have a
 // queue to go to.
 func (db *DB) checkEffects(eff casework.Effects) error {
 	if eff.Empty() {
 		return nil
 	}
-	if err := validateEffects(eff); err != nil {
+	if err := eff.Validate(); err != nil {
 		return err
 	}
 	if db.jobs == nil {
@@ -51,90 +45,40 @@ func (db *DB) checkEffects(eff casework.Effects) error {
 	return nil
 }
 
-// validateEffects checks the messages and timers of eff.
-func validateEffects(eff casework.Effects) error {
-	for i, m := range eff.Messages {
-		switch {
-		case m == nil:
-			return casework.Invalid("message", "message %d is nil", i)
-		case m.Platform == "":
-			return casework.Invalid("message_platform", "is required")
-		case m.UserID == "":
-			return casework.Invalid("message_user_id", "is required")
-		case m.CaseID < 0:
-			return casework.Invalid("message_case", "must not be negative")
-		}
-	}
-	for _, t := range eff.Timers {
-		if !slices.Contains(casework.TimerKinds, t.Kind) {
-			return casework.Invalid("timer_kind", "%q is not one of %v", t.Kind, casework.TimerKinds)
-		}
-		if t.At.IsZero() {
-			return casework.Invalid("timer_at", "is required")
-		}
-	}
-	return nil
-}
-
 // writeEffects writes eff in tx after a change to case caseID (0: none):
-// each message goes into the outbox, pending, with caseID when its own
-// CaseID is zero (one batch, one round trip); then the queue gets one
-// JobDeliver per message, in order, and one JobTimer per timer, a zero
-// Timer.CaseID being caseID. It returns the messages as stored, for
-// setWritten once the transaction commits, so that a write that fails
-// leaves eff as it was.
-func (db *DB) writeEffects(ctx context.Context, tx pgx.Tx, caseID int64, eff casework.Effects) ([]casework.OutboxMessage, error) {
+// the copies casework.Effects.Prepare makes of its messages go into the
+// outbox (one batch, one round trip), then the queue gets their jobs. It
+// returns the copies as written, for eff.SetWritten once the transaction
+// commits, so that a write that fails leaves eff as it was.
+func (db *DB) writeEffects(ctx context.Context, tx pgx.Tx, caseID int64, eff casework.Effects) (casework.Effects, error) {
 	if eff.Empty() {
-		return nil, nil
+		return casework.Effects{}, nil
 	}
 	if db.jobs == nil {
-		return nil, ErrNoJobQueue
+		return casework.Effects{}, ErrNoJobQueue
 	}
-	now := db.nowUTC()
-	written := make([]casework.OutboxMessage, len(eff.Messages))
-	if len(eff.Messages) > 0 {
+	w := eff.Prepare(caseID, db.nowUTC())
+	if len(w.Messages) > 0 {
 		b := &pgx.Batch{}
-		for i, m := range eff.Messages {
-			w := &written[i]
-			*w = *m
-			if w.CaseID == 0 {
-				w.CaseID = caseID
-			}
-			w.Status, w.Attempts, w.LastError, w.CreatedAt, w.SentAt = casework.OutboxPending, 0, "", now, nil
-			payload := w.Payload
+		for _, m := range w.Messages {
+			payload := m.Payload
 			if payload == nil {
 				payload = []byte{}
 			}
 			b.Queue(`INSERT INTO outbox (case_id, platform, user_id, purpose, payload, status, attempts, last_error, created_at)
 				VALUES ($1, $2, $3, $4, $5, $6, 0, '', $7) RETURNING id`,
-				nullID(w.CaseID), w.Platform, w.UserID, w.Purpose, payload, w.Status, w.CreatedAt).
-				QueryRow(func(row pgx.Row) error { return row.Scan(&w.ID) })
+				nullID(m.CaseID), m.Platform, m.UserID, m.Purpose, payload, m.Status, m.CreatedAt).
+				QueryRow(func(row pgx.Row) error { return row.Scan(&m.ID) })
 		}
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return nil, fmt.Errorf("add %d messages to the outbox: %w", len(eff.Messages), err)
+			return casework.Effects{}, fmt.Errorf("add %d messages to the outbox: %w", len(w.Messages), err)
 		}
 	}
-	jobs := make([]casework.Job, 0, len(eff.Messages)+len(eff.Timers))
-	for _, m := range written {
-		jobs = append(jobs, casework.Job{Kind: casework.JobDeliver, OutboxID: m.ID})
-	}
-	for _, t := range eff.Timers {
-		if t.CaseID == 0 {
-			t.CaseID = caseID
-		}
-		jobs = append(jobs, casework.Job{Kind: casework.JobTimer, Timer: t})
-	}
+	jobs := w.Jobs()
 	if err := db.jobs.InsertJobsTx(ctx, tx, jobs); err != nil {
-		return nil, fmt.Errorf("insert %d jobs: %w", len(jobs), err)
+		return casework.Effects{}, fmt.Errorf("insert %d jobs: %w", len(jobs), err)
 	}
-	return written, nil
-}
-
-// setWritten copies the stored messages back to eff's, once committed.
-func setWritten(eff casework.Effects, written []casework.OutboxMessage) {
-	for i := range written {
-		*eff.Messages[i] = written[i]
-	}
+	return w, nil
 }
 
 // Enqueue writes eff alone, in a transaction of its own.
@@ -145,13 +89,13 @@ func (db *DB) Enqueue(ctx context.Context, eff casework.Effects) error {
 	if err := db.checkEffects(eff); err != nil {
 		return err
 	}
-	written, err := inWriteResult(ctx, db, "postgres: enqueue", func(tx pgx.Tx) ([]casework.OutboxMessage, error) {
+	written, err := inWriteResult(ctx, db, "postgres: enqueue", func(tx pgx.Tx) (casework.Effects, error) {
 		return db.writeEffects(ctx, tx, 0, eff)
 	})
 	if err != nil {
 		return err
 	}
-	setWritten(eff, written)
+	eff.SetWritten(written)
 	return nil
 }
 
@@ -210,7 +154,7 @@ func outboxExists(ctx context.Context, tx pgx.Tx, id int64) error {
 // in the same transaction. A message no longer pending (sent, or failed
 // already) is left as it is.
 func (db *DB) MarkOutboxAttempt(ctx context.Context, id int64, errText string, final bool, at time.Time) error {
-	errText = truncateRunes(errText, maxErrorText)
+	errText = casework.DeliveryError(errText)
 	if at.IsZero() {
 		at = db.now()
 	}
@@ -236,35 +180,18 @@ func (db *DB) MarkOutboxAttempt(ctx context.Context, id int64, errText string, f
 		if err != nil {
 			return err
 		}
+		m.ID, m.LastError = id, errText
 		return insertEvent(ctx, tx, &casework.Event{CaseID: m.CaseID, Seq: seq, At: dbTime(at), Actor: casework.ActorSystem,
-			Kind: casework.EventDeliveryFailed, Note: deliveryFailedNote(id, m.Platform, m.Purpose, m.Attempts, errText)})
+			Kind: casework.EventDeliveryFailed, Note: m.DeliveryFailedNote()})
 	})
-}
-
-// deliveryFailedNote is the note of an EventDeliveryFailed.
-func deliveryFailedNote(id int64, platform, purpose string, attempts int, errText string) string {
-	return fmt.Sprintf("消息发送失败 message %d (%s) to %s failed after %d attempt(s): %s", id, purpose, platform, attempts, errText)
-}
-
-// truncateRunes cuts s to at most n runes.
-func truncateRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n])
 }
 
 // Bind codes.
 
 // CreateBindCode stores b and sets its CreatedAt; UsedAt starts nil.
 func (db *DB) CreateBindCode(ctx context.Context, b *casework.BindCode) error {
-	switch {
-	case b.Code == "":
-		return casework.Invalid("code", "is required")
-	case b.IssuedBy == "":
-		return casework.Invalid("issued_by", "is required")
-	case b.ExpiresAt.IsZero():
-		return casework.Invalid("expires_at", "is required")
+	if err := b.Validate(); err != nil {
+		return err
 	}
 	nb := *b
 	nb.ExpiresAt, nb.UsedAt, nb.CreatedAt = dbTime(nb.ExpiresAt), nil, db.nowUTC()
@@ -323,7 +250,7 @@ func (db *DB) CreateTask(ctx context.Context, t *casework.Task, eff casework.Eff
 	}
 	nt := *t
 	nt.DueAt, nt.DoneAt, nt.CreatedAt = dbTime(nt.DueAt), nil, db.nowUTC()
-	var written []casework.OutboxMessage
+	var written casework.Effects
 	err := db.inWrite(ctx, fmt.Sprintf("postgres: create task of case %d", t.CaseID), func(tx pgx.Tx) error {
 		seq, err := reserveSeq(ctx, tx, nt.CaseID)
 		if err != nil {
@@ -336,41 +263,19 @@ func (db *DB) CreateTask(ctx context.Context, t *casework.Task, eff casework.Eff
 			return err
 		}
 		e := &casework.Event{CaseID: nt.CaseID, Seq: seq, At: nt.CreatedAt, Actor: nt.CreatedBy, Kind: casework.EventNote,
-			Note: taskCreatedNote(&nt, db.numbering.Location)}
+			Note: nt.CreatedNote(db.numbering.Location)}
 		if err := insertEvent(ctx, tx, e); err != nil {
 			return err
 		}
-		written, err = db.writeEffects(ctx, tx, nt.CaseID, taskEffects(eff, nt.ID))
+		written, err = db.writeEffects(ctx, tx, nt.CaseID, eff.ForTask(nt.ID))
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	setWritten(eff, written)
+	eff.SetWritten(written)
 	*t = nt
 	return nil
-}
-
-// taskEffects returns eff with the task's ID as the Ref of its task timers
-// that have none.
-func taskEffects(eff casework.Effects, taskID int64) casework.Effects {
-	out := casework.Effects{Messages: eff.Messages, Timers: make([]casework.Timer, len(eff.Timers))}
-	for i, t := range eff.Timers {
-		if t.Kind == casework.TimerTaskDue && t.Ref == 0 {
-			t.Ref = taskID
-		}
-		out.Timers[i] = t
-	}
-	return out
-}
-
-// taskCreatedNote is the timeline note of a new task: its assignee and due
-// time in the department's time zone, and what is to be done.
-func taskCreatedNote(t *casework.Task, loc *time.Location) string {
-	if loc == nil {
-		loc = casework.ChinaTime()
-	}
-	return fmt.Sprintf("外部协调 task %d: %s, due %s: %s", t.ID, t.Assignee, t.DueAt.In(loc).Format("2006-01-02 15:04 MST"), t.Description)
 }
 
 // CompleteTask marks a task done at at (zero: now) and records an EventNote
@@ -384,10 +289,9 @@ func (db *DB) CompleteTask(ctx context.Context, id int64, at time.Time, actor ca
 	}
 	at = dbTime(at)
 	return db.inWrite(ctx, fmt.Sprintf("postgres: complete task %d", id), func(tx pgx.Tx) error {
-		var caseID int64
-		var assignee string
+		t := casework.Task{ID: id}
 		err := tx.QueryRow(ctx, `UPDATE case_tasks SET done_at = $2 WHERE id = $1 AND done_at IS NULL RETURNING case_id, assignee`, id, at).
-			Scan(&caseID, &assignee)
+			Scan(&t.CaseID, &t.Assignee)
 		if errors.Is(err, pgx.ErrNoRows) {
 			var one int
 			err := tx.QueryRow(ctx, `SELECT 1 FROM case_tasks WHERE id = $1`, id).Scan(&one)
@@ -396,12 +300,12 @@ func (db *DB) CompleteTask(ctx context.Context, id int64, at time.Time, actor ca
 		if err != nil {
 			return err
 		}
-		seq, err := reserveSeq(ctx, tx, caseID)
+		seq, err := reserveSeq(ctx, tx, t.CaseID)
 		if err != nil {
 			return err
 		}
-		return insertEvent(ctx, tx, &casework.Event{CaseID: caseID, Seq: seq, At: at, Actor: actor, Kind: casework.EventNote,
-			Note: fmt.Sprintf("外部协调完成 task %d done: %s", id, assignee)})
+		return insertEvent(ctx, tx, &casework.Event{CaseID: t.CaseID, Seq: seq, At: at, Actor: actor, Kind: casework.EventNote,
+			Note: t.DoneNote()})
 	})
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/internal/pgtest"
 )
 
 func TestOpenUnreachable(t *testing.T) {
@@ -52,7 +53,7 @@ func TestOpenUnreachable(t *testing.T) {
 
 func TestMigrate(t *testing.T) {
 	t.Parallel()
-	_, dbURL := newTestSchema(t)
+	_, dbURL := pgtest.NewSchema(t)
 	ms, err := migrations()
 	require.NoError(t, err)
 	require.Equal(t, "0001_init", ms[0].name)

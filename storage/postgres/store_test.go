@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/internal/pgtest"
 	"github.com/aftersales/aftersales/storage/storagetest"
 )
 
@@ -52,7 +53,7 @@ func (q recordingQueue) InsertJobsTx(ctx context.Context, tx pgx.Tx, jobs []case
 func openMigrated(t testing.TB) (casework.Store, string) {
 	t.Helper()
 	ctx := context.Background()
-	_, dbURL := newTestSchema(t)
+	_, dbURL := pgtest.NewSchema(t)
 	db := mustOpen(t, dbURL, Options{MaxConns: 4})
 	if err := db.migrate(ctx, 2); err != nil {
 		t.Fatalf("migrate to 0002: %v", err)

@@ -149,44 +149,6 @@ func encodePlan(p *casework.Plan) (any, error) {
 	return string(b), nil
 }
 
-// normalizeCaseTimes replaces every time of c by the value the database
-// keeps, and what c points to (its plan, its survey, its slots) by copies,
-// so that c equals what a later read returns and shares nothing with the
-// caller's values.
-func normalizeCaseTimes(c *casework.Case) {
-	c.ReceivedAt = storedTime(c.ReceivedAt)
-	for _, p := range []**time.Time{&c.OccurredAt, &c.RespondBy, &c.OnSiteBy, &c.ResolveBy, &c.RespondedAt, &c.OnSiteAt, &c.ResolvedAt, &c.ClosedAt,
-		&c.AppointmentAt, &c.EscalatedAt} {
-		*p = storedTimePtr(*p)
-	}
-	if len(c.ProposedSlots) == 0 {
-		c.ProposedSlots = nil
-	} else {
-		slots := make([]time.Time, len(c.ProposedSlots))
-		for i, t := range c.ProposedSlots {
-			slots[i] = storedTime(t)
-		}
-		c.ProposedSlots = slots
-	}
-	if c.Plan != nil {
-		p := *c.Plan
-		p.StartAt = storedTimePtr(p.StartAt)
-		if len(p.Disruptions) == 0 {
-			p.Disruptions = nil
-		} else {
-			p.Disruptions = slices.Clone(p.Disruptions)
-		}
-		c.Plan = &p
-	}
-	if c.Survey != nil {
-		s := *c.Survey
-		if !s.AnsweredAt.IsZero() {
-			s.AnsweredAt = storedTime(s.AnsweredAt)
-		}
-		c.Survey = &s
-	}
-}
-
 // CreateCase validates and registers c with a new number, its media and an
 // EventCreated, in one transaction.
 func (db *DB) CreateCase(ctx context.Context, c *casework.Case) error {
@@ -210,7 +172,7 @@ func (db *DB) CreateCaseWith(ctx context.Context, c *casework.Case, eff casework
 	// Work on a copy so that c changes only when the case is stored.
 	nc := *c
 	nc.Media = slices.Clone(c.Media)
-	var written []casework.OutboxMessage
+	var written casework.Effects
 	err := db.inWrite(ctx, func(tx *Tx) (err error) {
 		if err := createCase(ctx, tx, &nc); err != nil {
 			return err
@@ -222,7 +184,7 @@ func (db *DB) CreateCaseWith(ctx context.Context, c *casework.Case, eff casework
 		return err
 	}
 	*c = nc
-	setWritten(eff, written)
+	eff.SetWritten(written)
 	return nil
 }
 
@@ -232,7 +194,7 @@ func createCase(ctx context.Context, tx *Tx, c *casework.Case) error {
 	}
 	c.Version, c.State, c.HeldFrom, c.RepairCount = 1, casework.StateRegistered, "", 0
 	c.RespondedAt, c.OnSiteAt, c.ResolvedAt, c.ClosedAt = nil, nil, nil, nil
-	normalizeCaseTimes(c)
+	c.MapTimes(storedTime)
 	c.CreatedAt, c.UpdatedAt = tx.now, tx.now
 
 	day := tx.db.numbering.Day(c.ReceivedAt)
@@ -488,7 +450,7 @@ func (db *DB) writeCaseWith(ctx context.Context, id int64, eff casework.Effects,
 	if err := db.checkEffects(eff); err != nil {
 		return nil, err
 	}
-	var written []casework.OutboxMessage
+	var written casework.Effects
 	c, err := inWriteResult(ctx, db, func(tx *Tx) (*casework.Case, error) {
 		c, err := fn(tx)
 		if err != nil {
@@ -500,7 +462,7 @@ func (db *DB) writeCaseWith(ctx context.Context, id int64, eff casework.Effects,
 	if err != nil {
 		return nil, err
 	}
-	setWritten(eff, written)
+	eff.SetWritten(written)
 	return c, nil
 }
 
@@ -562,7 +524,7 @@ func transitionCase(ctx context.Context, tx *Tx, id int64, version int, t casewo
 // writeCase writes c over the stored case of the version before c's next,
 // then stops if the store is to fail there.
 func writeCase(ctx context.Context, tx *Tx, c *casework.Case) error {
-	normalizeCaseTimes(c)
+	c.MapTimes(storedTime)
 	c.Version++
 	c.UpdatedAt = tx.now
 	values, err := caseValues(c)
@@ -593,7 +555,7 @@ func (db *DB) AddCaseEvent(ctx context.Context, e *casework.Event) error {
 // AddCaseEventWith is AddCaseEvent that also writes eff in the transaction;
 // a zero CaseID in eff stands for the event's case.
 func (db *DB) AddCaseEventWith(ctx context.Context, e *casework.Event, eff casework.Effects) error {
-	if !directEventKind(e.Kind) {
+	if !e.Kind.Direct() {
 		return casework.Invalid("kind", "%q is not added directly: only entries that change nothing else are", e.Kind)
 	}
 	if e.Actor == "" {
@@ -602,7 +564,7 @@ func (db *DB) AddCaseEventWith(ctx context.Context, e *casework.Event, eff casew
 	if err := db.checkEffects(eff); err != nil {
 		return err
 	}
-	var written []casework.OutboxMessage
+	var written casework.Effects
 	err := db.inWrite(ctx, func(tx *Tx) (err error) {
 		if err := insertEvent(ctx, tx, e); err != nil {
 			return err
@@ -613,19 +575,8 @@ func (db *DB) AddCaseEventWith(ctx context.Context, e *casework.Event, eff casew
 	if err != nil {
 		return err
 	}
-	setWritten(eff, written)
+	eff.SetWritten(written)
 	return nil
-}
-
-// directEventKind reports whether AddCaseEvent takes entries of kind k:
-// every kind of casework.EventKinds but those recorded by the writes they
-// describe (created, transition, updated, media).
-func directEventKind(k casework.EventKind) bool {
-	switch k {
-	case casework.EventCreated, casework.EventTransition, casework.EventUpdated, casework.EventMedia:
-		return false
-	}
-	return slices.Contains(casework.EventKinds, k)
 }
 
 // AddCaseMedia attaches a media reference to a case and records an EventMedia.

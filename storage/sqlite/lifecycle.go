@@ -5,9 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
-	"unicode/utf8"
 
 	"github.com/aftersales/aftersales/casework"
 )
@@ -31,17 +29,13 @@ var ErrNoJobQueue = errors.New("sqlite: effects need a job queue and none is set
 // concurrently with other methods.
 func (db *DB) SetJobQueue(q JobQueue) { db.jobs = q }
 
-// maxErrorText bounds, in runes, the delivery error an outbox message and
-// its timeline entry keep.
-const maxErrorText = 1000
-
 // checkEffects validates eff before a write and checks that its jobs have a
 // queue to go to.
 func (db *DB) checkEffects(eff casework.Effects) error {
 	if eff.Empty() {
 		return nil
 	}
-	if err := validateEffects(eff); err != nil {
+	if err := eff.Validate(); err != nil {
 		return err
 	}
 	if db.jobs == nil {
@@ -50,80 +44,33 @@ func (db *DB) checkEffects(eff casework.Effects) error {
 	return nil
 }
 
-// validateEffects checks the messages and timers of eff.
-func validateEffects(eff casework.Effects) error {
-	for i, m := range eff.Messages {
-		switch {
-		case m == nil:
-			return casework.Invalid("message", "message %d is nil", i)
-		case m.Platform == "":
-			return casework.Invalid("message_platform", "is required")
-		case m.UserID == "":
-			return casework.Invalid("message_user_id", "is required")
-		case m.CaseID < 0:
-			return casework.Invalid("message_case", "must not be negative")
-		}
-	}
-	for _, t := range eff.Timers {
-		if !validTimerKind(t.Kind) {
-			return casework.Invalid("timer_kind", "%q is not one of %v", t.Kind, casework.TimerKinds)
-		}
-		if t.At.IsZero() {
-			return casework.Invalid("timer_at", "is required")
-		}
-	}
-	return nil
-}
-
-func validTimerKind(k casework.TimerKind) bool { return slices.Contains(casework.TimerKinds, k) }
-
 // writeEffects writes eff in tx after a change to case caseID (0: none):
-// each message goes into the outbox, pending, with caseID when its own
-// CaseID is zero; then the queue gets one JobDeliver per message, in order,
-// and one JobTimer per timer, a zero Timer.CaseID being caseID. It returns
-// the messages as stored, for setWritten once the transaction commits, so
-// that a write that fails leaves eff as it was.
-func writeEffects(ctx context.Context, tx *Tx, caseID int64, eff casework.Effects) ([]casework.OutboxMessage, error) {
+// the copies casework.Effects.Prepare makes of its messages go into the
+// outbox, then the queue gets their jobs. It returns the copies as written,
+// for eff.SetWritten once the transaction commits, so that a write that
+// fails leaves eff as it was.
+func writeEffects(ctx context.Context, tx *Tx, caseID int64, eff casework.Effects) (casework.Effects, error) {
 	if eff.Empty() {
-		return nil, nil
+		return casework.Effects{}, nil
 	}
 	if tx.db.jobs == nil {
-		return nil, ErrNoJobQueue
+		return casework.Effects{}, ErrNoJobQueue
 	}
-	written := make([]casework.OutboxMessage, len(eff.Messages))
-	jobs := make([]casework.Job, 0, len(eff.Messages)+len(eff.Timers))
-	for i, m := range eff.Messages {
-		nm := *m
-		if nm.CaseID == 0 {
-			nm.CaseID = caseID
+	w := eff.Prepare(caseID, tx.now)
+	for _, m := range w.Messages {
+		if err := insertOutbox(ctx, tx, m); err != nil {
+			return casework.Effects{}, err
 		}
-		if err := insertOutbox(ctx, tx, &nm); err != nil {
-			return nil, err
-		}
-		written[i] = nm
-		jobs = append(jobs, casework.Job{Kind: casework.JobDeliver, OutboxID: nm.ID})
 	}
-	for _, t := range eff.Timers {
-		if t.CaseID == 0 {
-			t.CaseID = caseID
-		}
-		jobs = append(jobs, casework.Job{Kind: casework.JobTimer, Timer: t})
-	}
+	jobs := w.Jobs()
 	if err := tx.db.jobs.InsertJobsTx(ctx, tx.Tx, jobs); err != nil {
-		return nil, fmt.Errorf("insert %d jobs: %w", len(jobs), err)
+		return casework.Effects{}, fmt.Errorf("insert %d jobs: %w", len(jobs), err)
 	}
-	return written, nil
+	return w, nil
 }
 
-// setWritten copies the stored messages back to eff's, once committed.
-func setWritten(eff casework.Effects, written []casework.OutboxMessage) {
-	for i := range written {
-		*eff.Messages[i] = written[i]
-	}
-}
-
+// insertOutbox writes m, as casework.Effects.Prepare made it, and sets its ID.
 func insertOutbox(ctx context.Context, tx *Tx, m *casework.OutboxMessage) error {
-	m.Status, m.Attempts, m.LastError, m.CreatedAt, m.SentAt = casework.OutboxPending, 0, "", tx.now, nil
 	payload := m.Payload
 	if payload == nil {
 		payload = []byte{}
@@ -149,11 +96,11 @@ func (db *DB) Enqueue(ctx context.Context, eff casework.Effects) error {
 	if err := db.checkEffects(eff); err != nil {
 		return err
 	}
-	written, err := inWriteResult(ctx, db, func(tx *Tx) ([]casework.OutboxMessage, error) { return writeEffects(ctx, tx, 0, eff) })
+	written, err := inWriteResult(ctx, db, func(tx *Tx) (casework.Effects, error) { return writeEffects(ctx, tx, 0, eff) })
 	if err != nil {
 		return err
 	}
-	setWritten(eff, written)
+	eff.SetWritten(written)
 	return nil
 }
 
@@ -216,7 +163,7 @@ func outboxExists(ctx context.Context, tx *Tx, id int64) error {
 // in the same transaction. A message no longer pending (sent, or failed
 // already) is left as it is.
 func (db *DB) MarkOutboxAttempt(ctx context.Context, id int64, errText string, final bool, at time.Time) error {
-	errText = truncateRunes(errText, maxErrorText)
+	errText = casework.DeliveryError(errText)
 	return db.inWrite(ctx, func(tx *Tx) error {
 		if at.IsZero() {
 			at = tx.now
@@ -239,30 +186,17 @@ func (db *DB) MarkOutboxAttempt(ctx context.Context, id int64, errText string, f
 		case !final || m.CaseID == 0:
 			return nil
 		}
+		m.ID, m.LastError = id, errText
 		return insertEvent(ctx, tx, &casework.Event{CaseID: m.CaseID, At: at, Actor: casework.ActorSystem, Kind: casework.EventDeliveryFailed,
-			Note: deliveryFailedNote(id, m.Platform, m.Purpose, m.Attempts, errText)})
+			Note: m.DeliveryFailedNote()})
 	})
-}
-
-// deliveryFailedNote is the note of an EventDeliveryFailed.
-func deliveryFailedNote(id int64, platform, purpose string, attempts int, errText string) string {
-	return fmt.Sprintf("消息发送失败 message %d (%s) to %s failed after %d attempt(s): %s", id, purpose, platform, attempts, errText)
-}
-
-// truncateRunes cuts s to at most n runes.
-func truncateRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n])
 }
 
 // --- bind codes ---
 
 // CreateBindCode stores b and sets its CreatedAt; UsedAt starts nil.
 func (db *DB) CreateBindCode(ctx context.Context, b *casework.BindCode) error {
-	if err := validateBindCode(b); err != nil {
+	if err := b.Validate(); err != nil {
 		return err
 	}
 	return db.inWrite(ctx, func(tx *Tx) error {
@@ -280,19 +214,6 @@ func (db *DB) CreateBindCode(ctx context.Context, b *casework.BindCode) error {
 		}
 		return nil
 	})
-}
-
-// validateBindCode checks a bind code before it is stored.
-func validateBindCode(b *casework.BindCode) error {
-	switch {
-	case b.Code == "":
-		return casework.Invalid("code", "is required")
-	case b.IssuedBy == "":
-		return casework.Invalid("issued_by", "is required")
-	case b.ExpiresAt.IsZero():
-		return casework.Invalid("expires_at", "is required")
-	}
-	return nil
 }
 
 // UseBindCode marks the code used at at and returns it, in one statement:
@@ -339,7 +260,7 @@ func (db *DB) CreateTask(ctx context.Context, t *casework.Task, eff casework.Eff
 		return err
 	}
 	nt := *t
-	var written []casework.OutboxMessage
+	var written casework.Effects
 	err := db.inWrite(ctx, func(tx *Tx) error {
 		nt.DueAt, nt.DoneAt, nt.CreatedAt = storedTime(nt.DueAt), nil, tx.now
 		err := tx.QueryRowContext(ctx, `
@@ -353,41 +274,19 @@ func (db *DB) CreateTask(ctx context.Context, t *casework.Task, eff casework.Eff
 			return fmt.Errorf("create task of case %d: %w", nt.CaseID, err)
 		}
 		e := &casework.Event{CaseID: nt.CaseID, At: nt.CreatedAt, Actor: nt.CreatedBy, Kind: casework.EventNote,
-			Note: taskCreatedNote(&nt, tx.db.numbering.Location)}
+			Note: nt.CreatedNote(tx.db.numbering.Location)}
 		if err := insertEvent(ctx, tx, e); err != nil {
 			return err
 		}
-		written, err = writeEffects(ctx, tx, nt.CaseID, taskEffects(eff, nt.ID))
+		written, err = writeEffects(ctx, tx, nt.CaseID, eff.ForTask(nt.ID))
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	setWritten(eff, written)
+	eff.SetWritten(written)
 	*t = nt
 	return nil
-}
-
-// taskEffects returns eff with the task's ID as the Ref of its task timers
-// that have none.
-func taskEffects(eff casework.Effects, taskID int64) casework.Effects {
-	out := casework.Effects{Messages: eff.Messages, Timers: make([]casework.Timer, len(eff.Timers))}
-	for i, t := range eff.Timers {
-		if t.Kind == casework.TimerTaskDue && t.Ref == 0 {
-			t.Ref = taskID
-		}
-		out.Timers[i] = t
-	}
-	return out
-}
-
-// taskCreatedNote is the timeline note of a new task: its assignee and due
-// time in the department's time zone, and what is to be done.
-func taskCreatedNote(t *casework.Task, loc *time.Location) string {
-	if loc == nil {
-		loc = casework.ChinaTime()
-	}
-	return fmt.Sprintf("外部协调 task %d: %s, due %s: %s", t.ID, t.Assignee, t.DueAt.In(loc).Format("2006-01-02 15:04 MST"), t.Description)
 }
 
 // CompleteTask marks a task done at at (zero: now) and records an EventNote
@@ -400,7 +299,7 @@ func (db *DB) CompleteTask(ctx context.Context, id int64, at time.Time, actor ca
 		if at.IsZero() {
 			at = tx.now
 		}
-		var t casework.Task
+		t := casework.Task{ID: id}
 		err := tx.QueryRowContext(ctx, `UPDATE case_tasks SET done_at = ? WHERE id = ? AND done_at IS NULL RETURNING case_id, assignee`,
 			encodeTime(at), id).Scan(&t.CaseID, &t.Assignee)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -417,7 +316,7 @@ func (db *DB) CompleteTask(ctx context.Context, id int64, at time.Time, actor ca
 			return fmt.Errorf("complete task %d: %w", id, err)
 		}
 		return insertEvent(ctx, tx, &casework.Event{CaseID: t.CaseID, At: at, Actor: actor, Kind: casework.EventNote,
-			Note: fmt.Sprintf("外部协调完成 task %d done: %s", id, t.Assignee)})
+			Note: t.DoneNote()})
 	})
 }
 

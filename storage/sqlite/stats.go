@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -13,9 +12,9 @@ import (
 
 // CaseStats computes the department's figures over the cases received in
 // [from, to) (zero times: unbounded), as seen at now. It reads the columns
-// the figures need of every such case in one pass of one read transaction;
-// breaches are casework.(*Case).Breaches itself, and medians are taken in Go
-// (SQLite has no percentile): of an even count, the mean of the middle two.
+// the figures need of every such case in one pass of one read transaction,
+// and casework.StatsBuilder makes the figures of them (medians in Go, as
+// SQLite has no percentile).
 func (db *DB) CaseStats(ctx context.Context, from, to, now time.Time) (*casework.Stats, error) {
 	var where []string
 	var args []any
@@ -38,7 +37,7 @@ func (db *DB) CaseStats(ctx context.Context, from, to, now time.Time) (*casework
 			return nil, fmt.Errorf("case statistics: %w", err)
 		}
 		defer rows.Close()
-		acc := newStatsAcc(now)
+		acc := casework.NewStatsBuilder(now)
 		for rows.Next() {
 			var c casework.Case
 			var speed, attitude, quality sql.NullInt64
@@ -51,92 +50,11 @@ func (db *DB) CaseStats(ctx context.Context, from, to, now time.Time) (*casework
 			if speed.Valid {
 				c.Survey = &casework.Survey{Speed: int(speed.Int64), Attitude: int(attitude.Int64), Quality: int(quality.Int64)}
 			}
-			acc.add(&c)
+			acc.Add(&c)
 		}
 		if err := rows.Err(); err != nil {
 			return nil, fmt.Errorf("case statistics: %w", err)
 		}
-		return acc.stats(), nil
+		return acc.Stats(), nil
 	})
-}
-
-// statsAcc accumulates casework.Stats case by case.
-type statsAcc struct {
-	now                     time.Time
-	s                       casework.Stats
-	responses, resolutions  []time.Duration
-	breached                int
-	goodScores              int
-	repaired, repeatRepairs int
-}
-
-func newStatsAcc(now time.Time) *statsAcc {
-	return &statsAcc{now: now, s: casework.Stats{
-		ByState: map[casework.State]int{}, ByCategory: map[casework.Category]int{},
-		ByProject: map[int64]int{}, ByParty: map[int64]int{},
-	}}
-}
-
-// add counts c, which carries its state, category, project, party, repair
-// count, receipt, deadlines, the moments they were met and its survey.
-func (a *statsAcc) add(c *casework.Case) {
-	a.s.Total++
-	a.s.ByState[c.State]++
-	a.s.ByCategory[c.Category]++
-	a.s.ByProject[c.ProjectID]++
-	a.s.ByParty[c.PartyID]++
-	if c.RespondedAt != nil {
-		a.responses = append(a.responses, c.RespondedAt.Sub(c.ReceivedAt))
-	}
-	if c.ResolvedAt != nil {
-		a.resolutions = append(a.resolutions, c.ResolvedAt.Sub(c.ReceivedAt))
-	}
-	if len(c.Breaches(a.now)) > 0 {
-		a.breached++
-	}
-	if s := c.Survey; s != nil {
-		a.s.Surveys++
-		for _, v := range []int{s.Speed, s.Attitude, s.Quality} {
-			if v >= 4 {
-				a.goodScores++
-			}
-		}
-	}
-	if c.ResolvedAt != nil || c.RepairCount > 0 {
-		a.repaired++
-		if c.RepairCount > 0 {
-			a.repeatRepairs++
-		}
-	}
-}
-
-// stats returns the figures; a share of nothing is 0.
-func (a *statsAcc) stats() *casework.Stats {
-	share := func(n, of int) float64 {
-		if of == 0 {
-			return 0
-		}
-		return float64(n) / float64(of)
-	}
-	s := a.s
-	s.MedianResponse = median(a.responses)
-	s.MedianResolution = median(a.resolutions)
-	s.BreachRate = share(a.breached, s.Total)
-	s.Satisfaction = share(a.goodScores, 3*s.Surveys)
-	s.RepeatRepairRate = share(a.repeatRepairs, a.repaired)
-	return &s
-}
-
-// median returns the median of ds, sorting it: the middle value, or the mean
-// of the middle two; 0 for none.
-func median(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	slices.Sort(ds)
-	n := len(ds)
-	if n%2 == 1 {
-		return ds[n/2]
-	}
-	return ds[n/2-1] + (ds[n/2]-ds[n/2-1])/2
 }

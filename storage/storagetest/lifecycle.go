@@ -155,6 +155,20 @@ func requireJobs(t testing.TB, jobs *JobRecorder, want ...casework.Job) {
 	}
 }
 
+// requireNoLifecycleFields checks that c, read back, has the defaults of
+// the fields migration 0003 added: no warranty, and nil rather than empty.
+func requireNoLifecycleFields(t *testing.T, c *casework.Case) {
+	t.Helper()
+	require.Equal(t, casework.WarrantyNone, c.WarrantyStatus)
+	require.True(t, c.WarrantyUntil.IsZero())
+	require.Zero(t, c.ParentID)
+	require.Nil(t, c.ProposedSlots)
+	require.Nil(t, c.AppointmentAt)
+	require.Nil(t, c.Plan)
+	require.Nil(t, c.Survey)
+	require.Nil(t, c.EscalatedAt)
+}
+
 func testLifecycleCaseFields(t *testing.T, h Harness) {
 	s, _ := openLifecycle(t, h)
 	ctx := t.Context()
@@ -166,14 +180,7 @@ func testLifecycleCaseFields(t *testing.T, h Harness) {
 	got, err := s.FindCaseByID(ctx, plain.ID)
 	require.NoError(t, err)
 	requireSameCase(t, plain, got)
-	require.Equal(t, casework.WarrantyNone, got.WarrantyStatus)
-	require.True(t, got.WarrantyUntil.IsZero())
-	require.Nil(t, got.ProposedSlots)
-	require.Nil(t, got.AppointmentAt)
-	require.Nil(t, got.Plan)
-	require.Nil(t, got.Survey)
-	require.Nil(t, got.EscalatedAt)
-	require.Zero(t, got.ParentID)
+	requireNoLifecycleFields(t, got)
 
 	// With every one of them.
 	c := f.fullCase()
@@ -924,16 +931,9 @@ func testMigrateLegacyCase(t *testing.T, h Harness) {
 	ctx := t.Context()
 	c, err := s.FindCaseByNumber(ctx, number)
 	require.NoError(t, err)
-	require.Equal(t, casework.WarrantyNone, c.WarrantyStatus, "the default of cases stored before 0003")
-	require.True(t, c.WarrantyUntil.IsZero())
+	requireNoLifecycleFields(t, c) // the defaults of cases stored before 0003
 	require.Empty(t, c.ReporterPlatform)
 	require.Empty(t, c.ReporterUserID)
-	require.Zero(t, c.ParentID)
-	require.Nil(t, c.ProposedSlots)
-	require.Nil(t, c.AppointmentAt)
-	require.Nil(t, c.Plan)
-	require.Nil(t, c.Survey)
-	require.Nil(t, c.EscalatedAt)
 	require.Equal(t, casework.StateRegistered, c.State)
 	require.Equal(t, casework.ChannelWeChat, c.Channel)
 	requireStoredTime(t, t0, c.ReceivedAt, "ReceivedAt")
