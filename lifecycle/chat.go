@@ -190,20 +190,33 @@ func (s *Service) ownerCase(ctx context.Context, who Who, number string) (*casew
 // taken reports whether the current work order of c was taken: an
 // EventOrderAccepted after the last dispatch.
 func (s *Service) taken(ctx context.Context, c *casework.Case) (bool, error) {
+	_, taken, err := s.lastDispatch(ctx, c)
+	return taken, err
+}
+
+// lastDispatch returns when c was last dispatched (or reassigned) and
+// whether that work order was taken since.
+func (s *Service) lastDispatch(ctx context.Context, c *casework.Case) (at time.Time, taken bool, err error) {
 	evs, err := s.cfg.Store.ListCaseEvents(ctx, c.ID)
 	if err != nil {
-		return false, fmt.Errorf("timeline: %w", err)
+		return time.Time{}, false, fmt.Errorf("timeline: %w", err)
 	}
 	for i := len(evs) - 1; i >= 0; i-- {
 		switch {
 		case evs[i].Kind == casework.EventOrderAccepted:
-			return true, nil
+			taken = true
 		case evs[i].Kind == casework.EventTransition && evs[i].Action == casework.ActionDispatch:
-			return false, nil
+			return evs[i].At, taken, nil
+		case evs[i].Kind == casework.EventUpdated && strings.HasPrefix(evs[i].Note, reassignNote):
+			return evs[i].At, taken, nil
 		}
 	}
-	return false, nil
+	return time.Time{}, taken, nil
 }
+
+// reassignNote starts the timeline note of a work order taken over by a
+// colleague.
+const reassignNote = "taken over by "
 
 // Order is a work order as an engineer sees it: the case and the buttons
 // its state allows.
@@ -278,7 +291,7 @@ func (s *Service) TakeOrder(ctx context.Context, who Who, number string) (*Order
 	if c.AssigneeID != m.ID {
 		// A colleague takes it over: the case is re-dispatched to them.
 		one := m.ID
-		c, err = s.cfg.Store.UpdateCaseWith(ctx, c.ID, c.Version, casework.CaseUpdate{Actor: who.Actor(), AssigneeID: &one, Note: "taken over by " + m.Name}, casework.Effects{})
+		c, err = s.cfg.Store.UpdateCaseWith(ctx, c.ID, c.Version, casework.CaseUpdate{Actor: who.Actor(), AssigneeID: &one, Note: reassignNote + m.Name}, casework.Effects{})
 		if err != nil {
 			return nil, err
 		}
@@ -707,7 +720,7 @@ func (s *Service) SubmitSurvey(ctx context.Context, who Who, number string, sv c
 		return nil, err
 	}
 	if sv.Lowest() <= 2 {
-		if err := s.lowScore(ctx, c, &sv); err != nil {
+		if c, err = s.lowScore(ctx, c, &sv); err != nil {
 			return nil, err
 		}
 	}
@@ -729,7 +742,7 @@ func (s *Service) close(ctx context.Context, c *casework.Case, actor casework.Ac
 
 // lowScore opens a complaint case (投诉) for the supervisors from a survey
 // with a score of 2 or less.
-func (s *Service) lowScore(ctx context.Context, c *casework.Case, sv *casework.Survey) error {
+func (s *Service) lowScore(ctx context.Context, c *casework.Case, sv *casework.Survey) (*casework.Case, error) {
 	desc := fmt.Sprintf("满意度评价低分 low survey score on %s: speed %d, attitude %d, quality %d", c.Number, sv.Speed, sv.Attitude, sv.Quality)
 	if sv.Comment != "" {
 		desc += "; " + sv.Comment
@@ -742,16 +755,10 @@ func (s *Service) lowScore(ctx context.Context, c *casework.Case, sv *casework.S
 		ReporterPlatform: c.ReporterPlatform, ReporterUserID: c.ReporterUserID, ParentID: c.ID,
 	}
 	s.cfg.SLA.SetDeadlines(k)
-	sup, err := s.supervisorChats(ctx)
-	if err != nil {
-		return err
+	if err := s.cfg.Store.CreateCaseWith(ctx, k, casework.Effects{Timers: deadlineTimers(k)}); err != nil {
+		return nil, fmt.Errorf("open complaint: %w", err)
 	}
-	eff := casework.Effects{Messages: outbox(0, "escalation", tell(sup, "staff.low_score", []string{"number", c.Number, "desc", desc}, nil)...)}
-	eff.Timers = deadlineTimers(k)
-	if err := s.cfg.Store.CreateCaseWith(ctx, k, eff); err != nil {
-		return fmt.Errorf("open complaint: %w", err)
-	}
-	return s.event(ctx, c, casework.EventEscalated, casework.ActorSystem, "low survey score: complaint "+k.Number, casework.Effects{})
+	return s.escalated(ctx, c, "staff.low_score", "low survey score: complaint "+k.Number, "complaint", k.Number, "desc", desc)
 }
 
 // ReturnVisitAnswer records the owner's answer to the return visit; "not

@@ -27,12 +27,17 @@ func (s *Service) Fire(ctx context.Context, t casework.Timer) error {
 	case casework.TimerRespondDeadline, casework.TimerOnSiteDeadline, casework.TimerResolveDeadline:
 		return s.deadline(ctx, c, t)
 	case casework.TimerAcceptEscalation:
-		if c.State != casework.StateDispatched || int64(c.Version) < t.Ref {
+		if c.State != casework.StateDispatched {
 			return nil
 		}
-		taken, err := s.taken(ctx, c)
+		last, taken, err := s.lastDispatch(ctx, c)
 		if err != nil || taken {
 			return err
+		}
+		// A later dispatch (a reassignment) has a timer of its own. (The
+		// stores keep microseconds.)
+		if last.After(t.At.Add(-s.cfg.AcceptWithin).Add(time.Millisecond)) {
+			return nil
 		}
 		log.Warn("urgent work order not taken in time")
 		return s.escalate(ctx, c, "staff.not_taken", "urgent work order not taken within "+s.cfg.AcceptWithin.String())
@@ -142,19 +147,31 @@ func (s *Service) deadline(ctx context.Context, c *casework.Case, t casework.Tim
 }
 
 // escalate tells the supervisors about c and records it.
-func (s *Service) escalate(ctx context.Context, c *casework.Case, key, note string) error {
+// kv adds values for the text's placeholders beyond number, summary,
+// assignee and due.
+func (s *Service) escalate(ctx context.Context, c *casework.Case, key, note string, kv ...string) error {
+	_, err := s.escalated(ctx, c, key, note, kv...)
+	return err
+}
+
+// escalated escalates c and returns it as it now is.
+func (s *Service) escalated(ctx context.Context, c *casework.Case, key, note string, kv ...string) (*casework.Case, error) {
 	sup, err := s.supervisorChats(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	eff := casework.Effects{Messages: outbox(c.ID, "escalation", tell(sup, key, []string{"number", c.Number, "summary", s.summary(ctx, c),
-		"assignee", s.assigneeName(ctx, c), "due", s.whenPtr(c.ResolveBy)}, nil)...)}
+	vals := append([]string{"number", c.Number, "summary", s.summary(ctx, c),
+		"assignee", s.assigneeName(ctx, c), "due", s.whenPtr(c.ResolveBy)}, kv...)
+	eff := casework.Effects{Messages: outbox(c.ID, "escalation", tell(sup, key, vals, nil)...)}
 	now := s.now()
 	nc, err := s.cfg.Store.UpdateCaseWith(ctx, c.ID, c.Version, casework.CaseUpdate{Actor: casework.ActorSystem, EscalatedAt: &now, Note: note}, casework.Effects{})
 	if err != nil {
-		return fmt.Errorf("escalate: %w", err)
+		return nil, fmt.Errorf("escalate: %w", err)
 	}
-	return s.event(ctx, nc, casework.EventEscalated, casework.ActorSystem, note, eff)
+	if err := s.event(ctx, nc, casework.EventEscalated, casework.ActorSystem, note, eff); err != nil {
+		return nil, err
+	}
+	return nc, nil
 }
 
 func (s *Service) assigneeName(ctx context.Context, c *casework.Case) string {

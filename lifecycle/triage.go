@@ -166,11 +166,12 @@ func (s *Service) dispatch(ctx context.Context, c *casework.Case, party *casewor
 		key = "owner.redispatched"
 	}
 	eff.Messages = append(eff.Messages, outbox(c.ID, "owner_update", tell(owners, key, []string{"number", c.Number, "who", who, "on_site", s.whenPtr(c.OnSiteBy)}, nil)...)...)
+	now := s.now()
 	if c.Urgency == casework.UrgencyUrgent {
-		eff.Timers = append(eff.Timers, casework.Timer{CaseID: c.ID, Kind: casework.TimerAcceptEscalation, At: s.now().Add(s.cfg.AcceptWithin), Ref: int64(c.Version + 1)})
+		eff.Timers = append(eff.Timers, casework.Timer{CaseID: c.ID, Kind: casework.TimerAcceptEscalation, At: now.Add(s.cfg.AcceptWithin), Ref: int64(c.Version + 1)})
 	}
 	pid := party.ID
-	t := casework.Transition{Action: casework.ActionDispatch, Actor: actor, PartyID: &pid, AssigneeID: &memberID, Note: note}
+	t := casework.Transition{Action: casework.ActionDispatch, Actor: actor, PartyID: &pid, AssigneeID: &memberID, Note: note, At: now}
 	if c.State == casework.StateScheduled || c.AppointmentAt != nil {
 		t.ClearSlots = true
 	}
