@@ -280,6 +280,10 @@ type LifecycleStore interface {
 	MarkOutboxAttempt(ctx context.Context, id int64, errText string, final bool, at time.Time) error
 	// ListOutbox returns a case's outbox messages, oldest first.
 	ListOutbox(ctx context.Context, caseID int64) ([]*OutboxMessage, error)
+	// ListPendingOutbox returns the pending messages to a chat account with
+	// IDs up to upTo, oldest first: what must be delivered before message
+	// upTo, so that one person's messages arrive in order.
+	ListPendingOutbox(ctx context.Context, platform, userID string, upTo int64) ([]*OutboxMessage, error)
 
 	// CreateBindCode stores a code. Returns a *ConflictError if the code
 	// exists, ErrNotFound if the member does not.

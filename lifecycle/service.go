@@ -35,9 +35,10 @@ type Store interface {
 	casework.LifecycleStore
 }
 
-// Pusher delivers messages that are not replies (bot.Router.Push).
+// Pusher delivers messages that are not replies (bot.Router.Exclusive):
+// fn runs while nothing else is sent to user, and send delivers to them.
 type Pusher interface {
-	Push(ctx context.Context, out []bot.Outbound) error
+	Exclusive(ctx context.Context, user bot.UserRef, fn func(send bot.SendFunc) error) error
 }
 
 // Config is what a Service needs. Zero durations take the defaults named.
@@ -250,7 +251,8 @@ func (s *Service) supervisorChats(ctx context.Context) ([]recipient, error) {
 	return out, nil
 }
 
-// payload is an outbox message's content: the messages to push, in order.
+// payload is an outbox message's content: the message to push (one; a
+// list, as earlier rows may hold several).
 type payload struct {
 	Messages []bot.Outbound `json:"messages"`
 }
@@ -275,18 +277,22 @@ func (n *notice) addPhotos(media []casework.MediaRef) {
 	}
 }
 
-// outbox turns notices into outbox messages of the case.
+// outbox turns notices into outbox messages of the case: the text, then
+// each photo, delivered in that order (Deliver).
 func outbox(caseID int64, purpose string, ns ...notice) []*casework.OutboxMessage {
 	var out []*casework.OutboxMessage
 	for _, n := range ns {
-		p := payload{Messages: []bot.Outbound{{To: n.to.user, Kind: bot.OutText, Text: n.text, Choices: n.choices}}}
+		// A message each: a retry resends only what failed.
+		msgs := []bot.Outbound{{To: n.to.user, Kind: bot.OutText, Text: n.text, Choices: n.choices}}
 		for _, b := range n.photos {
-			p.Messages = append(p.Messages, bot.Outbound{To: n.to.user, Kind: bot.OutPhoto, BlobKey: b})
+			msgs = append(msgs, bot.Outbound{To: n.to.user, Kind: bot.OutPhoto, BlobKey: b})
 		}
-		raw, _ := json.Marshal(p) // plain structs: cannot fail
-		out = append(out, &casework.OutboxMessage{
-			CaseID: caseID, Platform: string(n.to.user.Platform), UserID: n.to.user.ID, Purpose: purpose, Payload: raw,
-		})
+		for _, msg := range msgs {
+			raw, _ := json.Marshal(payload{Messages: []bot.Outbound{msg}}) // plain structs: cannot fail
+			out = append(out, &casework.OutboxMessage{
+				CaseID: caseID, Platform: string(n.to.user.Platform), UserID: n.to.user.ID, Purpose: purpose, Payload: raw,
+			})
+		}
 	}
 	return out
 }
@@ -374,10 +380,13 @@ func deadlineTimers(c *casework.Case) []casework.Timer {
 	return out
 }
 
-// Deliver sends outbox message id through the Pusher (jobs.Handler). A sent
-// or failed message is left alone, so a job run twice sends once. A
-// platform's final refusal (bot.ErrUndeliverable) fails the message at once;
-// other errors are retried until final.
+// Deliver sends outbox message id through the Pusher (jobs.Handler), after
+// the older messages still pending for the same person, all while holding
+// that person's lock: one person's messages arrive in the order they were
+// written, even when an earlier one waits for a retry. A sent or failed
+// message is left alone, so a job run twice sends once. A platform's final
+// refusal (bot.ErrUndeliverable) fails a message at once; other errors are
+// retried until the job's final attempt.
 func (s *Service) Deliver(ctx context.Context, id int64, attempt int, final bool) error {
 	m, err := s.cfg.Store.FindOutboxMessage(ctx, id)
 	if err != nil {
@@ -386,28 +395,56 @@ func (s *Service) Deliver(ctx context.Context, id int64, attempt int, final bool
 	if m.Status != casework.OutboxPending {
 		return nil
 	}
+	user := bot.UserRef{Platform: bot.Platform(m.Platform), ID: m.UserID}
+	return s.cfg.Pusher.Exclusive(ctx, user, func(send bot.SendFunc) error {
+		pending, err := s.cfg.Store.ListPendingOutbox(ctx, m.Platform, m.UserID, m.ID)
+		if err != nil {
+			return fmt.Errorf("pending outbox before %d: %w", id, err)
+		}
+		for _, p := range pending {
+			if err := s.deliverOne(ctx, p, send, p.ID == id, final); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// deliverOne sends one pending message. own reports whether it is the job's
+// own message, whose failures it records; an older message's failure is its
+// own job's to record, and only holds this one back.
+func (s *Service) deliverOne(ctx context.Context, m *casework.OutboxMessage, send bot.SendFunc, own, final bool) error {
 	var p payload
 	if err := json.Unmarshal(m.Payload, &p); err != nil {
-		_ = s.cfg.Store.MarkOutboxAttempt(ctx, id, "unreadable payload", true, s.now())
-		return &Permanent{Err: fmt.Errorf("outbox message %d: %w", id, err)}
-	}
-	sendErr := s.cfg.Pusher.Push(ctx, p.Messages)
-	if sendErr == nil {
-		if err := s.cfg.Store.MarkOutboxSent(ctx, id, s.now()); err != nil {
-			return fmt.Errorf("mark outbox message %d sent: %w", id, err)
+		_ = s.cfg.Store.MarkOutboxAttempt(ctx, m.ID, "unreadable payload", true, s.now())
+		if own {
+			return &Permanent{Err: fmt.Errorf("outbox message %d: %w", m.ID, err)}
 		}
 		return nil
 	}
-	undeliverable := errors.Is(sendErr, bot.ErrUndeliverable)
-	log := s.cfg.Logger.With("outbox_id", id, "case_id", m.CaseID, "platform", m.Platform, "purpose", m.Purpose, "attempt", attempt)
-	if err := s.cfg.Store.MarkOutboxAttempt(ctx, id, sendErr.Error(), final || undeliverable, s.now()); err != nil {
-		log.Error("outbox attempt not recorded", "error", err)
+	sendErr := send(ctx, p.Messages)
+	if sendErr == nil {
+		if err := s.cfg.Store.MarkOutboxSent(ctx, m.ID, s.now()); err != nil {
+			return fmt.Errorf("mark outbox message %d sent: %w", m.ID, err)
+		}
+		return nil
 	}
 	// The job queue logs the failure, once.
-	if undeliverable {
-		return &Permanent{Err: sendErr}
+	undeliverable := errors.Is(sendErr, bot.ErrUndeliverable)
+	if undeliverable || own {
+		if err := s.cfg.Store.MarkOutboxAttempt(ctx, m.ID, sendErr.Error(), final || undeliverable, s.now()); err != nil {
+			s.cfg.Logger.Error("outbox attempt not recorded", "outbox_id", m.ID, "case_id", m.CaseID, "error", err)
+		}
 	}
-	return sendErr
+	switch {
+	case undeliverable && own:
+		return &Permanent{Err: sendErr}
+	case undeliverable:
+		return nil // failed for good; the next may fare the same, and says so
+	case own:
+		return sendErr
+	}
+	return fmt.Errorf("waiting for the earlier message %d to the same person: %w", m.ID, sendErr)
 }
 
 // Permanent marks an error that retrying will not cure; the job queue gives

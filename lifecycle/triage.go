@@ -193,7 +193,7 @@ func (s *Service) workOrder(ctx context.Context, c *casework.Case, party *casewo
 		text := T(r.lang, head, "number", c.Number) + "\n" +
 			T(r.lang, "order.body",
 				"task", T(r.lang, "category."+string(c.Category))+" · "+T(r.lang, "sub."+string(c.Subcategory)),
-				"location", strings.TrimSpace(T(r.lang, "location."+string(c.Location))+" "+c.LocationDetail),
+				"location", s.place(r.lang, c),
 				"description", c.Description,
 				"address", s.address(ctx, c),
 				"owner", c.OwnerName, "phone", phone,
@@ -209,6 +209,22 @@ func (s *Service) workOrder(ctx context.Context, c *casework.Case, party *casewo
 		out = append(out, n)
 	}
 	return out
+}
+
+// place is where in the home the problem is, as the work order says it:
+// the location and its detail, "—" when neither is known (a complaint).
+func (s *Service) place(lang l10n.Lang, c *casework.Case) string {
+	var parts []string
+	if c.Location != "" {
+		parts = append(parts, T(lang, "location."+string(c.Location)))
+	}
+	if d := strings.TrimSpace(c.LocationDetail); d != "" {
+		parts = append(parts, d)
+	}
+	if len(parts) == 0 {
+		return "—"
+	}
+	return strings.Join(parts, " ")
 }
 
 // orderChoices are the engineer's buttons for a case in its state.
@@ -359,8 +375,12 @@ func (s *Service) Reject(ctx context.Context, number string, staff casework.Acto
 	}
 	var ns []notice
 	for _, r := range owners {
+		key := "reject." + string(reason)
+		if reason == RejectOutOfWarranty && c.WarrantyUntil.IsZero() {
+			key = "reject.out_of_warranty_undated"
+		}
 		text := T(r.lang, "reject.head", "number", c.Number) + "\n" +
-			T(r.lang, "reject."+string(reason), "until", c.WarrantyUntil.String(), "dup", dup, "part", T(r.lang, "sub."+string(c.Subcategory)))
+			T(r.lang, key, "until", c.WarrantyUntil.String(), "dup", dup, "part", T(r.lang, "sub."+string(c.Subcategory)))
 		if help != nil && (reason == RejectNotResponsible || reason == RejectOwnerCaused) {
 			text += "\n" + T(r.lang, "reject.help", "name", help.Name, "phone", help.Phone)
 		}

@@ -126,6 +126,13 @@ func (db *DB) ListOutbox(ctx context.Context, caseID int64) ([]*casework.OutboxM
 		`SELECT `+outboxCols+` FROM outbox WHERE case_id = $1 ORDER BY created_at, id`, caseID)
 }
 
+// ListPendingOutbox returns the pending messages to a chat account with IDs
+// up to upTo, oldest first: what must be delivered before message upTo.
+func (db *DB) ListPendingOutbox(ctx context.Context, platform, userID string, upTo int64) ([]*casework.OutboxMessage, error) {
+	return readAll(ctx, db, fmt.Sprintf("postgres: list pending outbox up to %d", upTo), scanOutbox,
+		`SELECT `+outboxCols+` FROM outbox WHERE platform = $1 AND user_id = $2 AND status = 'pending' AND id <= $3 ORDER BY id`, platform, userID, upTo)
+}
+
 // MarkOutboxSent records that the message was delivered at at (zero: now).
 // A message already sent keeps its first SentAt; a failed one becomes sent.
 func (db *DB) MarkOutboxSent(ctx context.Context, id int64, at time.Time) error {

@@ -127,6 +127,13 @@ func (db *DB) ListOutbox(ctx context.Context, caseID int64) ([]*casework.OutboxM
 		"SELECT "+outboxColumns+" FROM outbox WHERE case_id = ? ORDER BY created_at, id", caseID)
 }
 
+// ListPendingOutbox returns the pending messages to a chat account with IDs
+// up to upTo, oldest first: what must be delivered before message upTo.
+func (db *DB) ListPendingOutbox(ctx context.Context, platform, userID string, upTo int64) ([]*casework.OutboxMessage, error) {
+	return readAll(ctx, db, fmt.Sprintf("list pending outbox up to %d", upTo), scanOutbox,
+		"SELECT "+outboxColumns+" FROM outbox WHERE platform = ? AND user_id = ? AND status = 'pending' AND id <= ? ORDER BY id", platform, userID, upTo)
+}
+
 // MarkOutboxSent records that the message was delivered at at (zero: now).
 // A message already sent keeps its first SentAt; a failed one becomes sent.
 func (db *DB) MarkOutboxSent(ctx context.Context, id int64, at time.Time) error {

@@ -524,6 +524,36 @@ func testLifecycleNoJobQueue(t *testing.T, h Harness) {
 	require.NoError(t, s.CreateTask(t.Context(), &casework.Task{CaseID: c.ID, Assignee: "物业", Description: "d", DueAt: t0, CreatedBy: casework.Staff("7")}, casework.Effects{}))
 }
 
+// testPendingOutbox: a chat account's pending messages up to one, oldest
+// first, and no one else's, nor sent or failed ones, nor later ones.
+func testPendingOutbox(t *testing.T, h Harness) {
+	s, _ := openLifecycle(t, h)
+	ctx := t.Context()
+	f := newFixture(t, s)
+	c := f.create(t, f.newCase(t0))
+	first, sent, other, failed, second, later := message(c.ID, "a"), message(c.ID, "b"), message(c.ID, "c"), message(c.ID, "d"), message(0, "e"), message(c.ID, "f")
+	other.UserID = "2002"
+	require.NoError(t, s.Enqueue(ctx, casework.Effects{Messages: []*casework.OutboxMessage{first, sent, other, failed, second, later}}))
+	require.NoError(t, s.MarkOutboxSent(ctx, sent.ID, at(time.Minute)))
+	require.NoError(t, s.MarkOutboxAttempt(ctx, failed.ID, "blocked", true, at(time.Minute)))
+
+	got, err := s.ListPendingOutbox(ctx, "telegram", "1001", second.ID)
+	require.NoError(t, err)
+	var ids []int64
+	for _, m := range got {
+		ids = append(ids, m.ID)
+	}
+	require.Equal(t, []int64{first.ID, second.ID}, ids)
+	require.Equal(t, first.Payload, got[0].Payload)
+
+	got, err = s.ListPendingOutbox(ctx, "wechat", "1001", later.ID)
+	require.NoError(t, err)
+	require.Empty(t, got, "another platform's account is another person")
+	got, err = s.ListPendingOutbox(ctx, "telegram", "1001", first.ID-1)
+	require.NoError(t, err)
+	require.Empty(t, got)
+}
+
 func testOutbox(t *testing.T, h Harness) {
 	s, _ := openLifecycle(t, h)
 	ctx := t.Context()

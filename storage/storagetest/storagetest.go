@@ -174,6 +174,7 @@ func Run(t *testing.T, h Harness) {
 		{"LifecycleEffectsAtomicity", testLifecycleEffectsAtomicity},
 		{"LifecycleNoJobQueue", testLifecycleNoJobQueue},
 		{"Outbox", testOutbox},
+		{"PendingOutbox", testPendingOutbox},
 		{"BindCode", testBindCode},
 		{"BindCodeConcurrency", testBindCodeConcurrency},
 		{"Tasks", testTasks},

@@ -84,6 +84,8 @@ CREATE TABLE outbox (
     CHECK ((status = 'sent') = (sent_at IS NOT NULL))
 ) STRICT;
 CREATE INDEX outbox_case_idx ON outbox (case_id, created_at, id) WHERE case_id IS NOT NULL;
+-- A recipient's pending messages, delivered in order.
+CREATE INDEX outbox_pending_idx ON outbox (platform, user_id, id) WHERE status = 'pending';
 
 -- One-time codes that bind a member's chat account (/bind CODE).
 CREATE TABLE bind_codes (
