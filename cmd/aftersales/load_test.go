@@ -3,50 +3,26 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
-	"os"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/aftersales/aftersales/bot/telegram/telegramtest"
+	"github.com/aftersales/aftersales/internal/pgtest"
 )
 
 // benchDatabase returns the URL of a fresh schema in the test PostgreSQL
 // database, dropped when the benchmark ends.
 func benchDatabase(b *testing.B) string {
 	b.Helper()
-	base := os.Getenv("AFTERSALES_TEST_DATABASE_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		b.Skipf("PostgreSQL at %s is unreachable: %v", redactURL(base), err)
-	}
-	schema := "aftersales_load_" + strings.ToLower(rand.Text()[:10])
-	_, err = conn.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize())
-	require.NoError(b, err)
-	b.Cleanup(func() {
-		conn.Exec(context.Background(), "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
-		conn.Close(context.Background())
-	})
-	u, err := url.Parse(base)
-	require.NoError(b, err)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	_, u := pgtest.NewSchema(b)
+	return u
 }
 
 // BenchmarkTelegramWebhookLoad is the webhook's load test: the service on
