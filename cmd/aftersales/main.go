@@ -134,8 +134,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return exitUsage
 	}
 	if err := m.Open(ctx); err != nil {
-		m.Logger.Error("start failed", "error", err)
 		m.Close()
+		if ctx.Err() != nil {
+			// Told to stop while starting (SIGTERM during migrations): a
+			// clean stop, not a failure.
+			m.Logger.Info("stopped before serving")
+			return exitOK
+		}
+		m.Logger.Error("start failed", "error", err)
 		return exitFailed
 	}
 	defer m.Close()
