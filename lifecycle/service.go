@@ -58,9 +58,10 @@ type Config struct {
 	BindCodeTTL      time.Duration // an engineer's bind code is valid; 72 h
 	// ReturnVisits is how long after closure the return visit (回访) asks
 	// whether the problem stayed fixed, by subcategory; ReturnVisitDefault
-	// for the others. Zero turns it off for that subcategory.
+	// for the others. Zero turns it off. With neither set: leaks and
+	// plumbing 14 days, cracks and the others 30 days.
 	ReturnVisits       map[casework.Subcategory]time.Duration
-	ReturnVisitDefault time.Duration // 30 days
+	ReturnVisitDefault time.Duration
 	// RepeatEscalation is the repair of one defect that escalates to the
 	// supervisor: 3, the third.
 	RepeatEscalation int
@@ -109,9 +110,11 @@ func New(cfg Config) *Service {
 	def(&cfg.DisruptionNotice, 24*time.Hour)
 	def(&cfg.SurveyTTL, 72*time.Hour)
 	def(&cfg.BindCodeTTL, 72*time.Hour)
-	def(&cfg.ReturnVisitDefault, 30*24*time.Hour)
 	if cfg.ReturnVisits == nil {
+		// Neither given: the defaults. Given, a zero default turns the
+		// return visit off for the subcategories not listed.
 		cfg.ReturnVisits = DefaultReturnVisits()
+		def(&cfg.ReturnVisitDefault, 30*24*time.Hour)
 	}
 	if cfg.RepeatEscalation == 0 {
 		cfg.RepeatEscalation = 3

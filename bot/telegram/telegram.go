@@ -213,10 +213,10 @@ func (e *redactedError) Unwrap() error { return e.err }
 var commands = map[string][][2]string{
 	"": {
 		{"start", "开始 / 主菜单"}, {"report", "我要报修"}, {"status", "我的报修进度"},
-		{"help", "帮助"}, {"lang", "English / 中文"}, {"cancel", "取消当前操作"},
+		{"help", "帮助"}, {"lang", "English / 中文"}, {"cancel", "取消当前操作"}, {"orders", "我的工单（工程师）"},
 	},
 	"en": {
 		{"start", "Start / main menu"}, {"report", "Report a problem"}, {"status", "My cases"},
-		{"help", "Help"}, {"lang", "中文 / English"}, {"cancel", "Cancel what I'm doing"},
+		{"help", "Help"}, {"lang", "中文 / English"}, {"cancel", "Cancel what I'm doing"}, {"orders", "My work orders (engineers)"},
 	},
 }

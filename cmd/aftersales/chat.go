@@ -77,13 +77,21 @@ func (m *Main) openLifecycle(ctx context.Context) error {
 		Channels: map[bot.Platform]bot.Channel{},
 		Logger:   m.Logger,
 	}
+	// Checked by Config.Validate.
+	surveyTTL, _ := parseDuration(m.Config.SurveyTTL)
+	acceptWithin, _ := parseDuration(m.Config.AcceptWithin)
+	visits, visitDefault, _ := m.Config.returnVisits()
 	m.Lifecycle = lifecycle.New(lifecycle.Config{
-		Store:    m.Store,
-		Pusher:   m.Router,
-		SLA:      m.sla,
-		Location: loc,
-		Logger:   m.Logger,
-		NowFunc:  m.Config.nowFunc,
+		Store:              m.Store,
+		Pusher:             m.Router,
+		SLA:                m.sla,
+		Location:           loc,
+		Logger:             m.Logger,
+		NowFunc:            m.Config.nowFunc,
+		SurveyTTL:          surveyTTL,
+		AcceptWithin:       acceptWithin,
+		ReturnVisits:       visits,
+		ReturnVisitDefault: visitDefault,
 	})
 	m.jobHandler.svc = m.Lifecycle
 	return nil

@@ -8,8 +8,12 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/aftersales/aftersales/casework"
 )
 
 // Config is every setting of the service. Each field is read from an
@@ -27,6 +31,10 @@ type Config struct {
 	RulesFile   string // AFTERSALES_CLASSIFY_RULES: extra classification rules (JSON), merged over the defaults
 	APIToken    string // AFTERSALES_API_TOKEN: the staff API's bearer token; the API is off without it
 	PartyTokens string // AFTERSALES_PARTY_TOKENS: CODE:token,… read-only API tokens of responsible parties
+
+	SurveyTTL    string // AFTERSALES_SURVEY_TTL: an unanswered satisfaction survey expires after this
+	AcceptWithin string // AFTERSALES_URGENT_ACCEPT_WITHIN: an urgent work order not taken by then is escalated
+	ReturnVisits string // AFTERSALES_RETURN_VISITS: days after closure of the return visit, by subcategory
 
 	TelegramToken         string // AFTERSALES_TELEGRAM_TOKEN: enables Telegram
 	TelegramAPIURL        string // AFTERSALES_TELEGRAM_API_URL
@@ -76,6 +84,9 @@ var settings = []setting{
 	{"AFTERSALES_CLASSIFY_RULES", "classify-rules", "a JSON file of extra classification rules, added to the built-in ones", func(c *Config) *string { return &c.RulesFile }},
 	{"AFTERSALES_API_TOKEN", "api-token", "bearer token of the staff API under /api/v1 (at least 24 characters; secret); the API is off without it", func(c *Config) *string { return &c.APIToken }},
 	{"AFTERSALES_PARTY_TOKENS", "party-tokens", "read-only API tokens of responsible parties, CODE:token,CODE:token (each token at least 24 characters; secret): a party sees only its own cases", func(c *Config) *string { return &c.PartyTokens }},
+	{"AFTERSALES_SURVEY_TTL", "survey-ttl", "how long the satisfaction survey waits for the owner's answer before the case closes without it (72h, 3d)", func(c *Config) *string { return &c.SurveyTTL }},
+	{"AFTERSALES_URGENT_ACCEPT_WITHIN", "urgent-accept-within", "an urgent work order not taken within this is escalated to the supervisor (30m)", func(c *Config) *string { return &c.AcceptWithin }},
+	{"AFTERSALES_RETURN_VISITS", "return-visits", "when the return visit (回访) asks whether the repair held, by subcategory: leak:14d,crack:30d,*:30d; 0 turns one off", func(c *Config) *string { return &c.ReturnVisits }},
 	{"AFTERSALES_TELEGRAM_TOKEN", "telegram-token", "the Telegram bot's token from @BotFather; enables Telegram (secret)", func(c *Config) *string { return &c.TelegramToken }},
 	{"AFTERSALES_TELEGRAM_API_URL", "telegram-api-url", "Bot API base URL (a proxy or a local Bot API server)", func(c *Config) *string { return &c.TelegramAPIURL }},
 	{"AFTERSALES_TELEGRAM_WEBHOOK_URL", "telegram-webhook-url", "public HTTPS URL of /telegram/webhook; webhook mode instead of long polling", func(c *Config) *string { return &c.TelegramWebhookURL }},
@@ -92,6 +103,10 @@ func DefaultConfig() Config {
 		DataDir:    "data",
 		CasePrefix: "SH",
 		TimeZone:   "Asia/Shanghai",
+
+		SurveyTTL:    "72h",
+		AcceptWithin: "30m",
+		ReturnVisits: "leak:14d,plumbing:14d,*:30d",
 	}
 }
 
@@ -192,6 +207,15 @@ func (c *Config) Validate() error {
 	}
 	if c.APIToken != "" && (len(c.APIToken) < 24 || strings.ContainsAny(c.APIToken, " \t\r\n")) {
 		bad("AFTERSALES_API_TOKEN", "must be at least 24 characters without spaces (e.g. openssl rand -hex 24)")
+	}
+	if d, err := parseDuration(c.SurveyTTL); err != nil || d <= 0 {
+		bad("AFTERSALES_SURVEY_TTL", "%q: give a duration such as 72h or 3d", c.SurveyTTL)
+	}
+	if d, err := parseDuration(c.AcceptWithin); err != nil || d <= 0 {
+		bad("AFTERSALES_URGENT_ACCEPT_WITHIN", "%q: give a duration such as 30m", c.AcceptWithin)
+	}
+	if _, _, err := c.returnVisits(); err != nil {
+		bad("AFTERSALES_RETURN_VISITS", "%v", err)
 	}
 	if _, err := c.partyTokens(); err != nil {
 		bad("AFTERSALES_PARTY_TOKENS", "%v", err)
@@ -319,4 +343,51 @@ func (c Config) partyTokens() (map[string]string, error) {
 		out[token] = code
 	}
 	return out, nil
+}
+
+// parseDuration reads a Go duration (90m, 72h) or whole days (14d).
+func parseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("%q is not a number of days", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
+}
+
+// returnVisits parses AFTERSALES_RETURN_VISITS (subcategory:delay,…, with
+// * for the others) into the delays by subcategory and the default.
+func (c Config) returnVisits() (map[casework.Subcategory]time.Duration, time.Duration, error) {
+	out := map[casework.Subcategory]time.Duration{}
+	def := time.Duration(0)
+	for _, pair := range strings.Split(c.ReturnVisits, ",") {
+		pair = strings.TrimSpace(pair)
+		if pair == "" {
+			continue
+		}
+		sub, delay, ok := strings.Cut(pair, ":")
+		if !ok {
+			return nil, 0, fmt.Errorf("%q is not subcategory:delay", pair)
+		}
+		d, err := parseDuration(delay)
+		if err != nil || d < 0 {
+			return nil, 0, fmt.Errorf("%q: the delay is not a duration such as 14d", pair)
+		}
+		if sub == "*" {
+			def = d
+			continue
+		}
+		known := false
+		for _, subs := range casework.Subcategories {
+			known = known || slices.Contains(subs, casework.Subcategory(sub))
+		}
+		if !known {
+			return nil, 0, fmt.Errorf("%q: unknown subcategory %s", pair, sub)
+		}
+		out[casework.Subcategory(sub)] = d
+	}
+	return out, def, nil
 }

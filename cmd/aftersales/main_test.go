@@ -121,12 +121,32 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"AFTERSALES_LOG_LEVEL", "loud"},
 		{"AFTERSALES_CASE_PREFIX", "sh-2"},
 		{"AFTERSALES_TIMEZONE", "Mars/Olympus"},
+		{"AFTERSALES_SURVEY_TTL", "soon"},
+		{"AFTERSALES_SURVEY_TTL", "0s"},
+		{"AFTERSALES_URGENT_ACCEPT_WITHIN", "-5m"},
+		{"AFTERSALES_RETURN_VISITS", "leak=14d"},
+		{"AFTERSALES_RETURN_VISITS", "roof:14d"},
+		{"AFTERSALES_RETURN_VISITS", "leak:two weeks"},
+		{"AFTERSALES_PARTY_TOKENS", "HXJS:short"},
 	} {
 		var out, errOut bytes.Buffer
 		code := run(context.Background(), []string{"migrate"}, env(tt.key, tt.value, "AFTERSALES_DATA_DIR", t.TempDir()), nil, &out, &errOut)
 		assert.Equal(t, exitUsage, code, "%s=%s", tt.key, tt.value)
 		assert.Contains(t, errOut.String(), tt.key, "%s=%s", tt.key, tt.value)
 	}
+}
+
+func TestReturnVisitsParse(t *testing.T) {
+	t.Parallel()
+	cfg := DefaultConfig()
+	cfg.ReturnVisits = "leak:14d, crack:720h ,*:0"
+	visits, def, err := cfg.returnVisits()
+	require.NoError(t, err)
+	assert.Equal(t, map[casework.Subcategory]time.Duration{casework.SubLeak: 14 * 24 * time.Hour, casework.SubCrack: 720 * time.Hour}, visits)
+	assert.Zero(t, def, "*:0 turns the others off")
+	d, err := parseDuration("3d")
+	require.NoError(t, err)
+	assert.Equal(t, 72*time.Hour, d)
 }
 
 func TestConfigSecretsAreRedacted(t *testing.T) {
