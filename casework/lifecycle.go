@@ -130,6 +130,9 @@ type Plan struct {
 	Duration       string         `json:"duration"`       // "2 days", "半天"
 	Disruptions    []Disruption   `json:"disruptions,omitempty"`
 	StartAt        *time.Time     `json:"start_at,omitempty"` // when work starts, when known
+	// ProposedAt is when the plan was put to the owner; a revised plan
+	// has a new one, so an old message's agreement is not taken for it.
+	ProposedAt *time.Time `json:"proposed_at,omitempty"`
 }
 
 // Validate checks a plan as an engineer reports it.

@@ -157,6 +157,9 @@ type Transition struct {
 	Survey         *Survey    // with survey
 	// ClearSlots empties ProposedSlots (the owner picked one).
 	ClearSlots bool
+	// ClearAppointment forgets the booked visit (the case went back for
+	// another repair, or to another engineer).
+	ClearAppointment bool
 }
 
 // CaseUpdate carries the fields of a case staff may change; nil fields are
@@ -289,6 +292,9 @@ func (t Transition) Apply(c *Case) (from State, err error) {
 	}
 	if t.ClearSlots {
 		c.ProposedSlots = nil
+	}
+	if t.ClearAppointment {
+		c.AppointmentAt = nil
 	}
 	return from, nil
 }

@@ -494,6 +494,29 @@ func (s *Server) issueBindCode(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// unbind serves POST /api/v1/members/{id}/unbind: the member's chat
+// accounts are released — no more work orders reach them, and their buttons
+// act on nothing. It answers {"member_id", "unbound": N}.
+func (s *Server) unbind(w http.ResponseWriter, r *http.Request) error {
+	svc, err := s.lifecycle()
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "member_id")
+	if err != nil {
+		return err
+	}
+	if err := decodeEmpty(r); err != nil {
+		return err
+	}
+	n, err := svc.Unbind(r.Context(), id, noteActor)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]int64{"member_id": id, "unbound": int64(n)})
+	return nil
+}
+
 // pathID parses the {id} of the path, a positive integer; field names it in
 // the error.
 func pathID(r *http.Request, field string) (int64, error) {

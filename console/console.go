@@ -157,6 +157,7 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /api/v1/cases/{number}/tasks", s.staffAPI(s.addTask))
 	s.mux.Handle("POST /api/v1/tasks/{id}/done", s.staffAPI(s.completeTask))
 	s.mux.Handle("POST /api/v1/members/{id}/bind-codes", s.staffAPI(s.issueBindCode))
+	s.mux.Handle("POST /api/v1/members/{id}/unbind", s.staffAPI(s.unbind))
 	s.mux.Handle("GET /api/v1/stats", s.staffAPI(s.stats))
 	s.mux.Handle("/api/v1/", s.api(apiNotFound))
 }

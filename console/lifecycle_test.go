@@ -923,3 +923,30 @@ func TestConsoleLogsNoTokens(t *testing.T) {
 	require.NotContains(t, e.logs.String(), fs01Token)
 	require.NotContains(t, e.logs.String(), testToken)
 }
+
+// TestUnbind: staff release an engineer's chat accounts; the accounts are
+// no longer the member's, so no work order reaches them.
+func TestUnbind(t *testing.T) {
+	t.Parallel()
+	e := newLifecycleEnv(t)
+	ctx := t.Context()
+	for _, user := range []string{"eng-a", "eng-b"} {
+		require.NoError(t, e.store.SaveChatIdentity(ctx, &casework.ChatIdentity{Platform: "telegram", UserID: user, MemberID: e.engineer.ID, Lang: "zh"}))
+	}
+	path := "/api/v1/members/" + id(e.engineer.ID) + "/unbind"
+	w := e.post(t, path, ``)
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	assert.JSONEq(t, `{"member_id":`+id(e.engineer.ID)+`,"unbound":2}`, w.Body.String())
+	ids, err := e.store.FindChatIdentitiesByMember(ctx, e.engineer.ID)
+	require.NoError(t, err)
+	assert.Empty(t, ids)
+	got, err := e.store.FindChatIdentity(ctx, "telegram", "eng-a")
+	require.NoError(t, err)
+	assert.Zero(t, got.MemberID, "the account stays, as a plain chat account")
+
+	w = e.post(t, path, ``)
+	require.Equal(t, http.StatusOK, w.Code)
+	assert.JSONEq(t, `{"member_id":`+id(e.engineer.ID)+`,"unbound":0}`, w.Body.String())
+	requireError(t, e.post(t, "/api/v1/members/999999/unbind", ``), http.StatusNotFound, "not_found", "")
+	requireError(t, e.do(t, http.MethodPost, path, "", nil), http.StatusUnauthorized, "unauthorized", "")
+}

@@ -117,14 +117,18 @@ func (t *turn) lifecycleButton(payload string) error {
 		}
 		t.ask(o.Text, o.Choices...)
 	case lifecycle.ActPick:
-		n, _ := strconv.Atoi(arg)
-		c, err := lc.PickSlot(ctx, who, number, n)
+		unix, _ := strconv.ParseInt(arg, 10, 64)
+		c, err := lc.PickSlot(ctx, who, number, unix)
 		if err != nil {
 			return t.lcFail(err)
 		}
-		t.sayText(t.lcT("reply.booked", "at", lc.SlotLabel(t.s.Lang, *c.AppointmentAt)))
+		key := "reply.booked"
+		if !lc.Reminds(*c.AppointmentAt) {
+			key = "reply.booked_now" // too near for a reminder: promise none
+		}
+		t.sayText(t.lcT(key, "at", lc.SlotLabel(t.s.Lang, *c.AppointmentAt)))
 	case lifecycle.ActAgree:
-		if _, err := lc.AgreePlan(ctx, who, number); err != nil {
+		if _, err := lc.AgreePlan(ctx, who, number, arg); err != nil {
 			return t.lcFail(err)
 		}
 		t.sayText(t.lcT("reply.agreed"))
@@ -255,6 +259,9 @@ func textThen(slot string, max int, next string) func(t *turn, in input) error {
 	}
 }
 
+// maxReason bounds a reason or a wish typed in the lifecycle's steps.
+const maxReason = 500
+
 func promptLCReason(t *turn) error {
 	key := map[string]string{
 		lifecycle.ActDecline: "ask.decline_reason", lifecycle.ActOther: "ask.other_slots",
@@ -267,6 +274,9 @@ func promptLCReason(t *turn) error {
 func handleLCReason(t *turn, in input) error {
 	if !hasWords(in.text, 2) {
 		return again("bad.too_short")
+	}
+	if len([]rune(in.text)) > maxReason {
+		return again("too_long", "max", strconv.Itoa(maxReason))
 	}
 	lc, ctx, who, number := t.e.cfg.Lifecycle, t.ctx, t.who(), t.slot("lc_case")
 	var err error
@@ -524,7 +534,7 @@ func promptLCRate(t *turn) error {
 			continue
 		}
 		var choices []bot.Choice
-		for n := 5; n >= 1; n-- {
+		for n := 1; n <= 5; n++ { // option n is n stars: a typed number is the score
 			s := strconv.Itoa(n)
 			choices = append(choices, bot.Choice{Label: strings.Repeat("★", n), Payload: lifecycle.Payload(lifecycle.ActRate, number, dim+"-"+s)})
 		}

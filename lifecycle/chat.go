@@ -29,9 +29,9 @@ const (
 	ActDone    = "done"    // the work is done, with photos
 	ActOrder   = "order"   // show one of my orders
 	// The owner's.
-	ActPick     = "pick"     // pick offered slot ARG (1-based)
+	ActPick     = "pick"     // pick the offered time ARG (Unix seconds)
 	ActOther    = "other"    // none of the slots suits
-	ActAgree    = "agree"    // agree to the plan
+	ActAgree    = "agree"    // agree to the plan proposed at ARG (Unix seconds)
 	ActDisagree = "disagree" // disagree, with a reason
 	ActAccept   = "accept"   // accept the repair (验收通过)
 	ActNotFixed = "notfixed" // not fixed: reopen
@@ -152,7 +152,9 @@ func (s *Service) engineerCase(ctx context.Context, who Who, number string) (*ca
 	if err != nil {
 		return nil, nil, err
 	}
-	if c.PartyID != m.PartyID {
+	// The engineer the order is with; anyone of the party while it is with
+	// no one (declined), to take it.
+	if c.PartyID != m.PartyID || (c.AssigneeID != 0 && c.AssigneeID != m.ID) {
 		return nil, nil, ErrForbidden
 	}
 	return c, m, nil
@@ -289,7 +291,7 @@ func (s *Service) TakeOrder(ctx context.Context, who Who, number string) (*Order
 		return &Order{Case: c, Choices: orderChoices(recipientOf(who.Identity).lang, c, true)}, nil
 	}
 	if c.AssigneeID != m.ID {
-		// A colleague takes it over: the case is re-dispatched to them.
+		// The order was declined and is with no one: a colleague takes it.
 		one := m.ID
 		c, err = s.cfg.Store.UpdateCaseWith(ctx, c.ID, c.Version, casework.CaseUpdate{Actor: who.Actor(), AssigneeID: &one, Note: reassignNote + m.Name}, casework.Effects{})
 		if err != nil {
@@ -325,8 +327,8 @@ func (s *Service) DeclineOrder(ctx context.Context, who Who, number, reason stri
 		return err
 	}
 	eff := casework.Effects{Messages: outbox(c.ID, "escalation", tell(sup, "staff.declined", []string{"number", c.Number, "name", m.Name, "reason", reason}, nil)...)}
-	none := int64(0)
-	if _, err := s.cfg.Store.UpdateCaseWith(ctx, c.ID, c.Version, casework.CaseUpdate{Actor: who.Actor(), AssigneeID: &none, Note: "declined by " + m.Name + ": " + reason}, casework.Effects{}); err != nil {
+	none, noSlots := int64(0), []time.Time{}
+	if _, err := s.cfg.Store.UpdateCaseWith(ctx, c.ID, c.Version, casework.CaseUpdate{Actor: who.Actor(), AssigneeID: &none, ProposedSlots: &noSlots, Note: "declined by " + m.Name + ": " + reason}, casework.Effects{}); err != nil {
 		return fmt.Errorf("clear assignee: %w", err)
 	}
 	return s.event(ctx, c, casework.EventOrderDeclined, who.Actor(), reason, eff)
@@ -358,8 +360,8 @@ func (s *Service) ProposeSlots(ctx context.Context, who Who, number string, slot
 	var ns []notice
 	for _, r := range owners {
 		n := notice{to: r, text: T(r.lang, "owner.slots", "number", c.Number)}
-		for i, t := range slots {
-			n.choices = append(n.choices, bot.Choice{Label: s.slotLabel(r.lang, t), Payload: Payload(ActPick, c.Number, strconv.Itoa(i+1))})
+		for _, t := range slots {
+			n.choices = append(n.choices, bot.Choice{Label: s.slotLabel(r.lang, t), Payload: Payload(ActPick, c.Number, strconv.FormatInt(t.Unix(), 10))})
 		}
 		n.choices = append(n.choices, bot.Choice{Label: T(r.lang, "btn.other_slots"), Payload: Payload(ActOther, c.Number)})
 		ns = append(ns, n)
@@ -411,6 +413,8 @@ func (s *Service) ReportPlan(ctx context.Context, who Who, number string, plan c
 	if err := plan.Validate(); err != nil {
 		return nil, err
 	}
+	proposed := s.now().UTC().Truncate(time.Second)
+	plan.ProposedAt = &proposed
 	c, _, owners, err := s.engineerTellsOwner(ctx, who, number)
 	if err != nil {
 		return nil, err
@@ -422,7 +426,7 @@ func (s *Service) ReportPlan(ctx context.Context, who Who, number string, plan c
 	for _, r := range owners {
 		n := notice{to: r, text: T(r.lang, "owner.plan", "number", c.Number) + "\n" + s.planText(r.lang, &plan)}
 		n.choices = []bot.Choice{
-			{Label: T(r.lang, "btn.agree"), Payload: Payload(ActAgree, c.Number)},
+			{Label: T(r.lang, "btn.agree"), Payload: Payload(ActAgree, c.Number, planRef(&plan))},
 			{Label: T(r.lang, "btn.disagree"), Payload: Payload(ActDisagree, c.Number)},
 		}
 		n.addPhotos(photos)
@@ -522,17 +526,23 @@ func (s *Service) Complete(ctx context.Context, who Who, number, note string, ph
 	return s.transition(ctx, c, casework.Transition{Action: casework.ActionComplete, Actor: who.Actor(), Note: note}, eff)
 }
 
-// PickSlot books the visit at the owner's chosen slot (1-based); the engineer
-// is told and both are reminded before the visit.
-func (s *Service) PickSlot(ctx context.Context, who Who, number string, n int) (*casework.Case, error) {
+// PickSlot books the visit at the offered time the owner chose (its Unix
+// seconds, as the button carries it); the engineer is told and both are
+// reminded before the visit. A time no longer offered (the engineer offered
+// others since, or it was booked) gives ErrSlotGone.
+func (s *Service) PickSlot(ctx context.Context, who Who, number string, unix int64) (*casework.Case, error) {
 	c, err := s.ownerCase(ctx, who, number)
 	if err != nil {
 		return nil, err
 	}
-	if n < 1 || n > len(c.ProposedSlots) {
-		return nil, casework.Invalid("slot", "no offered time %d", n)
+	if c.AssigneeID == 0 {
+		return nil, &casework.TransitionError{From: c.State, Action: casework.ActionSchedule}
 	}
-	at := c.ProposedSlots[n-1]
+	n := slices.IndexFunc(c.ProposedSlots, func(t time.Time) bool { return t.Unix() == unix })
+	if n < 0 {
+		return nil, ErrSlotGone
+	}
+	at := c.ProposedSlots[n]
 	engineers, err := s.memberChats(ctx, c.AssigneeID)
 	if err != nil {
 		return nil, err
@@ -544,11 +554,15 @@ func (s *Service) PickSlot(ctx context.Context, who Who, number string, n int) (
 		eff.Messages = append(eff.Messages, outbox(c.ID, "appointment", notice{to: r,
 			text: T(r.lang, "engineer.booked", "number", c.Number, "at", s.slotLabel(r.lang, at), "address", s.address(ctx, c)), choices: orderChoices(r.lang, &after, true)})...)
 	}
-	if remind := at.Add(-s.cfg.ReminderBefore); remind.After(s.now()) {
-		eff.Timers = append(eff.Timers, casework.Timer{CaseID: c.ID, Kind: casework.TimerAppointmentReminder, At: remind, Ref: at.Unix()})
+	if s.Reminds(at) {
+		eff.Timers = append(eff.Timers, casework.Timer{CaseID: c.ID, Kind: casework.TimerAppointmentReminder, At: at.Add(-s.cfg.ReminderBefore), Ref: at.Unix()})
 	}
 	return s.transition(ctx, c, casework.Transition{Action: casework.ActionSchedule, Actor: who.Actor(), AppointmentAt: &at, ClearSlots: true, Note: "visit booked " + s.when(at)}, eff)
 }
+
+// Reminds reports whether a visit booked now at at gets a reminder: it is
+// more than ReminderBefore away.
+func (s *Service) Reminds(at time.Time) bool { return at.Add(-s.cfg.ReminderBefore).After(s.now()) }
 
 // OtherSlots tells the engineer that none of the offered times suits the
 // owner, with the owner's words.
@@ -571,12 +585,25 @@ func (s *Service) OtherSlots(ctx context.Context, who Who, number, words string)
 	return s.event(ctx, c, casework.EventMessage, who.Actor(), "other times wanted: "+words, eff)
 }
 
-// AgreePlan records the owner's agreement; the engineer may start, and the
-// owner is warned ahead of disruptive work.
-func (s *Service) AgreePlan(ctx context.Context, who Who, number string) (*casework.Case, error) {
+// planRef identifies a plan on its agree button: when it was proposed.
+func planRef(p *casework.Plan) string {
+	if p == nil || p.ProposedAt == nil {
+		return ""
+	}
+	return strconv.FormatInt(p.ProposedAt.Unix(), 10)
+}
+
+// AgreePlan records the owner's agreement to the plan the button showed
+// (ref, from planRef; "" for the current one); the engineer may start, and
+// the owner is warned ahead of disruptive work. A plan revised since gives
+// ErrPlanChanged: the owner must read the new one.
+func (s *Service) AgreePlan(ctx context.Context, who Who, number, ref string) (*casework.Case, error) {
 	c, err := s.ownerCase(ctx, who, number)
 	if err != nil {
 		return nil, err
+	}
+	if ref != "" && ref != planRef(c.Plan) {
+		return nil, ErrPlanChanged
 	}
 	engineers, err := s.memberChats(ctx, c.AssigneeID)
 	if err != nil {
@@ -637,11 +664,14 @@ func (s *Service) OwnerAccept(ctx context.Context, who Who, number string) (*cas
 	if err != nil {
 		return nil, err
 	}
+	// The timer's Ref is the acceptance's time: a later acceptance (after a
+	// reopening) has a survey and an expiry of its own.
+	now := s.now().UTC().Truncate(time.Second)
 	eff := casework.Effects{
 		Messages: outbox(c.ID, "acceptance", tell(engineers, "engineer.accepted", []string{"number", c.Number}, nil)...),
-		Timers:   []casework.Timer{{CaseID: c.ID, Kind: casework.TimerSurveyExpiry, At: s.now().Add(s.cfg.SurveyTTL), Ref: int64(c.Version + 1)}},
+		Timers:   []casework.Timer{{CaseID: c.ID, Kind: casework.TimerSurveyExpiry, At: now.Add(s.cfg.SurveyTTL), Ref: now.Unix()}},
 	}
-	return s.transition(ctx, c, casework.Transition{Action: casework.ActionOwnerAccept, Actor: who.Actor()}, eff)
+	return s.transition(ctx, c, casework.Transition{Action: casework.ActionOwnerAccept, Actor: who.Actor(), At: now}, eff)
 }
 
 // NotFixed reopens the case on the owner's word: it counts a repeat repair,
@@ -670,12 +700,21 @@ func (s *Service) reopen(ctx context.Context, c *casework.Case, action casework.
 		}
 		eff.Messages = outbox(c.ID, "escalation", tell(sup, "staff.repeat", []string{"number", c.Number, "n", strconv.Itoa(repair), "reason", reason, "summary", s.summary(ctx, c)}, nil)...)
 	}
-	c, err := s.transition(ctx, c, casework.Transition{Action: action, Actor: actor, Note: reason}, eff)
+	// The repeat repair gets deadlines of its own, from now.
+	now := s.now()
+	d := s.cfg.SLA.Deadlines(c.Urgency, c.Category, now)
+	after := *c
+	after.RespondBy, after.OnSiteBy, after.ResolveBy = nil, d.OnSiteBy, d.ResolveBy
+	eff.Timers = append(eff.Timers, deadlineTimers(&after)...)
+	c, err := s.transition(ctx, c, casework.Transition{Action: action, Actor: actor, Note: reason, At: now, ClearAppointment: true}, eff)
 	if err != nil {
 		return nil, err
 	}
+	keep := casework.Deadlines{RespondBy: c.RespondBy, OnSiteBy: d.OnSiteBy, ResolveBy: d.ResolveBy}
+	if c, err = s.cfg.Store.UpdateCaseWith(ctx, c.ID, c.Version, casework.CaseUpdate{Actor: casework.ActorSystem, Deadlines: &keep, Note: "deadlines of the repeat repair"}, casework.Effects{}); err != nil {
+		return nil, err
+	}
 	if repair >= s.cfg.RepeatEscalation {
-		now := s.now()
 		if c, err = s.cfg.Store.UpdateCaseWith(ctx, c.ID, c.Version, casework.CaseUpdate{Actor: casework.ActorSystem, EscalatedAt: &now, Note: "repair " + strconv.Itoa(repair) + " of the same defect"}, casework.Effects{}); err != nil {
 			return nil, err
 		}
@@ -734,10 +773,13 @@ func (s *Service) close(ctx context.Context, c *casework.Case, actor casework.Ac
 	if !ok {
 		delay = s.cfg.ReturnVisitDefault
 	}
+	// The timer's Ref is the closing time: a case reopened and closed again
+	// has a return visit of its own.
+	now := s.now().UTC().Truncate(time.Second)
 	if delay > 0 && (c.Category == casework.CategoryEngineeringQuality || c.Category == casework.CategoryFacilitiesEquipment) {
-		eff.Timers = append(eff.Timers, casework.Timer{CaseID: c.ID, Kind: casework.TimerReturnVisit, At: s.now().Add(delay), Ref: int64(c.Version + 1)})
+		eff.Timers = append(eff.Timers, casework.Timer{CaseID: c.ID, Kind: casework.TimerReturnVisit, At: now.Add(delay), Ref: now.Unix()})
 	}
-	return s.transition(ctx, c, casework.Transition{Action: casework.ActionClose, Actor: actor, Note: note}, eff)
+	return s.transition(ctx, c, casework.Transition{Action: casework.ActionClose, Actor: actor, Note: note, At: now}, eff)
 }
 
 // lowScore opens a complaint case (投诉) for the supervisors from a survey
@@ -796,6 +838,10 @@ func errorKey(err error) string {
 		return "err.not_bound"
 	case errors.Is(err, casework.ErrNotFound):
 		return "err.not_found"
+	case errors.Is(err, ErrSlotGone):
+		return "err.slot_gone"
+	case errors.Is(err, ErrPlanChanged):
+		return "err.plan_changed"
 	case errors.As(err, &te), errors.Is(err, casework.ErrConflict):
 		return "err.state"
 	case errors.As(err, &ve):

@@ -363,7 +363,7 @@ func (f *flow) to(t *testing.T, state casework.State) *flow {
 			if err := f.e.svc.ProposeSlots(ctx, f.engineer, f.c.Number, f.slots); err != nil {
 				return err
 			}
-			_, err := f.e.svc.PickSlot(ctx, f.owner, f.c.Number, 1)
+			_, err := f.e.svc.PickSlot(ctx, f.owner, f.c.Number, f.slots[0].Unix())
 			return err
 		}},
 		{casework.StateInspected, func() error { _, err := f.e.svc.CheckIn(ctx, f.engineer, f.c.Number); return err }},
@@ -375,7 +375,7 @@ func (f *flow) to(t *testing.T, state casework.State) *flow {
 			}, nil)
 			return err
 		}},
-		{casework.StatePlanAgreed, func() error { _, err := f.e.svc.AgreePlan(ctx, f.owner, f.c.Number); return err }},
+		{casework.StatePlanAgreed, func() error { _, err := f.e.svc.AgreePlan(ctx, f.owner, f.c.Number, ""); return err }},
 		{casework.StateInProgress, func() error { _, err := f.e.svc.StartWork(ctx, f.engineer, f.c.Number); return err }},
 		{casework.StateDone, func() error {
 			_, err := f.e.svc.Complete(ctx, f.engineer, f.c.Number, "已更换", []casework.MediaRef{{Kind: casework.MediaPhoto, BlobKey: "done-1"}})

@@ -3,6 +3,7 @@ package lifecycle_test
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -329,7 +330,8 @@ func TestOwnerPermissions(t *testing.T) {
 	ctx, n := t.Context(), f.c.Number
 	// The owner acts from an account of his that did not report the case.
 	e.bindOwnerAccount(t, "owner-zhang-2")
-	require.NoError(t, e.svc.ProposeSlots(ctx, f.engineer, n, []time.Time{t0.Add(24 * time.Hour), t0.Add(48 * time.Hour)}))
+	offered := []time.Time{t0.Add(24 * time.Hour), t0.Add(48 * time.Hour)}
+	require.NoError(t, e.svc.ProposeSlots(ctx, f.engineer, n, offered))
 	before := e.snapshot(t, f.c)
 
 	strangers := map[string]lifecycle.Who{
@@ -339,10 +341,10 @@ func TestOwnerPermissions(t *testing.T) {
 	}
 	for name, who := range strangers {
 		t.Run(name, func(t *testing.T) {
-			_, err := e.svc.PickSlot(ctx, who, n, 1)
+			_, err := e.svc.PickSlot(ctx, who, n, offered[0].Unix())
 			require.ErrorIs(t, err, lifecycle.ErrForbidden, "PickSlot")
 			require.ErrorIs(t, e.svc.OtherSlots(ctx, who, n, "周末上午"), lifecycle.ErrForbidden, "OtherSlots")
-			_, err = e.svc.AgreePlan(ctx, who, n)
+			_, err = e.svc.AgreePlan(ctx, who, n, "")
 			require.ErrorIs(t, err, lifecycle.ErrForbidden, "AgreePlan")
 			_, err = e.svc.DisagreePlan(ctx, who, n, "太贵了")
 			require.ErrorIs(t, err, lifecycle.ErrForbidden, "DisagreePlan")
@@ -359,7 +361,7 @@ func TestOwnerPermissions(t *testing.T) {
 	assert.Equal(t, before, e.snapshot(t, f.c), "nothing written")
 
 	// The owner's second account may act.
-	got, err := e.svc.PickSlot(ctx, e.who(t, "owner-zhang-2"), n, 2)
+	got, err := e.svc.PickSlot(ctx, e.who(t, "owner-zhang-2"), n, offered[1].Unix())
 	require.NoError(t, err)
 	assert.Equal(t, casework.StateScheduled, got.State)
 }
@@ -401,19 +403,17 @@ func TestProposeSlotsAndPickSlot(t *testing.T) {
 	assert.Equal(t, ownerChat, offers[0].UserID)
 	assert.Equal(t, lifecycle.T(l10n.Chinese, "owner.slots", "number", n), offers[0].text())
 	assert.Equal(t, []bot.Choice{
-		{Label: "03-11 周三 10:00", Payload: lifecycle.Payload(lifecycle.ActPick, n, "1")},
-		{Label: "03-11 周三 15:00", Payload: lifecycle.Payload(lifecycle.ActPick, n, "2")},
+		{Label: "03-11 周三 10:00", Payload: lifecycle.Payload(lifecycle.ActPick, n, strconv.FormatInt(slots[0].Unix(), 10))},
+		{Label: "03-11 周三 15:00", Payload: lifecycle.Payload(lifecycle.ActPick, n, strconv.FormatInt(slots[1].Unix(), 10))},
 		{Label: "都不方便，换个时间", Payload: lifecycle.Payload(lifecycle.ActOther, n)},
 	}, offers[0].Messages[0].Choices)
 
-	for _, bad := range []int{0, 3, -1} {
+	for _, bad := range []int64{0, 3, -1, slots[0].Unix() + 60} {
 		_, err := e.svc.PickSlot(ctx, f.owner, n, bad)
-		var ve *casework.ValidationError
-		require.ErrorAs(t, err, &ve, "slot %d", bad)
-		assert.Equal(t, "slot", ve.Field)
+		require.ErrorIs(t, err, lifecycle.ErrSlotGone, "a time never offered: %d", bad)
 	}
 
-	got, err := e.svc.PickSlot(ctx, f.owner, n, 2)
+	got, err := e.svc.PickSlot(ctx, f.owner, n, slots[1].Unix())
 	require.NoError(t, err)
 	assert.Equal(t, casework.StateScheduled, got.State)
 	require.NotNil(t, got.AppointmentAt)
@@ -429,10 +429,9 @@ func TestProposeSlotsAndPickSlot(t *testing.T) {
 	assert.Equal(t, "eng-zheng", booked[1].UserID)
 	assert.Equal(t, lifecycle.T(l10n.Chinese, "engineer.booked", "number", n, "at", "03-11 周三 15:00", "address", "海景苑 1-1-101"), booked[1].text())
 
-	// The offer was used up: picking again is out of range.
-	_, err = e.svc.PickSlot(ctx, f.owner, n, 1)
-	var ve *casework.ValidationError
-	require.ErrorAs(t, err, &ve)
+	// The offer was used up: an old message's button books nothing.
+	_, err = e.svc.PickSlot(ctx, f.owner, n, slots[0].Unix())
+	require.ErrorIs(t, err, lifecycle.ErrSlotGone)
 }
 
 func TestReject(t *testing.T) {

@@ -131,6 +131,10 @@ var (
 	ErrForbidden = errors.New("not allowed for this case")
 	// ErrNotBound: the chat account is not bound to a party's member.
 	ErrNotBound = errors.New("chat account is not bound to an engineer")
+	// ErrSlotGone: the visit time picked is no longer offered.
+	ErrSlotGone = errors.New("that visit time is no longer offered")
+	// ErrPlanChanged: the plan agreed to was revised since it was shown.
+	ErrPlanChanged = errors.New("the plan was revised since")
 )
 
 // Who is the person acting from a chat account.
@@ -216,8 +220,9 @@ func (s *Service) memberChats(ctx context.Context, memberID int64) ([]recipient,
 	return out, nil
 }
 
-// supervisors returns the members whose role is supervisor: they receive
-// escalations and the cases that wait for staff.
+// supervisors returns the department's supervisors — members of in-house
+// parties whose role is supervisor: they receive escalations and the cases
+// that wait for staff, about every party's cases.
 func (s *Service) supervisors(ctx context.Context) ([]*casework.Member, error) {
 	parties, err := s.cfg.Store.ListParties(ctx)
 	if err != nil {
@@ -225,6 +230,9 @@ func (s *Service) supervisors(ctx context.Context) ([]*casework.Member, error) {
 	}
 	var out []*casework.Member
 	for _, p := range parties {
+		if p.Kind != casework.PartyInHouse {
+			continue // a contractor's own supervisor is not the department's
+		}
 		ms, err := s.cfg.Store.ListMembers(ctx, p.ID)
 		if err != nil {
 			return nil, fmt.Errorf("list members: %w", err)
@@ -446,6 +454,8 @@ func (s *Service) deliverOne(ctx context.Context, m *casework.OutboxMessage, sen
 		return nil // failed for good; the next may fare the same, and says so
 	case own:
 		return sendErr
+	case final:
+		return nil // the job's last try: its own message goes, out of order
 	}
 	return fmt.Errorf("waiting for the earlier message %d to the same person: %w", m.ID, sendErr)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aftersales/aftersales/bot"
@@ -79,12 +80,15 @@ func (s *Service) Fire(ctx context.Context, t casework.Timer) error {
 		if c.State != casework.StateOwnerAccepted {
 			return nil
 		}
+		if at, err := s.lastTransition(ctx, c, casework.ActionOwnerAccept); err != nil || at.Unix() != t.Ref {
+			return err // an earlier acceptance's timer
+		}
 		log.Info("survey expired unanswered")
 		_, err := s.close(ctx, c, casework.ActorSystem, "survey expired unanswered")
 		return err
 	case casework.TimerReturnVisit:
-		if c.State != casework.StateClosed {
-			return nil
+		if c.State != casework.StateClosed || c.ClosedAt == nil || c.ClosedAt.Unix() != t.Ref {
+			return nil // reopened, or an earlier closing's timer
 		}
 		owners, err := s.ownerChats(ctx, c)
 		if err != nil {
@@ -107,12 +111,17 @@ func (s *Service) Fire(ctx context.Context, t casework.Timer) error {
 		if err != nil {
 			return err
 		}
+		// Tasks due at the same time share a timer: one notice names them all.
+		var due []string
 		for _, task := range tasks {
 			if task.DoneAt == nil && task.DueAt.Unix() == t.Ref {
-				return s.escalate(ctx, c, "staff.task_due", "coordination task due: "+task.Assignee+": "+clip(task.Description, 80))
+				due = append(due, task.Assignee+": "+clip(task.Description, 80))
 			}
 		}
-		return nil
+		if len(due) == 0 {
+			return nil
+		}
+		return s.escalate(ctx, c, "staff.task_due", "coordination task due: "+strings.Join(due, "; "), "tasks", strings.Join(due, "\n"))
 	}
 	log.Warn("unknown timer ignored")
 	return nil
@@ -144,6 +153,20 @@ func (s *Service) deadline(ctx context.Context, c *casework.Case, t casework.Tim
 		return nil
 	}
 	return s.escalate(ctx, c, "staff.overdue."+string(t.Kind), string(t.Kind)+" missed")
+}
+
+// lastTransition returns when action was last performed on c.
+func (s *Service) lastTransition(ctx context.Context, c *casework.Case, action casework.Action) (time.Time, error) {
+	evs, err := s.cfg.Store.ListCaseEvents(ctx, c.ID)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("timeline: %w", err)
+	}
+	for i := len(evs) - 1; i >= 0; i-- {
+		if evs[i].Kind == casework.EventTransition && evs[i].Action == action {
+			return evs[i].At, nil
+		}
+	}
+	return time.Time{}, nil
 }
 
 // escalate tells the supervisors about c and records it.

@@ -165,15 +165,19 @@ func (s *Service) dispatch(ctx context.Context, c *casework.Case, party *casewor
 	if redo {
 		key = "owner.redispatched"
 	}
-	eff.Messages = append(eff.Messages, outbox(c.ID, "owner_update", tell(owners, key, []string{"number", c.Number, "who", who, "on_site", s.whenPtr(c.OnSiteBy)}, nil)...)...)
 	now := s.now()
+	if c.OnSiteBy == nil || !c.OnSiteBy.After(now) {
+		key += "_soon" // no on-site time limit to promise, or it has passed
+	}
+	eff.Messages = append(eff.Messages, outbox(c.ID, "owner_update", tell(owners, key, []string{"number", c.Number, "who", who, "on_site", s.whenPtr(c.OnSiteBy)}, nil)...)...)
 	if c.Urgency == casework.UrgencyUrgent {
 		eff.Timers = append(eff.Timers, casework.Timer{CaseID: c.ID, Kind: casework.TimerAcceptEscalation, At: now.Add(s.cfg.AcceptWithin), Ref: int64(c.Version + 1)})
 	}
 	pid := party.ID
 	t := casework.Transition{Action: casework.ActionDispatch, Actor: actor, PartyID: &pid, AssigneeID: &memberID, Note: note, At: now}
-	if c.State == casework.StateScheduled || c.AppointmentAt != nil {
-		t.ClearSlots = true
+	if c.AssigneeID != memberID {
+		// Another engineer books their own visit.
+		t.ClearSlots, t.ClearAppointment = true, true
 	}
 	return s.transition(ctx, c, t, eff)
 }
@@ -460,6 +464,27 @@ func (s *Service) IssueBindCode(ctx context.Context, memberID int64, staff casew
 		return b, nil
 	}
 	return nil, errors.New("no free bind code after 5 tries")
+}
+
+// Unbind releases every chat account bound to a member (an engineer who
+// left, a lost phone): they receive no more work orders and act on none.
+// It returns how many accounts were released.
+func (s *Service) Unbind(ctx context.Context, memberID int64, staff casework.Actor) (int, error) {
+	if _, err := s.cfg.Store.FindMemberByID(ctx, memberID); err != nil {
+		return 0, fmt.Errorf("member %d: %w", memberID, err)
+	}
+	ids, err := s.cfg.Store.FindChatIdentitiesByMember(ctx, memberID)
+	if err != nil {
+		return 0, fmt.Errorf("find member's chats: %w", err)
+	}
+	for _, id := range ids {
+		id.MemberID = 0
+		if err := s.cfg.Store.SaveChatIdentity(ctx, id); err != nil {
+			return 0, fmt.Errorf("unbind: %w", err)
+		}
+	}
+	s.cfg.Logger.Info("engineer unbound", "member_id", memberID, "accounts", len(ids), "by", staff)
+	return len(ids), nil
 }
 
 // AddTask records an external coordination task on a case and sets its due

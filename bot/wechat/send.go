@@ -146,10 +146,26 @@ type Template struct {
 func GenericTemplateData(msg bot.Outbound, now time.Time) map[string]string {
 	return map[string]string{
 		"first":    "您好，售后服务中心给您发来一条消息。",
-		"keyword1": clip(strings.TrimSpace(render(msg)), 200), // with its numbered options: a reply picks one
+		"keyword1": templateContent(msg),
 		"keyword2": now.Format("2006-01-02 15:04"),
 		"remark":   "回复本公众号任意消息即可继续办理。",
 	}
+}
+
+// templateContent is a message's text with its numbered options, in 200
+// characters: the text is shortened, never the options, which a reply by
+// number picks.
+func templateContent(msg bot.Outbound) string {
+	const max = 200
+	text := strings.TrimSpace(msg.Text)
+	if len(msg.Choices) == 0 {
+		return clip(text, max)
+	}
+	opts := render(bot.Outbound{Choices: msg.Choices, To: msg.To})
+	if room := max - utf8.RuneCountInString(opts) - 1; room >= 20 {
+		return clip(text, room) + "\n" + opts
+	}
+	return clip(text+"\n"+opts, max)
 }
 
 // templateMessage is the body of message/template/send (the SDK's type

@@ -263,3 +263,18 @@ func TestPack(t *testing.T) {
 		assert.NotNil(t, un.src)
 	}
 }
+
+// TestTemplateContentKeepsTheOptions: outside the window a long
+// notification's text is shortened so that its numbered options, which a
+// reply by number picks, all fit in the template's 200 characters.
+func TestTemplateContentKeepsTheOptions(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("维修内容说明", 60)
+	msg := bot.Outbound{Text: long, Choices: []bot.Choice{{Label: "接单", Payload: "lc:take:SH-1"}, {Label: "拒单", Payload: "lc:decline:SH-1"}}}
+	got := templateContent(msg)
+	assert.LessOrEqual(t, utf8.RuneCountInString(got), 200)
+	assert.Contains(t, got, "1. 接单")
+	assert.Contains(t, got, "2. 拒单")
+	assert.Contains(t, got, "…", "the text was shortened")
+	assert.Equal(t, "短消息", templateContent(bot.Outbound{Text: "短消息"}))
+}

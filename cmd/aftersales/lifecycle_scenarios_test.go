@@ -407,7 +407,10 @@ func TestLifecycleRestartLosesNothing(t *testing.T) {
 	engineer.say("1", "已选")               // the first candidate
 	engineer.say("1", "已把 1 个时间发给业主")     // 1. 发送
 	owner.expect("请选一个")
-	owner.press(lifecycle.Payload(lifecycle.ActPick, c.Number, "1"), "已预约")
+	offered, err := s.m.Store.FindCaseByNumber(context.Background(), c.Number)
+	require.NoError(t, err)
+	require.Len(t, offered.ProposedSlots, 1)
+	owner.press(lifecycle.Payload(lifecycle.ActPick, c.Number, strconv.FormatInt(offered.ProposedSlots[0].Unix(), 10)), "已预约")
 	engineer.expect("业主已选定上门时间")
 	c = s.waitState(c.Number, casework.StateScheduled)
 	require.NotNil(t, c.AppointmentAt)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -117,6 +118,26 @@ func (w *lifecycleWorld) waitState(number string, state casework.State) *casewor
 	return c
 }
 
+// offered returns the payload of the button for the i-th visit time
+// offered on the case: its time, in Unix seconds.
+func (w *lifecycleWorld) offered(number string, i int) string {
+	w.t.Helper()
+	c, err := w.m.Store.FindCaseByNumber(context.Background(), number)
+	require.NoError(w.t, err)
+	require.Greater(w.t, len(c.ProposedSlots), i, "times offered on %s", number)
+	return lifecycle.Payload(lifecycle.ActPick, number, strconv.FormatInt(c.ProposedSlots[i].Unix(), 10))
+}
+
+// agreeButton returns the payload of the agree button of the case's plan.
+func (w *lifecycleWorld) agreeButton(number string) string {
+	w.t.Helper()
+	c, err := w.m.Store.FindCaseByNumber(context.Background(), number)
+	require.NoError(w.t, err)
+	require.NotNil(w.t, c.Plan)
+	require.NotNil(w.t, c.Plan.ProposedAt)
+	return lifecycle.Payload(lifecycle.ActAgree, number, strconv.FormatInt(c.Plan.ProposedAt.Unix(), 10))
+}
+
 // advance moves the shared clock.
 func (w *lifecycleWorld) advance(d time.Duration) { w.wx.Advance(d) }
 
@@ -150,7 +171,7 @@ func TestLifecycleEndToEnd(t *testing.T) {
 
 	// The owner picks the first time on Telegram.
 	w.owner.expect("请选一个")
-	w.owner.press(lifecycle.Payload(lifecycle.ActPick, number, "1"), "已预约")
+	w.owner.press(w.offered(number, 0), "已预约")
 	w.engineer.expect("业主已选定上门时间")
 	c = w.waitState(number, casework.StateScheduled)
 	require.NotNil(t, c.AppointmentAt)
@@ -176,7 +197,7 @@ func TestLifecycleEndToEnd(t *testing.T) {
 	w.engineer.send(wechattest.Image(w.engineer.openID, media, ""), "已收到 1 张照片")
 	w.engineer.say("1", "方案已发给业主确认") // 1. 完成
 	w.owner.expect("勘查结果和维修方案")
-	w.owner.press(lifecycle.Payload(lifecycle.ActAgree, number), "已确认方案")
+	w.owner.press(w.agreeButton(number), "已确认方案")
 	w.engineer.expect("业主已同意维修方案")
 	w.engineer.say("1", "已开工") // 1. 开始施工
 	w.owner.expect("施工期间会有：噪音")
