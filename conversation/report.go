@@ -11,6 +11,7 @@ import (
 
 	"github.com/aftersales/aftersales/bot"
 	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/lifecycle"
 )
 
 // problemChoices are the report flow's category buttons: the problems owners
@@ -485,7 +486,7 @@ func (t *turn) submit() error {
 	}
 	c.WarrantyStatus, c.WarrantyUntil = judgment.warranty.Status, judgment.warranty.Until
 	c.ReporterPlatform, c.ReporterUserID = string(t.in.User.Platform), t.in.User.ID
-	if err := st.CreateCase(ctx, c); err != nil {
+	if err := t.register(c); err != nil {
 		var ve *casework.ValidationError
 		if errors.As(err, &ve) {
 			t.e.cfg.Logger.Warn("case refused", "field", ve.Field, "platform", t.in.User.Platform)
@@ -521,6 +522,17 @@ func (t *turn) submit() error {
 		t.sayText(judgment.text)
 	}
 	return nil
+}
+
+// register stores the new case. With the lifecycle on, its service-level
+// timers are set in the same transaction, so that a case is never without
+// them — not even when the triage that follows fails.
+func (t *turn) register(c *casework.Case) error {
+	st := t.e.cfg.Store
+	if ls, ok := st.(casework.LifecycleStore); ok && t.e.cfg.Lifecycle != nil {
+		return ls.CreateCaseWith(t.ctx, c, casework.Effects{Timers: lifecycle.DeadlineTimers(c)})
+	}
+	return st.CreateCase(t.ctx, c)
 }
 
 func mediaKind(contentType string) casework.MediaKind {

@@ -705,7 +705,7 @@ func (s *Service) reopen(ctx context.Context, c *casework.Case, action casework.
 	d := s.cfg.SLA.Deadlines(c.Urgency, c.Category, now)
 	after := *c
 	after.RespondBy, after.OnSiteBy, after.ResolveBy = nil, d.OnSiteBy, d.ResolveBy
-	eff.Timers = append(eff.Timers, deadlineTimers(&after)...)
+	eff.Timers = append(eff.Timers, DeadlineTimers(&after)...)
 	c, err := s.transition(ctx, c, casework.Transition{Action: action, Actor: actor, Note: reason, At: now, ClearAppointment: true}, eff)
 	if err != nil {
 		return nil, err
@@ -797,7 +797,7 @@ func (s *Service) lowScore(ctx context.Context, c *casework.Case, sv *casework.S
 		ReporterPlatform: c.ReporterPlatform, ReporterUserID: c.ReporterUserID, ParentID: c.ID,
 	}
 	s.cfg.SLA.SetDeadlines(k)
-	if err := s.cfg.Store.CreateCaseWith(ctx, k, casework.Effects{Timers: deadlineTimers(k)}); err != nil {
+	if err := s.cfg.Store.CreateCaseWith(ctx, k, casework.Effects{Timers: DeadlineTimers(k)}); err != nil {
 		return nil, fmt.Errorf("open complaint: %w", err)
 	}
 	return s.escalated(ctx, c, "staff.low_score", "low survey score: complaint "+k.Number, "complaint", k.Number, "desc", desc)

@@ -378,7 +378,7 @@ func (s *Service) event(ctx context.Context, c *casework.Case, kind casework.Eve
 }
 
 // deadlineTimers are the service-level timers of a case.
-func deadlineTimers(c *casework.Case) []casework.Timer {
+func DeadlineTimers(c *casework.Case) []casework.Timer {
 	var out []casework.Timer
 	add := func(k casework.TimerKind, at *time.Time) {
 		if at != nil {

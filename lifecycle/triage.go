@@ -60,7 +60,7 @@ func (s *Service) Triage(ctx context.Context, c *casework.Case) (*casework.Case,
 		why = "no routing rule names a party"
 	}
 	if why != "" {
-		eff := casework.Effects{Timers: deadlineTimers(c)}
+		eff := casework.Effects{Timers: DeadlineTimers(c)}
 		sup, err := s.supervisorChats(ctx)
 		if err != nil {
 			return nil, err
@@ -73,7 +73,7 @@ func (s *Service) Triage(ctx context.Context, c *casework.Case) (*casework.Case,
 	}
 	reason := "auto-accepted: " + string(c.Category) + ", warranty " + string(c.WarrantyStatus)
 	c, err = s.transition(ctx, c, casework.Transition{Action: casework.ActionAccept, Actor: casework.ActorBot, DecisionReason: &reason, Note: reason},
-		casework.Effects{Timers: deadlineTimers(c)})
+		casework.Effects{Timers: DeadlineTimers(c)})
 	if err != nil {
 		return nil, err
 	}

@@ -159,6 +159,11 @@ func TestLifecycleEndToEnd(t *testing.T) {
 	c = w.waitState(number, casework.StateDispatched)
 	assert.Equal(t, w.member("吴海涛").ID, c.AssigneeID)
 	assert.Equal(t, casework.WarrantyIn, c.WarrantyStatus)
+	// The deadline timers were set with the registration and again by the
+	// triage: three jobs, not six.
+	stats, err := w.m.jobs.Stats(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 3, stats.Scheduled, "respond, on-site and resolve deadlines, once each: %+v", stats)
 
 	// The engineer gets the work order on WeChat, numbered options to type.
 	w.engineer.expect("【派工单】" + number)

@@ -1,0 +1,77 @@
+package conversation_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/classify"
+	"github.com/aftersales/aftersales/conversation"
+	"github.com/aftersales/aftersales/jobs"
+	"github.com/aftersales/aftersales/lifecycle"
+	"github.com/aftersales/aftersales/storage/sqlite"
+)
+
+// brokenMembers is the store with the parties' members unreadable, so that
+// the triage after a registration fails.
+type brokenMembers struct{ *sqlite.DB }
+
+func (brokenMembers) ListMembers(context.Context, int64) ([]*casework.Member, error) {
+	return nil, errors.New("members unreadable")
+}
+
+// TestRegisteredCaseHasItsTimersEvenWhenTriageFails: the service-level
+// timers are set in the registration's own transaction; a triage that fails
+// afterwards leaves the owner with their case number and the case with its
+// deadlines' timers, which escalate it if no one acts.
+func TestRegisteredCaseHasItsTimersEvenWhenTriageFails(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	q, err := jobs.NewSQLite(w.store.WriteDB(), jobs.Config{Handler: noJobs{}})
+	require.NoError(t, err)
+	require.NoError(t, q.Migrate(ctx))
+	w.store.SetJobQueue(q)
+	store := brokenMembers{w.store}
+	w.engine = conversation.New(conversation.Config{
+		Store:      store,
+		Sessions:   w.sessions,
+		Classifier: classify.New(classify.DefaultRules()),
+		NowFunc:    w.clock.Now,
+		Logger:     w.logger(),
+		Lifecycle:  lifecycle.New(lifecycle.Config{Store: store, NowFunc: w.clock.Now}),
+	})
+	w.router.Handler = w.engine
+	u := w.user("7001", "zh")
+	u.say("你好")
+	u.press("menu:report")
+	u.say("林晓峰")
+	u.say("我家是3栋1单元201")
+	u.contact("+86 139 0000 0016", true)
+	u.press("cat:engineering_quality/leak")
+	u.say("主卧飘窗下面")
+	u.say("下大雨后飘窗下面的墙在渗水")
+	u.say("昨天")
+	u.press("media:skip")
+	u.press("exp:repair")
+	u.press("ct:evening")
+	u.press("sum:submit")
+
+	cases, n, err := w.store.FindCases(ctx, casework.CaseFilter{})
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	assert.Equal(t, casework.StateRegistered, cases[0].State, "the triage failed")
+	assert.Contains(t, w.logs.String(), "triage failed")
+	stats, err := q.Stats(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 3, stats.Scheduled, "respond, on-site and resolve timers: %+v", stats)
+}
+
+// noJobs is a job handler for a queue that is never started.
+type noJobs struct{}
+
+func (noJobs) Deliver(context.Context, int64, int, bool) error { return nil }
+func (noJobs) Fire(context.Context, casework.Timer) error      { return nil }
