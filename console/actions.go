@@ -18,12 +18,15 @@ import (
 // one is staff-only (staffAPI); those that go through the lifecycle answer
 // 503 when Config.Lifecycle is nil.
 
-// lifecycle returns the lifecycle service, or errUnavailable without one.
-func (s *Server) lifecycle() (*lifecycle.Service, error) {
-	if s.cfg.Lifecycle == nil {
-		return nil, fmt.Errorf("%w: the case lifecycle is not configured", errUnavailable)
+// withLifecycle adapts an action that goes through the lifecycle service:
+// without one (Config.Lifecycle nil) it answers errUnavailable.
+func (s *Server) withLifecycle(h func(svc *lifecycle.Service, w http.ResponseWriter, r *http.Request) error) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if s.cfg.Lifecycle == nil {
+			return fmt.Errorf("%w: the case lifecycle is not configured", errUnavailable)
+		}
+		return h(s.cfg.Lifecycle, w, r)
 	}
-	return s.cfg.Lifecycle, nil
 }
 
 // caseResponse is the answer of an action that changed a case.
@@ -202,11 +205,7 @@ type acceptRequest struct {
 // accept serves POST /api/v1/cases/{number}/accept (受理): the case is
 // accepted and, to the party (and member) given or else routed, dispatched
 // (lifecycle.Service.Accept). It answers the case as it now is.
-func (s *Server) accept(w http.ResponseWriter, r *http.Request) error {
-	svc, err := s.lifecycle()
-	if err != nil {
-		return err
-	}
+func (s *Server) accept(svc *lifecycle.Service, w http.ResponseWriter, r *http.Request) error {
 	var req acceptRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err
@@ -274,11 +273,7 @@ type rejectRequest struct {
 // one of out_of_warranty, owner_caused, not_responsible and duplicate (with
 // duplicate_of, the number of the case it repeats); the owner receives the
 // explanation of the reason's template (lifecycle.Service.Reject).
-func (s *Server) reject(w http.ResponseWriter, r *http.Request) error {
-	svc, err := s.lifecycle()
-	if err != nil {
-		return err
-	}
+func (s *Server) reject(svc *lifecycle.Service, w http.ResponseWriter, r *http.Request) error {
 	var req rejectRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err
@@ -325,11 +320,7 @@ type dispatchRequest struct {
 // the owner is told (lifecycle.Service.Dispatch). party_id is required
 // unless member_id is given. A member with no chat account bound leaves the
 // order waiting in GET /api/v1/work-orders/waiting.
-func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) error {
-	svc, err := s.lifecycle()
-	if err != nil {
-		return err
-	}
+func (s *Server) dispatch(svc *lifecycle.Service, w http.ResponseWriter, r *http.Request) error {
 	var req dispatchRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err
@@ -354,11 +345,7 @@ type messageRequest struct {
 // go to the owner's chat accounts and onto the timeline
 // (lifecycle.Service.MessageOwner). It answers 202: the messages are queued
 // in the outbox. An owner without a chat account is a 400 on "owner".
-func (s *Server) messageOwner(w http.ResponseWriter, r *http.Request) error {
-	svc, err := s.lifecycle()
-	if err != nil {
-		return err
-	}
+func (s *Server) messageOwner(svc *lifecycle.Service, w http.ResponseWriter, r *http.Request) error {
 	var req messageRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err
@@ -406,11 +393,7 @@ const taskDueSlack = time.Minute
 // task (外部协调) with who follows it up and by when; the supervisors are told
 // when it falls due undone (lifecycle.Service.AddTask). It answers 201 with
 // the task.
-func (s *Server) addTask(w http.ResponseWriter, r *http.Request) error {
-	svc, err := s.lifecycle()
-	if err != nil {
-		return err
-	}
+func (s *Server) addTask(svc *lifecycle.Service, w http.ResponseWriter, r *http.Request) error {
 	var req taskRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err
@@ -472,11 +455,7 @@ type bindCodeJSON struct {
 // with which the member binds a chat account (/bind CODE); 201 with the code
 // and when it expires. The code is the member's secret: it is never logged
 // and the answer is not to be cached. The body is empty or {}.
-func (s *Server) issueBindCode(w http.ResponseWriter, r *http.Request) error {
-	svc, err := s.lifecycle()
-	if err != nil {
-		return err
-	}
+func (s *Server) issueBindCode(svc *lifecycle.Service, w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "member_id")
 	if err != nil {
 		return err
@@ -497,11 +476,7 @@ func (s *Server) issueBindCode(w http.ResponseWriter, r *http.Request) error {
 // unbind serves POST /api/v1/members/{id}/unbind: the member's chat
 // accounts are released — no more work orders reach them, and their buttons
 // act on nothing. It answers {"member_id", "unbound": N}.
-func (s *Server) unbind(w http.ResponseWriter, r *http.Request) error {
-	svc, err := s.lifecycle()
-	if err != nil {
-		return err
-	}
+func (s *Server) unbind(svc *lifecycle.Service, w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "member_id")
 	if err != nil {
 		return err
