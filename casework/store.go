@@ -159,7 +159,11 @@ type Transition struct {
 	ClearSlots bool
 	// ClearAppointment forgets the booked visit (the case went back for
 	// another repair, or to another engineer).
-	ClearAppointment bool
+	ClearAppointment bool // Deadlines replaces the service-level deadlines (a repeat repair runs
+	// on deadlines of its own).
+	Deadlines *Deadlines
+	// EscalatedAt marks the case escalated to the supervisor.
+	EscalatedAt *time.Time
 }
 
 // CaseUpdate carries the fields of a case staff may change; nil fields are
@@ -295,6 +299,13 @@ func (t Transition) Apply(c *Case) (from State, err error) {
 	}
 	if t.ClearAppointment {
 		c.AppointmentAt = nil
+	}
+	if t.Deadlines != nil {
+		c.RespondBy, c.OnSiteBy, c.ResolveBy = t.Deadlines.RespondBy, t.Deadlines.OnSiteBy, t.Deadlines.ResolveBy
+	}
+	if t.EscalatedAt != nil {
+		at := *t.EscalatedAt
+		c.EscalatedAt = &at
 	}
 	return from, nil
 }

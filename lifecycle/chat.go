@@ -548,11 +548,12 @@ func (s *Service) PickSlot(ctx context.Context, who Who, number string, unix int
 		return nil, err
 	}
 	var eff casework.Effects
+	after := *c
+	after.State = casework.StateScheduled
+	address := s.address(ctx, c)
 	for _, r := range engineers {
-		after := *c
-		after.State = casework.StateScheduled
 		eff.Messages = append(eff.Messages, outbox(c.ID, "appointment", notice{to: r,
-			text: T(r.lang, "engineer.booked", "number", c.Number, "at", s.slotLabel(r.lang, at), "address", s.address(ctx, c)), choices: orderChoices(r.lang, &after, true)})...)
+			text: T(r.lang, "engineer.booked", "number", c.Number, "at", s.slotLabel(r.lang, at), "address", address), choices: orderChoices(r.lang, &after, true)})...)
 	}
 	if s.Reminds(at) {
 		eff.Timers = append(eff.Timers, casework.Timer{CaseID: c.ID, Kind: casework.TimerAppointmentReminder, At: at.Add(-s.cfg.ReminderBefore), Ref: at.Unix()})
@@ -700,24 +701,24 @@ func (s *Service) reopen(ctx context.Context, c *casework.Case, action casework.
 		}
 		eff.Messages = outbox(c.ID, "escalation", tell(sup, "staff.repeat", []string{"number", c.Number, "n", strconv.Itoa(repair), "reason", reason, "summary", s.summary(ctx, c)}, nil)...)
 	}
-	// The repeat repair gets deadlines of its own, from now.
+	// The repeat repair gets deadlines of its own, from now, in the same
+	// change.
 	now := s.now()
 	d := s.cfg.SLA.Deadlines(c.Urgency, c.Category, now)
+	t := casework.Transition{Action: action, Actor: actor, Note: reason, At: now, ClearAppointment: true,
+		Deadlines: &casework.Deadlines{RespondBy: c.RespondBy, OnSiteBy: d.OnSiteBy, ResolveBy: d.ResolveBy}}
 	after := *c
-	after.RespondBy, after.OnSiteBy, after.ResolveBy = nil, d.OnSiteBy, d.ResolveBy
+	after.RespondBy, after.OnSiteBy, after.ResolveBy = nil, d.OnSiteBy, d.ResolveBy // the response was given
 	eff.Timers = append(eff.Timers, DeadlineTimers(&after)...)
-	c, err := s.transition(ctx, c, casework.Transition{Action: action, Actor: actor, Note: reason, At: now, ClearAppointment: true}, eff)
+	escalate := repair >= s.cfg.RepeatEscalation
+	if escalate {
+		t.EscalatedAt = &now
+	}
+	c, err := s.transition(ctx, c, t, eff)
 	if err != nil {
 		return nil, err
 	}
-	keep := casework.Deadlines{RespondBy: c.RespondBy, OnSiteBy: d.OnSiteBy, ResolveBy: d.ResolveBy}
-	if c, err = s.cfg.Store.UpdateCaseWith(ctx, c.ID, c.Version, casework.CaseUpdate{Actor: casework.ActorSystem, Deadlines: &keep, Note: "deadlines of the repeat repair"}, casework.Effects{}); err != nil {
-		return nil, err
-	}
-	if repair >= s.cfg.RepeatEscalation {
-		if c, err = s.cfg.Store.UpdateCaseWith(ctx, c.ID, c.Version, casework.CaseUpdate{Actor: casework.ActorSystem, EscalatedAt: &now, Note: "repair " + strconv.Itoa(repair) + " of the same defect"}, casework.Effects{}); err != nil {
-			return nil, err
-		}
+	if escalate {
 		if err := s.event(ctx, c, casework.EventEscalated, casework.ActorSystem, "repair "+strconv.Itoa(repair)+" of the same defect: "+reason, casework.Effects{}); err != nil {
 			return nil, err
 		}

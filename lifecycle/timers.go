@@ -58,8 +58,9 @@ func (s *Service) Fire(ctx context.Context, t casework.Timer) error {
 		for _, r := range owners {
 			ns = append(ns, notice{to: r, text: T(r.lang, "owner.reminder", "number", c.Number, "at", s.slotLabel(r.lang, *c.AppointmentAt))})
 		}
+		address := s.address(ctx, c)
 		for _, r := range engineers {
-			ns = append(ns, notice{to: r, text: T(r.lang, "engineer.reminder", "number", c.Number, "at", s.slotLabel(r.lang, *c.AppointmentAt), "address", s.address(ctx, c)),
+			ns = append(ns, notice{to: r, text: T(r.lang, "engineer.reminder", "number", c.Number, "at", s.slotLabel(r.lang, *c.AppointmentAt), "address", address),
 				choices: orderChoices(r.lang, c, true)})
 		}
 		return s.cfg.Store.Enqueue(ctx, casework.Effects{Messages: outbox(c.ID, "reminder", ns...)})

@@ -188,6 +188,7 @@ func (s *Service) workOrder(ctx context.Context, c *casework.Case, party *casewo
 	if phone == "" {
 		phone = "—"
 	}
+	address := s.address(ctx, c) // the same for every account: read once
 	var out []notice
 	for _, r := range rs {
 		head := "order.head"
@@ -199,7 +200,7 @@ func (s *Service) workOrder(ctx context.Context, c *casework.Case, party *casewo
 				"task", T(r.lang, "category."+string(c.Category))+" · "+T(r.lang, "sub."+string(c.Subcategory)),
 				"location", s.place(r.lang, c),
 				"description", c.Description,
-				"address", s.address(ctx, c),
+				"address", address,
 				"owner", c.OwnerName, "phone", phone,
 				"urgency", T(r.lang, "urgency."+string(c.Urgency)),
 				"party", party.Name,
