@@ -197,28 +197,25 @@ func (s *Service) taken(ctx context.Context, c *casework.Case) (bool, error) {
 }
 
 // lastDispatch returns when c was last dispatched (or reassigned) and
-// whether that work order was taken since.
+// whether its work order is taken: taken since, and not declined after.
 func (s *Service) lastDispatch(ctx context.Context, c *casework.Case) (at time.Time, taken bool, err error) {
 	evs, err := s.cfg.Store.ListCaseEvents(ctx, c.ID)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("timeline: %w", err)
 	}
+	declined := false
 	for i := len(evs) - 1; i >= 0; i-- {
-		switch {
-		case evs[i].Kind == casework.EventOrderAccepted:
+		switch e := evs[i]; {
+		case e.Kind == casework.EventOrderAccepted && !declined:
 			taken = true
-		case evs[i].Kind == casework.EventTransition && evs[i].Action == casework.ActionDispatch:
-			return evs[i].At, taken, nil
-		case evs[i].Kind == casework.EventUpdated && strings.HasPrefix(evs[i].Note, reassignNote):
-			return evs[i].At, taken, nil
+		case e.Kind == casework.EventOrderDeclined && !taken:
+			declined = true // a take before it no longer counts
+		case e.Kind == casework.EventTransition && e.Action == casework.ActionDispatch:
+			return e.At, taken, nil
 		}
 	}
 	return time.Time{}, taken, nil
 }
-
-// reassignNote starts the timeline note of a work order taken over by a
-// colleague.
-const reassignNote = "taken over by "
 
 // Order is a work order as an engineer sees it: the case and the buttons
 // its state allows.
@@ -293,7 +290,7 @@ func (s *Service) TakeOrder(ctx context.Context, who Who, number string) (*Order
 	if c.AssigneeID != m.ID {
 		// The order was declined and is with no one: a colleague takes it.
 		one := m.ID
-		c, err = s.cfg.Store.UpdateCaseWith(ctx, c.ID, c.Version, casework.CaseUpdate{Actor: who.Actor(), AssigneeID: &one, Note: reassignNote + m.Name}, casework.Effects{})
+		c, err = s.cfg.Store.UpdateCaseWith(ctx, c.ID, c.Version, casework.CaseUpdate{Actor: who.Actor(), AssigneeID: &one, Note: "taken over by " + m.Name}, casework.Effects{})
 		if err != nil {
 			return nil, err
 		}

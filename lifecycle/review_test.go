@@ -160,3 +160,34 @@ func mustInt(t *testing.T, s string) int64 {
 	require.NoError(t, err)
 	return n
 }
+
+// TestDeclinedOrderIsNotTaken: an order taken and then declined is open
+// again: a colleague sees the take and decline buttons, not the taken
+// order's, and an urgent one's escalation still counts it untaken.
+func TestDeclinedOrderIsNotTaken(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	f := e.dispatched(t, nil)
+	ctx, n := t.Context(), f.c.Number
+	_, err := e.svc.TakeOrder(ctx, f.engineer, n)
+	require.NoError(t, err)
+	require.NoError(t, e.svc.DeclineOrder(ctx, f.engineer, n, "人手不够"))
+	feng := e.bind(t, "冯磊", "eng-feng", "zh")
+	o, err := e.svc.ShowOrder(ctx, feng, n, "zh")
+	require.NoError(t, err)
+	var actions []string
+	for _, ch := range o.Choices {
+		a, _, _, _ := lifecycle.ParsePayload(ch.Payload)
+		actions = append(actions, a)
+	}
+	assert.Equal(t, []string{lifecycle.ActTake, lifecycle.ActDecline}, actions)
+
+	o2, err := e.svc.TakeOrder(ctx, feng, n)
+	require.NoError(t, err)
+	actions = actions[:0]
+	for _, ch := range o2.Choices {
+		a, _, _, _ := lifecycle.ParsePayload(ch.Payload)
+		actions = append(actions, a)
+	}
+	assert.Equal(t, []string{lifecycle.ActSlots, lifecycle.ActCheckIn}, actions, "taken again by the colleague")
+}
