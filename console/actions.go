@@ -34,8 +34,8 @@ type caseResponse struct {
 	Case caseJSON `json:"case"`
 }
 
-func writeCase(w http.ResponseWriter, c *casework.Case) {
-	writeJSON(w, http.StatusOK, caseResponse{Case: newCaseJSON(c, time.Now())})
+func (s *Server) writeCase(w http.ResponseWriter, c *casework.Case) {
+	writeJSON(w, http.StatusOK, caseResponse{Case: newCaseJSON(c, s.cfg.NowFunc())})
 }
 
 // optionalNote trims note and checks it when it is not empty.
@@ -108,7 +108,7 @@ func (s *Server) triage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeCase(w, nc)
+	s.writeCase(w, nc)
 	return nil
 }
 
@@ -221,7 +221,7 @@ func (s *Server) accept(svc *lifecycle.Service, w http.ResponseWriter, r *http.R
 	if err != nil {
 		return err
 	}
-	writeCase(w, c)
+	s.writeCase(w, c)
 	return nil
 }
 
@@ -303,7 +303,7 @@ func (s *Server) reject(svc *lifecycle.Service, w http.ResponseWriter, r *http.R
 	if err != nil {
 		return err
 	}
-	writeCase(w, c)
+	s.writeCase(w, c)
 	return nil
 }
 
@@ -332,7 +332,7 @@ func (s *Server) dispatch(svc *lifecycle.Service, w http.ResponseWriter, r *http
 	if err != nil {
 		return err
 	}
-	writeCase(w, c)
+	s.writeCase(w, c)
 	return nil
 }
 
@@ -405,7 +405,7 @@ func (s *Server) addTask(svc *lifecycle.Service, w http.ResponseWriter, r *http.
 	if err != nil {
 		return casework.Invalid("due_at", "must be RFC 3339, e.g. 2026-03-01T18:00:00+08:00, not %q", req.DueAt)
 	}
-	if due.Before(time.Now().Add(-taskDueSlack)) {
+	if due.Before(s.cfg.NowFunc().Add(-taskDueSlack)) {
 		return casework.Invalid("due_at", "is in the past")
 	}
 	t, err := svc.AddTask(r.Context(), r.PathValue("number"), noteActor, strings.TrimSpace(req.Assignee), strings.TrimSpace(req.Description), due)
@@ -417,7 +417,7 @@ func (s *Server) addTask(svc *lifecycle.Service, w http.ResponseWriter, r *http.
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, map[string]taskJSON{"task": newTaskJSON(t, time.Now())})
+	writeJSON(w, http.StatusCreated, map[string]taskJSON{"task": newTaskJSON(t, s.cfg.NowFunc())})
 	return nil
 }
 
@@ -433,14 +433,14 @@ func (s *Server) completeTask(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx := r.Context()
-	if err := s.cfg.Store.CompleteTask(ctx, id, time.Now(), noteActor); err != nil {
+	if err := s.cfg.Store.CompleteTask(ctx, id, s.cfg.NowFunc(), noteActor); err != nil {
 		return err
 	}
 	t, err := s.cfg.Store.FindTaskByID(ctx, id)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]taskJSON{"task": newTaskJSON(t, time.Now())})
+	writeJSON(w, http.StatusOK, map[string]taskJSON{"task": newTaskJSON(t, s.cfg.NowFunc())})
 	return nil
 }
 

@@ -300,7 +300,7 @@ func (s *Server) listOverdueCases(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) findCases(w http.ResponseWriter, r *http.Request, overdue bool) error {
-	now := time.Now()
+	now := s.cfg.NowFunc()
 	f, err := parseCaseFilter(r.URL.Query(), now)
 	if err != nil {
 		return err
@@ -438,7 +438,7 @@ func (s *Server) getCase(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	now := time.Now()
+	now := s.cfg.NowFunc()
 	d := caseDetailJSON{
 		caseJSON:      newCaseJSON(c, now),
 		ProposedSlots: append([]time.Time{}, c.ProposedSlots...),

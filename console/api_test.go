@@ -18,6 +18,7 @@ import (
 
 	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/console"
+	"github.com/aftersales/aftersales/internal/testclock"
 	"github.com/aftersales/aftersales/storage/sqlite"
 )
 
@@ -38,6 +39,8 @@ type apiEnv struct {
 	owner                  *casework.Owner
 	party                  *casework.Party
 	overdue, onTime, other *casework.Case
+	// clock is the service's clock: the tests' date, running.
+	clock *testclock.Clock
 }
 
 // newAPIEnv builds the console over the seeded store; each of configure may
@@ -46,12 +49,13 @@ type apiEnv struct {
 func newAPIEnv(t *testing.T, token string, configure ...func(e *apiEnv, cfg *console.Config)) *apiEnv {
 	t.Helper()
 	ctx := t.Context()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "aftersales.db"), sqlite.Options{})
+	clock := testclock.NewRunning(testclock.Start())
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "aftersales.db"), sqlite.Options{NowFunc: clock.Now})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
 	require.NoError(t, db.Migrate(ctx))
 
-	e := &apiEnv{store: db, logs: new(bytes.Buffer)}
+	e := &apiEnv{store: db, logs: new(bytes.Buffer), clock: clock}
 	e.project = &casework.Project{Code: "HJY", Name: "海景苑", City: "上海"}
 	require.NoError(t, db.CreateProject(ctx, e.project))
 	e.project2 = &casework.Project{Code: "LSY", Name: "绿水园", City: "杭州"}
@@ -65,7 +69,7 @@ func newAPIEnv(t *testing.T, token string, configure ...func(e *apiEnv, cfg *con
 	e.party = &casework.Party{Code: "FS01", Name: "防水工程公司", Kind: casework.PartyContractor}
 	require.NoError(t, db.CreateParty(ctx, e.party))
 
-	now := time.Now().UTC().Truncate(time.Second)
+	now := clock.Now().UTC().Truncate(time.Second)
 	past, future := now.Add(-47*time.Hour), now.Add(48*time.Hour)
 	e.overdue = &casework.Case{
 		ProjectID: e.project.ID, BuildingID: e.building.ID, UnitID: e.unit.ID, OwnerID: e.owner.ID,
@@ -97,6 +101,7 @@ func newAPIEnv(t *testing.T, token string, configure ...func(e *apiEnv, cfg *con
 		Store:    db,
 		Logger:   slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		APIToken: token,
+		NowFunc:  clock.Now,
 	}
 	for _, f := range configure {
 		f(e, &cfg)
@@ -498,10 +503,10 @@ func TestOverdueCases(t *testing.T) {
 	require.Equal(t, e.overdue.Number, l.Cases[0].Number)
 
 	// Another overdue case, received later, comes first.
-	past := time.Now().Add(-time.Minute)
+	past := e.clock.Now().Add(-time.Minute)
 	late := &casework.Case{
 		ProjectID: e.project2.ID, Description: "no water", Channel: casework.ChannelTelegram,
-		ReceivedAt: time.Now().Add(-30 * time.Minute), ReceivedBy: casework.ActorBot,
+		ReceivedAt: e.clock.Now().Add(-30 * time.Minute), ReceivedBy: casework.ActorBot,
 		Category: casework.CategoryFacilitiesEquipment, Urgency: casework.UrgencyUrgent, RespondBy: &past,
 	}
 	require.NoError(t, e.store.CreateCase(t.Context(), late))

@@ -71,6 +71,9 @@ type Config struct {
 	// Location is the department's time zone, for dates (YYYY-MM-DD) in
 	// query parameters. Nil: casework.ChinaTime().
 	Location *time.Location
+	// NowFunc is the service's clock; required: overdue cases, task dates
+	// and report periods are counted by it.
+	NowFunc func() time.Time
 }
 
 // minPartyTokenLen is the shortest party token Validate accepts.
@@ -79,6 +82,9 @@ const minPartyTokenLen = 24
 // Validate checks the party tokens — each at least 24 characters, naming a
 // party code, and none equal to the staff token — and the SLA policy.
 func (c Config) Validate() error {
+	if c.NowFunc == nil {
+		return errors.New("console: no NowFunc: overdue cases are counted by the service's clock")
+	}
 	if len(c.PartyTokens) > 0 && c.APIToken == "" {
 		return errors.New("console: party tokens need the staff API token: without it the API is off")
 	}
@@ -109,6 +115,9 @@ type Server struct {
 
 // New returns a Server with every route registered.
 func New(cfg Config) *Server {
+	if cfg.NowFunc == nil {
+		panic("console.New: Config.NowFunc is required")
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/console"
+	"github.com/aftersales/aftersales/internal/testclock"
 	"github.com/aftersales/aftersales/lifecycle"
 )
 
@@ -92,7 +93,7 @@ func buildLifecycleEnv(t *testing.T, withLifecycle bool) *lifecycleEnv {
 		cfg.PartyTokens = map[string]string{fs01Token: "FS01", dt02Token: "DT02", ghostToken: "GHOST"}
 		require.NoError(t, cfg.Validate())
 		if withLifecycle {
-			cfg.Lifecycle = lifecycle.New(lifecycle.Config{Store: e.store, Logger: cfg.Logger})
+			cfg.Lifecycle = lifecycle.New(lifecycle.Config{Store: e.store, Logger: cfg.Logger, NowFunc: e.clock.Now})
 		}
 	})
 	return le
@@ -147,7 +148,7 @@ func newCase(t *testing.T, e *apiEnv, c *casework.Case) *casework.Case {
 		c.Channel = casework.ChannelHotline
 	}
 	if c.ReceivedAt.IsZero() {
-		c.ReceivedAt = time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
+		c.ReceivedAt = e.clock.Now().Add(-time.Hour).UTC().Truncate(time.Second)
 	}
 	if c.ReceivedBy == "" {
 		c.ReceivedBy = casework.Staff("7")
@@ -263,14 +264,15 @@ func TestPartyTokenConfig(t *testing.T) {
 		cfg  console.Config
 		ok   bool
 	}{
-		{"none", console.Config{APIToken: testToken}, true},
-		{"good", console.Config{APIToken: testToken, PartyTokens: map[string]string{long: "FS01"}}, true},
-		{"no staff token", console.Config{PartyTokens: map[string]string{long: "FS01"}}, false},
-		{"short", console.Config{APIToken: testToken, PartyTokens: map[string]string{"short": "FS01"}}, false},
-		{"spaces", console.Config{APIToken: testToken, PartyTokens: map[string]string{" " + long: "FS01"}}, false},
-		{"no party", console.Config{APIToken: testToken, PartyTokens: map[string]string{long: " "}}, false},
-		{"staff token", console.Config{APIToken: long, PartyTokens: map[string]string{long: "FS01"}}, false},
-		{"bad SLA", console.Config{APIToken: testToken, SLA: casework.SLAPolicy{Rules: []casework.SLARule{{Urgency: "bogus"}}}}, false},
+		{"none", console.Config{NowFunc: time.Now, APIToken: testToken}, true},
+		{"good", console.Config{NowFunc: time.Now, APIToken: testToken, PartyTokens: map[string]string{long: "FS01"}}, true},
+		{"no staff token", console.Config{NowFunc: time.Now, PartyTokens: map[string]string{long: "FS01"}}, false},
+		{"short", console.Config{NowFunc: time.Now, APIToken: testToken, PartyTokens: map[string]string{"short": "FS01"}}, false},
+		{"spaces", console.Config{NowFunc: time.Now, APIToken: testToken, PartyTokens: map[string]string{" " + long: "FS01"}}, false},
+		{"no party", console.Config{NowFunc: time.Now, APIToken: testToken, PartyTokens: map[string]string{long: " "}}, false},
+		{"staff token", console.Config{NowFunc: time.Now, APIToken: long, PartyTokens: map[string]string{long: "FS01"}}, false},
+		{"bad SLA", console.Config{NowFunc: time.Now, APIToken: testToken, SLA: casework.SLAPolicy{Rules: []casework.SLARule{{Urgency: "bogus"}}}}, false},
+		{"no clock", console.Config{APIToken: testToken}, false},
 	} {
 		err := tc.cfg.Validate()
 		if tc.ok {
@@ -390,7 +392,7 @@ func TestAccept(t *testing.T) {
 		{`{"note":"a\u0000b"}`, "note"},
 		{`{"assignee":1}`, "body"},
 	} {
-		requireError(t, e.post(t, path, tc.body), http.StatusBadRequest, "invalid", tc.field)
+		requireError(t, e.post(t, path, testclock.Text(tc.body)), http.StatusBadRequest, "invalid", tc.field)
 	}
 	requireError(t, e.post(t, "/api/v1/cases/SH-19990101-0001/accept", `{}`), http.StatusNotFound, "not_found", "")
 
@@ -483,7 +485,7 @@ func TestReject(t *testing.T) {
 		{`{"reason":"owner_caused","note":"` + strings.Repeat("x", 2001) + `"}`, "note"},
 		{`{"reason":"owner_caused","why":"x"}`, "body"},
 	} {
-		requireError(t, e.post(t, path, tc.body), http.StatusBadRequest, "invalid", tc.field)
+		requireError(t, e.post(t, path, testclock.Text(tc.body)), http.StatusBadRequest, "invalid", tc.field)
 	}
 	requireError(t, e.post(t, "/api/v1/cases/SH-19990101-0001/reject", `{"reason":"owner_caused"}`), http.StatusNotFound, "not_found", "")
 	requireError(t, e.post(t, "/api/v1/cases/"+e.other.Number+"/reject", `{"reason":"owner_caused"}`), http.StatusConflict, "invalid_transition", "")
@@ -522,7 +524,7 @@ func TestMessagesAndOutbox(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, msgs, 1)
 	require.Contains(t, string(msgs[0].Payload), text, "the payload holds the text")
-	require.NoError(t, e.store.MarkOutboxAttempt(ctx, msgs[0].ID, "telegram: 502 bad gateway", false, time.Now()))
+	require.NoError(t, e.store.MarkOutboxAttempt(ctx, msgs[0].ID, "telegram: 502 bad gateway", false, e.clock.Now()))
 
 	w = e.get(t, "/api/v1/cases/"+e.overdue.Number)
 	require.Equal(t, http.StatusOK, w.Code)
@@ -553,7 +555,7 @@ func TestMessagesAndOutbox(t *testing.T) {
 	assert.NotContains(t, string(raw), text, "no payload in the outbox listing")
 	assert.NotContains(t, string(raw), "messages")
 
-	require.NoError(t, e.store.MarkOutboxSent(ctx, msgs[0].ID, time.Now()))
+	require.NoError(t, e.store.MarkOutboxSent(ctx, msgs[0].ID, e.clock.Now()))
 	m = getDetail(t, e.apiEnv, e.overdue.Number).Case["outbox"].([]any)[0].(map[string]any)
 	assert.Equal(t, "sent", m["status"])
 	parseTime(t, m["sent_at"])
@@ -579,7 +581,7 @@ func TestCaseDetailLifecycleFields(t *testing.T) {
 
 	// A complaint split off a case reported in chat, in warranty, with a
 	// plan, offered slots, an appointment and an escalation.
-	start := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Second)
+	start := e.clock.Now().Add(48 * time.Hour).UTC().Truncate(time.Second)
 	slots := []time.Time{start.Add(-24 * time.Hour), start.Add(-20 * time.Hour)}
 	k := newCase(t, e.apiEnv, &casework.Case{
 		PartyID: e.party.ID, WarrantyStatus: casework.WarrantyIn, WarrantyUntil: casework.D(2030, 6, 30),
@@ -587,7 +589,7 @@ func TestCaseDetailLifecycleFields(t *testing.T) {
 	})
 	plan := casework.Plan{Cause: "防水层破损", Responsibility: casework.ResponsibilityContractor, Content: "重做防水", Duration: "2 天",
 		Disruptions: []casework.Disruption{casework.DisruptionNoise}, StartAt: &start}
-	escalated := time.Now().UTC().Truncate(time.Second)
+	escalated := e.clock.Now().UTC().Truncate(time.Second)
 	_, err := e.store.UpdateCase(ctx, k.ID, k.Version, casework.CaseUpdate{Actor: casework.ActorSystem, ProposedSlots: &slots, AppointmentAt: &slots[0], Plan: &plan, EscalatedAt: &escalated})
 	require.NoError(t, err)
 
@@ -622,7 +624,7 @@ func TestTasks(t *testing.T) {
 	t.Parallel()
 	e := newLifecycleEnv(t)
 	path := "/api/v1/cases/" + e.overdue.Number + "/tasks"
-	due := time.Now().Add(2 * time.Hour).Truncate(time.Second).In(casework.ChinaTime())
+	due := e.clock.Now().Add(2 * time.Hour).Truncate(time.Second).In(casework.ChinaTime())
 
 	w := e.post(t, path, `{"assignee":"物业","description":"关闭楼上总阀","due_at":"`+due.Format(time.RFC3339)+`"}`)
 	require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
@@ -658,7 +660,7 @@ func TestTasks(t *testing.T) {
 		{`{"assignee":"物业","description":"","due_at":"2099-01-01T00:00:00Z"}`, "description"},
 		{`{"assignee":"物业","description":"x","due_at":"2099-01-01T00:00:00Z","owner":"x"}`, "body"},
 	} {
-		requireError(t, e.post(t, path, tc.body), http.StatusBadRequest, "invalid", tc.field)
+		requireError(t, e.post(t, path, testclock.Text(tc.body)), http.StatusBadRequest, "invalid", tc.field)
 	}
 	requireError(t, e.post(t, "/api/v1/cases/SH-19990101-0001/tasks", `{"assignee":"物业","description":"x","due_at":"2099-01-01T00:00:00Z"}`),
 		http.StatusNotFound, "not_found", "")
@@ -697,11 +699,11 @@ func TestBindCodes(t *testing.T) {
 	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &got))
 	assert.Regexp(t, regexp.MustCompile(`^[A-Z2-9]{8}$`), got.Code)
 	assert.Equal(t, e.engineer.ID, got.MemberID)
-	assert.WithinDuration(t, time.Now().Add(72*time.Hour), got.ExpiresAt, time.Minute)
+	assert.WithinDuration(t, e.clock.Now().Add(72*time.Hour), got.ExpiresAt, time.Minute)
 	assert.Contains(t, e.logs.String(), "bind code issued")
 	assert.NotContains(t, e.logs.String(), got.Code, "the code is never logged")
 
-	b, err := e.store.UseBindCode(t.Context(), got.Code, time.Now())
+	b, err := e.store.UseBindCode(t.Context(), got.Code, e.clock.Now())
 	require.NoError(t, err)
 	assert.Equal(t, e.engineer.ID, b.MemberID)
 	assert.Equal(t, casework.Staff("api"), b.IssuedBy)
@@ -786,7 +788,7 @@ func TestStats(t *testing.T) {
 	t.Parallel()
 	e := newLifecycleEnv(t)
 	ctx := t.Context()
-	now := time.Now().UTC().Truncate(time.Second)
+	now := e.clock.Now().UTC().Truncate(time.Second)
 	step := func(c *casework.Case, action casework.Action, at time.Time, with func(*casework.Transition)) {
 		t.Helper()
 		tr := casework.Transition{Action: action, Actor: casework.Staff("7"), At: at}

@@ -128,7 +128,7 @@ func (s *Server) listWaitingOrders(w http.ResponseWriter, r *http.Request) error
 	}
 	assignees := map[int64]assignee{}
 	out := waitingList{WorkOrders: []waitingOrder{}}
-	now := time.Now()
+	now := s.cfg.NowFunc()
 	f := casework.CaseFilter{States: []casework.State{casework.StateDispatched}, PartyID: partyID, Limit: 500}
 	for {
 		cases, total, err := s.cfg.Store.FindCases(ctx, f)
@@ -260,7 +260,7 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) error {
 	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
 		return casework.Invalid("to", "must be after from")
 	}
-	st, err := s.cfg.Store.CaseStats(r.Context(), from, to, time.Now())
+	st, err := s.cfg.Store.CaseStats(r.Context(), from, to, s.cfg.NowFunc())
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ import (
 
 func TestServeErrorMapping(t *testing.T) {
 	t.Parallel()
-	s := New(Config{})
+	s := New(Config{NowFunc: time.Now})
 	for _, tc := range []struct {
 		err    error
 		status int

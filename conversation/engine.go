@@ -44,7 +44,9 @@ type Config struct {
 	Warranty   casework.WarrantyTerms // defaults; a project's own terms are merged over them
 	Location   *time.Location         // the department's time zone
 	Logger     *slog.Logger
-	NowFunc    func() time.Time
+	// NowFunc is the service's clock; required: the case's intake time,
+	// deadlines, warranty day and idle sessions are counted by it.
+	NowFunc func() time.Time
 
 	IdleTimeout  time.Duration // an unfinished dialogue expires after this; default 24 h
 	SessionTTL   time.Duration // how long a session is kept at all; default 30 days
@@ -63,13 +65,14 @@ type Engine struct {
 	cfg Config
 }
 
-// New returns an Engine, filling defaults into cfg.
+// New returns an Engine, filling defaults into cfg. It panics without
+// cfg.NowFunc, which no default may stand in for.
 func New(cfg Config) *Engine {
+	if cfg.NowFunc == nil {
+		panic("conversation.New: Config.NowFunc is required")
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.NowFunc == nil {
-		cfg.NowFunc = time.Now
 	}
 	if cfg.Location == nil {
 		cfg.Location = casework.ChinaTime()

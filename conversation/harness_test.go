@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -20,26 +19,14 @@ import (
 	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/classify"
 	"github.com/aftersales/aftersales/conversation"
-	"github.com/aftersales/aftersales/csvimport"
+	"github.com/aftersales/aftersales/internal/testclock"
 	"github.com/aftersales/aftersales/storage/sqlite"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden transcripts in testdata/")
 
 // start is 23:00 on a Friday in Shanghai: the leak comes at night.
-var start = time.Date(2026, 11, 27, 23, 0, 0, 0, casework.ChinaTime())
-
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+var start = testclock.Start()
 
 // recorder is a Channel that writes what the bot says into the transcript.
 type recorder struct {
@@ -81,7 +68,7 @@ var uploads sync.Map
 // loaded with the example project, with a fixed clock.
 type world struct {
 	t        testing.TB
-	clock    *clock
+	clock    *testclock.Clock
 	store    *sqlite.DB
 	engine   *conversation.Engine
 	router   *bot.Router
@@ -97,16 +84,17 @@ func newWorld(t testing.TB) *world {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "test.db"), sqlite.Options{Numbering: casework.DefaultNumbering()})
+	clock := testclock.New(start)
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "test.db"), sqlite.Options{Numbering: casework.DefaultNumbering(), NowFunc: clock.Now})
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
 	require.NoError(t, db.Migrate(ctx))
-	batch, err := csvimport.ExampleBatch()
+	batch, err := testclock.ExampleBatch()
 	require.NoError(t, err)
 	_, err = db.Import(ctx, batch)
 	require.NoError(t, err)
 
-	w := &world{t: t, clock: &clock{now: start}, store: db, rec: &recorder{platform: bot.Telegram}, sessions: conversation.NewMemoryStore()}
+	w := &world{t: t, clock: clock, store: db, rec: &recorder{platform: bot.Telegram}, sessions: conversation.NewMemoryStore()}
 	w.engine = conversation.New(conversation.Config{
 		Store:      db,
 		Sessions:   w.sessions,
@@ -182,9 +170,11 @@ func renderOut(o bot.Outbound) string {
 	return b.String()
 }
 
-// say sends text as the owner types it.
+// say sends text as the owner types it; a date in it moves with the tests'
+// dates (testclock.Text).
 func (u *user) say(text string) {
 	u.w.t.Helper()
+	text = testclock.Text(text)
 	if strings.ContainsFunc(text, func(r rune) bool { return r < 0x20 }) {
 		fmt.Fprintf(&u.w.log, "> %q\n", text)
 	} else {
@@ -197,6 +187,7 @@ func (u *user) say(text string) {
 // test fails when the bot offered no such choice.
 func (u *user) press(payload string) {
 	u.w.t.Helper()
+	payload = testclock.Text(payload) // a case number names its day
 	for _, o := range u.w.lastOut {
 		for _, c := range o.Choices {
 			if c.Payload == payload {
@@ -239,13 +230,14 @@ func (w *world) golden(name string) {
 	path := filepath.Join("testdata", "transcripts", name+".golden")
 	got := w.log.String()
 	if *update {
+		require.Zero(w.t, testclock.ShiftYears(), "golden transcripts are written without %s", testclock.ShiftEnv)
 		require.NoError(w.t, os.MkdirAll(filepath.Dir(path), 0o755))
 		require.NoError(w.t, os.WriteFile(path, []byte(got), 0o644))
 		return
 	}
 	want, err := os.ReadFile(path)
 	require.NoError(w.t, err, "run go test ./conversation -update to create it")
-	require.Equal(w.t, string(want), got, "transcript %s differs (go test ./conversation -run %s -update rewrites it)", name, w.t.Name())
+	require.Equal(w.t, testclock.Text(string(want)), got, "transcript %s differs (go test ./conversation -run %s -update rewrites it)", name, w.t.Name())
 }
 
 // note writes a comment line into the transcript.

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aftersales/aftersales/bot"
+	"github.com/aftersales/aftersales/internal/testclock"
 )
 
 // TestOfferRemembersAPushedNotificationsChoices: a pushed notification's
@@ -18,7 +19,7 @@ import (
 func TestOfferRemembersAPushedNotificationsChoices(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	now := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	now := testclock.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
 	sessions := NewMemoryStore()
 	e := New(Config{Sessions: sessions, NowFunc: func() time.Time { return now }})
 	user := bot.UserRef{Platform: bot.WeChat, ID: "oOwner"}

@@ -3,7 +3,9 @@ package conversation_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -31,7 +33,7 @@ func (brokenMembers) ListMembers(context.Context, int64) ([]*casework.Member, er
 func TestRegisteredCaseHasItsTimersEvenWhenTriageFails(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	q, err := jobs.NewSQLite(w.store.WriteDB(), jobs.Config{Handler: noJobs{}})
+	q, err := jobs.NewSQLite(w.store.WriteDB(), jobs.Config{Handler: noJobs{}, NowFunc: w.clock.Now})
 	require.NoError(t, err)
 	require.NoError(t, q.Migrate(ctx))
 	w.store.SetJobQueue(q)
@@ -65,9 +67,26 @@ func TestRegisteredCaseHasItsTimersEvenWhenTriageFails(t *testing.T) {
 	require.Equal(t, 1, n)
 	assert.Equal(t, casework.StateRegistered, cases[0].State, "the triage failed")
 	assert.Contains(t, w.logs.String(), "triage failed")
+	c := cases[0]
+	require.NotNil(t, c.RespondBy)
+	require.NotNil(t, c.OnSiteBy)
+	require.NotNil(t, c.ResolveBy)
 	stats, err := q.Stats(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, 3, stats.Scheduled, "respond, on-site and resolve timers: %+v", stats)
+	assert.Equal(t, 3, stats.Scheduled, "respond, on-site and resolve timers wait for their deadlines: %+v", stats)
+	timers, err := q.Timers(ctx, c.ID)
+	require.NoError(t, err)
+	var got []string
+	for _, tm := range timers {
+		got = append(got, fmt.Sprintf("%s %s", tm.Kind, tm.At.In(casework.ChinaTime()).Format(time.DateTime)))
+	}
+	want := []string{
+		fmt.Sprintf("%s %s", casework.TimerRespondDeadline, c.RespondBy.In(casework.ChinaTime()).Format(time.DateTime)),
+		fmt.Sprintf("%s %s", casework.TimerOnSiteDeadline, c.OnSiteBy.In(casework.ChinaTime()).Format(time.DateTime)),
+		fmt.Sprintf("%s %s", casework.TimerResolveDeadline, c.ResolveBy.In(casework.ChinaTime()).Format(time.DateTime)),
+	}
+	assert.Equal(t, want, got)
+	assert.Equal(t, start.Add(24*time.Hour), c.RespondBy.In(casework.ChinaTime()), "a normal leak: respond within 24 h of the report")
 }
 
 // noJobs is a job handler for a queue that is never started.

@@ -237,6 +237,18 @@ func parseDay(text string, today time.Time) (time.Time, bool) {
 	return t, true
 }
 
+// dateExample fills the date prompts' {date} and {md} with a day a week
+// before today, written as an owner may type it: 2026-11-20, and 11月20日
+// or 11/20.
+func dateExample(lang Lang, today time.Time) []string {
+	d := today.AddDate(0, 0, -7)
+	md := fmt.Sprintf("%d月%d日", d.Month(), d.Day())
+	if lang == English {
+		md = fmt.Sprintf("%d/%d", d.Month(), d.Day())
+	}
+	return []string{"date", d.Format("2006-01-02"), "md", md}
+}
+
 func handleOccurred(t *turn, in input) error {
 	today := t.now.In(t.e.cfg.Location)
 	switch in.payload {
@@ -254,7 +266,7 @@ func handleOccurred(t *turn, in input) error {
 		return t.next()
 	case "occ:date":
 		t.s.Choices = nil
-		t.say("ask.date")
+		t.say("ask.date", dateExample(t.s.Lang, today)...)
 		return nil
 	}
 	if d, ok := parseDay(in.text, today); ok {
@@ -262,14 +274,14 @@ func handleOccurred(t *turn, in input) error {
 			return again("bad.future_date")
 		}
 		if d.Before(today.AddDate(-30, 0, 0)) {
-			return again("bad.date")
+			return again("bad.date", dateExample(t.s.Lang, today)...)
 		}
 		t.set("occurred_at", d.Format("2006-01-02"))
 		t.set("occurred_text", in.text)
 		return t.next()
 	}
 	if !hasWords(in.text, 2) {
-		return again("bad.date")
+		return again("bad.date", dateExample(t.s.Lang, today)...)
 	}
 	t.set("occurred_at", "")
 	t.set("occurred_text", truncateRunes(in.text, 100))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aftersales/aftersales/bot"
 	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/internal/testclock"
 )
 
 // scenario is one flow, written once and run in Chinese and in English: pick
@@ -70,7 +71,7 @@ func TestReportFirstTime(t *testing.T) {
 		require.Equal(t, 1, n)
 		c, err := w.store.FindCaseByID(context.Background(), cases[0].ID)
 		require.NoError(t, err)
-		assert.Equal(t, "SH-20261127-0001", c.Number)
+		assert.Equal(t, testclock.Text("SH-20261127-0001"), c.Number)
 		assert.Equal(t, casework.CategoryEngineeringQuality, c.Category)
 		assert.Equal(t, casework.SubLeak, c.Subcategory)
 		assert.Equal(t, casework.LocationBedroom, c.Location)
@@ -81,7 +82,7 @@ func TestReportFirstTime(t *testing.T) {
 		require.Len(t, c.Media, 1)
 		assert.Equal(t, "image/png", c.Media[0].ContentType)
 		require.NotNil(t, c.OccurredAt)
-		assert.Equal(t, "2026-11-26", c.OccurredAt.In(casework.ChinaTime()).Format("2006-01-02"))
+		assert.Equal(t, testclock.Text("2026-11-26"), c.OccurredAt.In(casework.ChinaTime()).Format("2006-01-02"))
 		assert.Equal(t, pick("周六上午", "Saturday morning"), c.ContactTime)
 		require.NotNil(t, c.RespondBy)
 
@@ -97,7 +98,7 @@ func TestReportFirstTime(t *testing.T) {
 			}
 		}
 		assert.Contains(t, judgment, "suggested party HXJS")
-		assert.Contains(t, judgment, "warranty in_warranty 2029-11-16")
+		assert.Contains(t, judgment, testclock.Text("warranty in_warranty 2029-11-16"))
 
 		logs := w.logs.String()
 		assert.Contains(t, logs, "case registered", "the service logs what happened")
@@ -152,11 +153,11 @@ func TestReturningOwner(t *testing.T) {
 		u.press("ct:workday")
 		u.press("sum:submit")
 		w.note("two days later")
-		w.clock.Add(48 * time.Hour)
+		w.clock.Advance(48 * time.Hour)
 		u.say(pick("进度", "status"))
 		u.press("case:SH-20261127-0001")
 		u.press("urge:SH-20261127-0001")
-		w.clock.Add(time.Hour)
+		w.clock.Advance(time.Hour)
 		u.command("urge")
 		u.press("urge:SH-20261127-0001")
 		w.note("a second report: no questions about who and where")
@@ -238,7 +239,7 @@ func TestResumeAfterIdle(t *testing.T) {
 		u.press("cat:engineering_quality/electrical")
 		u.press("loc:kitchen")
 		w.note("25 hours later")
-		w.clock.Add(25 * time.Hour)
+		w.clock.Advance(25 * time.Hour)
 		u.say(pick("你好", "hello"))
 		u.press("resume:yes")
 		u.say(pick("厨房插座一插电就跳闸", "The kitchen socket trips the breaker whenever something is plugged in"))

@@ -17,6 +17,7 @@ import (
 
 	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/internal/pgtest"
+	"github.com/aftersales/aftersales/internal/testclock"
 )
 
 // Each test runs on both databases, like river's driver conformance suite:
@@ -193,7 +194,8 @@ func setUp(tb testing.TB, api *queueAPI, exec riverdriver.Executor, insert func(
 }
 
 // testConfig returns a Config for tests: a handler, a logger to the test's
-// output, and short polls and backoffs.
+// output, short polls and backoffs, and a clock that runs from the tests'
+// date (a test that moves the clock sets one of its own).
 func testConfig(tb testing.TB, h Handler) Config {
 	tb.Helper()
 	return Config{
@@ -201,32 +203,16 @@ func testConfig(tb testing.TB, h Handler) Config {
 		Logger:       slog.New(slog.NewTextHandler(tb.Output(), &slog.HandlerOptions{Level: slog.LevelInfo})),
 		PollInterval: 50 * time.Millisecond,
 		RetryBackoff: time.Millisecond,
+		NowFunc:      testclock.NewRunning(testDate).Now,
 	}
 }
 
-// fakeClock is a clock that moves only when told.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// newFakeClock returns a clock that moves only when told, at the jobs'
+// tests' date.
+func newFakeClock() *testclock.Clock { return testclock.New(testDate) }
 
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
-func (c *fakeClock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
+// testDate is the jobs' tests' date, shifted with the rest of the suite's.
+var testDate = testclock.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // delivery is one call of Handler.Deliver.
 type delivery struct {

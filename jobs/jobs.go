@@ -74,7 +74,7 @@ func IsPermanent(err error) bool {
 }
 
 // Config configures a Queue. Zero fields take the defaults of
-// DefaultConfig; only Handler is required.
+// DefaultConfig; Handler and NowFunc are required.
 type Config struct {
 	// Handler does the work; required.
 	Handler Handler
@@ -107,13 +107,13 @@ type Config struct {
 	// running jobs before cancelling their contexts; 0: wait until they end.
 	StopTimeout time.Duration
 
-	// NowFunc is the clock, for tests: River reads the time from it
-	// (Config.Test.Time), so a scheduled timer becomes due when the fake
-	// clock passes it. nil: the real clock. With a clock that stands still,
-	// a retry is due only when the clock is moved past its backoff. Move it
-	// while no job runs: River takes a job that has run for an hour by this
-	// clock as stuck, and runs it again. Jumps make River's leader step down
-	// and be elected again, with a warning in the log.
+	// NowFunc is the service's clock; required. River reads the time from
+	// it (Config.Test.Time) instead of the database's now(), so that a
+	// timer is scheduled, due and retried by the same clock that set it: in
+	// a test, when the fake clock passes it. With a clock that stands still,
+	// a retry is due only when the clock is moved past its backoff. Jumps
+	// make River's leader step down and be elected again, with a warning in
+	// the log.
 	NowFunc func() time.Time
 }
 
@@ -126,6 +126,12 @@ const (
 	DefaultRetryBackoff    = 2 * time.Second
 	DefaultRetryBackoffMax = 10 * time.Minute
 	DefaultJobTimeout      = time.Minute
+
+	// River's defaults for keeping finished jobs and for taking a job
+	// that has run this long past its timeout as stuck.
+	riverRetention          = 24 * time.Hour
+	riverDiscardedRetention = 7 * 24 * time.Hour
+	riverRescueAfter        = time.Hour
 
 	defaultPollIntervalPostgres = time.Second
 	defaultPollIntervalSQLite   = 200 * time.Millisecond
@@ -176,6 +182,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.Handler == nil {
 		errs = append(errs, errors.New("no Handler"))
+	}
+	if c.NowFunc == nil {
+		errs = append(errs, errors.New("no NowFunc: the queue schedules by the service's clock"))
 	}
 	for _, f := range []struct {
 		name string

@@ -3,10 +3,12 @@ package jobs
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -159,9 +161,6 @@ func newQueue[TTx any](driver riverdriver.Driver[TTx], cfg Config, pollInterval 
 	}
 	cfg = cfg.withDefaults(pollInterval)
 	q := &Queue[TTx]{driver: driver, cfg: cfg, logger: cfg.Logger, now: cfg.NowFunc}
-	if q.now == nil {
-		q.now = time.Now
-	}
 
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &deliverWorker{handler: cfg.Handler, logger: q.logger}); err != nil {
@@ -187,9 +186,20 @@ func newQueue[TTx any](driver riverdriver.Driver[TTx], cfg Config, pollInterval 
 		SoftStopTimeout: cfg.StopTimeout,
 		Workers:         workers,
 	}
-	if cfg.NowFunc != nil {
-		rcfg.Test.Time = clock(cfg.NowFunc)
-	}
+	rcfg.Test.Time = clock(cfg.NowFunc)
+	// River's maintenance — the cleaner of finished jobs and the rescuer of
+	// stuck ones — reads the system clock, not Test.Time, while the jobs'
+	// times are written by the service's clock. A service clock behind the
+	// system's (a test dated in the past) would make every finished job look
+	// old enough to delete, so that a timer set again runs again, and every
+	// running job stuck, so that it runs twice. Their periods are lengthened
+	// by that lag, so that they count by the service's clock. A clock ahead
+	// makes them act late, never early. In production the two are one.
+	lag := max(0, time.Since(cfg.NowFunc()))
+	rcfg.CancelledJobRetentionPeriod = riverRetention + lag
+	rcfg.CompletedJobRetentionPeriod = riverRetention + lag
+	rcfg.DiscardedJobRetentionPeriod = riverDiscardedRetention + lag
+	rcfg.RescueStuckJobsAfter = cfg.JobTimeout + riverRescueAfter + lag
 	client, err := river.NewClient(driver, rcfg)
 	if err != nil {
 		return nil, err
@@ -314,6 +324,38 @@ func (q *Queue[TTx]) Stats(ctx context.Context) (Stats, error) {
 	return s, nil
 }
 
+// Timers returns the timers of the case that are waiting to fire (scheduled,
+// available or waiting for a retry), soonest first. It reads the database,
+// so it sees the timers of every Queue on it.
+func (q *Queue[TTx]) Timers(ctx context.Context, caseID int64) ([]casework.Timer, error) {
+	params := river.NewJobListParams().
+		Kinds(string(casework.JobTimer)).
+		States(rivertype.JobStateScheduled, rivertype.JobStateAvailable, rivertype.JobStateRetryable).
+		First(1000)
+	var timers []casework.Timer
+	for {
+		res, err := q.client.JobList(ctx, params)
+		if err != nil {
+			return nil, fmt.Errorf("list timers of case %d: %w", caseID, err)
+		}
+		for _, j := range res.Jobs {
+			var a timerArgs
+			if err := json.Unmarshal(j.EncodedArgs, &a); err != nil {
+				return nil, fmt.Errorf("list timers of case %d: job %d: %w", caseID, j.ID, err)
+			}
+			if a.CaseID == caseID {
+				timers = append(timers, casework.Timer{CaseID: a.CaseID, Kind: casework.TimerKind(a.TimerKind), Ref: a.Ref, At: a.At})
+			}
+		}
+		if res.LastCursor == nil || len(res.Jobs) == 0 {
+			break
+		}
+		params = params.After(res.LastCursor)
+	}
+	slices.SortStableFunc(timers, func(a, b casework.Timer) int { return a.At.Compare(b.At) })
+	return timers, nil
+}
+
 // idlePoll is how often WaitIdle reads the counts.
 const idlePoll = 20 * time.Millisecond
 
@@ -340,8 +382,8 @@ func (q *Queue[TTx]) WaitIdle(ctx context.Context) error {
 	}
 }
 
-// clock is a test clock as River takes it (rivertype.TimeGenerator). It
-// says the time is always stubbed, so River writes its timestamps from it
+// clock is the service's clock as River takes it (rivertype.TimeGenerator).
+// It says the time is always stubbed, so River writes its timestamps from it
 // instead of the database's now().
 type clock func() time.Time
 

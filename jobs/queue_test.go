@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/internal/pgtest"
+	"github.com/aftersales/aftersales/internal/testclock"
 )
 
 func TestPermanent(t *testing.T) {
@@ -32,14 +34,21 @@ func TestConfigValidate(t *testing.T) {
 	t.Parallel()
 
 	h := newRecorder(nil)
-	require.NoError(t, Config{Handler: h}.Validate())
-	require.ErrorContains(t, Config{}.Validate(), "no Handler")
-	require.ErrorContains(t, Config{Handler: h, DeliverAttempts: -1}.Validate(), "DeliverAttempts")
-	require.ErrorContains(t, Config{Handler: h, RetryBackoff: time.Minute, RetryBackoffMax: time.Second}.Validate(), "RetryBackoffMax")
-	_, err := NewSQLite(nil, Config{Handler: h})
+	now := newFakeClock().Now
+	require.NoError(t, Config{Handler: h, NowFunc: now}.Validate())
+	require.ErrorContains(t, Config{NowFunc: now}.Validate(), "no Handler")
+	require.ErrorContains(t, Config{Handler: h}.Validate(), "no NowFunc", "a queue without the service's clock would schedule by the real one")
+	require.ErrorContains(t, Config{Handler: h, NowFunc: now, DeliverAttempts: -1}.Validate(), "DeliverAttempts")
+	require.ErrorContains(t, Config{Handler: h, NowFunc: now, RetryBackoff: time.Minute, RetryBackoffMax: time.Second}.Validate(), "RetryBackoffMax")
+	_, err := NewSQLite(nil, Config{Handler: h, NowFunc: now})
 	require.Error(t, err)
+	db, err := sql.Open("sqlite", ":memory:")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	_, err = NewSQLite(db, Config{Handler: h})
+	require.ErrorContains(t, err, "no NowFunc")
 
-	c := Config{Handler: h}.withDefaults(defaultPollIntervalSQLite)
+	c := Config{Handler: h, NowFunc: now}.withDefaults(defaultPollIntervalSQLite)
 	assert.Equal(t, 10, c.DeliverAttempts)
 	assert.Equal(t, 200*time.Millisecond, c.PollInterval)
 	assert.Equal(t, 10*time.Minute, c.RetryBackoffMax)
@@ -63,9 +72,10 @@ func TestInsertJobsTx(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b *backend) {
 		ctx := t.Context()
 		rec := newRecorder(b)
-		q := b.newQueue(t, testConfig(t, rec))
+		cfg := testConfig(t, rec)
+		q := b.newQueue(t, cfg)
 
-		past := time.Now().Add(-time.Minute).UTC().Truncate(time.Second)
+		past := cfg.NowFunc().Add(-time.Minute).UTC().Truncate(time.Second)
 		kept := casework.Timer{CaseID: 7, Kind: casework.TimerRespondDeadline, At: past, Ref: 1}
 		lost := casework.Timer{CaseID: 8, Kind: casework.TimerRespondDeadline, At: past, Ref: 1}
 		require.NoError(t, q.insert(ctx, []casework.Job{deliverJob(1), deliverJob(2), timerJob(kept)}, true))
@@ -190,7 +200,7 @@ func TestDeliverRetries(t *testing.T) {
 		q := b.newQueue(t, cfg)
 		require.NoError(t, q.Start(ctx))
 
-		tm := casework.Timer{CaseID: 5, Kind: casework.TimerSurveyExpiry, At: time.Now().UTC().Truncate(time.Second)}
+		tm := casework.Timer{CaseID: 5, Kind: casework.TimerSurveyExpiry, At: cfg.NowFunc().UTC().Truncate(time.Second)}
 		require.NoError(t, q.insert(ctx, []casework.Job{deliverJob(1), deliverJob(2), deliverJob(3), timerJob(tm)}, true))
 		waitIdle(t, q)
 
@@ -260,8 +270,10 @@ func TestTwoInstances(t *testing.T) {
 		mu    sync.Mutex
 		byApp = map[string]int{}
 	)
+	clk := testclock.NewRunning(testDate) // the instances' clocks agree
 	newInstance := func(name string) *testQueue {
 		cfg := testConfig(t, &countingHandler{Handler: rec, count: func() { mu.Lock(); byApp[name]++; mu.Unlock() }})
+		cfg.NowFunc = clk.Now
 		cfg.DeliverWorkers = 2
 		cfg.TimerWorkers = 2
 		return b.newQueue(t, cfg)
@@ -271,7 +283,7 @@ func TestTwoInstances(t *testing.T) {
 	require.NoError(t, two.Start(ctx))
 
 	const n = 150
-	past := time.Now().Add(-time.Second).UTC().Truncate(time.Second)
+	past := clk.Now().Add(-time.Second).UTC().Truncate(time.Second)
 	for i := range n / 10 {
 		q := one
 		if i%2 == 1 {
@@ -398,7 +410,7 @@ func TestMigrateConcurrent(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, 3)
 	for range 3 {
-		q, err := NewPostgres(pgtest.Open(t, dbURL, 2), Config{Handler: newRecorder(nil)})
+		q, err := NewPostgres(pgtest.Open(t, dbURL, 2), Config{Handler: newRecorder(nil), NowFunc: newFakeClock().Now})
 		require.NoError(t, err)
 		wg.Go(func() { errs <- q.Migrate(t.Context()) })
 	}

@@ -16,8 +16,8 @@ import (
 
 	"github.com/aftersales/aftersales/bot"
 	"github.com/aftersales/aftersales/casework"
-	"github.com/aftersales/aftersales/csvimport"
 	"github.com/aftersales/aftersales/internal/pgtest"
+	"github.com/aftersales/aftersales/internal/testclock"
 	"github.com/aftersales/aftersales/jobs"
 	"github.com/aftersales/aftersales/lifecycle"
 	"github.com/aftersales/aftersales/storage/postgres"
@@ -98,7 +98,7 @@ func openBenchPostgres(tb testing.TB, now func() time.Time, pusher lifecycle.Pus
 func (d *benchDB) setUp(tb testing.TB, now func() time.Time, pusher lifecycle.Pusher) {
 	tb.Helper()
 	ctx := context.Background()
-	batch, err := csvimport.ExampleBatch()
+	batch, err := testclock.ExampleBatch()
 	require.NoError(tb, err)
 	_, err = d.store.Import(ctx, batch)
 	require.NoError(tb, err)
@@ -216,7 +216,7 @@ func BenchmarkDueWorkWith10kCases(b *testing.B) {
 	for _, db := range benchDatabases {
 		b.Run(db.name, func(b *testing.B) {
 			ctx := context.Background()
-			clk := &fakeClock{now: t0}
+			clk := testclock.New(t0)
 			d := db.open(b, clk.Now, &noopPusher{})
 			seedDueCases(b, d, clk.Now())
 			clk.Advance(7 * 24 * time.Hour)

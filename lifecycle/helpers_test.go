@@ -14,13 +14,13 @@ import (
 
 	"github.com/aftersales/aftersales/bot"
 	"github.com/aftersales/aftersales/casework"
-	"github.com/aftersales/aftersales/csvimport"
+	"github.com/aftersales/aftersales/internal/testclock"
 	"github.com/aftersales/aftersales/lifecycle"
 	"github.com/aftersales/aftersales/storage/sqlite"
 )
 
 // t0 is the tests' "now": Tuesday 2026-03-10 10:00 in China Standard Time.
-var t0 = time.Date(2026, 3, 10, 2, 0, 0, 0, time.UTC)
+var t0 = testclock.Date(2026, 3, 10, 2, 0, 0, 0, time.UTC)
 
 // Chat accounts of the example project's people, all on Telegram.
 const (
@@ -108,26 +108,6 @@ func (p *fakePusher) callCount() int {
 	return p.calls
 }
 
-// fakeClock is a clock that moves only when told.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-// Now returns the clock's time.
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock on by d.
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // env is a Service on a SQLite store in a temporary directory holding the
 // example project 海景苑 (csvimport.ExampleBatch), with a fake job queue, a
 // fake Pusher and a fake clock at t0. The supervisor 林峰 has a chat
@@ -136,7 +116,7 @@ type env struct {
 	store   *sqlite.DB
 	jobs    *fakeJobs
 	push    *fakePusher
-	clock   *fakeClock
+	clock   *testclock.Clock
 	svc     *lifecycle.Service
 	project *casework.Project
 	unit    *casework.Unit  // 1-1-101
@@ -150,13 +130,13 @@ type env struct {
 func newEnv(t *testing.T, configure ...func(*lifecycle.Config)) *env {
 	t.Helper()
 	ctx := t.Context()
-	e := &env{jobs: &fakeJobs{}, push: &fakePusher{}, clock: &fakeClock{now: t0},
+	e := &env{jobs: &fakeJobs{}, push: &fakePusher{}, clock: testclock.New(t0),
 		parties: map[string]*casework.Party{}, members: map[string]*casework.Member{}}
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "aftersales.db"), sqlite.Options{NowFunc: e.clock.Now, Jobs: e.jobs})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, store.Close()) })
 	require.NoError(t, store.Migrate(ctx))
-	batch, err := csvimport.ExampleBatch()
+	batch, err := testclock.ExampleBatch()
 	require.NoError(t, err)
 	_, err = store.Import(ctx, batch)
 	require.NoError(t, err)

@@ -49,7 +49,9 @@ type Config struct {
 	SLA      casework.SLAPolicy
 	Location *time.Location
 	Logger   *slog.Logger
-	NowFunc  func() time.Time
+	// NowFunc is the service's clock; required: deadlines, timers and the
+	// times on the timeline are counted by it.
+	NowFunc func() time.Time
 
 	AcceptWithin     time.Duration // an urgent work order must be taken within this; 30 min
 	ReminderBefore   time.Duration // the owner and engineer are reminded this long before a visit; 2 h
@@ -83,13 +85,14 @@ type Service struct {
 	cfg Config
 }
 
-// New returns a Service, filling defaults into cfg.
+// New returns a Service, filling defaults into cfg. It panics without
+// cfg.NowFunc, which no default may stand in for.
 func New(cfg Config) *Service {
+	if cfg.NowFunc == nil {
+		panic("lifecycle.New: Config.NowFunc is required")
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.NowFunc == nil {
-		cfg.NowFunc = time.Now
 	}
 	if cfg.Location == nil {
 		cfg.Location = casework.ChinaTime()

@@ -24,6 +24,7 @@ import (
 
 	"github.com/aftersales/aftersales/bot"
 	"github.com/aftersales/aftersales/bot/web"
+	"github.com/aftersales/aftersales/internal/testclock"
 )
 
 const visitor = "visitor_0123456789-abc"
@@ -147,27 +148,9 @@ func out(text string) bot.Outbound {
 	return bot.Outbound{To: bot.UserRef{Platform: bot.Web, ID: visitor}, Kind: bot.OutText, Text: text}
 }
 
-// fakeClock is a settable NowFunc.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 func TestSendDispatchesInbound(t *testing.T) {
 	t.Parallel()
-	at := time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)
+	at := testclock.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)
 	for _, tc := range []struct {
 		name   string
 		fields map[string]string
@@ -423,30 +406,30 @@ func TestInboxKeepsTheLastMessages(t *testing.T) {
 
 func TestIdleVisitorsAreEvicted(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{now: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
+	clock := testclock.New(testclock.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC))
 	ch := web.New(web.Options{PollWait: time.Millisecond, IdleTTL: time.Hour, NowFunc: clock.Now})
 	srv := newServer(t, ch)
 	other := bot.UserRef{Platform: bot.Web, ID: "another_visitor_0123"}
 	require.NoError(t, ch.Send(t.Context(), out("kept for a while")))
 
-	clock.Add(59 * time.Minute)
+	clock.Advance(59 * time.Minute)
 	require.NoError(t, ch.Send(t.Context(), bot.Outbound{To: other, Kind: bot.OutText, Text: "x"}))
 	assert.Len(t, poll(t, srv, visitor, 0).Messages, 1, "not idle long enough")
 
-	clock.Add(61 * time.Minute)
+	clock.Advance(61 * time.Minute)
 	require.NoError(t, ch.Send(t.Context(), bot.Outbound{To: other, Kind: bot.OutText, Text: "y"}))
 	assert.Empty(t, poll(t, srv, visitor, 0).Messages, "evicted after an hour idle")
 }
 
 func TestMaxVisitorsEvictsTheIdlest(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{now: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
+	clock := testclock.New(testclock.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC))
 	ch := web.New(web.Options{PollWait: time.Millisecond, MaxVisitors: 2, NowFunc: clock.Now})
 	srv := newServer(t, ch)
 	ids := []string{"visitor_a_0123456789", "visitor_b_0123456789", "visitor_c_0123456789"}
 	for _, id := range ids {
 		require.NoError(t, ch.Send(t.Context(), bot.Outbound{To: bot.UserRef{Platform: bot.Web, ID: id}, Kind: bot.OutText, Text: id}))
-		clock.Add(time.Second)
+		clock.Advance(time.Second)
 	}
 
 	assert.Len(t, poll(t, srv, ids[2], 0).Messages, 1)

@@ -279,7 +279,8 @@ func (f *fakeAPI) waitSent(t *testing.T, user string, n int) []fakeSent {
 }
 
 // newTestAdapter returns an Adapter on f with cfg's non-zero fields over
-// the test account's.
+// the test account's. Its clock is the system's, which the tests' callbacks
+// are signed with; a test about windows sets one of its own.
 func newTestAdapter(t *testing.T, f *fakeAPI, edit func(*Config)) *Adapter {
 	t.Helper()
 	cfg := Config{
@@ -289,6 +290,7 @@ func newTestAdapter(t *testing.T, f *fakeAPI, edit func(*Config)) *Adapter {
 		APIURL:        f.srv.URL,
 		PassiveBudget: 300 * time.Millisecond,
 		ProcessFunc:   func(context.Context, *bot.Inbound, bot.SendFunc) error { return nil },
+		NowFunc:       time.Now,
 	}
 	if edit != nil {
 		edit(&cfg)

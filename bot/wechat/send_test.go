@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aftersales/aftersales/bot"
+	"github.com/aftersales/aftersales/internal/testclock"
 )
 
 const customPath = "/cgi-bin/message/custom/send"
@@ -44,7 +45,7 @@ func TestSendOutsideWindowGoesByTemplate(t *testing.T) {
 	f := newFakeAPI(t)
 	a := newTestAdapter(t, f, func(c *Config) {
 		c.Template = Template{ID: "TPL-generic"}
-		c.NowFunc = func() time.Time { return time.Date(2026, 11, 27, 1, 30, 0, 0, time.UTC) }
+		c.NowFunc = func() time.Time { return testclock.Date(2026, 11, 27, 1, 30, 0, 0, time.UTC) }
 	})
 	err := a.Send(context.Background(), bot.Outbound{To: to("oBen"), Kind: bot.OutText, Text: "您的报修 SH-20261127-0042 已派工，工程师将于明天上午上门。"})
 	require.NoError(t, err)
@@ -53,7 +54,7 @@ func TestSendOutsideWindowGoesByTemplate(t *testing.T) {
 	assert.Equal(t, "template", sent[0].Kind)
 	assert.Zero(t, f.callCount(customPath), "no customer-service message tried outside the window")
 	assert.Equal(t, "您的报修 SH-20261127-0042 已派工，工程师将于明天上午上门。", sent[0].Data["keyword1"])
-	assert.Equal(t, "2026-11-27 09:30", sent[0].Data["keyword2"], "in China Standard Time")
+	assert.Equal(t, testclock.Text("2026-11-27 09:30"), sent[0].Data["keyword2"], "in China Standard Time")
 	assert.NotEmpty(t, sent[0].Data["first"])
 	assert.NotEmpty(t, sent[0].Data["remark"])
 	assert.Contains(t, string(sent[0].Body), `"template_id":"TPL-generic"`)
@@ -180,7 +181,7 @@ func TestTokenRefreshedWhenRefused(t *testing.T) {
 
 func TestNewChecksCredentials(t *testing.T) {
 	f := newFakeAPI(t)
-	_, err := New(context.Background(), Config{AppID: testAppID, Secret: "wrong-secret-value", APIURL: f.srv.URL})
+	_, err := New(context.Background(), Config{AppID: testAppID, Secret: "wrong-secret-value", APIURL: f.srv.URL, NowFunc: time.Now})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "40125")
 	assert.NotContains(t, err.Error(), "wrong-secret-value")

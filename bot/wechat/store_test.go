@@ -12,6 +12,8 @@ import (
 	"github.com/silenceper/wechat/v2/cache"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/aftersales/aftersales/internal/testclock"
 )
 
 // testRedis returns a client of the test Redis (AFTERSALES_TEST_REDIS_URL,
@@ -65,7 +67,7 @@ func TestWindowStores(t *testing.T) {
 // testWindowStore is what every WindowStore must do.
 func testWindowStore(t *testing.T, s WindowStore) {
 	ctx := context.Background()
-	t0 := time.Now().Truncate(time.Millisecond)
+	t0 := testclock.Start()
 
 	assert.ErrorIs(t, s.Take(ctx, "never", t0), ErrWindowClosed)
 
@@ -159,4 +161,23 @@ func testCache(t *testing.T, c cache.Cache) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestRedisWindowFollowsTheServiceClock: a window is kept by the service's
+// clock, not Redis's. A grant dated years before Redis's clock (a test's
+// date, or a service clock behind the server's) still holds for its 48
+// hours, and the key lives until a minute after the window ends.
+func TestRedisWindowFollowsTheServiceClock(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rdb, prefix := testRedis(t)
+	s := NewRedisWindowStore(rdb, prefix)
+	at := time.Now().AddDate(-3, 0, 0)
+
+	require.NoError(t, s.Open(ctx, "u1", messageGrant("m:1", at)))
+	require.NoError(t, s.Take(ctx, "u1", at.Add(47*time.Hour)))
+	ttl, err := rdb.PTTL(ctx, prefix+"window:u1").Result()
+	require.NoError(t, err)
+	assert.InDelta(t, float64(48*time.Hour+time.Minute), float64(ttl), float64(time.Minute), "the key's time to live: %s", ttl)
+	assert.ErrorIs(t, s.Take(ctx, "u1", at.Add(49*time.Hour)), ErrWindowClosed)
 }

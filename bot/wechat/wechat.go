@@ -102,8 +102,8 @@ type Config struct {
 	// Logger receives the adapter's log, never a message's text; default:
 	// discarded.
 	Logger *slog.Logger
-	// NowFunc is the clock of the timestamp check and of the
-	// customer-service windows; default time.Now.
+	// NowFunc is the service's clock, of the timestamp check and of the
+	// customer-service windows; required.
 	NowFunc func() time.Time
 }
 
@@ -122,6 +122,9 @@ const maxPassiveBudget = 4500 * time.Millisecond
 // Validate checks the configuration without applying defaults.
 func (c *Config) Validate() error {
 	var errs []error
+	if c.NowFunc == nil {
+		errs = append(errs, errors.New("no NowFunc: the windows are counted by the service's clock"))
+	}
 	if c.AppID == "" || strings.ContainsAny(c.AppID, "&?#/ ") {
 		errs = append(errs, errors.New("the AppID is empty or malformed"))
 	}
@@ -223,9 +226,6 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.NowFunc == nil {
-		cfg.NowFunc = time.Now
 	}
 	ConfigureSDK(cfg.APIURL, cfg.HTTPClient)
 	life, stop := context.WithCancel(context.WithoutCancel(ctx))

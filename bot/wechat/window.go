@@ -30,17 +30,21 @@ type Grant struct {
 	// kept beside the allowance of the user's last message.
 	Event bool
 	Count int
+	// At is when the interaction came, by the service's clock, and Until
+	// when its allowance ends. A store keeps a window for as long as Until
+	// is ahead of At, never by the clock of its own machine.
+	At    time.Time
 	Until time.Time
 }
 
 // messageGrant is the allowance of a user's message received at now.
 func messageGrant(id string, now time.Time) Grant {
-	return Grant{ID: id, Count: messageQuota, Until: now.Add(messageWindow)}
+	return Grant{ID: id, Count: messageQuota, At: now, Until: now.Add(messageWindow)}
 }
 
 // eventGrant is the allowance of an event received at now.
 func eventGrant(id string, now time.Time) Grant {
-	return Grant{ID: id, Event: true, Count: eventQuota, Until: now.Add(eventWindow)}
+	return Grant{ID: id, Event: true, Count: eventQuota, At: now, Until: now.Add(eventWindow)}
 }
 
 // WindowStore tracks each user's customer-service window, so that a message
@@ -97,7 +101,7 @@ var _ WindowStore = (*MemoryWindowStore)(nil)
 func (s *MemoryWindowStore) Open(_ context.Context, user string, g Grant) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.sweep(time.Now())
+	s.sweep(g.At)
 	w, ok := s.users[user]
 	if !ok {
 		w = &window{}
@@ -180,7 +184,9 @@ func (s *MemoryWindowStore) sweep(now time.Time) {
 
 // RedisWindowStore is a WindowStore on Redis, shared by the instances that
 // serve one account: a hash per user, "{prefix}window:{openid}", that
-// expires a minute after its last allowance.
+// expires a minute after its last allowance. The expiry is set as a time to
+// live counted from the grant, not as a time of Redis's clock, so that the
+// service's clock alone says when a window ends.
 type RedisWindowStore struct {
 	rdb    goredis.Cmdable
 	prefix string
@@ -196,14 +202,15 @@ var _ WindowStore = (*RedisWindowStore)(nil)
 
 func (s *RedisWindowStore) key(user string) string { return s.prefix + "window:" + user }
 
-// openScript: KEYS[1] the hash; ARGV kind ("m" or "e"), id, count, until (ms).
+// openScript: KEYS[1] the hash; ARGV kind ("m" or "e"), id, count, until
+// (ms), at (ms).
 var openScript = goredis.NewScript(`
 local k = ARGV[1]
 if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], k .. 'i') == ARGV[2] then return 0 end
 redis.call('HSET', KEYS[1], k .. 'i', ARGV[2], k .. 'l', ARGV[3], k .. 'u', ARGV[4])
 local mu = tonumber(redis.call('HGET', KEYS[1], 'mu') or '0')
 local eu = tonumber(redis.call('HGET', KEYS[1], 'eu') or '0')
-redis.call('PEXPIREAT', KEYS[1], string.format('%.0f', math.max(mu, eu) + 60000))
+redis.call('PEXPIRE', KEYS[1], string.format('%.0f', math.max(math.max(mu, eu) - tonumber(ARGV[5]), 0) + 60000))
 return 1
 `)
 
@@ -233,7 +240,7 @@ func (s *RedisWindowStore) Open(ctx context.Context, user string, g Grant) error
 	if g.Event {
 		kind = "e"
 	}
-	return openScript.Run(ctx, s.rdb, []string{s.key(user)}, kind, g.ID, g.Count, strconv.FormatInt(g.Until.UnixMilli(), 10)).Err()
+	return openScript.Run(ctx, s.rdb, []string{s.key(user)}, kind, g.ID, g.Count, strconv.FormatInt(g.Until.UnixMilli(), 10), strconv.FormatInt(g.At.UnixMilli(), 10)).Err()
 }
 
 // Take implements WindowStore.

@@ -87,7 +87,7 @@ func (m *Main) openLifecycle(ctx context.Context) error {
 		SLA:                m.sla,
 		Location:           loc,
 		Logger:             m.Logger,
-		NowFunc:            m.Config.nowFunc,
+		NowFunc:            m.now,
 		SurveyTTL:          surveyTTL,
 		AcceptWithin:       acceptWithin,
 		ReturnVisits:       visits,
@@ -116,7 +116,7 @@ func (m *Main) openChat(ctx context.Context, srv *console.Server) error {
 		SLA:        m.sla,
 		Location:   loc,
 		Logger:     m.Logger,
-		NowFunc:    m.Config.nowFunc,
+		NowFunc:    m.now,
 		Lifecycle:  m.Lifecycle,
 	})
 	m.Router.Handler = m.Engine
@@ -178,7 +178,7 @@ func (m *Main) wechatConfig(process func(context.Context, *bot.Inbound, bot.Send
 		ProcessFunc:    process,
 		Template:       wechat.Template{ID: m.Config.WeChatTemplateID},
 		Logger:         m.Logger,
-		NowFunc:        m.Config.nowFunc,
+		NowFunc:        m.now,
 	}
 	if process != nil {
 		cfg.UnreachableFunc = m.markUnreachable

@@ -51,8 +51,8 @@ type Config struct {
 	// telegramPerChatRate overrides Telegram's 1 message/s per chat, for
 	// tests about something else.
 	telegramPerChatRate float64
-	// nowFunc overrides the clock of the WeChat adapter's customer-service
-	// windows, for tests that move a fake WeChat's clock.
+	// nowFunc replaces the system's clock, everywhere in the service, for
+	// tests that set their own dates and move them.
 	nowFunc func() time.Time
 	// telegramGlobalRate overrides Telegram's 30 messages/s overall, for load
 	// tests of the service's own speed.

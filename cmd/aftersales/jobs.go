@@ -50,7 +50,7 @@ func (h *jobHandler) Fire(ctx context.Context, t casework.Timer) error {
 // transactions of case changes.
 func (m *Main) openJobs(ctx context.Context) error {
 	m.jobHandler = &jobHandler{}
-	cfg := jobs.Config{Handler: m.jobHandler, Logger: m.Logger, NowFunc: m.Config.nowFunc, StopTimeout: 10 * time.Second}
+	cfg := jobs.Config{Handler: m.jobHandler, Logger: m.Logger, NowFunc: m.now, StopTimeout: 10 * time.Second}
 	switch db := m.Store.(type) {
 	case *sqlite.DB:
 		q, err := jobs.NewSQLite(db.WriteDB(), cfg)

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/aftersales/aftersales/bot/telegram/telegramtest"
 	"github.com/aftersales/aftersales/bot/wechat/wechattest"
 	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/internal/testclock"
 	"github.com/aftersales/aftersales/lifecycle"
 )
 
@@ -38,41 +38,6 @@ const scenarioAPIToken = "scenario-staff-token-0123456789"
 // timers available every 5 s, and its leader may have to be elected again
 // after the clock jumped.
 const idleTimeout = 20 * time.Second
-
-// ScenarioClock is the fake clock of a scenario, shared by the service, its
-// job queue and the test: the real time moved forward by the test, or, once
-// frozen, a time that moves only when the test moves it.
-type ScenarioClock struct {
-	mu     sync.Mutex
-	frozen time.Time // zero: the real time
-	offset time.Duration
-}
-
-// Now is the time on the clock.
-func (c *ScenarioClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	base := c.frozen
-	if base.IsZero() {
-		base = time.Now()
-	}
-	return base.Add(c.offset)
-}
-
-// Advance moves the clock forward by d.
-func (c *ScenarioClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.offset += d
-}
-
-// Freeze stops the clock where it is: from now on it moves only by Advance.
-func (c *ScenarioClock) Freeze() {
-	now := c.Now()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.frozen, c.offset = now, 0
-}
 
 // resident is a homeowner of the example project as they introduce
 // themselves in the report dialogue.
@@ -93,7 +58,7 @@ var (
 type scenario struct {
 	t     *testing.T
 	dir   string
-	clock *ScenarioClock
+	clock *testclock.Clock
 	tg    *telegramtest.Server
 	wx    *wechattest.Server // nil: WeChat is off
 	m     *Main
@@ -106,7 +71,7 @@ type scenario struct {
 // test must not run in parallel with another that does).
 func newScenario(t *testing.T, withWeChat bool) *scenario {
 	t.Helper()
-	s := &scenario{t: t, dir: t.TempDir(), clock: &ScenarioClock{}, tg: telegramtest.NewServer(t, newBotToken())}
+	s := &scenario{t: t, dir: t.TempDir(), clock: testclock.NewRunning(testclock.Start()), tg: telegramtest.NewServer(t, newBotToken())}
 	if withWeChat {
 		s.wx = wechattest.NewServer(t, wxAppID, wxSecret)
 		s.wx.AddTemplate(wxTemplate, "first", "keyword1", "keyword2", "remark")

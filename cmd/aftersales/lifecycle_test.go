@@ -53,7 +53,7 @@ func lifecycleConfig(tg *telegramtest.Server, wx *wechattest.Server, dataDir str
 func newLifecycleWorld(t *testing.T, dataDir string) *lifecycleWorld {
 	t.Helper()
 	tg := telegramtest.NewServer(t, newBotToken())
-	wx := wechattest.NewServer(t, wxAppID, wxSecret)
+	wx := newWeChatServer(t)
 	wx.AddTemplate(wxTemplate, "first", "keyword1", "keyword2", "remark")
 	m, stop := runMain(t, true, lifecycleConfig(tg, wx, dataDir))
 	w := &lifecycleWorld{t: t, m: m, stop: stop, tg: tg, wx: wx}

@@ -176,6 +176,12 @@ type Main struct {
 	Telegram  *telegram.Adapter // nil unless AFTERSALES_TELEGRAM_TOKEN is set
 	WeChat    *wechat.Adapter   // nil unless AFTERSALES_WECHAT_APPID is set
 
+	// now is the service's one clock, handed to every part that reads the
+	// time: the system's, or a test's (Config.nowFunc).
+	now func() time.Time
+	// examples returns the example project the demo loads.
+	examples func() (*casework.ImportBatch, error)
+
 	redis      *redis.Client
 	sla        casework.SLAPolicy
 	sessions   conversation.SessionStore
@@ -196,7 +202,11 @@ func NewMain(cfg Config, logOut io.Writer) *Main {
 	if cfg.LogFormat == "json" {
 		h = slog.NewJSONHandler(logOut, opts)
 	}
-	return &Main{Config: cfg, Logger: slog.New(h)}
+	now := cfg.nowFunc
+	if now == nil {
+		now = time.Now
+	}
+	return &Main{Config: cfg, Logger: slog.New(h), now: now, examples: csvimport.ExampleBatch}
 }
 
 // OpenStore opens the configured database and applies its migrations.
@@ -211,13 +221,13 @@ func (m *Main) OpenStore(ctx context.Context) error {
 	kind, path := databaseKind(m.Config.DatabaseURL)
 	switch kind {
 	case "sqlite":
-		db, err := sqlite.Open(openCtx, path, sqlite.Options{Numbering: numbering, Logger: m.Logger})
+		db, err := sqlite.Open(openCtx, path, sqlite.Options{Numbering: numbering, Logger: m.Logger, NowFunc: m.now})
 		if err != nil {
 			return fmt.Errorf("open SQLite database %s: %w", path, err)
 		}
 		m.Store = db
 	case "postgres":
-		db, err := postgres.Open(openCtx, m.Config.DatabaseURL, postgres.Options{Numbering: numbering, Logger: m.Logger})
+		db, err := postgres.Open(openCtx, m.Config.DatabaseURL, postgres.Options{Numbering: numbering, Logger: m.Logger, NowFunc: m.now})
 		if err != nil {
 			return fmt.Errorf("open PostgreSQL database %s: %w", redactURL(m.Config.DatabaseURL), err)
 		}
@@ -242,7 +252,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	if m.Demo {
-		batch, err := csvimport.ExampleBatch()
+		batch, err := m.examples()
 		if err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
@@ -263,7 +273,7 @@ func (m *Main) Open(ctx context.Context) error {
 	parties, _ := m.Config.partyTokens() // checked by Validate
 	ccfg := console.Config{
 		Store: m.Store, Logger: m.Logger, ReadyFunc: m.ready, APIToken: m.Config.APIToken,
-		PartyTokens: parties, Lifecycle: m.Lifecycle, SLA: m.sla, Location: m.loc,
+		PartyTokens: parties, Lifecycle: m.Lifecycle, SLA: m.sla, Location: m.loc, NowFunc: m.now,
 	}
 	if err := ccfg.Validate(); err != nil {
 		return fmt.Errorf("staff API: %w", err)

@@ -43,7 +43,7 @@ func BenchmarkOutboxDelivery(b *testing.B) {
 		require.NoError(b, m.Store.SaveChatIdentity(ctx, &casework.ChatIdentity{Platform: "telegram", UserID: uid, Lang: "zh"}))
 		c := &casework.Case{
 			ProjectID: projects[0].ID, Description: "负载测试：厨房水龙头漏水", Channel: casework.ChannelTelegram,
-			ReceivedAt: time.Now(), ReceivedBy: casework.ActorBot, Category: casework.CategoryEngineeringQuality,
+			ReceivedAt: m.now(), ReceivedBy: casework.ActorBot, Category: casework.CategoryEngineeringQuality,
 			ReporterPlatform: "telegram", ReporterUserID: uid,
 		}
 		require.NoError(b, m.Store.CreateCase(ctx, c))

@@ -21,6 +21,7 @@ import (
 
 	"github.com/aftersales/aftersales/bot/telegram/telegramtest"
 	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/internal/testclock"
 )
 
 // botSeq gives each test its own bot (its own id: its own poll lock).
@@ -48,10 +49,14 @@ func runMain(tb testing.TB, demo bool, mutate func(*Config)) (*Main, func()) {
 	if mutate != nil {
 		mutate(&cfg)
 	}
+	if cfg.nowFunc == nil {
+		cfg.nowFunc = testclock.NewRunning(testclock.Start()).Now
+	}
 	require.NoError(tb, cfg.Validate())
 	var logs bytes.Buffer
 	m := NewMain(cfg, &syncWriter{w: &logs})
 	m.Demo = demo
+	m.examples = testclock.ExampleBatch
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(tb, m.Open(ctx))
 	done := make(chan error, 1)

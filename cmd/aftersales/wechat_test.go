@@ -17,6 +17,7 @@ import (
 	"github.com/aftersales/aftersales/bot"
 	"github.com/aftersales/aftersales/bot/wechat/wechattest"
 	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/internal/testclock"
 )
 
 // The WeChat SDK's base URL and HTTP client are process-wide, so the service
@@ -39,11 +40,21 @@ type wxOwner struct {
 	mark   int
 }
 
+// newWeChatServer is a fake WeChat whose clock runs from the tests' date.
+// The service under test takes the same clock (Config.nowFunc = srv.Now):
+// the platform signs its callbacks with it.
+func newWeChatServer(tb testing.TB) *wechattest.Server {
+	tb.Helper()
+	srv := wechattest.NewServer(tb, wxAppID, wxSecret)
+	srv.SetNow(testclock.NewRunning(testclock.Start()).Now)
+	return srv
+}
+
 // wechatService starts the service with WeChat on a fake API and returns an
 // owner whose messages the fake platform signs (and, in safe mode, encrypts).
 func wechatService(t *testing.T, safe bool, mutate func(*Config)) (*Main, *wxOwner) {
 	t.Helper()
-	srv := wechattest.NewServer(t, wxAppID, wxSecret)
+	srv := newWeChatServer(t)
 	srv.AddTemplate(wxTemplate, "first", "keyword1", "keyword2", "remark")
 	m, _ := runMain(t, true, func(c *Config) {
 		c.WeChatAppID, c.WeChatSecret, c.WeChatToken = wxAppID, wxSecret, wxToken
@@ -251,7 +262,7 @@ func TestWeChatRefusesForgedAndBrokenCallbacks(t *testing.T) {
 // TestWeChatMenuCommand: `aftersales wechat menu` creates 报修 / 我的报修 /
 // 联系客服 through the API.
 func TestWeChatMenuCommand(t *testing.T) {
-	srv := wechattest.NewServer(t, wxAppID, wxSecret)
+	srv := newWeChatServer(t)
 	var out, errOut strings.Builder
 	code := run(context.Background(), []string{"wechat", "menu"}, env(
 		"AFTERSALES_WECHAT_APPID", wxAppID, "AFTERSALES_WECHAT_SECRET", wxSecret,
@@ -270,7 +281,7 @@ func TestWeChatMenuCommand(t *testing.T) {
 // WeChat gets "success" before its 5 s run out, and the reply follows as a
 // customer-service message.
 func TestWeChatSlowStepAnswersSuccessInTime(t *testing.T) {
-	srv := wechattest.NewServer(t, wxAppID, wxSecret)
+	srv := newWeChatServer(t)
 	target, err := url.Parse(srv.URL())
 	require.NoError(t, err)
 	proxy := httputil.NewSingleHostReverseProxy(target)
@@ -283,6 +294,7 @@ func TestWeChatSlowStepAnswersSuccessInTime(t *testing.T) {
 	t.Cleanup(slow.Close)
 	m, _ := runMain(t, true, func(c *Config) {
 		c.WeChatAppID, c.WeChatSecret, c.WeChatToken, c.WeChatAPIURL = wxAppID, wxSecret, wxToken, slow.URL
+		c.nowFunc = srv.Now
 	})
 	p := wechattest.NewPlatform("http://"+m.Addr()+"/wechat/callback", wxToken, wxAppID, "", false)
 	p.Server = srv

@@ -34,7 +34,8 @@ type Options struct {
 	Numbering casework.Numbering
 	// Logger receives migration and connection messages; nil: discarded.
 	Logger *slog.Logger
-	// NowFunc returns the current time; nil: time.Now.
+	// NowFunc is the service's clock, for timestamps and for times left
+	// zero; required.
 	NowFunc func() time.Time
 	// MaxConns caps the pool; 0: the greater of 4 and the number of CPUs
 	// (pgxpool's default). It can also be set in the URL (pool_max_conns).
@@ -71,6 +72,9 @@ var (
 // is down gives an error after the connect timeout (connect_timeout in the
 // URL, else DefaultConnectTimeout) or when ctx ends, whichever comes first.
 func Open(ctx context.Context, url string, opts Options) (*DB, error) {
+	if opts.NowFunc == nil {
+		return nil, errors.New("postgres: no NowFunc: timestamps are written by the service's clock")
+	}
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// pgx's parse errors redact the password.
@@ -97,9 +101,6 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	}
 	if db.logger == nil {
 		db.logger = slog.New(slog.DiscardHandler)
-	}
-	if db.now == nil {
-		db.now = time.Now
 	}
 	where := fmt.Sprintf("%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
 	db.pool, err = pgxpool.NewWithConfig(ctx, cfg)

@@ -15,6 +15,8 @@ import (
 
 	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/internal/pgtest"
+	"github.com/aftersales/aftersales/internal/testclock"
+	"github.com/aftersales/aftersales/storage/storagetest"
 )
 
 func TestOpenUnreachable(t *testing.T) {
@@ -22,13 +24,13 @@ func TestOpenUnreachable(t *testing.T) {
 	// Nothing listens on port 1; the error comes at once, or after the
 	// connect timeout at worst.
 	start := time.Now()
-	db, err := Open(t.Context(), "postgres://postgres@127.0.0.1:1/test?sslmode=disable&connect_timeout=2", Options{})
+	db, err := Open(t.Context(), "postgres://postgres@127.0.0.1:1/test?sslmode=disable&connect_timeout=2", Options{NowFunc: storagetest.Now})
 	require.Error(t, err)
 	require.Nil(t, db)
 	assert.Contains(t, err.Error(), "127.0.0.1:1/test")
 	assert.Less(t, time.Since(start), 5*time.Second)
 
-	_, err = Open(t.Context(), "postgres://u:secret@127.0.0.1:5432/test?sslmode=bogus", Options{})
+	_, err = Open(t.Context(), "postgres://u:secret@127.0.0.1:5432/test?sslmode=bogus", Options{NowFunc: storagetest.Now})
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "secret", "the password is not in the error")
 
@@ -39,14 +41,14 @@ func TestOpenUnreachable(t *testing.T) {
 	defer ln.Close()
 	silent := "postgres://postgres@" + ln.Addr().String() + "/test?sslmode=disable"
 	start = time.Now()
-	_, err = Open(t.Context(), silent+"&connect_timeout=1", Options{})
+	_, err = Open(t.Context(), silent+"&connect_timeout=1", Options{NowFunc: storagetest.Now})
 	require.Error(t, err)
 	assert.Less(t, time.Since(start), 4*time.Second)
 
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()
 	start = time.Now()
-	_, err = Open(ctx, silent, Options{})
+	_, err = Open(ctx, silent, Options{NowFunc: storagetest.Now})
 	require.Error(t, err)
 	assert.Less(t, time.Since(start), 2*time.Second)
 }
@@ -173,7 +175,7 @@ func TestCaseNumbersAcrossInstances(t *testing.T) {
 	db1, dbURL := openTestDB(t, Options{})
 	db2 := mustOpen(t, dbURL, Options{MaxConns: 4})
 	p := registryFixture(t, db1)
-	day := time.Date(2026, 11, 27, 10, 0, 0, 0, casework.ChinaTime())
+	day := testclock.Date(2026, 11, 27, 10, 0, 0, 0, casework.ChinaTime())
 
 	const writers, each = 8, 10
 	numbers := make(chan string, writers*each)
@@ -202,7 +204,7 @@ func TestCaseNumbersAcrossInstances(t *testing.T) {
 	slices.Sort(got)
 	want := make([]string, writers*each)
 	for i := range want {
-		want[i] = fmt.Sprintf("SH-20261127-%04d", i+1)
+		want[i] = testclock.Text(fmt.Sprintf("SH-20261127-%04d", i+1))
 	}
 	require.Equal(t, want, got)
 }
@@ -213,7 +215,7 @@ func TestNumberSQLMatchesFormat(t *testing.T) {
 	t.Parallel()
 	db, _ := openTestDB(t, Options{})
 	n := casework.DefaultNumbering()
-	day := n.Day(time.Date(2026, 11, 27, 10, 0, 0, 0, casework.ChinaTime()))
+	day := n.Day(testclock.Date(2026, 11, 27, 10, 0, 0, 0, casework.ChinaTime()))
 	for _, seq := range []int64{1, 42, 999, 9999, 10000, 123456} {
 		var got string
 		err := db.pool.QueryRow(t.Context(), `SELECT `+numberSQL+` FROM (SELECT $2::bigint AS last) AS counter`, day, seq).Scan(&got)
@@ -231,7 +233,7 @@ func TestFindCasesTextLiteral(t *testing.T) {
 	descs := []string{`漏水 100% 严重`, `漏水 100 严重`, `a_b`, `axb`, `back\slash`, `Window Frame`}
 	ids := map[string]int64{}
 	for i, d := range descs {
-		c := newTestCase(p.ID, time.Date(2026, 11, 27, 10, i, 0, 0, time.UTC))
+		c := newTestCase(p.ID, testclock.Date(2026, 11, 27, 10, i, 0, 0, time.UTC))
 		c.Description = d
 		require.NoError(t, db.CreateCase(t.Context(), c))
 		ids[d] = c.ID

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/internal/pgtest"
+	"github.com/aftersales/aftersales/internal/testclock"
 	"github.com/aftersales/aftersales/storage/storagetest"
 )
 
@@ -69,14 +70,14 @@ func openMigrated(t testing.TB) (casework.Store, string) {
 		`INSERT INTO case_events (case_id, seq, at, actor, kind, to_state)
 		VALUES ((SELECT id FROM cases WHERE number = 'SH-20261127-0001'), 1, '` + ts + `', 'bot', 'created', 'registered')`,
 	} {
-		if _, err := db.pool.Exec(ctx, q); err != nil {
+		if _, err := db.pool.Exec(ctx, testclock.Text(q)); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	return db, "SH-20261127-0001"
+	return db, testclock.Text("SH-20261127-0001")
 }
 
 func TestJobQueueOptions(t *testing.T) {
@@ -86,7 +87,7 @@ func TestJobQueueOptions(t *testing.T) {
 	db, dbURL := openTestDB(t, Options{})
 	withJobs := mustOpen(t, dbURL, Options{MaxConns: 2, Jobs: recordingQueue{jobs}})
 	p := registryFixture(t, db)
-	c := newTestCase(p.ID, time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC))
+	c := newTestCase(p.ID, testclock.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC))
 	m := &casework.OutboxMessage{Platform: "web", UserID: "v1", Purpose: "owner_update"}
 	eff := casework.Effects{Messages: []*casework.OutboxMessage{m}}
 	require.ErrorIs(t, db.CreateCaseWith(ctx, c, eff), ErrNoJobQueue)

@@ -1,6 +1,8 @@
 package postgres
 
 import (
+	"github.com/aftersales/aftersales/storage/storagetest"
+
 	"context"
 	"testing"
 
@@ -34,6 +36,9 @@ func openTestDB(tb testing.TB, opts Options) (*DB, string) {
 // mustOpen opens a DB at dbURL, closed when the test ends.
 func mustOpen(tb testing.TB, dbURL string, opts Options) *DB {
 	tb.Helper()
+	if opts.NowFunc == nil {
+		opts.NowFunc = storagetest.Now
+	}
 	db, err := Open(context.Background(), dbURL, opts)
 	if err != nil {
 		tb.Fatalf("open: %v", err)

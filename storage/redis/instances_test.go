@@ -14,10 +14,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aftersales/aftersales/bot"
-	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/classify"
 	"github.com/aftersales/aftersales/conversation"
 	"github.com/aftersales/aftersales/csvimport"
+	"github.com/aftersales/aftersales/internal/testclock"
 	"github.com/aftersales/aftersales/storage/sqlite"
 )
 
@@ -46,11 +46,12 @@ func TestTwoInstancesHandleOneUserInOrderOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	prefix := randomPrefix()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "shared.db"), sqlite.Options{})
+	clock := testclock.NewRunning(testclock.Start())
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "shared.db"), sqlite.Options{NowFunc: clock.Now})
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
 	require.NoError(t, db.Migrate(ctx))
-	batch, err := csvimport.ExampleBatch()
+	batch, err := testclock.ExampleBatch()
 	require.NoError(t, err)
 	_, err = db.Import(ctx, batch)
 	require.NoError(t, err)
@@ -63,7 +64,7 @@ func TestTwoInstancesHandleOneUserInOrderOnce(t *testing.T) {
 		clients = append(clients, c)
 		routers[i] = &bot.Router{
 			Handler: conversation.New(conversation.Config{
-				Store: db, Sessions: c.Sessions(), Classifier: classify.New(nil),
+				Store: db, Sessions: c.Sessions(), Classifier: classify.New(nil), NowFunc: clock.Now,
 			}),
 			Dedupe:   c.Deduper(),
 			Locker:   c.Locker(5 * time.Second),
@@ -81,7 +82,7 @@ func TestTwoInstancesHandleOneUserInOrderOnce(t *testing.T) {
 		held, err := clients[0].Locker(5*time.Second).Lock(ctx, user.Key())
 		require.NoError(t, err)
 
-		at := time.Date(2026, 11, 27, 23, 0, 5, 0, casework.ChinaTime())
+		at := clock.Now()
 		msgs := []*bot.Inbound{
 			{User: user, MessageID: "101", Time: at, Kind: bot.KindText, Text: "报修"},
 			{User: user, MessageID: "102", Time: at, Kind: bot.KindText, Text: "林晓峰"},
@@ -130,7 +131,7 @@ func TestTwoInstancesHandleOneUserInOrderOnce(t *testing.T) {
 // going back to it.
 func BenchmarkInboundText(b *testing.B) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"), sqlite.Options{})
+	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"), sqlite.Options{NowFunc: time.Now})
 	require.NoError(b, err)
 	b.Cleanup(func() { db.Close() })
 	require.NoError(b, db.Migrate(ctx))
@@ -141,7 +142,7 @@ func BenchmarkInboundText(b *testing.B) {
 	c := openTestClient(b)
 	out := &outbox{}
 	r := &bot.Router{
-		Handler:  conversation.New(conversation.Config{Store: db, Sessions: c.Sessions(), Classifier: classify.New(nil)}),
+		Handler:  conversation.New(conversation.Config{Store: db, Sessions: c.Sessions(), Classifier: classify.New(nil), NowFunc: time.Now}),
 		Dedupe:   c.Deduper(),
 		Locker:   c.Locker(0),
 		Channels: map[bot.Platform]bot.Channel{bot.Telegram: out},

@@ -41,7 +41,8 @@ type Options struct {
 	Numbering casework.Numbering
 	// Logger receives what the database does (migrations applied); nil: discard.
 	Logger *slog.Logger
-	// NowFunc is the clock for timestamps and for times left zero; nil: time.Now.
+	// NowFunc is the service's clock, for timestamps and for times left
+	// zero; required.
 	NowFunc func() time.Time
 	// Jobs takes the durable jobs that writes with effects cause (see
 	// JobQueue); nil: none yet, set it with DB.SetJobQueue. A write with
@@ -81,6 +82,9 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("open sqlite database: no path given")
 	}
+	if opts.NowFunc == nil {
+		return nil, errors.New("open sqlite database: no NowFunc: timestamps are written by the service's clock")
+	}
 	if strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") {
 		return nil, fmt.Errorf("open sqlite database %q: give a file path, without a URI scheme, '?' or '#'", path)
 	}
@@ -102,9 +106,6 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 	if db.logger == nil {
 		db.logger = slog.New(slog.DiscardHandler)
-	}
-	if db.now == nil {
-		db.now = time.Now
 	}
 
 	params := fmt.Sprintf("_busy_timeout=%d&_foreign_keys=on&_journal_mode=WAL&_synchronous=NORMAL", busyTimeout.Milliseconds())

@@ -13,12 +13,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/internal/testclock"
 	"github.com/aftersales/aftersales/storage/storagetest"
 )
 
 // mustOpen opens and migrates a database at path with opts, closed when tb ends.
 func mustOpen(tb testing.TB, path string, opts Options) *DB {
 	tb.Helper()
+	if opts.NowFunc == nil {
+		opts.NowFunc = storagetest.Now
+	}
 	db, err := Open(context.Background(), path, opts)
 	require.NoError(tb, err)
 	tb.Cleanup(func() { assert.NoError(tb, db.Close()) })
@@ -70,7 +74,7 @@ func (q recordingQueue) InsertJobsTx(ctx context.Context, tx *sql.Tx, jobs []cas
 func openMigrated(tb testing.TB) (casework.Store, string) {
 	tb.Helper()
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(tb.TempDir(), "aftersales.db"), Options{})
+	db, err := Open(ctx, filepath.Join(tb.TempDir(), "aftersales.db"), Options{NowFunc: storagetest.Now})
 	require.NoError(tb, err)
 	tb.Cleanup(func() { assert.NoError(tb, db.Close()) })
 	require.NoError(tb, db.migrate(ctx, 2))
@@ -85,11 +89,11 @@ func openMigrated(tb testing.TB) (casework.Store, string) {
 		`INSERT INTO case_events (case_id, seq, at, actor, kind, to_state)
 		VALUES ((SELECT id FROM cases WHERE number = 'SH-20261127-0001'), 1, '` + ts + `', 'bot', 'created', 'registered')`,
 	} {
-		_, err := db.write.ExecContext(ctx, q)
+		_, err := db.write.ExecContext(ctx, testclock.Text(q))
 		require.NoError(tb, err, q)
 	}
 	require.NoError(tb, db.Migrate(ctx))
-	return db, "SH-20261127-0001"
+	return db, testclock.Text("SH-20261127-0001")
 }
 
 func TestSetJobQueue(t *testing.T) {
@@ -128,21 +132,21 @@ func TestOpenErrors(t *testing.T) {
 	// The parent is a file, so the directory can't be made.
 	file := filepath.Join(dir, "file")
 	require.NoError(t, os.WriteFile(file, []byte("x"), 0o600))
-	_, err := Open(ctx, filepath.Join(file, "sub", "a.db"), Options{})
+	_, err := Open(ctx, filepath.Join(file, "sub", "a.db"), Options{NowFunc: storagetest.Now})
 	require.ErrorContains(t, err, "open sqlite database")
 
 	// A directory where the file should be.
-	_, err = Open(ctx, dir, Options{})
+	_, err = Open(ctx, dir, Options{NowFunc: storagetest.Now})
 	require.ErrorContains(t, err, "open sqlite database")
 
 	// A file that is not a database.
 	notDB := filepath.Join(dir, "not.db")
 	require.NoError(t, os.WriteFile(notDB, []byte(strings.Repeat("not a database ", 100)), 0o600))
-	_, err = Open(ctx, notDB, Options{})
+	_, err = Open(ctx, notDB, Options{NowFunc: storagetest.Now})
 	require.ErrorContains(t, err, "open sqlite database")
 
 	for _, p := range []string{"", "a.db?mode=ro", "file:a.db"} {
-		_, err = Open(ctx, p, Options{})
+		_, err = Open(ctx, p, Options{NowFunc: storagetest.Now})
 		require.Error(t, err, p)
 	}
 }

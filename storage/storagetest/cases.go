@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/internal/testclock"
 )
 
 func testCreateCase(t *testing.T, h Harness) {
@@ -21,7 +22,7 @@ func testCreateCase(t *testing.T, h Harness) {
 	f := newFixture(t, s)
 
 	// 00:30 on 27 November in China is still 26 November in UTC.
-	received := time.Date(2026, time.November, 26, 16, 30, 0, 500_000_999, time.UTC)
+	received := testclock.Date(2026, time.November, 26, 16, 30, 0, 500_000_999, time.UTC)
 	c := f.newCase(received)
 	casework.DefaultSLAPolicy().SetDeadlines(c)
 	photoAt := at(-time.Hour)
@@ -35,7 +36,7 @@ func testCreateCase(t *testing.T, h Harness) {
 
 	require.NoError(t, s.CreateCase(ctx, c))
 	require.NotZero(t, c.ID)
-	require.Equal(t, "SH-20261127-0001", c.Number, "numbered by the day in China time")
+	require.Equal(t, testclock.Text("SH-20261127-0001"), c.Number, "numbered by the day in China time")
 	require.Equal(t, 1, c.Version)
 	require.Equal(t, casework.StateRegistered, c.State)
 	require.Empty(t, c.HeldFrom)
@@ -135,7 +136,7 @@ func testCreateCaseValidation(t *testing.T, h Harness) {
 
 	// The refused cases took no number.
 	c := f.create(t, f.newCase(t0))
-	require.Equal(t, "SH-20261127-0001", c.Number)
+	require.Equal(t, testclock.Text("SH-20261127-0001"), c.Number)
 }
 
 // fullCase returns a case with every field a caller sets.
@@ -314,17 +315,17 @@ func testCaseNumbering(t *testing.T, h Harness) {
 		received time.Time
 		want     string
 	}{
-		{time.Date(2026, 11, 26, 23, 59, 59, 999_999_999, cst), "SH-20261126-0001"},
-		{time.Date(2026, 11, 26, 16, 0, 0, 0, time.UTC), "SH-20261127-0001"}, // midnight in China
-		{time.Date(2026, 11, 27, 23, 0, 0, 0, cst), "SH-20261127-0002"},
-		{time.Date(2026, 11, 26, 8, 0, 0, 0, cst), "SH-20261126-0002"}, // registered late, numbered by its own day
-		{time.Date(2026, 11, 28, 0, 0, 1, 0, cst), "SH-20261128-0001"},
-		{time.Date(2026, 11, 28, 1, 0, 0, 0, cst), "SH-20261128-0002"},
-		{time.Date(2027, 1, 1, 0, 0, 0, 0, cst), "SH-20270101-0001"},
+		{testclock.Date(2026, 11, 26, 23, 59, 59, 999_999_999, cst), "SH-20261126-0001"},
+		{testclock.Date(2026, 11, 26, 16, 0, 0, 0, time.UTC), "SH-20261127-0001"}, // midnight in China
+		{testclock.Date(2026, 11, 27, 23, 0, 0, 0, cst), "SH-20261127-0002"},
+		{testclock.Date(2026, 11, 26, 8, 0, 0, 0, cst), "SH-20261126-0002"}, // registered late, numbered by its own day
+		{testclock.Date(2026, 11, 28, 0, 0, 1, 0, cst), "SH-20261128-0001"},
+		{testclock.Date(2026, 11, 28, 1, 0, 0, 0, cst), "SH-20261128-0002"},
+		{testclock.Date(2027, 1, 1, 0, 0, 0, 0, cst), "SH-20270101-0001"},
 	} {
 		c := f.create(t, f.newCase(tt.received))
-		require.Equal(t, tt.want, c.Number)
-		got, err := s.FindCaseByNumber(ctx, tt.want)
+		require.Equal(t, testclock.Text(tt.want), c.Number)
+		got, err := s.FindCaseByNumber(ctx, testclock.Text(tt.want))
 		require.NoError(t, err)
 		require.Equal(t, c.ID, got.ID)
 	}
@@ -363,7 +364,7 @@ func testCaseNumberConcurrency(t *testing.T, h Harness) {
 	slices.Sort(got)
 	want := make([]string, writers*perWriter)
 	for i := range want {
-		want[i] = fmt.Sprintf("SH-20261127-%04d", i+1)
+		want[i] = testclock.Text(fmt.Sprintf("SH-20261127-%04d", i+1))
 	}
 	require.Equal(t, want, got, "every number once, sequences 1..%d", len(want))
 
@@ -584,7 +585,7 @@ func testFindCasesText(t *testing.T, h Harness) {
 		{"li si", []*casework.Case{c2}},   // owner name, any case
 		{c5.Number, []*casework.Case{c5}}, // case number
 		{strings.ToLower(c2.Number), []*casework.Case{c2}},
-		{"sh-20261127", []*casework.Case{c6, c5, c4, c3, c2, c1}},
+		{testclock.Text("sh-20261127"), []*casework.Case{c6, c5, c4, c3, c2, c1}},
 		{"不存在", nil},
 	} {
 		ids, n := findCaseIDs(t, s, casework.CaseFilter{Text: tt.text})
@@ -1129,12 +1130,12 @@ func testAtomicity(t *testing.T, h Harness) {
 	_, n, err := normal.FindCases(ctx, casework.CaseFilter{})
 	require.NoError(t, err)
 	require.Equal(t, 1, n, "the failed case is not stored")
-	_, err = normal.FindCaseByNumber(ctx, "SH-20261127-0002")
+	_, err = normal.FindCaseByNumber(ctx, testclock.Text("SH-20261127-0002"))
 	requireErrNotFound(t, err)
 
 	// Neither its number: the counter moved back with the rest.
 	again := f.create(t, f.newCase(at(time.Minute)))
-	require.Equal(t, "SH-20261127-0002", again.Number)
+	require.Equal(t, testclock.Text("SH-20261127-0002"), again.Number)
 
 	// The failing store still reads and writes what is not a case.
 	got, err := failing.FindCaseByID(ctx, c.ID)

@@ -88,6 +88,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/internal/testclock"
 )
 
 // Harness opens the stores the suite runs against.
@@ -189,9 +190,16 @@ func Run(t *testing.T, h Harness) {
 	}
 }
 
-// t0 is the suite's fixed clock: 27 November 2026, 09:30 in China, with
-// nanoseconds a store must truncate.
-var t0 = time.Date(2026, time.November, 27, 9, 30, 0, 123456789, casework.ChinaTime())
+// t0 is the suite's fixed time: 27 November 2026, 09:30 in China (moved
+// with the tests' dates, testclock), with nanoseconds a store must truncate.
+var t0 = testclock.Date(2026, time.November, 27, 9, 30, 0, 123456789, casework.ChinaTime())
+
+// clock runs from t0.
+var clock = testclock.NewRunning(t0)
+
+// Now is the clock a Harness's stores must be opened with (their NowFunc):
+// the suite's time, running from t0.
+func Now() time.Time { return clock.Now() }
 
 // at returns t0 plus d.
 func at(d time.Duration) time.Time { return t0.Add(d) }

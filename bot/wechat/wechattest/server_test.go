@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/aftersales/aftersales/internal/testclock"
 )
 
 const (
@@ -85,7 +87,7 @@ func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c
 
 func newClockedServer(t *testing.T) (*Server, *fakeClock) {
 	srv := NewServer(t, testAppID, testSecret)
-	clock := &fakeClock{t: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}
+	clock := &fakeClock{t: testclock.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}
 	srv.SetNow(clock.Now)
 	return srv, clock
 }
