@@ -142,6 +142,26 @@ func (c *tgChat) expect(want string) []telegramtest.SentMessage {
 	return got
 }
 
+// expectPhoto waits until the bot sent a photo since the last expect: a
+// notification's photos are messages of their own, which come after its
+// text, and an owner looks at them before pressing its buttons.
+func (c *tgChat) expectPhoto() {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	err := c.srv.Wait(ctx, func() bool {
+		sent := c.srv.Sent(c.id())
+		for i := c.mark; i < len(sent); i++ {
+			if sent[i].Method == "sendPhoto" {
+				c.mark = i + 1
+				return true
+			}
+		}
+		return false
+	})
+	require.NoError(c.t, err, "the bot sent no photo")
+}
+
 func (c *tgChat) say(text, want string) { c.t.Helper(); c.srv.SendText(c.user, text); c.expect(want) }
 
 // press taps the button with payload on the newest bot message showing it.
