@@ -249,6 +249,12 @@ type Case struct {
 	// is not on record; empty for cases staff typed in.
 	ReporterPlatform string
 	ReporterUserID   string
+	// IdentityVerified is set when whoever reported the case proved to be
+	// the owner named on it: a chat account that proved the owner's phone
+	// (ChatIdentity.Verified), or staff. A case reported by a chat account
+	// that did not carries the name and phone it typed, no OwnerID, and
+	// this unset: staff check it.
+	IdentityVerified bool
 	// ParentID is the case this one came from: the complaint opened by a
 	// low survey score, or a case split off by staff; 0 when none.
 	ParentID int64

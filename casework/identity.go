@@ -10,10 +10,18 @@ import (
 // owner and default unit it was bound to in the dialogue, or the member of a
 // party it belongs to; its language; whether it can still be reached.
 type ChatIdentity struct {
-	Platform      string // telegram, wechat, web
-	UserID        string
-	OwnerID       int64 // 0 until the owner identified themself
-	UnitID        int64 // the unit the owner reports for by default
+	Platform string // telegram, wechat, web
+	UserID   string
+	// OwnerID is the owner the account proved to be: 0 until it proved it
+	// holds the phone on the owner's record (Verified*). An account that
+	// did not reaches only the cases it reported itself.
+	OwnerID int64
+	UnitID  int64 // the unit the owner reports for by default
+	// VerifiedPhone is the phone the account proved to hold, when, and how:
+	// VerifyTelegramContact, VerifySMS or Staff(id).
+	VerifiedPhone string
+	VerifiedAt    *time.Time
+	VerifiedBy    Actor
 	MemberID      int64 // set when the account is an engineer's
 	Lang          string
 	DisplayName   string
@@ -22,6 +30,52 @@ type ChatIdentity struct {
 	HandoffAt     *time.Time // asked for a person; nil when the bot is in charge
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+}
+
+// How a chat account proved the phone on an owner's record
+// (ChatIdentity.VerifiedBy); staff verifying by hand are Staff(id).
+const (
+	// VerifyTelegramContact: the account shared its own contact, whose
+	// number Telegram vouches for (Contact.UserID is the sender).
+	VerifyTelegramContact Actor = "telegram_contact"
+	// VerifySMS: the account typed the one-time code sent to the phone.
+	VerifySMS Actor = "sms"
+)
+
+// Verified reports whether the account proved who it is.
+func (id *ChatIdentity) Verified() bool { return id.VerifiedAt != nil }
+
+// VerificationCode is a one-time code sent by SMS to prove a chat account
+// holds a phone number. Only a hash of the code is stored.
+type VerificationCode struct {
+	ID        int64
+	Platform  string // the chat account it was sent for
+	UserID    string
+	Phone     string
+	CodeHash  string // hex SHA-256 of the salt and the code
+	Salt      string
+	Attempts  int // wrong codes typed so far
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+}
+
+// CodeCounts counts the codes sent since a moment: to a phone, and for a
+// chat account, and when the newest of either was sent.
+type CodeCounts struct {
+	ByPhone, ByAccount int
+	Last               *time.Time
+}
+
+// OwnerEvent is an entry of an owner's timeline: who proved to be them, and
+// how, or who verified them by hand.
+type OwnerEvent struct {
+	ID      int64
+	OwnerID int64
+	At      time.Time
+	Actor   Actor
+	Kind    string // identity_verified
+	Note    string
 }
 
 // IdentityStore keeps chat identities.
@@ -33,4 +87,33 @@ type IdentityStore interface {
 	FindChatIdentity(ctx context.Context, platform, userID string) (*ChatIdentity, error)
 	// FindChatIdentitiesByOwner returns the chat accounts bound to an owner.
 	FindChatIdentitiesByOwner(ctx context.Context, ownerID int64) ([]*ChatIdentity, error)
+
+	// CreateVerificationCode stores a code sent (or about to be sent) and
+	// sets its ID.
+	CreateVerificationCode(ctx context.Context, c *VerificationCode) error
+	// LatestVerificationCode returns the newest code of the chat account,
+	// or ErrNotFound.
+	LatestVerificationCode(ctx context.Context, platform, userID string) (*VerificationCode, error)
+	// CountVerificationCodes counts the codes created since since for phone
+	// and for the chat account.
+	CountVerificationCodes(ctx context.Context, phone, platform, userID string, since time.Time) (CodeCounts, error)
+	// SpendVerificationCode records one try of code id at at: a wrong one
+	// adds to Attempts, a right one (used) sets UsedAt. It returns the code
+	// as it is after the try, or ErrNotFound.
+	SpendVerificationCode(ctx context.Context, id int64, used bool, at time.Time) (*VerificationCode, error)
+
+	// RecordFailure notes a failed attempt of kind (such as "bind") by
+	// subject (a chat account) at at; CountFailures counts them since since.
+	RecordFailure(ctx context.Context, kind, subject string, at time.Time) error
+	CountFailures(ctx context.Context, kind, subject string, since time.Time) (int, error)
+
+	// AttachReportedCases gives the cases that the chat account reported
+	// with no owner to ownerID, once the account proved to be that owner,
+	// and returns how many.
+	AttachReportedCases(ctx context.Context, platform, userID string, ownerID int64) (int, error)
+
+	// AddOwnerEvent appends to an owner's timeline and sets the event's ID;
+	// ListOwnerEvents returns the timeline, oldest first.
+	AddOwnerEvent(ctx context.Context, e *OwnerEvent) error
+	ListOwnerEvents(ctx context.Context, ownerID int64) ([]*OwnerEvent, error)
 }

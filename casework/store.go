@@ -338,6 +338,9 @@ type CaseFilter struct {
 	PartyID    int64
 	AssigneeID int64
 	Channel    Channel
+	// ReporterPlatform and ReporterUserID, when set, keep the cases reported
+	// from that chat account.
+	ReporterPlatform, ReporterUserID string
 	// OverdueAt, when set, keeps the cases that are overdue at that moment
 	// (Case.Overdue).
 	OverdueAt *time.Time

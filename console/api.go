@@ -188,7 +188,10 @@ type caseJSON struct {
 	WarrantyUntil  *string    `json:"warranty_until"` // YYYY-MM-DD; null when unknown
 	// ReporterPlatform is the chat platform the case was reported from; ""
 	// for cases staff typed in. The account itself is not shown.
-	ReporterPlatform string     `json:"reporter_platform"`
+	ReporterPlatform string `json:"reporter_platform"`
+	// IdentityVerified tells whether the reporter proved to be the owner
+	// named; false: the name and phone are as a chat account typed them.
+	IdentityVerified bool       `json:"identity_verified"`
 	ParentID         *int64     `json:"parent_id"`
 	AppointmentAt    *time.Time `json:"appointment_at"`
 	EscalatedAt      *time.Time `json:"escalated_at"`
@@ -256,7 +259,7 @@ func newCaseJSON(c *casework.Case, now time.Time) caseJSON {
 		Responsibility: string(c.Responsibility), DecisionReason: c.DecisionReason,
 		PartyID: optID(c.PartyID), AssigneeID: optID(c.AssigneeID),
 		WarrantyStatus: string(c.WarrantyStatus), WarrantyUntil: optDate(c.WarrantyUntil),
-		ReporterPlatform: c.ReporterPlatform, ParentID: optID(c.ParentID),
+		ReporterPlatform: c.ReporterPlatform, IdentityVerified: c.IdentityVerified, ParentID: optID(c.ParentID),
 		AppointmentAt: c.AppointmentAt, EscalatedAt: c.EscalatedAt,
 		State: string(c.State), HeldFrom: string(c.HeldFrom), RepairCount: c.RepairCount, Overdue: c.Overdue(now),
 		RespondBy: c.RespondBy, OnSiteBy: c.OnSiteBy, ResolveBy: c.ResolveBy,

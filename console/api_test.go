@@ -18,6 +18,7 @@ import (
 
 	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/console"
+	"github.com/aftersales/aftersales/identity"
 	"github.com/aftersales/aftersales/internal/testclock"
 	"github.com/aftersales/aftersales/storage/sqlite"
 )
@@ -102,6 +103,7 @@ func newAPIEnv(t *testing.T, token string, configure ...func(e *apiEnv, cfg *con
 		Logger:   slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		APIToken: token,
 		NowFunc:  clock.Now,
+		Identity: identity.New(identity.Config{Store: db, NowFunc: clock.Now}),
 	}
 	for _, f := range configure {
 		f(e, &cfg)

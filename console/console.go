@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/identity"
 	"github.com/aftersales/aftersales/lifecycle"
 )
 
@@ -42,6 +43,8 @@ type Store interface {
 	CompleteTask(ctx context.Context, id int64, at time.Time, actor casework.Actor) error
 	// FindChatIdentitiesByMember: the work orders waiting for an account.
 	FindChatIdentitiesByMember(ctx context.Context, memberID int64) ([]*casework.ChatIdentity, error)
+	// ListOwnerEvents: an owner's timeline (casework.IdentityStore).
+	ListOwnerEvents(ctx context.Context, ownerID int64) ([]*casework.OwnerEvent, error)
 	// CaseStats: GET /api/v1/stats.
 	CaseStats(ctx context.Context, from, to, now time.Time) (*casework.Stats, error)
 }
@@ -71,6 +74,9 @@ type Config struct {
 	// Location is the department's time zone, for dates (YYYY-MM-DD) in
 	// query parameters. Nil: casework.ChinaTime().
 	Location *time.Location
+	// Identity verifies a case's reporting chat account by hand; nil: that
+	// endpoint answers 503.
+	Identity *identity.Service
 	// NowFunc is the service's clock; required: overdue cases, task dates
 	// and report periods are counted by it.
 	NowFunc func() time.Time
@@ -168,6 +174,8 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /api/v1/members/{id}/bind-codes", s.staffAPI(s.withLifecycle(s.issueBindCode)))
 	s.mux.Handle("POST /api/v1/members/{id}/unbind", s.staffAPI(s.withLifecycle(s.unbind)))
 	s.mux.Handle("GET /api/v1/stats", s.staffAPI(s.stats))
+	s.mux.Handle("POST /api/v1/cases/{number}/verify-reporter", s.staffAPI(s.verifyReporter))
+	s.mux.Handle("GET /api/v1/owners/{id}/events", s.staffAPI(s.listOwnerEvents))
 	s.mux.Handle("/api/v1/", s.api(apiNotFound))
 }
 

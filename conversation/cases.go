@@ -23,16 +23,30 @@ func caseNumberIn(text string) (string, bool) {
 	return strings.ToUpper(m[1]), true
 }
 
-// ownerCases returns the owner's cases, newest first.
+// ownerCases returns the cases the account may see, newest first: a proven
+// owner's, or, before the account proved who it is, the ones it reported.
 func (t *turn) ownerCases(states []casework.State, limit int) ([]*casework.Case, error) {
-	if t.id.OwnerID == 0 {
-		return nil, nil
+	f := casework.CaseFilter{States: states, Limit: limit}
+	if t.verified() {
+		f.OwnerID = t.id.OwnerID
+	} else {
+		f.ReporterPlatform, f.ReporterUserID = string(t.in.User.Platform), t.in.User.ID
 	}
-	cases, _, err := t.e.cfg.Store.FindCases(t.ctx, casework.CaseFilter{OwnerID: t.id.OwnerID, States: states, Limit: limit})
+	cases, _, err := t.e.cfg.Store.FindCases(t.ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("find cases: %w", err)
 	}
 	return cases, nil
+}
+
+// maySee reports whether the account may see and act on c: a proven owner
+// their cases, any account the cases it reported. Another's case is "not
+// found", whatever its number.
+func (t *turn) maySee(c *casework.Case) bool {
+	if t.verified() && c.OwnerID == t.id.OwnerID {
+		return true
+	}
+	return c.ReporterPlatform == string(t.in.User.Platform) && c.ReporterUserID == t.in.User.ID
 }
 
 // myCases lists the owner's cases with their state and next step (进度查询).
@@ -43,7 +57,11 @@ func (t *turn) myCases() error {
 		return err
 	}
 	if len(cases) == 0 {
-		t.ask(t.T("no_cases"), t.choice("choice.report", "menu:report"), t.choice("choice.menu", "menu:menu"))
+		key := "no_cases"
+		if !t.verified() {
+			key = "no_cases.unverified"
+		}
+		t.ask(t.T(key), t.choice("choice.report", "menu:report"), t.choice("choice.menu", "menu:menu"))
 		return nil
 	}
 	var b strings.Builder
@@ -56,6 +74,10 @@ func (t *turn) myCases() error {
 	}
 	b.WriteString("\n\n")
 	b.WriteString(t.T("cases.pick"))
+	if !t.verified() {
+		b.WriteString("\n")
+		b.WriteString(t.T("cases.unverified"))
+	}
 	t.ask(b.String(), choices...)
 	return nil
 }
@@ -72,7 +94,7 @@ func (t *turn) caseTitle(c *casework.Case) string {
 // owner's case is not found, whatever its number.
 func (t *turn) caseDetail(number string) error {
 	c, err := t.e.cfg.Store.FindCaseByNumber(t.ctx, number)
-	if errors.Is(err, casework.ErrNotFound) || (err == nil && (t.id.OwnerID == 0 || c.OwnerID != t.id.OwnerID)) {
+	if errors.Is(err, casework.ErrNotFound) || (err == nil && !t.maySee(c)) {
 		t.say("case_not_found", "number", number)
 		return t.menu()
 	}
@@ -148,7 +170,7 @@ func handleUrgePick(t *turn, in input) error {
 // UrgeInterval.
 func (t *turn) urge(number string) error {
 	c, err := t.e.cfg.Store.FindCaseByNumber(t.ctx, number)
-	if errors.Is(err, casework.ErrNotFound) || (err == nil && (t.id.OwnerID == 0 || c.OwnerID != t.id.OwnerID)) {
+	if errors.Is(err, casework.ErrNotFound) || (err == nil && !t.maySee(c)) {
 		t.reset()
 		t.say("case_not_found", "number", number)
 		return t.menu()
@@ -173,7 +195,7 @@ func (t *turn) urge(number string) error {
 			return nil
 		}
 	}
-	ev := &casework.Event{CaseID: c.ID, At: t.now, Actor: casework.Actor("owner:" + strconv.FormatInt(t.id.OwnerID, 10)), Kind: casework.EventUrge, Note: "业主催办 urged by the owner"}
+	ev := &casework.Event{CaseID: c.ID, At: t.now, Actor: t.who().Actor(), Kind: casework.EventUrge, Note: "业主催办 urged by the owner"}
 	if err := t.e.cfg.Store.AddCaseEvent(t.ctx, ev); err != nil {
 		return fmt.Errorf("record urge: %w", err)
 	}

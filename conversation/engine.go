@@ -21,6 +21,7 @@ import (
 	"github.com/aftersales/aftersales/bot"
 	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/classify"
+	"github.com/aftersales/aftersales/identity"
 	"github.com/aftersales/aftersales/lifecycle"
 )
 
@@ -53,6 +54,11 @@ type Config struct {
 	UrgeInterval time.Duration // the least time between two urges of a case; default 12 h
 	MaxMedia     int           // attachments per report; default 9
 
+	// Identity checks who an account is (Telegram's contact, SMS codes)
+	// and binds proven accounts to their owners; nil: one on Store without
+	// SMS, so that only Telegram's contact or staff prove an owner.
+	Identity *identity.Service
+
 	// Lifecycle triages submitted cases and takes the actions of work
 	// orders and notifications; nil: cases stay registered for staff and
 	// lifecycle buttons are refused.
@@ -73,6 +79,9 @@ func New(cfg Config) *Engine {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Identity == nil && cfg.Store != nil {
+		cfg.Identity = identity.New(identity.Config{Store: cfg.Store, NowFunc: cfg.NowFunc, Logger: cfg.Logger})
 	}
 	if cfg.Location == nil {
 		cfg.Location = casework.ChinaTime()
@@ -452,6 +461,8 @@ func (t *turn) command(cmd, args string) error {
 		return t.bind(args)
 	case "orders":
 		return t.myOrders()
+	case "verify":
+		return t.startFlow(flowVerify)
 	case "lang":
 		switch strings.ToLower(strings.TrimSpace(args)) {
 		case "en", "english":
@@ -533,6 +544,8 @@ func globalCommand(text string) (string, bool) {
 		return "urge", true
 	case "orders", "my orders", "我的工单", "工单":
 		return "orders", true
+	case "verify", "验证", "验证身份", "验证手机", "验证手机号":
+		return "verify", true
 	}
 	return "", false
 }

@@ -19,6 +19,7 @@ const (
 	flowSuggestion = "suggestion" // 建议
 	flowPraise     = "praise"     // 表扬
 	flowUrge       = "urge"       // 催办
+	flowVerify     = "verify"     // 验证身份: prove the phone on the owner's record
 )
 
 // flows lists each flow's steps after the owner's identity is known.
@@ -29,6 +30,7 @@ var flows = map[string][]string{
 	flowSuggestion: {"message", "summary"},
 	flowPraise:     {"message", "summary"},
 	flowUrge:       {"urge_pick"},
+	flowVerify:     {"phone"},
 }
 
 // identitySteps are asked first, once: the binding is remembered.
@@ -49,6 +51,7 @@ func init() {
 		"unit":         {promptUnit, handleUnit},
 		"unit_pick":    {promptUnitPick, handleUnitPick},
 		"phone":        {promptPhone, handlePhone},
+		"verify_code":  {promptVerifyCode, handleVerifyCode},
 		"category":     {promptCategory, handleCategory},
 		"category_ok":  {promptCategoryOK, handleCategoryOK},
 		"location":     {promptLocation, handleLocation},
@@ -136,11 +139,16 @@ func (t *turn) soundsLikeAProblem(text string) bool {
 func (t *turn) startFlow(flow string) error {
 	t.reset()
 	t.s.Flow = flow
+	if flow == flowVerify && t.verified() {
+		t.reset()
+		t.say("verify.already")
+		return t.menu()
+	}
 	t.say("intro." + flow)
-	if flow == flowUrge {
+	if flow == flowUrge || flow == flowVerify {
 		return t.goTo(flows[flow][0])
 	}
-	if t.id.OwnerID == 0 {
+	if !t.verified() {
 		return t.goTo(identitySteps[0])
 	}
 	if err := t.useBoundUnit(); err != nil {
@@ -267,8 +275,8 @@ func (t *turn) pickUnit(idText string) error {
 	if err := t.setUnit(u); err != nil {
 		return err
 	}
-	if t.id.OwnerID != 0 {
-		// A known owner picking the unit for this report.
+	if t.verified() {
+		// A proven owner picking the unit for this report.
 		return t.afterUnitPick()
 	}
 	return t.next2("phone")
@@ -288,18 +296,25 @@ func (t *turn) setUnit(u *casework.Unit) error {
 
 func promptPhone(t *turn) error {
 	t.s.Choices = nil
-	t.out = append(t.out, bot.Outbound{To: t.in.User, Kind: bot.OutText, Text: t.T("ask.phone"), RequestContact: true})
+	key := "ask.phone"
+	if t.s.Flow == flowVerify {
+		key = "ask.phone_verify"
+	}
+	t.out = append(t.out, bot.Outbound{To: t.in.User, Kind: bot.OutText, Text: t.T(key), RequestContact: true})
 	return nil
 }
 
 func handlePhone(t *turn, in input) error {
 	var phone string
+	proven := false
 	switch {
 	case in.contact != nil:
 		if !in.contact.Own {
 			return again("bad.contact_not_own")
 		}
-		phone = in.contact.Phone
+		// Telegram vouches for the number of the user's own contact; no
+		// other platform sends contacts.
+		phone, proven = in.contact.Phone, t.in.User.Platform == bot.Telegram
 	default:
 		phone = in.text
 	}
@@ -307,61 +322,7 @@ func handlePhone(t *turn, in input) error {
 	if err != nil {
 		return again("bad.phone")
 	}
-	t.set("phone", p)
-	return t.bindOwner()
-}
-
-// bindOwner finds or registers the owner named in the identity steps, binds
-// them to the unit and remembers the chat account's binding.
-func (t *turn) bindOwner() error {
-	ctx, st := t.ctx, t.e.cfg.Store
-	unitID, _ := strconv.ParseInt(t.slot("unit_id"), 10, 64)
-	name, phone := t.slot("name"), t.slot("phone")
-	var owner *casework.Owner
-	holders, err := st.UnitOwners(ctx, unitID)
-	if err != nil {
-		return fmt.Errorf("unit owners: %w", err)
-	}
-	for _, o := range holders {
-		if o.Phone == phone {
-			owner = o
-			break
-		}
-	}
-	if owner == nil {
-		t.set("unverified", "1") // not in the unit's register: staff will see it on the case
-		byPhone, err := st.FindOwnersByPhone(ctx, phone)
-		if err != nil {
-			return fmt.Errorf("owners by phone: %w", err)
-		}
-		for _, o := range byPhone {
-			if o.Name == name {
-				owner = o
-				break
-			}
-		}
-	}
-	if owner == nil {
-		owner = &casework.Owner{Name: name, Phone: phone}
-		if err := st.CreateOwner(ctx, owner); err != nil {
-			return fmt.Errorf("create owner: %w", err)
-		}
-	}
-	if err := st.BindOwnerUnit(ctx, owner.ID, unitID); err != nil {
-		return fmt.Errorf("bind owner: %w", err)
-	}
-	t.id.OwnerID, t.id.UnitID = owner.ID, unitID
-	if err := t.saveIdentity(); err != nil {
-		return err
-	}
-	t.e.cfg.Logger.Info("owner bound", "platform", t.in.User.Platform, "owner_id", owner.ID, "unit_id", unitID, "phone", casework.MaskPhone(phone))
-	t.set("name", owner.Name)
-	t.say("bound", "name", owner.Name, "unit", t.slot("unit_label"))
-	if t.s.Editing {
-		t.s.Editing = false
-		return t.goTo("summary")
-	}
-	return t.afterIdentity()
+	return t.phoneGiven(p, proven)
 }
 
 // useBoundUnit fills the name, phone and unit of a known owner: the unit the
@@ -412,8 +373,21 @@ func handleUnitPick(t *turn, in input) error {
 
 func (t *turn) afterUnitPick() error {
 	unitID, _ := strconv.ParseInt(t.slot("unit_id"), 10, 64)
-	if err := t.e.cfg.Store.BindOwnerUnit(t.ctx, t.id.OwnerID, unitID); err != nil {
-		return fmt.Errorf("bind owner: %w", err)
+	holders, err := t.e.cfg.Store.UnitOwners(t.ctx, unitID)
+	if err != nil {
+		return fmt.Errorf("unit owners: %w", err)
+	}
+	onRegister := false
+	for _, o := range holders {
+		onRegister = onRegister || o.ID == t.id.OwnerID
+	}
+	if !onRegister {
+		// A proven owner adds a unit they are not on the register of:
+		// staff check it on the case.
+		t.set("not_on_register", "1")
+		if err := t.e.cfg.Store.BindOwnerUnit(t.ctx, t.id.OwnerID, unitID); err != nil {
+			return fmt.Errorf("bind owner: %w", err)
+		}
 	}
 	if t.s.Editing {
 		t.s.Editing = false

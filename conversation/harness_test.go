@@ -19,6 +19,7 @@ import (
 	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/classify"
 	"github.com/aftersales/aftersales/conversation"
+	"github.com/aftersales/aftersales/identity"
 	"github.com/aftersales/aftersales/internal/testclock"
 	"github.com/aftersales/aftersales/storage/sqlite"
 )
@@ -74,6 +75,8 @@ type world struct {
 	router   *bot.Router
 	rec      *recorder
 	sessions *conversation.MemoryStore
+	sms      *fakeSMS // the SMS provider: the codes sent, by phone
+	identity *identity.Service
 	seq      int
 	logs     bytes.Buffer // everything the service logged, at debug level
 	lastOut  []bot.Outbound
@@ -94,13 +97,15 @@ func newWorld(t testing.TB) *world {
 	_, err = db.Import(ctx, batch)
 	require.NoError(t, err)
 
-	w := &world{t: t, clock: clock, store: db, rec: &recorder{platform: bot.Telegram}, sessions: conversation.NewMemoryStore()}
+	w := &world{t: t, clock: clock, store: db, rec: &recorder{platform: bot.Telegram}, sessions: conversation.NewMemoryStore(), sms: &fakeSMS{}}
+	w.identity = identity.New(identity.Config{Store: db, Sender: w.sms, NowFunc: clock.Now, Logger: w.logger()})
 	w.engine = conversation.New(conversation.Config{
 		Store:      db,
 		Sessions:   w.sessions,
 		Classifier: classify.New(classify.DefaultRules()),
 		NowFunc:    w.clock.Now,
 		Logger:     w.logger(),
+		Identity:   w.identity,
 	})
 	w.router = &bot.Router{
 		Handler:  w.engine,
@@ -218,6 +223,48 @@ func (u *user) send(kind bot.Kind, name string, data []byte, announced int64) {
 	uploads.Store(id, data)
 	fmt.Fprintf(&u.w.log, "> [%s %s, %d bytes]\n", kind, name, max(announced, int64(len(data))))
 	u.deliver(&bot.Inbound{Kind: kind, Media: &bot.Media{FileID: id, FileName: name, Size: announced}})
+}
+
+// typeCode types the verification code last sent by SMS to phone, as the
+// owner reads it off their phone; the transcript shows where it went.
+func (u *user) typeCode(phone string) {
+	u.w.t.Helper()
+	code := u.w.sms.last(u.w.t, phone)
+	fmt.Fprintf(&u.w.log, "> [the code sent to %s]\n", casework.MaskPhone(phone))
+	u.deliver(&bot.Inbound{Kind: bot.KindText, Text: code})
+}
+
+// fakeSMS is the SMS provider: it keeps the codes it was asked to send.
+type fakeSMS struct {
+	mu   sync.Mutex
+	sent map[string][]string // by phone
+}
+
+func (f *fakeSMS) SendCode(_ context.Context, phone, code string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.sent == nil {
+		f.sent = map[string][]string{}
+	}
+	f.sent[phone] = append(f.sent[phone], code)
+	return nil
+}
+
+// last is the newest code sent to phone.
+func (f *fakeSMS) last(t testing.TB, phone string) string {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	codes := f.sent[phone]
+	require.NotEmpty(t, codes, "no code was sent to %s", phone)
+	return codes[len(codes)-1]
+}
+
+// count is how many codes were sent to phone.
+func (f *fakeSMS) count(phone string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.sent[phone])
 }
 
 // png is a small real PNG image.

@@ -56,10 +56,10 @@ func TestCatalogComplete(t *testing.T) {
 	}
 	for flow := range flows {
 		want = append(want, "intro."+flow)
-		if flow != flowUrge {
+		if flow != flowUrge && flow != flowVerify {
 			want = append(want, "summary.head."+flow, "submitted."+flow)
 		}
-		if flow != flowReport && flow != flowUrge {
+		if flow != flowReport && flow != flowUrge && flow != flowVerify {
 			want = append(want, "ask.message."+flow)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aftersales/aftersales/bot"
 	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/identity"
 	"github.com/aftersales/aftersales/lifecycle"
 )
 
@@ -178,9 +179,20 @@ func (t *turn) bind(code string) error {
 		t.sayText(t.lcT("reply.bind_usage"))
 		return nil
 	}
+	// Wrong codes are counted per account: a few tries an hour, so that
+	// the codes cannot be guessed.
+	if err := t.e.cfg.Identity.BindAllowed(t.ctx, t.account()); errors.Is(err, identity.ErrBindLocked) {
+		t.sayText(t.lcT("reply.bind_locked"))
+		return nil
+	} else if err != nil {
+		return err
+	}
 	m, p, err := lc.Bind(t.ctx, t.who(), code)
 	var ve *casework.ValidationError
 	if errors.Is(err, casework.ErrNotFound) || errors.As(err, &ve) {
+		if err := t.e.cfg.Identity.BindFailed(t.ctx, t.account()); err != nil {
+			return err
+		}
 		t.sayText(t.lcT("reply.bind_bad"))
 		return nil
 	}

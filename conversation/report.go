@@ -470,7 +470,7 @@ func handleEdit(t *turn, in input) error {
 		t.s.Editing = true
 		switch f {
 		case "unit":
-			if t.id.OwnerID != 0 {
+			if t.verified() {
 				return t.goTo("unit_pick")
 			}
 		case "category":
@@ -527,6 +527,9 @@ func (t *turn) submit() error {
 	flow := t.s.Flow
 	t.reset()
 	t.say("submitted."+flow, "number", c.Number)
+	if !c.IdentityVerified {
+		t.say("submitted.unverified")
+	}
 	if c.Urgency == casework.UrgencyUrgent {
 		t.sayText(t.safetyAdvice(judgment.signals, c.Subcategory))
 	}
@@ -607,7 +610,11 @@ func (t *turn) caseFromSlots() (*casework.Case, []string, error) {
 	default:
 		return nil, nil, fmt.Errorf("submit from flow %q", t.s.Flow)
 	}
-	if t.slot("unverified") != "" {
+	c.IdentityVerified = t.verified()
+	switch {
+	case !c.IdentityVerified:
+		c.DecisionReason = "身份未验证：报修人未验证业主登记的手机号，姓名和电话为其自报，请核实 / identity not verified: the reporter did not prove the phone on record; name and phone are as typed"
+	case t.slot("not_on_register") != "":
 		c.DecisionReason = "联系人不在该房号的业主登记名册中，请核实身份 / caller is not on the unit's owner register"
 	}
 	if err := t.suggestParty(c); err != nil {

@@ -20,7 +20,7 @@ const caseCols = `id, number, version, project_id, coalesce(building_id, 0), coa
 	owner_name, owner_phone, location, location_detail, description, occurred_at, occurred_text, expectation, contact_time,
 	channel, received_at, received_by, category, subcategory, urgency, responsibility, decision_reason,
 	coalesce(party_id, 0), coalesce(assignee_id, 0), warranty_status, warranty_until,
-	reporter_platform, reporter_user_id, coalesce(parent_id, 0),
+	reporter_platform, reporter_user_id, identity_verified, coalesce(parent_id, 0),
 	proposed_slots, appointment_at, plan, survey_speed, survey_attitude, survey_quality, survey_comment, survey_at,
 	escalated_at, state, held_from, repair_count,
 	respond_by, on_site_by, resolve_by, responded_at, on_site_at, resolved_at, closed_at, created_at, updated_at`
@@ -36,7 +36,7 @@ func scanCase(row scanner) (*casework.Case, error) {
 		&c.OwnerName, &c.OwnerPhone, &c.Location, &c.LocationDetail, &c.Description, &c.OccurredAt, &c.OccurredText, &c.Expectation, &c.ContactTime,
 		&c.Channel, &c.ReceivedAt, &c.ReceivedBy, &c.Category, &c.Subcategory, &c.Urgency, &c.Responsibility, &c.DecisionReason,
 		&c.PartyID, &c.AssigneeID, &c.WarrantyStatus, &warrantyUntil,
-		&c.ReporterPlatform, &c.ReporterUserID, &c.ParentID,
+		&c.ReporterPlatform, &c.ReporterUserID, &c.IdentityVerified, &c.ParentID,
 		&c.ProposedSlots, &c.AppointmentAt, &plan, &speed, &attitude, &quality, &comment, &surveyAt,
 		&c.EscalatedAt, &c.State, &c.HeldFrom, &c.RepairCount,
 		&c.RespondBy, &c.OnSiteBy, &c.ResolveBy, &c.RespondedAt, &c.OnSiteAt, &c.ResolvedAt, &c.ClosedAt, &c.CreatedAt, &c.UpdatedAt)
@@ -68,7 +68,7 @@ var caseMutable = []string{
 	"building_id", "unit_id", "owner_id", "owner_name", "owner_phone",
 	"location", "location_detail", "description", "occurred_at", "occurred_text", "expectation", "contact_time",
 	"category", "subcategory", "urgency", "responsibility", "decision_reason", "party_id", "assignee_id",
-	"warranty_status", "warranty_until", "reporter_platform", "reporter_user_id", "parent_id",
+	"warranty_status", "warranty_until", "reporter_platform", "reporter_user_id", "identity_verified", "parent_id",
 	"proposed_slots", "appointment_at", "plan", "survey_speed", "survey_attitude", "survey_quality", "survey_comment", "survey_at",
 	"escalated_at", "state", "held_from", "repair_count",
 	"respond_by", "on_site_by", "resolve_by", "responded_at", "on_site_at", "resolved_at", "closed_at",
@@ -100,7 +100,7 @@ func mutableValues(c *casework.Case) ([]any, error) {
 		nullID(c.BuildingID), nullID(c.UnitID), nullID(c.OwnerID), c.OwnerName, c.OwnerPhone,
 		c.Location, c.LocationDetail, c.Description, c.OccurredAt, c.OccurredText, c.Expectation, c.ContactTime,
 		c.Category, c.Subcategory, c.Urgency, c.Responsibility, c.DecisionReason, nullID(c.PartyID), nullID(c.AssigneeID),
-		c.WarrantyStatus, pgDate(c.WarrantyUntil), c.ReporterPlatform, c.ReporterUserID, nullID(c.ParentID),
+		c.WarrantyStatus, pgDate(c.WarrantyUntil), c.ReporterPlatform, c.ReporterUserID, c.IdentityVerified, nullID(c.ParentID),
 		slots, c.AppointmentAt, plan, speed, attitude, quality, comment, surveyAt,
 		c.EscalatedAt, c.State, c.HeldFrom, c.RepairCount,
 		c.RespondBy, c.OnSiteBy, c.ResolveBy, c.RespondedAt, c.OnSiteAt, c.ResolvedAt, c.ClosedAt,
@@ -602,6 +602,9 @@ func (db *DB) FindCases(ctx context.Context, f casework.CaseFilter) ([]*casework
 	if err := f.Normalize(); err != nil {
 		return nil, 0, err
 	}
+	if (f.ReporterPlatform == "") != (f.ReporterUserID == "") {
+		return nil, 0, casework.Invalid("reporter", "platform and user id go together")
+	}
 	var w where
 	if len(f.States) > 0 {
 		states := make([]string, len(f.States))
@@ -613,7 +616,8 @@ func (db *DB) FindCases(ctx context.Context, f casework.CaseFilter) ([]*casework
 	for _, c := range []struct {
 		col string
 		v   string
-	}{{"urgency", string(f.Urgency)}, {"category", string(f.Category)}, {"channel", string(f.Channel)}} {
+	}{{"urgency", string(f.Urgency)}, {"category", string(f.Category)}, {"channel", string(f.Channel)},
+		{"reporter_platform", f.ReporterPlatform}, {"reporter_user_id", f.ReporterUserID}} {
 		if c.v != "" {
 			w.add(c.col+" = ?", c.v)
 		}

@@ -80,6 +80,64 @@ func openMigrated(t testing.TB) (casework.Store, string) {
 	return db, testclock.Text("SH-20261127-0001")
 }
 
+// TestMigrateIdentity checks what 0004 does to what 0003 held: an owner's
+// chat account bound by a typed phone loses its owner and keeps its unit; an
+// engineer's keeps its binding; a case staff typed in is verified, the bot's
+// is not.
+func TestMigrateIdentity(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	_, dbURL := pgtest.NewSchema(t)
+	db := mustOpen(t, dbURL, Options{MaxConns: 2})
+	require.NoError(t, db.migrate(ctx, 3))
+	const ts = "'2026-11-27T01:30:00.123456Z'"
+	for _, q := range []string{
+		`INSERT INTO projects (code, name, created_at, updated_at) VALUES ('P', 'p', ` + ts + `, ` + ts + `)`,
+		`INSERT INTO buildings (project_id, code, created_at, updated_at) SELECT id, '1', ` + ts + `, ` + ts + ` FROM projects`,
+		`INSERT INTO units (project_id, building_id, building, room, created_at, updated_at)
+		SELECT project_id, id, '1', '101', ` + ts + `, ` + ts + ` FROM buildings`,
+		`INSERT INTO owners (name, phone, created_at, updated_at) VALUES ('张三', '13812345678', ` + ts + `, ` + ts + `)`,
+		`INSERT INTO parties (code, name, kind, created_at, updated_at) VALUES ('FS', 'f', 'contractor', ` + ts + `, ` + ts + `)`,
+		`INSERT INTO members (party_id, name, phone, created_at, updated_at) SELECT id, '王工', '13700002222', ` + ts + `, ` + ts + ` FROM parties`,
+		`INSERT INTO chat_identities (platform, user_id, owner_id, unit_id, created_at, updated_at)
+		SELECT 'telegram', 'owner', (SELECT id FROM owners), (SELECT id FROM units), ` + ts + `, ` + ts,
+		`INSERT INTO chat_identities (platform, user_id, owner_id, member_id, created_at, updated_at)
+		SELECT 'telegram', 'engineer', (SELECT id FROM owners), (SELECT id FROM members), ` + ts + `, ` + ts,
+		`INSERT INTO case_counters (day, last) VALUES ('SH-20261127', 2)`,
+		`INSERT INTO cases (number, version, project_id, description, channel, received_at, received_by, category, subcategory,
+			urgency, responsibility, state, reporter_platform, reporter_user_id, created_at, updated_at)
+		SELECT v.number, 1, p.id, v.description, v.channel, ` + ts + `, v.received_by, 'engineering_quality', 'leak',
+			'normal', 'undetermined', 'registered', v.platform, v.user_id, ` + ts + `, ` + ts + `
+		FROM projects p, (VALUES ('SH-20261127-0001', '电话报修', 'hotline', 'staff:7', '', ''),
+			('SH-20261127-0002', '机器人报修', 'telegram', 'bot', 'telegram', 'owner')) AS v (number, description, channel, received_by, platform, user_id)`,
+	} {
+		_, err := db.pool.Exec(ctx, testclock.Text(q))
+		require.NoError(t, err, q)
+	}
+	require.NoError(t, db.Migrate(ctx))
+
+	var ownerID, unitID, memberID int64
+	require.NoError(t, db.pool.QueryRow(ctx, `SELECT (SELECT id FROM owners), (SELECT id FROM units), (SELECT id FROM members)`).Scan(&ownerID, &unitID, &memberID))
+	owner, err := db.FindChatIdentity(ctx, "telegram", "owner")
+	require.NoError(t, err)
+	require.Zero(t, owner.OwnerID, "a typed phone proved nothing")
+	require.Equal(t, unitID, owner.UnitID)
+	require.False(t, owner.Verified())
+	require.True(t, testclock.Date(2026, 11, 27, 1, 30, 0, 123456000, time.UTC).Equal(owner.UpdatedAt), "a migration reads no clock: %s", owner.UpdatedAt)
+	engineer, err := db.FindChatIdentity(ctx, "telegram", "engineer")
+	require.NoError(t, err)
+	require.Equal(t, ownerID, engineer.OwnerID)
+	require.Equal(t, memberID, engineer.MemberID)
+
+	staff, err := db.FindCaseByNumber(ctx, testclock.Text("SH-20261127-0001"))
+	require.NoError(t, err)
+	require.True(t, staff.IdentityVerified)
+	bot, err := db.FindCaseByNumber(ctx, testclock.Text("SH-20261127-0002"))
+	require.NoError(t, err)
+	require.False(t, bot.IdentityVerified)
+	require.Zero(t, bot.OwnerID)
+}
+
 func TestJobQueueOptions(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()

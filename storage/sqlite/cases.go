@@ -19,7 +19,7 @@ var caseWritable = []string{
 	"location", "location_detail", "description", "occurred_at", "occurred_text", "expectation", "contact_time",
 	"channel", "received_at", "received_by", "category", "subcategory", "urgency", "responsibility",
 	"decision_reason", "party_id", "assignee_id", "warranty_status", "warranty_until",
-	"reporter_platform", "reporter_user_id", "parent_id",
+	"reporter_platform", "reporter_user_id", "identity_verified", "parent_id",
 	"proposed_slots", "appointment_at", "plan", "survey_speed", "survey_attitude", "survey_quality", "survey_comment", "survey_at",
 	"escalated_at", "state", "held_from", "repair_count",
 	"respond_by", "on_site_by", "resolve_by", "responded_at", "on_site_at", "resolved_at", "closed_at", "updated_at",
@@ -47,7 +47,7 @@ func caseValues(c *casework.Case) ([]any, error) {
 		c.Location, c.LocationDetail, c.Description, encodeTimePtr(c.OccurredAt), c.OccurredText, c.Expectation, c.ContactTime,
 		c.Channel, encodeTime(c.ReceivedAt), c.ReceivedBy, c.Category, c.Subcategory, c.Urgency, c.Responsibility,
 		c.DecisionReason, nullID(c.PartyID), nullID(c.AssigneeID), c.WarrantyStatus, encodeDate(c.WarrantyUntil),
-		c.ReporterPlatform, c.ReporterUserID, nullID(c.ParentID),
+		c.ReporterPlatform, c.ReporterUserID, c.IdentityVerified, nullID(c.ParentID),
 		slots, encodeTimePtr(c.AppointmentAt), plan, speed, attitude, quality, comment, surveyAt,
 		encodeTimePtr(c.EscalatedAt), c.State, c.HeldFrom, c.RepairCount,
 		encodeTimePtr(c.RespondBy), encodeTimePtr(c.OnSiteBy), encodeTimePtr(c.ResolveBy),
@@ -66,7 +66,7 @@ const caseColumns = `c.id, c.number, c.version, c.project_id, c.building_id, c.u
 	c.location, c.location_detail, c.description, c.occurred_at, c.occurred_text, c.expectation, c.contact_time,
 	c.channel, c.received_at, c.received_by, c.category, c.subcategory, c.urgency, c.responsibility,
 	c.decision_reason, c.party_id, c.assignee_id, c.warranty_status, c.warranty_until,
-	c.reporter_platform, c.reporter_user_id, c.parent_id,
+	c.reporter_platform, c.reporter_user_id, c.identity_verified, c.parent_id,
 	c.proposed_slots, c.appointment_at, c.plan, c.survey_speed, c.survey_attitude, c.survey_quality, c.survey_comment, c.survey_at,
 	c.escalated_at, c.state, c.held_from, c.repair_count,
 	c.respond_by, c.on_site_by, c.resolve_by, c.responded_at, c.on_site_at, c.resolved_at, c.closed_at, c.created_at, c.updated_at`
@@ -81,7 +81,7 @@ func scanCase(s scanner) (*casework.Case, error) {
 		&c.Location, &c.LocationDetail, &c.Description, nullTimeCol{&c.OccurredAt}, &c.OccurredText, &c.Expectation, &c.ContactTime,
 		&c.Channel, timeCol{&c.ReceivedAt}, &c.ReceivedBy, &c.Category, &c.Subcategory, &c.Urgency, &c.Responsibility,
 		&c.DecisionReason, idCol{&c.PartyID}, idCol{&c.AssigneeID}, &c.WarrantyStatus, dateCol{&c.WarrantyUntil},
-		&c.ReporterPlatform, &c.ReporterUserID, idCol{&c.ParentID},
+		&c.ReporterPlatform, &c.ReporterUserID, &c.IdentityVerified, idCol{&c.ParentID},
 		&slots, nullTimeCol{&c.AppointmentAt}, &plan, &speed, &attitude, &quality, &comment, nullTimeCol{&surveyAt},
 		nullTimeCol{&c.EscalatedAt}, &c.State, &c.HeldFrom, &c.RepairCount,
 		nullTimeCol{&c.RespondBy}, nullTimeCol{&c.OnSiteBy}, nullTimeCol{&c.ResolveBy},
@@ -343,6 +343,9 @@ func (db *DB) FindCases(ctx context.Context, f casework.CaseFilter) ([]*casework
 	if err := f.Normalize(); err != nil {
 		return nil, 0, err
 	}
+	if (f.ReporterPlatform == "") != (f.ReporterUserID == "") {
+		return nil, 0, casework.Invalid("reporter", "platform and user id go together")
+	}
 	var where []string
 	var args []any
 	add := func(cond string, a ...any) { where, args = append(where, cond), append(args, a...) }
@@ -375,6 +378,9 @@ func (db *DB) FindCases(ctx context.Context, f casework.CaseFilter) ([]*casework
 	}
 	if f.Channel != "" {
 		add("c.channel = ?", f.Channel)
+	}
+	if f.ReporterPlatform != "" {
+		add("c.reporter_platform = ? AND c.reporter_user_id = ?", f.ReporterPlatform, f.ReporterUserID)
 	}
 	if f.OverdueAt != nil {
 		at := encodeTime(*f.OverdueAt)

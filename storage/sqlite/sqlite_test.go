@@ -96,6 +96,62 @@ func openMigrated(tb testing.TB) (casework.Store, string) {
 	return db, testclock.Text("SH-20261127-0001")
 }
 
+// TestMigrateIdentity checks what 0004 does to what 0003 held: an owner's
+// chat account bound by a typed phone loses its owner and keeps its unit; an
+// engineer's keeps its binding; a case staff typed in is verified, the bot's
+// is not.
+func TestMigrateIdentity(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "aftersales.db"), Options{NowFunc: storagetest.Now})
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, db.Close()) })
+	require.NoError(t, db.migrate(ctx, 3))
+	const ts = "'2026-11-27T01:30:00.123456Z'"
+	for _, q := range []string{
+		`INSERT INTO projects (id, code, name, created_at, updated_at) VALUES (1, 'P', 'p', ` + ts + `, ` + ts + `)`,
+		`INSERT INTO buildings (id, project_id, code, created_at, updated_at) VALUES (1, 1, '1', ` + ts + `, ` + ts + `)`,
+		`INSERT INTO units (id, project_id, building_id, room, created_at, updated_at) VALUES (1, 1, 1, '101', ` + ts + `, ` + ts + `)`,
+		`INSERT INTO owners (id, name, phone, created_at, updated_at) VALUES (1, '张三', '13812345678', ` + ts + `, ` + ts + `)`,
+		`INSERT INTO parties (id, code, name, kind, created_at, updated_at) VALUES (1, 'FS', 'f', 'contractor', ` + ts + `, ` + ts + `)`,
+		`INSERT INTO members (id, party_id, name, phone, created_at, updated_at) VALUES (1, 1, '王工', '13700002222', ` + ts + `, ` + ts + `)`,
+		`INSERT INTO chat_identities (platform, user_id, owner_id, unit_id, created_at, updated_at)
+		VALUES ('telegram', 'owner', 1, 1, ` + ts + `, ` + ts + `)`,
+		`INSERT INTO chat_identities (platform, user_id, owner_id, member_id, created_at, updated_at)
+		VALUES ('telegram', 'engineer', 1, 1, ` + ts + `, ` + ts + `)`,
+		`INSERT INTO case_counters (day, seq) VALUES ('SH-20261127', 2)`,
+		`INSERT INTO cases (number, version, project_id, description, channel, received_at, received_by, category, subcategory,
+			urgency, responsibility, state, reporter_platform, reporter_user_id, created_at, updated_at)
+		VALUES ('SH-20261127-0001', 1, 1, '电话报修', 'hotline', ` + ts + `, 'staff:7', 'engineering_quality', 'leak',
+			'normal', 'undetermined', 'registered', '', '', ` + ts + `, ` + ts + `),
+		       ('SH-20261127-0002', 1, 1, '机器人报修', 'telegram', ` + ts + `, 'bot', 'engineering_quality', 'leak',
+			'normal', 'undetermined', 'registered', 'telegram', 'owner', ` + ts + `, ` + ts + `)`,
+	} {
+		_, err := db.write.ExecContext(ctx, testclock.Text(q))
+		require.NoError(t, err, q)
+	}
+	require.NoError(t, db.Migrate(ctx))
+
+	owner, err := db.FindChatIdentity(ctx, "telegram", "owner")
+	require.NoError(t, err)
+	require.Zero(t, owner.OwnerID, "a typed phone proved nothing")
+	require.Equal(t, int64(1), owner.UnitID)
+	require.False(t, owner.Verified())
+	require.Equal(t, testclock.Text("2026-11-27T01:30:00.123456Z"), owner.UpdatedAt.Format(timeFormat), "a migration reads no clock")
+	engineer, err := db.FindChatIdentity(ctx, "telegram", "engineer")
+	require.NoError(t, err)
+	require.Equal(t, int64(1), engineer.OwnerID)
+	require.Equal(t, int64(1), engineer.MemberID)
+
+	staff, err := db.FindCaseByNumber(ctx, testclock.Text("SH-20261127-0001"))
+	require.NoError(t, err)
+	require.True(t, staff.IdentityVerified)
+	bot, err := db.FindCaseByNumber(ctx, testclock.Text("SH-20261127-0002"))
+	require.NoError(t, err)
+	require.False(t, bot.IdentityVerified)
+	require.Zero(t, bot.OwnerID)
+}
+
 func TestSetJobQueue(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -287,7 +343,7 @@ func TestSchemaChecksMatchDomain(t *testing.T) {
 	_, err = db.write.ExecContext(ctx, "UPDATE cases SET unit_id = 999999 WHERE id = ?", c.ID)
 	require.Error(t, err, "foreign keys are enforced")
 	for _, set := range []string{"warranty_until = '2024/06/30'", "reporter_platform = 'telegram'", "proposed_slots = 'not json'",
-		"proposed_slots = '{}'", "plan = 'not json'", "survey_speed = 6", "survey_speed = 4", "parent_id = 999999"} {
+		"proposed_slots = '{}'", "plan = 'not json'", "survey_speed = 6", "survey_speed = 4", "parent_id = 999999", "identity_verified = 2"} {
 		_, err := db.write.ExecContext(ctx, "UPDATE cases SET "+set+" WHERE id = ?", c.ID)
 		require.Error(t, err, set)
 	}

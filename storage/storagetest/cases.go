@@ -172,6 +172,7 @@ func (f *fixture) fullCase() *casework.Case {
 	}
 	casework.DefaultSLAPolicy().SetDeadlines(c)
 	c.OnSiteBy = ptr(at(4*time.Hour + 7)) // nanoseconds to truncate
+	c.IdentityVerified = true             // staff typed it in: they know whom they talk to
 	return c
 }
 
@@ -388,8 +389,9 @@ func testFindCasesFilters(t *testing.T, h Harness) {
 		}
 		return c.ID
 	}
-	c1 := mk(1, func(c *casework.Case) {})
+	c1 := mk(1, func(c *casework.Case) { c.ReporterPlatform, c.ReporterUserID = "telegram", "1001" })
 	c2 := mk(2, func(c *casework.Case) {
+		c.ReporterPlatform, c.ReporterUserID = "wechat", "1001"
 		c.BuildingID, c.UnitID, c.OwnerID, c.OwnerName = f.building2.ID, f.unit2.ID, f.owner2.ID, f.owner2.Name
 		c.Urgency, c.Category, c.Subcategory, c.Channel = casework.UrgencyUrgent, casework.CategoryFacilitiesEquipment, casework.SubLift, casework.ChannelHotline
 	}, casework.ActionAccept)
@@ -405,6 +407,7 @@ func testFindCasesFilters(t *testing.T, h Harness) {
 		c.Category, c.Subcategory, c.Channel = casework.CategoryPolicyConsultation, casework.SubFees, casework.ChannelWeb
 	}, casework.ActionAccept, casework.ActionComplete, casework.ActionOwnerAccept, casework.ActionClose)
 	c6 := mk(6, func(c *casework.Case) {
+		c.ReporterPlatform, c.ReporterUserID = "telegram", "1001"
 		c.BuildingID, c.UnitID, c.OwnerID, c.OwnerName = f.building2.ID, f.unit2.ID, f.owner2.ID, f.owner2.Name
 		c.Urgency, c.Subcategory, c.PartyID = casework.UrgencyUrgent, casework.SubPlumbing, f.party2.ID
 	}, casework.ActionReject)
@@ -430,6 +433,10 @@ func testFindCasesFilters(t *testing.T, h Harness) {
 		{"party by dispatch", casework.CaseFilter{PartyID: f.party.ID}, []int64{c3}},
 		{"party at registration", casework.CaseFilter{PartyID: f.party2.ID}, []int64{c6}},
 		{"channel", casework.CaseFilter{Channel: casework.ChannelWeChat}, []int64{c6, c1}},
+		{"reporter", casework.CaseFilter{ReporterPlatform: "telegram", ReporterUserID: "1001"}, []int64{c6, c1}},
+		{"reporter on another platform", casework.CaseFilter{ReporterPlatform: "wechat", ReporterUserID: "1001"}, []int64{c2}},
+		{"reporter without cases", casework.CaseFilter{ReporterPlatform: "telegram", ReporterUserID: "2002"}, nil},
+		{"reporter with others", casework.CaseFilter{ReporterPlatform: "telegram", ReporterUserID: "1001", States: []casework.State{casework.StateRegistered}}, []int64{c1}},
 		{"combined", casework.CaseFilter{ProjectID: f.project.ID, Category: casework.CategoryEngineeringQuality, Urgency: casework.UrgencyNormal}, []int64{c1}},
 		{"combined with states", casework.CaseFilter{BuildingID: f.building.ID, States: []casework.State{casework.StateDispatched, casework.StateClosed}}, []int64{c5, c3}},
 		{"no match", casework.CaseFilter{ProjectID: f.project2.ID, Urgency: casework.UrgencyUrgent}, nil},
@@ -456,6 +463,8 @@ func testFindCasesFilters(t *testing.T, h Harness) {
 		{"limit", casework.CaseFilter{Limit: -1}},
 		{"offset", casework.CaseFilter{Offset: -1}},
 		{"text", casework.CaseFilter{Text: strings.Repeat("x", 201)}},
+		{"reporter", casework.CaseFilter{ReporterPlatform: "telegram"}},
+		{"reporter", casework.CaseFilter{ReporterUserID: "1001"}},
 	} {
 		_, _, err := s.FindCases(ctx, tt.filter)
 		requireInvalid(t, err, tt.field)

@@ -965,6 +965,7 @@ func testMigrateLegacyCase(t *testing.T, h Harness) {
 	requireNoLifecycleFields(t, c) // the defaults of cases stored before 0003
 	require.Empty(t, c.ReporterPlatform)
 	require.Empty(t, c.ReporterUserID)
+	require.False(t, c.IdentityVerified, "the bot received it: nobody proved who reported it (0004)")
 	require.Equal(t, casework.StateRegistered, c.State)
 	require.Equal(t, casework.ChannelWeChat, c.Channel)
 	requireStoredTime(t, t0, c.ReceivedAt, "ReceivedAt")

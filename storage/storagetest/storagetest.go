@@ -72,9 +72,32 @@
 //     matched and updated, so importing the same batch twice gives the same
 //     stats. Re-importing updates names and, when given, dates.
 //   - FindCases's Text matches literally: % and _ are not wildcards.
+//   - FindCases's ReporterPlatform and ReporterUserID are given together or
+//     not at all: one alone is a *casework.ValidationError "reporter".
 //   - A store that also implements casework.IdentityStore is checked as one
 //     (ChatIdentity); SaveChatIdentity refuses an owner, unit or member that
-//     does not exist with a *casework.ValidationError naming it.
+//     does not exist with a *casework.ValidationError naming it, and an
+//     identity whose VerifiedAt and VerifiedBy are not set together, or
+//     that names a VerifiedPhone without a VerifiedAt, with one naming
+//     "verified_by" or "verified_at".
+//   - Verification codes: CreateVerificationCode needs a platform, user ID,
+//     phone, code hash and expiry ("platform", "user_id", "phone",
+//     "code_hash", "expires_at"); a new code has no attempts and no UsedAt,
+//     whatever it carried; a zero CreatedAt is the store's now.
+//     CountVerificationCodes counts codes created at or after since; its
+//     Last is the newest CreatedAt of the phone's or the account's codes,
+//     however old. SpendVerificationCode on a used code keeps its first
+//     UsedAt, so that of two who use it the second can tell; a zero at is
+//     the store's now.
+//   - RecordFailure needs a kind and a subject; a zero at is the store's
+//     now; CountFailures counts those at or after since.
+//   - AttachReportedCases needs the platform and the user ID ("reporter").
+//     Each case it attaches gets Version+1, UpdatedAt the store's now and an
+//     EventUpdated by casework.ActorBot with the note "业主身份已验证 owner
+//     identity verified", at that moment; its owner name and phone stay as
+//     typed.
+//   - AddOwnerEvent needs an actor and a kind; a zero At is the store's now.
+//     ListOwnerEvents orders by At, then ID; an unknown owner's is empty.
 package storagetest
 
 import (
@@ -170,6 +193,11 @@ func Run(t *testing.T, h Harness) {
 		{"AddCaseMedia", testAddCaseMedia},
 		{"Atomicity", testAtomicity},
 		{"ChatIdentity", testChatIdentity},
+		{"ChatIdentityVerified", testChatIdentityVerified},
+		{"VerificationCodes", testVerificationCodes},
+		{"AuthFailures", testAuthFailures},
+		{"AttachReportedCases", testAttachReportedCases},
+		{"OwnerEvents", testOwnerEvents},
 		{"LifecycleCaseFields", testLifecycleCaseFields},
 		{"LifecycleEffects", testLifecycleEffects},
 		{"LifecycleEffectsAtomicity", testLifecycleEffectsAtomicity},

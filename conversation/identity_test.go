@@ -1,0 +1,304 @@
+package conversation_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aftersales/aftersales/bot"
+	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/internal/testclock"
+)
+
+// The owner of 3-1-201 on the example register.
+const (
+	ownerName  = "林晓峰"
+	ownerPhone = "13900000016"
+)
+
+// ownerReports has 林晓峰 report a leak from Telegram, proving who he is by
+// sharing his own contact, and returns the case's number.
+func ownerReports(t *testing.T, w *world) string {
+	t.Helper()
+	o := w.user("7001", "zh-hans")
+	o.say("报修")
+	o.say(ownerName)
+	o.say("3-1-201")
+	o.contact("+86 139 0000 0016", true)
+	o.press("cat:engineering_quality/leak")
+	o.say("主卧飘窗")
+	o.say("下大雨后飘窗下面的墙在渗水")
+	o.press("occ:today")
+	o.press("media:skip")
+	o.press("exp:repair")
+	o.press("ct:evening")
+	o.press("sum:submit")
+	cases, _, err := w.store.FindCases(context.Background(), casework.CaseFilter{})
+	require.NoError(t, err)
+	require.Len(t, cases, 1)
+	require.True(t, cases[0].IdentityVerified)
+	require.NotZero(t, cases[0].OwnerID)
+	return cases[0].Number
+}
+
+// said is everything the bot said to u since the last call.
+func said(w *world, u *user) string {
+	var b strings.Builder
+	for _, o := range w.lastOut {
+		if o.To == u.ref {
+			b.WriteString(o.Text)
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}
+
+// TestTakeoverFails: a stranger who knows an owner's unit and phone, on the
+// chat page, on Telegram typing the number, or on WeChat, reaches nothing of
+// the owner's: no name, no case, no notification, no action. They can still
+// report, as an unverified identity. With the code from the owner's phone,
+// everything works.
+func TestTakeoverFails(t *testing.T) {
+	for _, platform := range []bot.Platform{bot.Web, bot.Telegram, bot.WeChat} {
+		t.Run(string(platform), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			w := newWorld(t)
+			number := ownerReports(t, w)
+			owners, err := w.store.FindOwnersByPhone(ctx, ownerPhone)
+			require.NoError(t, err)
+			require.Len(t, owners, 1)
+			owner := owners[0]
+			codes := w.sms.count(ownerPhone)
+
+			s := &user{w: w, ref: bot.UserRef{Platform: platform, ID: "stranger_0123456789"}, lang: "zh"}
+			var heard strings.Builder
+			say := func(text string) { s.say(text); heard.WriteString(said(w, s)) }
+			press := func(p string) { s.press(p); heard.WriteString(said(w, s)) }
+
+			say("报修")
+			say("张三")
+			say("3-1-201")
+			if platform == bot.Telegram {
+				// A contact that is not the sender's own proves nothing.
+				s.contact(ownerPhone, false)
+				heard.WriteString(said(w, s))
+				assert.Contains(t, said(w, s), "请分享您本人的电话号码")
+			}
+			if platform == bot.Web {
+				// Only Telegram vouches for a shared number: a contact
+				// claimed "own" on another platform proves nothing.
+				s.contact(ownerPhone, true)
+				heard.WriteString(said(w, s))
+				assert.Contains(t, said(w, s), "验证码")
+				w.clock.Advance(time.Minute)
+			}
+			say(ownerPhone)
+			require.Contains(t, said(w, s), "139****0016", "the code goes to the owner's phone")
+			assert.Greater(t, w.sms.count(ownerPhone), codes)
+
+			// Guessing: five wrong codes spend the code.
+			right := w.sms.last(t, ownerPhone)
+			wrong := "000000"
+			if right == wrong {
+				wrong = "111111"
+			}
+			for range 4 {
+				say(wrong)
+				assert.Contains(t, said(w, s), "验证码不对")
+			}
+			say(wrong)
+			assert.Contains(t, said(w, s), "错误次数太多")
+			say(right)
+			assert.Contains(t, said(w, s), "错误次数太多", "the right code no longer works")
+
+			// The stranger reports anyway, unverified.
+			press("verify:skip")
+			press("cat:engineering_quality/crack")
+			say("客厅")
+			say("客厅墙上有一道裂缝")
+			press("occ:today")
+			press("media:skip")
+			press("exp:repair")
+			press("ct:evening")
+			press("sum:submit")
+			assert.Contains(t, said(w, s), "身份尚未验证")
+
+			// 进度 lists the stranger's own case only; the owner's case is
+			// "not found", and so is urging it.
+			say("进度")
+			list := said(w, s)
+			assert.NotContains(t, list, number)
+			say(number)
+			assert.Contains(t, said(w, s), "没有找到")
+			s.deliver(&bot.Inbound{Kind: bot.KindButton, Payload: "urge:" + number})
+			heard.WriteString(said(w, s))
+			assert.Contains(t, said(w, s), "没有找到")
+
+			assert.NotContains(t, heard.String(), ownerName, "no name from the register reaches the stranger")
+			assert.NotContains(t, heard.String(), "飘窗下面的墙在渗水", "nor the owner's case")
+
+			id, err := w.store.FindChatIdentity(ctx, string(platform), s.ref.ID)
+			require.NoError(t, err)
+			assert.Zero(t, id.OwnerID, "the stranger is bound to no owner")
+			assert.False(t, id.Verified())
+			accounts, err := w.store.FindChatIdentitiesByOwner(ctx, owner.ID)
+			require.NoError(t, err)
+			for _, a := range accounts {
+				assert.NotEqual(t, s.ref.ID, a.UserID, "the owner's notifications go to the owner's proven accounts only")
+			}
+			mine, _, err := w.store.FindCases(ctx, casework.CaseFilter{ReporterPlatform: string(platform), ReporterUserID: s.ref.ID})
+			require.NoError(t, err)
+			require.Len(t, mine, 1)
+			assert.Zero(t, mine[0].OwnerID)
+			assert.False(t, mine[0].IdentityVerified)
+			assert.Equal(t, "张三", mine[0].OwnerName, "the case carries what the stranger typed")
+			units, err := w.store.OwnerUnits(ctx, owner.ID)
+			require.NoError(t, err)
+			assert.Len(t, units, 1, "no unit was added to the owner")
+			byPhone, err := w.store.FindOwnersByPhone(ctx, ownerPhone)
+			require.NoError(t, err)
+			assert.Len(t, byPhone, 1, "no second owner with the phone")
+
+			// With the code from the owner's phone (the owner's spouse, say),
+			// the account is the owner's: their cases, the one it reported.
+			w.clock.Advance(2 * time.Minute)
+			say("验证")
+			say(ownerPhone)
+			s.typeCode(ownerPhone)
+			assert.Contains(t, said(w, s), "身份验证成功")
+			assert.Contains(t, said(w, s), "1 条报修")
+			say("进度")
+			list = said(w, s)
+			assert.Contains(t, list, number)
+			assert.Contains(t, list, mine[0].Number)
+			id, err = w.store.FindChatIdentity(ctx, string(platform), s.ref.ID)
+			require.NoError(t, err)
+			assert.Equal(t, owner.ID, id.OwnerID)
+			assert.Equal(t, casework.VerifySMS, id.VerifiedBy)
+		})
+	}
+}
+
+// TestVerificationDialogue: the code as an owner meets it — a typo, a resend
+// too soon, a code that expired, a new one, and the right one.
+func TestVerificationDialogue(t *testing.T) {
+	runBoth(t, "verification", func(t *testing.T, w *world, u *user, pick func(string, string) string) {
+		u.say(pick("报修", "report"))
+		u.say(pick("郭敏", "Guo Min"))
+		u.say("3-1-601")
+		u.say("13900000018")
+		u.say("12345")
+		u.press("verify:resend")
+		w.note("six minutes later")
+		w.clock.Advance(6 * time.Minute)
+		u.typeCode("13900000018")
+		u.press("verify:resend")
+		u.typeCode("13900000018")
+		u.press("cat:engineering_quality/door_window")
+
+		c, err := w.store.FindChatIdentity(context.Background(), string(u.ref.Platform), u.ref.ID)
+		require.NoError(t, err)
+		require.True(t, c.Verified())
+		assert.Equal(t, 2, w.sms.count("13900000018"))
+	})
+}
+
+// TestVerifyLater: an owner who skipped the code reports, then proves their
+// phone with 验证: their case becomes theirs, and 进度 shows it in their name.
+func TestVerifyLater(t *testing.T) {
+	runBoth(t, "verify_later", func(t *testing.T, w *world, u *user, pick func(string, string) string) {
+		u.say(pick("咨询", "question"))
+		u.say(pick("罗文", "Luo Wen"))
+		u.say("3-1-901")
+		u.say("13900000020")
+		u.press("verify:skip")
+		u.say(pick("请问房产证什么时候可以办下来？", "When can I get my property ownership certificate?"))
+		u.press("sum:submit")
+		u.say(pick("进度", "status"))
+		w.note("two minutes later")
+		w.clock.Advance(2 * time.Minute)
+		u.say(pick("验证", "verify"))
+		u.say("13900000020")
+		u.typeCode("13900000020")
+		u.say(pick("进度", "status"))
+		u.say(pick("验证", "verify"))
+
+		cases, _, err := w.store.FindCases(context.Background(), casework.CaseFilter{})
+		require.NoError(t, err)
+		require.Len(t, cases, 1)
+		assert.True(t, cases[0].IdentityVerified)
+		assert.NotZero(t, cases[0].OwnerID)
+	})
+}
+
+// TestPhoneChangedAtTheReadBack: a proven owner who gives another phone at
+// the read-back proves that one too; it becomes the case's phone, and the
+// owner, their binding and their earlier cases stay as they were.
+func TestPhoneChangedAtTheReadBack(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newWorld(t)
+	first := ownerReports(t, w)
+	o := w.user("7001", "zh-hans")
+	o.say("报修")
+	o.press("cat:engineering_quality/crack")
+	o.say("客厅")
+	o.say("客厅墙面开裂")
+	o.press("occ:today")
+	o.press("media:skip")
+	o.press("exp:repair")
+	o.press("ct:evening")
+	o.press("sum:edit")
+	o.press("edit:phone")
+	o.say("13812345678")
+	require.Contains(t, said(w, o), "138****5678")
+	o.typeCode("13812345678")
+	require.Contains(t, said(w, o), "联系电话已更新为 13812345678")
+	o.press("sum:submit")
+
+	cases, _, err := w.store.FindCases(ctx, casework.CaseFilter{})
+	require.NoError(t, err)
+	require.Len(t, cases, 2)
+	assert.Equal(t, cases[0].OwnerID, cases[1].OwnerID, "the same owner")
+	assert.Equal(t, "13812345678", cases[0].OwnerPhone, "the new case's phone")
+	others, err := w.store.FindOwnersByPhone(ctx, "13812345678")
+	require.NoError(t, err)
+	assert.Empty(t, others, "no second owner")
+	o.say("进度")
+	assert.Contains(t, said(w, o), first, "the earlier case is still listed")
+
+	// Skipping the code keeps the old phone.
+	o.say("报修")
+	o.press("cat:engineering_quality/crack")
+	o.say("客厅")
+	o.say("客厅墙面开裂")
+	o.press("occ:today")
+	o.press("media:skip")
+	o.press("exp:repair")
+	o.press("ct:evening")
+	o.press("sum:edit")
+	o.press("edit:phone")
+	w.clock.Advance(time.Minute)
+	o.say("13812349999")
+	o.press("verify:skip")
+	assert.Contains(t, said(w, o), "联系电话保持为 "+ownerPhone)
+}
+
+// TestTheCodeMovesWithTheShift keeps the dialogue's dates honest: the
+// codes expire by the service's clock, whatever the day.
+func TestCodesFollowTheServiceClock(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	require.Equal(t, testclock.Start(), w.clock.Now())
+	u := w.user("7100", "zh-hans")
+	u.say("验证")
+	u.say(ownerPhone)
+	w.clock.Advance(4*time.Minute + 59*time.Second)
+	u.typeCode(ownerPhone)
+	assert.Contains(t, said(w, u), "身份验证成功", "valid for 5 minutes by the service's clock")
+}
