@@ -118,6 +118,7 @@ func (m *Main) openChat(ctx context.Context, srv *console.Server) error {
 		Logger:     m.Logger,
 		NowFunc:    m.now,
 		Lifecycle:  m.Lifecycle,
+		Identity:   m.Identity,
 	})
 	m.Router.Handler = m.Engine
 	m.Web = web.New(web.Options{Logger: m.Logger, DispatchFunc: m.Router.Dispatch})

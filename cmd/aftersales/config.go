@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/sms"
 )
 
 // Config is every setting of the service. Each field is read from an
@@ -48,6 +50,18 @@ type Config struct {
 	WeChatAPIURL     string // AFTERSALES_WECHAT_API_URL
 	WeChatTemplateID string // AFTERSALES_WECHAT_TEMPLATE_ID: notifications outside the 48-hour window
 
+	// Verification codes by SMS, with which owners prove the phone on
+	// their record.
+	SMSProvider        string // AFTERSALES_SMS_PROVIDER: aliyun, tencent or log; empty: SMS off (demo: log)
+	SMSAllowLog        string // AFTERSALES_SMS_ALLOW_LOG: "true" lets serve run with the log provider
+	SMSAccessKeyID     string // AFTERSALES_SMS_ACCESS_KEY_ID (Tencent: SecretId)
+	SMSAccessKeySecret string // AFTERSALES_SMS_ACCESS_KEY_SECRET (Tencent: SecretKey)
+	SMSSignName        string // AFTERSALES_SMS_SIGN_NAME: the approved signature (签名)
+	SMSTemplateID      string // AFTERSALES_SMS_TEMPLATE_ID: the approved template, one code parameter
+	SMSSDKAppID        string // AFTERSALES_SMS_SDK_APP_ID: Tencent's SmsSdkAppId
+	SMSRegion          string // AFTERSALES_SMS_REGION: Tencent's region
+	SMSAPIURL          string // AFTERSALES_SMS_API_URL: the provider's API base (a proxy)
+
 	// telegramPerChatRate overrides Telegram's 1 message/s per chat, for
 	// tests about something else.
 	telegramPerChatRate float64
@@ -81,6 +95,15 @@ var settings = []setting{
 	{"AFTERSALES_WECHAT_AES_KEY", "wechat-aes-key", "EncodingAESKey, 43 characters: safe (encrypted) mode (secret)", func(c *Config) *string { return &c.WeChatAESKey }},
 	{"AFTERSALES_WECHAT_API_URL", "wechat-api-url", "API base replacing https://api.weixin.qq.com (an egress proxy)", func(c *Config) *string { return &c.WeChatAPIURL }},
 	{"AFTERSALES_WECHAT_TEMPLATE_ID", "wechat-template-id", "template message id for notifications outside the 48-hour window", func(c *Config) *string { return &c.WeChatTemplateID }},
+	{"AFTERSALES_SMS_PROVIDER", "sms-provider", "sends owners' verification codes: aliyun, tencent, or log (writes them to the log; the demo's default, refused by serve without AFTERSALES_SMS_ALLOW_LOG); empty: SMS off", func(c *Config) *string { return &c.SMSProvider }},
+	{"AFTERSALES_SMS_ALLOW_LOG", "sms-allow-log", "true lets serve use the log provider (development only)", func(c *Config) *string { return &c.SMSAllowLog }},
+	{"AFTERSALES_SMS_ACCESS_KEY_ID", "sms-access-key-id", "the provider's AccessKey ID (Tencent: SecretId)", func(c *Config) *string { return &c.SMSAccessKeyID }},
+	{"AFTERSALES_SMS_ACCESS_KEY_SECRET", "sms-access-key-secret", "the provider's AccessKey secret (Tencent: SecretKey) (secret)", func(c *Config) *string { return &c.SMSAccessKeySecret }},
+	{"AFTERSALES_SMS_SIGN_NAME", "sms-sign-name", "the approved SMS signature (签名)", func(c *Config) *string { return &c.SMSSignName }},
+	{"AFTERSALES_SMS_TEMPLATE_ID", "sms-template-id", "the approved template: Alibaba's TemplateCode with ${code}, Tencent's TemplateId with {1}", func(c *Config) *string { return &c.SMSTemplateID }},
+	{"AFTERSALES_SMS_SDK_APP_ID", "sms-sdk-app-id", "Tencent Cloud's SmsSdkAppId", func(c *Config) *string { return &c.SMSSDKAppID }},
+	{"AFTERSALES_SMS_REGION", "sms-region", "Tencent Cloud's region (default ap-guangzhou)", func(c *Config) *string { return &c.SMSRegion }},
+	{"AFTERSALES_SMS_API_URL", "sms-api-url", "the provider's API base, for an egress proxy", func(c *Config) *string { return &c.SMSAPIURL }},
 	{"AFTERSALES_CLASSIFY_RULES", "classify-rules", "a JSON file of extra classification rules, added to the built-in ones", func(c *Config) *string { return &c.RulesFile }},
 	{"AFTERSALES_API_TOKEN", "api-token", "bearer token of the staff API under /api/v1 (at least 24 characters; secret); the API is off without it", func(c *Config) *string { return &c.APIToken }},
 	{"AFTERSALES_PARTY_TOKENS", "party-tokens", "read-only API tokens of responsible parties, CODE:token,CODE:token (each token at least 24 characters; secret): a party sees only its own cases", func(c *Config) *string { return &c.PartyTokens }},
@@ -221,6 +244,18 @@ func (c *Config) Validate() error {
 		bad("AFTERSALES_PARTY_TOKENS", "%v", err)
 	} else if c.PartyTokens != "" && c.APIToken == "" {
 		bad("AFTERSALES_PARTY_TOKENS", "needs AFTERSALES_API_TOKEN: the API is off without it")
+	}
+	switch c.SMSProvider {
+	case "", sms.ProviderLog:
+	case sms.ProviderAliyun, sms.ProviderTencent:
+		if err := c.smsConfig(time.Now, nil).Validate(); err != nil {
+			bad("AFTERSALES_SMS_PROVIDER", "%s needs AFTERSALES_SMS_ACCESS_KEY_ID, _ACCESS_KEY_SECRET, _SIGN_NAME and _TEMPLATE_ID (Tencent also _SDK_APP_ID): %v", c.SMSProvider, err)
+		}
+	default:
+		bad("AFTERSALES_SMS_PROVIDER", "%q: use aliyun, tencent or log", c.SMSProvider)
+	}
+	if c.SMSAllowLog != "" && c.SMSAllowLog != "true" && c.SMSAllowLog != "false" {
+		bad("AFTERSALES_SMS_ALLOW_LOG", "%q: use true or false", c.SMSAllowLog)
 	}
 	if c.TelegramToken != "" && !telegramTokenRE.MatchString(c.TelegramToken) {
 		bad("AFTERSALES_TELEGRAM_TOKEN", "is not a bot token like 123456:ABC-DEF1234ghIkl")
@@ -390,4 +425,13 @@ func (c Config) returnVisits() (map[casework.Subcategory]time.Duration, time.Dur
 		out[casework.Subcategory(sub)] = d
 	}
 	return out, def, nil
+}
+
+// smsConfig is the SMS provider's configuration.
+func (c *Config) smsConfig(now func() time.Time, logger *slog.Logger) sms.Config {
+	return sms.Config{
+		Provider: c.SMSProvider, AccessKeyID: c.SMSAccessKeyID, AccessKeySecret: c.SMSAccessKeySecret,
+		SignName: c.SMSSignName, TemplateID: c.SMSTemplateID, SDKAppID: c.SMSSDKAppID, Region: c.SMSRegion,
+		APIURL: c.SMSAPIURL, Logger: logger, NowFunc: now,
+	}
 }

@@ -29,7 +29,10 @@ import (
 	"github.com/aftersales/aftersales/console"
 	"github.com/aftersales/aftersales/conversation"
 	"github.com/aftersales/aftersales/csvimport"
+	"github.com/aftersales/aftersales/identity"
 	"github.com/aftersales/aftersales/lifecycle"
+	"github.com/aftersales/aftersales/sms"
+	"github.com/aftersales/aftersales/sms/provider"
 	"github.com/aftersales/aftersales/storage/postgres"
 	"github.com/aftersales/aftersales/storage/redis"
 	"github.com/aftersales/aftersales/storage/sqlite"
@@ -97,6 +100,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	if err := cfg.Validate(); err != nil {
 		fmt.Fprintf(stderr, "aftersales: configuration is invalid:\n%s\n", indent(err.Error()))
+		return exitUsage
+	}
+	if cmd == "serve" && cfg.SMSProvider == sms.ProviderLog && cfg.SMSAllowLog != "true" {
+		fmt.Fprintf(stderr, "aftersales: configuration is invalid:\n  AFTERSALES_SMS_PROVIDER: log writes verification codes to the log instead of sending them; serve refuses it unless AFTERSALES_SMS_ALLOW_LOG=true (development only)\n")
 		return exitUsage
 	}
 	m := NewMain(cfg, stderr)
@@ -171,6 +178,7 @@ type Main struct {
 	Store     Store
 	Engine    *conversation.Engine
 	Lifecycle *lifecycle.Service
+	Identity  *identity.Service
 	Router    *bot.Router
 	Web       *web.Channel
 	Telegram  *telegram.Adapter // nil unless AFTERSALES_TELEGRAM_TOKEN is set
@@ -267,13 +275,16 @@ func (m *Main) Open(ctx context.Context) error {
 		return fmt.Errorf("listen on %s (AFTERSALES_ADDR): %w", m.Config.Addr, err)
 	}
 	m.listener = ln
+	if err := m.openIdentity(); err != nil {
+		return err
+	}
 	if err := m.openLifecycle(ctx); err != nil {
 		return err
 	}
 	parties, _ := m.Config.partyTokens() // checked by Validate
 	ccfg := console.Config{
 		Store: m.Store, Logger: m.Logger, ReadyFunc: m.ready, APIToken: m.Config.APIToken,
-		PartyTokens: parties, Lifecycle: m.Lifecycle, SLA: m.sla, Location: m.loc, NowFunc: m.now,
+		PartyTokens: parties, Lifecycle: m.Lifecycle, SLA: m.sla, Location: m.loc, NowFunc: m.now, Identity: m.Identity,
 	}
 	if err := ccfg.Validate(); err != nil {
 		return fmt.Errorf("staff API: %w", err)
@@ -445,5 +456,35 @@ func healthcheck(ctx context.Context, addr string) error {
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("status %s", resp.Status)
 	}
+	return nil
+}
+
+// openIdentity makes the service that checks who a chat account is, with
+// the configured SMS provider: none (SMS off: owners prove who they are by
+// Telegram's own contact or through staff), a real one, or the log, which the
+// demo uses.
+func (m *Main) openIdentity() error {
+	name := m.Config.SMSProvider
+	if name == "" && m.Demo {
+		name = sms.ProviderLog
+	}
+	var sender identity.Sender
+	switch name {
+	case "":
+		m.Logger.Info("SMS verification codes are off: owners prove who they are by sharing their contact on Telegram or through staff (AFTERSALES_SMS_PROVIDER)")
+	default:
+		if name == sms.ProviderLog {
+			m.Logger.Warn("SMS provider log: verification codes are written to this log, not sent. Not for production")
+		}
+		cfg := m.Config.smsConfig(m.now, m.Logger)
+		cfg.Provider = name
+		s, err := provider.New(cfg)
+		if err != nil {
+			return fmt.Errorf("SMS provider: %w", err)
+		}
+		sender = s
+		m.Logger.Info("SMS verification codes on", "provider", name)
+	}
+	m.Identity = identity.New(identity.Config{Store: m.Store, Sender: sender, NowFunc: m.now, Logger: m.Logger})
 	return nil
 }

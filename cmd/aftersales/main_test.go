@@ -31,26 +31,7 @@ func env(kv ...string) func(string) string {
 // loopback port, and stops it when the test ends.
 func MustRunMain(tb testing.TB, demo bool) *Main {
 	tb.Helper()
-	cfg := DefaultConfig()
-	cfg.Addr = "127.0.0.1:0"
-	cfg.DataDir = tb.TempDir()
-	require.NoError(tb, cfg.Validate())
-	m := NewMain(cfg, &bytes.Buffer{})
-	m.Demo = demo
-	ctx, cancel := context.WithCancel(context.Background())
-	require.NoError(tb, m.Open(ctx))
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	tb.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			assert.NoError(tb, err)
-		case <-time.After(15 * time.Second):
-			tb.Error("Main did not stop within 15 s")
-		}
-		assert.NoError(tb, m.Close())
-	})
+	m, _ := runMain(tb, demo, nil)
 	return m
 }
 

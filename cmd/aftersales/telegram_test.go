@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -54,7 +55,9 @@ func runMain(tb testing.TB, demo bool, mutate func(*Config)) (*Main, func()) {
 	}
 	require.NoError(tb, cfg.Validate())
 	var logs bytes.Buffer
-	m := NewMain(cfg, &syncWriter{w: &logs})
+	sw := &syncWriter{w: &logs}
+	m := NewMain(cfg, sw)
+	serviceLogs.Store(m, sw)
 	m.Demo = demo
 	m.examples = testclock.ExampleBatch
 	ctx, cancel := context.WithCancel(context.Background())
@@ -89,6 +92,33 @@ func runMain(tb testing.TB, demo bool, mutate func(*Config)) (*Main, func()) {
 	}
 	tb.Cleanup(stop)
 	return m, stop
+}
+
+// serviceLogs holds the log of each Main that runMain started.
+var serviceLogs sync.Map // *Main → *syncWriter
+
+// codeRE finds the demo's verification codes in its log (the log provider).
+var codeRE = regexp.MustCompile(`msg="verification code" phone=(\S+) code=(\d{6})`)
+
+// smsCode returns the newest verification code the demo "sent" to phone: the
+// log provider writes it to the service's log, where an owner trying the
+// demo reads it.
+func smsCode(tb testing.TB, m *Main, phone string) string {
+	tb.Helper()
+	v, ok := serviceLogs.Load(m)
+	require.True(tb, ok, "the Main was not started by runMain")
+	sw := v.(*syncWriter)
+	sw.mu.Lock()
+	text := sw.w.String()
+	sw.mu.Unlock()
+	code := ""
+	for _, g := range codeRE.FindAllStringSubmatch(text, -1) {
+		if g[1] == casework.MaskPhone(phone) {
+			code = g[2]
+		}
+	}
+	require.NotEmpty(tb, code, "no verification code for %s in the service's log", casework.MaskPhone(phone))
+	return code
 }
 
 // syncWriter lets the service's goroutines log into one buffer.
@@ -380,9 +410,10 @@ func TestTelegramRestartMidDialogue(t *testing.T) {
 	srv.SendText(c.user, "3-1-601")
 	require.Equal(t, 1, srv.PendingUpdates())
 
-	runMain(t, true, cfg)
+	m2, _ := runMain(t, true, cfg)
 	c.expect("电话")
-	c.say("13900000018", "什么问题")
+	c.say("13900000018", "验证码")
+	c.say(smsCode(t, m2, "13900000018"), "什么问题")
 	wctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	require.NoError(t, srv.WaitPendingUpdates(wctx, 0))
