@@ -11,7 +11,10 @@ import (
 
 	"github.com/aftersales/aftersales/bot"
 	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/classify"
+	"github.com/aftersales/aftersales/conversation"
 	"github.com/aftersales/aftersales/internal/testclock"
+	"github.com/aftersales/aftersales/lifecycle"
 )
 
 // The owner of 3-1-201 on the example register.
@@ -301,4 +304,39 @@ func TestCodesFollowTheServiceClock(t *testing.T) {
 	w.clock.Advance(4*time.Minute + 59*time.Second)
 	u.typeCode(ownerPhone)
 	assert.Contains(t, said(w, u), "身份验证成功", "valid for 5 minutes by the service's clock")
+}
+
+// TestBindCodeGuessesAreLimited: an account that types five wrong engineer
+// bind codes is refused for an hour, even the right code; another account
+// is not affected.
+func TestBindCodeGuessesAreLimited(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.engine = conversation.New(conversation.Config{
+		Store: w.store, Sessions: w.sessions, Classifier: classify.New(classify.DefaultRules()),
+		NowFunc: w.clock.Now, Logger: w.logger(), Identity: w.identity,
+		Lifecycle: lifecycle.New(lifecycle.Config{Store: w.store, NowFunc: w.clock.Now}),
+	})
+	w.router.Handler = w.engine
+	members, err := w.store.ListMembers(context.Background(), 1)
+	require.NoError(t, err)
+	require.NotEmpty(t, members)
+	code, err := lifecycle.New(lifecycle.Config{Store: w.store, NowFunc: w.clock.Now}).IssueBindCode(context.Background(), members[0].ID, casework.Staff("test"))
+	require.NoError(t, err)
+
+	guesser := w.user("8001", "zh-hans")
+	for range 5 {
+		guesser.say("/bind ABCD2345")
+		assert.Contains(t, said(w, guesser), "绑定码无效")
+	}
+	guesser.say("/bind " + code.Code)
+	assert.Contains(t, said(w, guesser), "输错次数太多", "locked, even for the right code")
+
+	other := w.user("8002", "zh-hans")
+	other.say("/bind " + code.Code)
+	assert.Contains(t, said(w, other), "绑定成功", "another account binds")
+
+	w.clock.Advance(time.Hour + time.Minute)
+	guesser.say("/bind ABCD2345")
+	assert.Contains(t, said(w, guesser), "绑定码无效", "an hour later it may try again")
 }

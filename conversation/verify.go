@@ -98,6 +98,11 @@ func (t *turn) verifyChoices() []bot.Choice {
 }
 
 func promptVerifyCode(t *turn) error {
+	if t.s.Failures > 0 {
+		// Asked again after a wrong answer: short, the owner knows why.
+		t.ask(t.T("verify.again", "phone", casework.MaskPhone(t.slot("verify_phone"))), t.verifyChoices()...)
+		return nil
+	}
 	minutes := strconv.Itoa(int(t.e.cfg.Identity.CodeTTL() / time.Minute))
 	t.ask(t.T("verify.sent", "phone", casework.MaskPhone(t.slot("verify_phone")), "minutes", minutes), t.verifyChoices()...)
 	return nil
