@@ -109,7 +109,9 @@ type IdentityStore interface {
 
 	// AttachReportedCases gives the cases that the chat account reported
 	// with no owner to ownerID, once the account proved to be that owner,
-	// and returns how many.
+	// and marks them and the account's unverified cases already ownerID's
+	// (reported under a binding made before bindings were proven)
+	// IdentityVerified; it returns how many it changed.
 	AttachReportedCases(ctx context.Context, platform, userID string, ownerID int64) (int, error)
 
 	// AddOwnerEvent appends to an owner's timeline and sets the event's ID;

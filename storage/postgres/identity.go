@@ -255,7 +255,8 @@ func (db *DB) AttachReportedCases(ctx context.Context, platform, userID string, 
 		tag, err := tx.Exec(ctx, `WITH attached AS (
 				UPDATE cases SET owner_id = $3, identity_verified = true, version = version + 1,
 					last_event_seq = last_event_seq + 1, updated_at = $4
-				WHERE reporter_platform = $1 AND reporter_user_id = $2 AND owner_id IS NULL
+				WHERE reporter_platform = $1 AND reporter_user_id = $2
+					AND (owner_id IS NULL OR (owner_id = $3 AND NOT identity_verified))
 				RETURNING id, last_event_seq)
 			INSERT INTO case_events (case_id, seq, at, actor, kind, note)
 			SELECT id, last_event_seq, $4::timestamptz, $5::text, $6::text, $7::text FROM attached ORDER BY id`,

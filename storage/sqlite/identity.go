@@ -274,8 +274,9 @@ func (db *DB) AttachReportedCases(ctx context.Context, platform, userID string, 
 		}
 		ids, err := queryAll(ctx, tx, func(s scanner) (id int64, err error) { return id, s.Scan(&id) }, `
 			UPDATE cases SET owner_id = ?, identity_verified = 1, version = version + 1, updated_at = ?
-			WHERE reporter_platform = ? AND reporter_user_id = ? AND owner_id IS NULL
-			RETURNING id`, ownerID, encodeTime(tx.now), platform, userID)
+			WHERE reporter_platform = ? AND reporter_user_id = ?
+				AND (owner_id IS NULL OR (owner_id = ? AND identity_verified = 0))
+			RETURNING id`, ownerID, encodeTime(tx.now), platform, userID, ownerID)
 		if err != nil {
 			return 0, fmt.Errorf("attach cases of %s/%s to owner %d: %w", platform, userID, ownerID, err)
 		}

@@ -358,6 +358,9 @@ func testAttachReportedCases(t *testing.T, h Harness) {
 	otherPlatform := reported(4, "wechat", "1001", 0)
 	otherAccount := reported(5, "telegram", "2002", 0)
 	staffTyped := reported(6, "", "", 0)
+	// Reported under an owner binding made before bindings were proven:
+	// the owner proving it is the same owner verifies it.
+	legacy := reported(7, "telegram", "1001", f.owner.ID)
 	untouched := []*casework.Case{owned, otherPlatform, otherAccount, staffTyped}
 	requireUntouched := func() {
 		t.Helper()
@@ -386,8 +389,8 @@ func testAttachReportedCases(t *testing.T, h Harness) {
 	before := Now()
 	n, err := ids.AttachReportedCases(ctx, "telegram", "1001", f.owner.ID)
 	require.NoError(t, err)
-	require.Equal(t, 2, n)
-	for _, c := range []*casework.Case{mine1, mine2} {
+	require.Equal(t, 3, n)
+	for _, c := range []*casework.Case{mine1, mine2, legacy} {
 		got, err := s.FindCaseByID(ctx, c.ID)
 		require.NoError(t, err)
 		require.Equal(t, f.owner.ID, got.OwnerID)
@@ -426,15 +429,24 @@ func testAttachReportedCases(t *testing.T, h Harness) {
 	}
 	requireUntouched()
 	ownerCases, total := findCaseIDs(t, s, casework.CaseFilter{OwnerID: f.owner.ID})
-	require.Equal(t, 2, total)
-	require.Equal(t, []int64{mine2.ID, mine1.ID}, ownerCases)
+	require.Equal(t, 3, total)
+	require.Equal(t, []int64{legacy.ID, mine2.ID, mine1.ID}, ownerCases)
 
-	// Once attached, the cases have an owner: a second call attaches none.
+	// Once attached, the cases have an owner: a second call for another
+	// owner takes none of them, and verifies only the case already that
+	// owner's.
 	n, err = ids.AttachReportedCases(ctx, "telegram", "1001", f.owner2.ID)
 	require.NoError(t, err)
-	require.Zero(t, n)
+	require.Equal(t, 1, n)
+	got, err := s.FindCaseByID(ctx, owned.ID)
+	require.NoError(t, err)
+	require.Equal(t, f.owner2.ID, got.OwnerID)
+	require.True(t, got.IdentityVerified)
+	n, err = ids.AttachReportedCases(ctx, "telegram", "1001", f.owner.ID)
+	require.NoError(t, err)
+	require.Zero(t, n, "nothing left to attach")
 	ownerCases, _ = findCaseIDs(t, s, casework.CaseFilter{OwnerID: f.owner.ID})
-	require.Equal(t, []int64{mine2.ID, mine1.ID}, ownerCases)
+	require.Equal(t, []int64{legacy.ID, mine2.ID, mine1.ID}, ownerCases)
 	// An account with no cases attaches none.
 	n, err = ids.AttachReportedCases(ctx, "telegram", "3003", f.owner.ID)
 	require.NoError(t, err)
