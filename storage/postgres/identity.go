@@ -232,11 +232,11 @@ func (db *DB) CountFailures(ctx context.Context, kind, subject string, since tim
 // attachedNote is the note of the EventUpdated AttachReportedCases records.
 const attachedNote = "业主身份已验证 owner identity verified"
 
-// AttachReportedCases gives the cases the chat account reported that have
-// no owner to ownerID and marks them IdentityVerified, each with a new
-// version and an EventUpdated by casework.ActorBot noting the owner's
-// identity verified, in one transaction, and returns how many.
-// casework.ErrNotFound if the owner does not exist.
+// AttachReportedCases implements casework.IdentityStore: the account's
+// owner-less cases, and its unverified cases already ownerID's, become
+// ownerID's and IdentityVerified, each with a new version and an
+// EventUpdated by casework.ActorBot, in one transaction. casework.ErrNotFound
+// if the owner does not exist.
 func (db *DB) AttachReportedCases(ctx context.Context, platform, userID string, ownerID int64) (int, error) {
 	if platform == "" || userID == "" {
 		return 0, casework.Invalid("reporter", "platform and user id are required")
