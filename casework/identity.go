@@ -88,9 +88,14 @@ type IdentityStore interface {
 	// FindChatIdentitiesByOwner returns the chat accounts bound to an owner.
 	FindChatIdentitiesByOwner(ctx context.Context, ownerID int64) ([]*ChatIdentity, error)
 
-	// CreateVerificationCode stores a code sent (or about to be sent) and
-	// sets its ID.
-	CreateVerificationCode(ctx context.Context, c *VerificationCode) error
+	// CreateVerificationCode stores a code about to be sent and sets its
+	// ID, once check accepted the counts of the codes created since since
+	// for the code's phone and account (see CountVerificationCodes). The
+	// count, the check and the insert are one transaction, serialized per
+	// phone and per account, so that requests at the same moment cannot
+	// pass one limit together. An error of check is returned as it is, and
+	// nothing is stored.
+	CreateVerificationCode(ctx context.Context, c *VerificationCode, since time.Time, check func(CodeCounts) error) error
 	// LatestVerificationCode returns the newest code of the chat account,
 	// or ErrNotFound.
 	LatestVerificationCode(ctx context.Context, platform, userID string) (*VerificationCode, error)

@@ -89,7 +89,9 @@ func buildLifecycleEnv(t *testing.T, withLifecycle bool) *lifecycleEnv {
 		require.NoError(t, e.store.CreateParty(ctx, le.party2))
 		le.engineer2 = &casework.Member{PartyID: le.party2.ID, Name: "王工", Phone: "13900002222", Role: "engineer"}
 		require.NoError(t, e.store.CreateMember(ctx, le.engineer2))
-		require.NoError(t, e.store.SaveChatIdentity(ctx, &casework.ChatIdentity{Platform: "telegram", UserID: ownerChatID, OwnerID: e.owner.ID, Lang: "zh"}))
+		proven := e.clock.Now().Add(-time.Hour)
+		require.NoError(t, e.store.SaveChatIdentity(ctx, &casework.ChatIdentity{Platform: "telegram", UserID: ownerChatID, OwnerID: e.owner.ID, Lang: "zh",
+			VerifiedPhone: e.owner.Phone, VerifiedAt: &proven, VerifiedBy: casework.VerifyTelegramContact}))
 		cfg.PartyTokens = map[string]string{fs01Token: "FS01", dt02Token: "DT02", ghostToken: "GHOST"}
 		require.NoError(t, cfg.Validate())
 		if withLifecycle {

@@ -218,8 +218,8 @@ func (e *Engine) identity(ctx context.Context, in *bot.Inbound, s *Session, now 
 	}
 	if dirty {
 		id.LastInboundAt = &now
-		if err := e.cfg.Store.SaveChatIdentity(ctx, id); err != nil {
-			return nil, fmt.Errorf("save chat identity: %w", err)
+		if err := e.saveIdentity(ctx, id); err != nil {
+			return nil, err
 		}
 	}
 	c := *id
@@ -227,10 +227,33 @@ func (e *Engine) identity(ctx context.Context, in *bot.Inbound, s *Session, now 
 	return id, nil
 }
 
+// saveIdentity writes what the dialogue keeps of a chat account — its
+// language, name, last message, hand-off, reachability — and takes who the
+// account is from the store: the owner it proved to be, the engineer it was
+// bound to, its default unit. Those are written by package identity, the
+// lifecycle's binding and staff, never from a copy the dialogue held, which
+// could undo a verification or an unbinding made meanwhile.
+func (e *Engine) saveIdentity(ctx context.Context, id *casework.ChatIdentity) error {
+	stored, err := e.cfg.Store.FindChatIdentity(ctx, id.Platform, id.UserID)
+	switch {
+	case errors.Is(err, casework.ErrNotFound):
+		id.OwnerID, id.MemberID, id.UnitID, id.VerifiedPhone, id.VerifiedAt, id.VerifiedBy = 0, 0, 0, "", nil, ""
+	case err != nil:
+		return fmt.Errorf("find chat identity: %w", err)
+	default:
+		id.OwnerID, id.MemberID, id.UnitID = stored.OwnerID, stored.MemberID, stored.UnitID
+		id.VerifiedPhone, id.VerifiedAt, id.VerifiedBy = stored.VerifiedPhone, stored.VerifiedAt, stored.VerifiedBy
+	}
+	if err := e.cfg.Store.SaveChatIdentity(ctx, id); err != nil {
+		return fmt.Errorf("save chat identity: %w", err)
+	}
+	return nil
+}
+
 func (t *turn) saveIdentity() error {
 	t.id.Lang = string(t.s.Lang)
-	if err := t.e.cfg.Store.SaveChatIdentity(t.ctx, t.id); err != nil {
-		return fmt.Errorf("save chat identity: %w", err)
+	if err := t.e.saveIdentity(t.ctx, t.id); err != nil {
+		return err
 	}
 	c := *t.id
 	t.s.Identity, t.s.IdentityAt = &c, t.now

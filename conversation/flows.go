@@ -138,10 +138,23 @@ func (t *turn) soundsLikeAProblem(text string) bool {
 
 func (t *turn) startFlow(flow string) error {
 	t.reset()
+	if t.s.HandedOff {
+		// Starting something ends the hand-off: the bot is in charge again.
+		t.s.HandedOff = false
+		if err := t.endHandoff(); err != nil {
+			return err
+		}
+	}
 	t.s.Flow = flow
 	if flow == flowVerify && t.verified() {
 		t.reset()
 		t.say("verify.already")
+		return t.menu()
+	}
+	if flow == flowVerify && !t.e.cfg.Identity.SMSOn() && t.in.User.Platform != bot.Telegram {
+		// Nothing here can prove a phone: staff can.
+		t.reset()
+		t.say("verify.unavailable")
 		return t.menu()
 	}
 	t.say("intro." + flow)
@@ -297,7 +310,10 @@ func (t *turn) setUnit(u *casework.Unit) error {
 func promptPhone(t *turn) error {
 	t.s.Choices = nil
 	key := "ask.phone"
-	if t.s.Flow == flowVerify {
+	switch {
+	case t.s.Flow == flowVerify && !t.e.cfg.Identity.SMSOn():
+		key = "ask.phone_verify_contact" // Telegram: the shared contact proves it
+	case t.s.Flow == flowVerify:
 		key = "ask.phone_verify"
 	}
 	t.out = append(t.out, bot.Outbound{To: t.in.User, Kind: bot.OutText, Text: t.T(key), RequestContact: true})
@@ -313,8 +329,12 @@ func handlePhone(t *turn, in input) error {
 			return again("bad.contact_not_own")
 		}
 		// Telegram vouches for the number of the user's own contact; no
-		// other platform sends contacts.
+		// other platform sends contacts. Some clients send it in
+		// international form without its "+" (8613900000016).
 		phone, proven = in.contact.Phone, t.in.User.Platform == bot.Telegram
+		if digits := strings.TrimSpace(phone); !strings.HasPrefix(digits, "+") && len(digits) > 11 && strings.Trim(digits, "0123456789") == "" {
+			phone = "+" + digits
+		}
 	default:
 		phone = in.text
 	}
@@ -382,12 +402,9 @@ func (t *turn) afterUnitPick() error {
 		onRegister = onRegister || o.ID == t.id.OwnerID
 	}
 	if !onRegister {
-		// A proven owner adds a unit they are not on the register of:
-		// staff check it on the case.
+		// A proven owner reports for a unit they are not on the register
+		// of: staff check it on the case; the register stays as it is.
 		t.set("not_on_register", "1")
-		if err := t.e.cfg.Store.BindOwnerUnit(t.ctx, t.id.OwnerID, unitID); err != nil {
-			return fmt.Errorf("bind owner: %w", err)
-		}
 	}
 	if t.s.Editing {
 		t.s.Editing = false
@@ -429,14 +446,14 @@ func (t *turn) whileHandedOff(in input) error {
 	if note == "" {
 		return nil
 	}
-	if t.id.OwnerID != 0 {
-		cases, _, err := t.e.cfg.Store.FindCases(t.ctx, casework.CaseFilter{OwnerID: t.id.OwnerID, Limit: 1, States: openStates})
-		if err != nil {
-			return fmt.Errorf("find cases: %w", err)
-		}
-		if len(cases) == 1 {
-			return t.e.cfg.Store.AddCaseEvent(t.ctx, &casework.Event{CaseID: cases[0].ID, At: t.now, Actor: casework.Actor("owner:" + strconv.FormatInt(t.id.OwnerID, 10)), Kind: casework.EventNote, Note: truncateRunes("业主留言 owner wrote: "+note, 2000)})
-		}
+	// The latest open case the account may see: a proven owner's, or one it
+	// reported itself.
+	cases, err := t.ownerCases(openStates, 1)
+	if err != nil {
+		return err
+	}
+	if len(cases) == 1 {
+		return t.e.cfg.Store.AddCaseEvent(t.ctx, &casework.Event{CaseID: cases[0].ID, At: t.now, Actor: t.who().Actor(), Kind: casework.EventNote, Note: truncateRunes("业主留言 owner wrote: "+note, 2000)})
 	}
 	const keep = 50
 	inbox := t.slot("inbox")

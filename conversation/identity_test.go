@@ -13,6 +13,7 @@ import (
 	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/classify"
 	"github.com/aftersales/aftersales/conversation"
+	"github.com/aftersales/aftersales/identity"
 	"github.com/aftersales/aftersales/internal/testclock"
 	"github.com/aftersales/aftersales/lifecycle"
 )
@@ -339,4 +340,114 @@ func TestBindCodeGuessesAreLimited(t *testing.T) {
 	w.clock.Advance(time.Hour + time.Minute)
 	guesser.say("/bind ABCD2345")
 	assert.Contains(t, said(w, guesser), "绑定码无效", "an hour later it may try again")
+}
+
+// withoutSMS rebuilds w's engine with no SMS provider: owners prove who they
+// are by Telegram's contact or through staff.
+func withoutSMS(w *world) {
+	w.identity = identity.New(identity.Config{Store: w.store, NowFunc: w.clock.Now, Logger: w.logger()})
+	w.engine = conversation.New(conversation.Config{
+		Store: w.store, Sessions: w.sessions, Classifier: classify.New(classify.DefaultRules()),
+		NowFunc: w.clock.Now, Logger: w.logger(), Identity: w.identity,
+	})
+	w.router.Handler = w.engine
+}
+
+// TestWithoutSMS: with no SMS provider, a typed number is taken unverified,
+// the verify flow says staff can verify (or, on Telegram, asks for the
+// shared contact), and a proven owner's new phone at the read-back is not
+// taken.
+func TestWithoutSMS(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	withoutSMS(w)
+	web := &user{w: w, ref: bot.UserRef{Platform: bot.Web, ID: "visitor_nosms_0123456"}, lang: "zh"}
+	web.say("报修")
+	web.say("张三")
+	web.say("3-1-201")
+	web.say(ownerPhone)
+	assert.Contains(t, said(w, web), "客服会与您核实身份")
+	assert.Contains(t, said(w, web), "请问是什么问题", "the report goes on")
+	web.say("取消")
+	web.say("验证")
+	assert.Contains(t, said(w, web), "不能用短信验证码验证身份")
+
+	tg := w.user("7301", "zh-hans")
+	tg.say("验证")
+	assert.Contains(t, said(w, tg), "分享我的手机号")
+	tg.contact("8613900000016", true) // as some clients send it: no "+"
+	assert.Contains(t, said(w, tg), "身份验证成功")
+
+	ownerReports(t, w) // 7001 proves by contact
+	o := w.user("7001", "zh-hans")
+	o.say("报修")
+	o.press("cat:engineering_quality/crack")
+	o.say("客厅")
+	o.say("客厅墙面开裂")
+	o.press("occ:today")
+	o.press("media:skip")
+	o.press("exp:repair")
+	o.press("ct:evening")
+	o.press("sum:edit")
+	o.press("edit:phone")
+	o.say("13812345678")
+	assert.Contains(t, said(w, o), "联系电话保持为 "+ownerPhone)
+	assert.Contains(t, said(w, o), "请核对", "back at the read-back")
+}
+
+// TestUnverifiedHandoff: an owner who did not verify and asked for a person
+// reaches staff on the case they reported; 验证 during the hand-off starts
+// the verification.
+func TestUnverifiedHandoff(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newWorld(t)
+	u := &user{w: w, ref: bot.UserRef{Platform: bot.Web, ID: "visitor_handoff_01234"}, lang: "zh"}
+	u.say("投诉")
+	u.say("张三")
+	u.say("3-1-201")
+	u.say(ownerPhone)
+	u.press("verify:skip")
+	u.say("物业保安态度很差，还骂人")
+	u.press("sum:submit")
+	u.say("人工")
+	u.say("我家里漏水了很严重，请快点来人")
+	mine, _, err := w.store.FindCases(ctx, casework.CaseFilter{ReporterPlatform: "web", ReporterUserID: u.ref.ID})
+	require.NoError(t, err)
+	require.Len(t, mine, 1)
+	events, err := w.store.ListCaseEvents(ctx, mine[0].ID)
+	require.NoError(t, err)
+	assert.Contains(t, events[len(events)-1].Note, "我家里漏水了很严重", "staff read it on the case")
+	assert.NotContains(t, string(events[len(events)-1].Actor), u.ref.ID, "the visitor's id, its key to the page, is not on the timeline")
+
+	w.clock.Advance(2 * time.Minute)
+	u.say("验证")
+	u.say(ownerPhone)
+	assert.Contains(t, said(w, u), "139****0016", "the hand-off ended; the code was sent")
+}
+
+// TestStaffVerificationIsKept: staff verify an account while its owner is
+// talking to a person; what the dialogue saves afterwards keeps it.
+func TestStaffVerificationIsKept(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newWorld(t)
+	u := &user{w: w, ref: bot.UserRef{Platform: bot.WeChat, ID: "oStaffVerified0123456"}, lang: "zh"}
+	u.say("咨询")
+	u.say("张三")
+	u.say("3-1-201")
+	u.say(ownerPhone)
+	u.press("verify:skip")
+	u.say("请问房产证什么时候可以办下来？")
+	u.press("sum:submit")
+	u.say("人工")
+	owners, err := w.store.FindOwnersByPhone(ctx, ownerPhone)
+	require.NoError(t, err)
+	_, _, err = w.identity.VerifyByStaff(ctx, identity.Account{Platform: "wechat", UserID: u.ref.ID}, owners[0].ID, casework.Staff("7"))
+	require.NoError(t, err)
+	u.say("菜单") // ends the hand-off: the dialogue saves the account
+	id, err := w.store.FindChatIdentity(ctx, "wechat", u.ref.ID)
+	require.NoError(t, err)
+	assert.Equal(t, owners[0].ID, id.OwnerID, "not undone by the dialogue's copy")
+	assert.True(t, id.Verified())
 }

@@ -42,6 +42,12 @@ func (t *turn) phoneGiven(phone string, proven bool) error {
 		if proven {
 			return t.contactPhoneProven(phone)
 		}
+		if !t.e.cfg.Identity.SMSOn() {
+			// No code can prove the new number: the proven one stays.
+			t.say("phone_kept.no_sms", "phone", t.slot("phone"))
+			t.s.Editing = false
+			return t.goTo("summary")
+		}
 		t.set("verify_for", verifyContact)
 		return t.sendCode(phone)
 	}
@@ -50,6 +56,11 @@ func (t *turn) phoneGiven(phone string, proven bool) error {
 		return t.proven(phone, casework.VerifyTelegramContact)
 	}
 	if !t.e.cfg.Identity.SMSOn() {
+		if t.s.Flow == flowVerify {
+			t.say("verify.unavailable")
+			t.reset()
+			return t.menu()
+		}
 		t.say("verify.no_sms")
 		return t.continueUnverified()
 	}

@@ -146,18 +146,6 @@ func (s *Service) SendCode(ctx context.Context, acct Account, phone string) erro
 		return ErrSMSOff
 	}
 	now := s.cfg.NowFunc()
-	counts, err := s.cfg.Store.CountVerificationCodes(ctx, phone, acct.Platform, acct.UserID, now.Add(-24*time.Hour))
-	if err != nil {
-		return fmt.Errorf("count codes: %w", err)
-	}
-	if counts.Last != nil {
-		if wait := counts.Last.Add(s.cfg.ResendAfter).Sub(now); wait > 0 {
-			return &TooSoonError{Wait: wait}
-		}
-	}
-	if counts.ByPhone >= s.cfg.DailyLimit || counts.ByAccount >= s.cfg.DailyLimit {
-		return ErrDailyLimit
-	}
 	code, err := newCode()
 	if err != nil {
 		return err
@@ -170,11 +158,35 @@ func (s *Service) SendCode(ctx context.Context, acct Account, phone string) erro
 		Platform: acct.Platform, UserID: acct.UserID, Phone: phone,
 		Salt: salt, CodeHash: hashCode(salt, code), CreatedAt: now, ExpiresAt: now.Add(s.cfg.CodeTTL),
 	}
-	if err := s.cfg.Store.CreateVerificationCode(ctx, vc); err != nil {
+	// The limits are checked and the code stored in one transaction of
+	// the store, so that requests at the same moment cannot pass them
+	// together.
+	within := func(counts casework.CodeCounts) error {
+		if counts.Last != nil {
+			if wait := counts.Last.Add(s.cfg.ResendAfter).Sub(now); wait > 0 {
+				return &TooSoonError{Wait: wait}
+			}
+		}
+		if counts.ByPhone >= s.cfg.DailyLimit || counts.ByAccount >= s.cfg.DailyLimit {
+			return ErrDailyLimit
+		}
+		return nil
+	}
+	err = s.cfg.Store.CreateVerificationCode(ctx, vc, now.Add(-24*time.Hour), within)
+	var soon *TooSoonError
+	switch {
+	case errors.As(err, &soon), errors.Is(err, ErrDailyLimit):
+		return err
+	case err != nil:
 		return fmt.Errorf("store code: %w", err)
 	}
 	if err := s.cfg.Sender.SendCode(ctx, phone, code); err != nil {
 		s.cfg.Logger.Error("verification code not sent", "platform", acct.Platform, "phone", casework.MaskPhone(phone), "error", err)
+		// A code that never left cannot be typed: it is spent, and still
+		// counts towards the limits.
+		if _, serr := s.cfg.Store.SpendVerificationCode(ctx, vc.ID, true, now); serr != nil {
+			s.cfg.Logger.Error("unsent verification code not spent", "error", serr)
+		}
 		return fmt.Errorf("%w: %w", ErrSendFailed, err)
 	}
 	s.cfg.Logger.Info("verification code sent", "platform", acct.Platform, "phone", casework.MaskPhone(phone))
@@ -246,7 +258,7 @@ type Claim struct {
 type Result struct {
 	Owner *casework.Owner
 	// OnRegister is false when the owner is not on the register of the
-	// claimed unit: the unit was added to the owner, and staff check it.
+	// claimed unit: staff check the case.
 	OnRegister bool
 	// Attached counts the account's earlier cases now given to the owner.
 	Attached int
@@ -256,13 +268,16 @@ type Result struct {
 // contact or a code), to the owner of that phone. Among owners with the
 // phone it takes the one on the claimed unit's register, else the one with
 // the claimed name, else the first; when none has the phone and a name was
-// claimed, it registers the owner. A claimed unit the owner does not hold is
-// added to the owner, OnRegister false. id is saved with its new binding, the
+// claimed, it registers the owner. A proven phone does not put anyone on a
+// unit's register: a claimed unit the owner is not on the register of stays
+// off it, OnRegister false, for staff to check. id is saved with its new binding, the
 // owner's timeline records it, and the cases the account reported before it
 // proved who it is go to the owner. Without an owner to bind (no owner has
 // the phone and no name was claimed) it returns casework.ErrNotFound.
 func (s *Service) Prove(ctx context.Context, id *casework.ChatIdentity, phone string, by casework.Actor, claim Claim) (Result, error) {
-	st := s.cfg.Store
+	if id.MemberID != 0 {
+		return Result{}, casework.Invalid("chat_account", "is an engineer's account")
+	}
 	owner, onRegister, err := s.ownerOf(ctx, phone, claim)
 	if err != nil {
 		return Result{}, err
@@ -270,10 +285,7 @@ func (s *Service) Prove(ctx context.Context, id *casework.ChatIdentity, phone st
 	if owner == nil {
 		return Result{}, casework.ErrNotFound
 	}
-	if claim.UnitID != 0 {
-		if err := st.BindOwnerUnit(ctx, owner.ID, claim.UnitID); err != nil {
-			return Result{}, fmt.Errorf("bind owner to unit: %w", err)
-		}
+	if onRegister && claim.UnitID != 0 {
 		id.UnitID = claim.UnitID
 	}
 	res, err := s.bind(ctx, id, owner, phone, by, string(by))

@@ -3,6 +3,7 @@ package identity_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -188,6 +189,13 @@ func TestSendFailureAndSMSOff(t *testing.T) {
 	require.ErrorIs(t, err, identity.ErrSendFailed)
 	assert.ErrorContains(t, err, "BUSINESS_LIMIT_CONTROL")
 
+	pending, err := e.svc.PendingPhone(ctx, stranger)
+	require.NoError(t, err)
+	assert.Empty(t, pending, "a code that was not sent cannot be typed")
+	e.sms.err = nil
+	var soon *identity.TooSoonError
+	require.ErrorAs(t, e.svc.SendCode(ctx, stranger, linPhone), &soon, "but it counts towards the limits")
+
 	off := identity.New(identity.Config{Store: e.store, NowFunc: e.clock.Now})
 	assert.False(t, off.SMSOn())
 	require.ErrorIs(t, off.SendCode(ctx, stranger, linPhone), identity.ErrSMSOff)
@@ -248,11 +256,14 @@ func TestProveOffTheRegister(t *testing.T) {
 	assert.False(t, res.OnRegister, "staff check a unit the owner is not on the register of")
 	units, err := e.store.OwnerUnits(ctx, res.Owner.ID)
 	require.NoError(t, err)
-	var labels []string
-	for _, x := range units {
-		labels = append(labels, x.Label())
+	require.Len(t, units, 1, "a proven phone puts no one on a unit's register")
+	assert.Equal(t, u.Label(), units[0].Label())
+	holders, err := e.store.UnitOwners(ctx, other.ID)
+	require.NoError(t, err)
+	for _, h := range holders {
+		assert.NotEqual(t, res.Owner.ID, h.ID)
 	}
-	assert.ElementsMatch(t, []string{u.Label(), other.Label()}, labels)
+	assert.Zero(t, id.UnitID, "the account's default unit is one on the register")
 
 	// A phone on no record registers a new owner under the typed name.
 	id2 := &casework.ChatIdentity{Platform: "telegram", UserID: "7002"}
@@ -293,6 +304,26 @@ func TestVerifyByStaff(t *testing.T) {
 	_, _, err = e.svc.VerifyByStaff(ctx, identity.Account{Platform: "telegram", UserID: "9"}, owners[0].ID, casework.Staff("7"))
 	var ve *casework.ValidationError
 	require.ErrorAs(t, err, &ve, "an engineer's account is not an owner's")
+	_, err = e.svc.Prove(ctx, &casework.ChatIdentity{Platform: "telegram", UserID: "9", MemberID: 1}, linPhone, casework.VerifySMS, identity.Claim{})
+	require.ErrorAs(t, err, &ve, "nor by a code")
+}
+
+// TestSendLimitsHoldAtTheSameMoment: sixty accounts asking for a code to one
+// phone at once get one code sent.
+func TestSendLimitsHoldAtTheSameMoment(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for i := range 60 {
+		wg.Go(func() {
+			_ = e.svc.SendCode(ctx, identity.Account{Platform: "web", UserID: fmt.Sprintf("visitor_%02d_0123456789", i)}, linPhone)
+		})
+	}
+	wg.Wait()
+	e.sms.mu.Lock()
+	defer e.sms.mu.Unlock()
+	assert.Len(t, e.sms.sent[linPhone], 1)
 }
 
 func TestBindCodeTriesAreLimited(t *testing.T) {

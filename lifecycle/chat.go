@@ -175,14 +175,14 @@ func (s *Service) engineerTellsOwner(ctx context.Context, who Who, number string
 }
 
 // ownerCase loads a case for its owner and checks that the account reported
-// it or is bound to its owner.
+// it or proved to be its owner.
 func (s *Service) ownerCase(ctx context.Context, who Who, number string) (*casework.Case, error) {
 	c, err := s.load(ctx, number)
 	if err != nil {
 		return nil, err
 	}
 	reporter := c.ReporterPlatform == string(who.User.Platform) && c.ReporterUserID == who.User.ID
-	owner := who.Identity != nil && c.OwnerID != 0 && who.Identity.OwnerID == c.OwnerID
+	owner := who.Identity != nil && who.Identity.Verified() && c.OwnerID != 0 && who.Identity.OwnerID == c.OwnerID
 	if !reporter && !owner {
 		return nil, ErrForbidden
 	}
@@ -793,6 +793,7 @@ func (s *Service) lowScore(ctx context.Context, c *casework.Case, sv *casework.S
 		Channel: c.Channel, ReceivedAt: s.now(), ReceivedBy: casework.ActorBot,
 		Category: casework.CategoryServiceAttitude, Subcategory: casework.SubOther, Urgency: casework.UrgencyMajorComplaint,
 		ReporterPlatform: c.ReporterPlatform, ReporterUserID: c.ReporterUserID, ParentID: c.ID,
+		IdentityVerified: c.IdentityVerified,
 	}
 	s.cfg.SLA.SetDeadlines(k)
 	if err := s.cfg.Store.CreateCaseWith(ctx, k, casework.Effects{Timers: DeadlineTimers(k)}); err != nil {

@@ -162,11 +162,16 @@ func newEnv(t *testing.T, configure ...func(*lifecycle.Config)) *env {
 			e.members[m.Name] = m
 		}
 	}
-	require.NoError(t, store.SaveChatIdentity(ctx, &casework.ChatIdentity{Platform: "telegram", UserID: ownerChat, OwnerID: e.owner.ID, UnitID: e.unit.ID, Lang: "zh"}))
+	// The owners' accounts proved who they are, as the dialogue binds them
+	// (package identity).
+	proven := t0.Add(-time.Hour)
+	require.NoError(t, store.SaveChatIdentity(ctx, &casework.ChatIdentity{Platform: "telegram", UserID: ownerChat, OwnerID: e.owner.ID, UnitID: e.unit.ID, Lang: "zh",
+		VerifiedPhone: e.owner.Phone, VerifiedAt: &proven, VerifiedBy: casework.VerifyTelegramContact}))
 	others, err := store.FindOwnersByPhone(ctx, "13900000002")
 	require.NoError(t, err)
 	require.Len(t, others, 1)
-	require.NoError(t, store.SaveChatIdentity(ctx, &casework.ChatIdentity{Platform: "telegram", UserID: otherOwnerChat, OwnerID: others[0].ID, Lang: "zh"}))
+	require.NoError(t, store.SaveChatIdentity(ctx, &casework.ChatIdentity{Platform: "telegram", UserID: otherOwnerChat, OwnerID: others[0].ID, Lang: "zh",
+		VerifiedPhone: others[0].Phone, VerifiedAt: &proven, VerifiedBy: casework.VerifySMS}))
 	require.NoError(t, store.SaveChatIdentity(ctx, &casework.ChatIdentity{Platform: "telegram", UserID: supervisorChat, MemberID: e.member(t, "林峰").ID, Lang: "zh"}))
 
 	cfg := lifecycle.Config{Store: store, Pusher: e.push, NowFunc: e.clock.Now}

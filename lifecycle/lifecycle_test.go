@@ -334,10 +334,14 @@ func TestOwnerPermissions(t *testing.T) {
 	require.NoError(t, e.svc.ProposeSlots(ctx, f.engineer, n, offered))
 	before := e.snapshot(t, f.c)
 
+	// An account bound to the owner before bindings were proven (the
+	// migration keeps none, but a row written so must still be refused).
+	require.NoError(t, e.store.SaveChatIdentity(ctx, &casework.ChatIdentity{Platform: "telegram", UserID: "unproven-zhang", OwnerID: e.owner.ID, Lang: "zh"}))
 	strangers := map[string]lifecycle.Who{
-		"another owner":   e.who(t, otherOwnerChat),
-		"unknown account": {User: bot.UserRef{Platform: bot.Telegram, ID: "stranger"}},
-		"engineer":        f.engineer,
+		"unproven binding": e.who(t, "unproven-zhang"),
+		"another owner":    e.who(t, otherOwnerChat),
+		"unknown account":  {User: bot.UserRef{Platform: bot.Telegram, ID: "stranger"}},
+		"engineer":         f.engineer,
 	}
 	for name, who := range strangers {
 		t.Run(name, func(t *testing.T) {
@@ -360,6 +364,15 @@ func TestOwnerPermissions(t *testing.T) {
 	}
 	assert.Equal(t, before, e.snapshot(t, f.c), "nothing written")
 
+	// Staff's message reaches the owner's proven accounts, not the unproven one.
+	require.NoError(t, e.svc.MessageOwner(ctx, n, casework.Staff("7"), "师傅明天上午10点上门，请留门"))
+	var to []string
+	for _, m := range byPurpose(e.outbox(t, f.c.ID), "staff_message") {
+		to = append(to, m.UserID)
+	}
+	assert.Contains(t, to, ownerChat)
+	assert.NotContains(t, to, "unproven-zhang")
+
 	// The owner's second account may act.
 	got, err := e.svc.PickSlot(ctx, e.who(t, "owner-zhang-2"), n, offered[1].Unix())
 	require.NoError(t, err)
@@ -369,7 +382,9 @@ func TestOwnerPermissions(t *testing.T) {
 // bindOwnerAccount saves a Telegram account bound to 张伟.
 func (e *env) bindOwnerAccount(t *testing.T, userID string) {
 	t.Helper()
-	require.NoError(t, e.store.SaveChatIdentity(t.Context(), &casework.ChatIdentity{Platform: "telegram", UserID: userID, OwnerID: e.owner.ID, Lang: "en"}))
+	proven := t0.Add(-time.Hour)
+	require.NoError(t, e.store.SaveChatIdentity(t.Context(), &casework.ChatIdentity{Platform: "telegram", UserID: userID, OwnerID: e.owner.ID, Lang: "en",
+		VerifiedPhone: e.owner.Phone, VerifiedAt: &proven, VerifiedBy: casework.VerifySMS}))
 }
 
 func TestProposeSlotsAndPickSlot(t *testing.T) {

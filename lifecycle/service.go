@@ -15,6 +15,8 @@ package lifecycle
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -146,15 +148,19 @@ type Who struct {
 	Identity *casework.ChatIdentity // nil: unknown account
 }
 
-// Actor returns the timeline actor: the member or owner behind the account.
+// Actor returns the timeline actor: the member or proven owner behind the
+// account, or else the account itself, named by a digest: a chat page
+// visitor's id is its key to the page, and the timeline is read by staff
+// and parties.
 func (w Who) Actor() casework.Actor {
 	switch {
 	case w.Identity != nil && w.Identity.MemberID != 0:
 		return casework.Actor("member:" + strconv.FormatInt(w.Identity.MemberID, 10))
-	case w.Identity != nil && w.Identity.OwnerID != 0:
+	case w.Identity != nil && w.Identity.OwnerID != 0 && w.Identity.Verified():
 		return casework.Actor("owner:" + strconv.FormatInt(w.Identity.OwnerID, 10))
 	}
-	return casework.Actor("chat:" + w.User.Key())
+	sum := sha256.Sum256([]byte(w.User.Key()))
+	return casework.Actor("chat:" + string(w.User.Platform) + ":" + hex.EncodeToString(sum[:6]))
 }
 
 // recipient is a chat account to notify, with its language.
@@ -199,7 +205,9 @@ func (s *Service) ownerChats(ctx context.Context, c *casework.Case) ([]recipient
 			return nil, fmt.Errorf("find owner's chats: %w", err)
 		}
 		for _, id := range ids {
-			add(id)
+			if id.Verified() { // an account bound before bindings were proven hears nothing
+				add(id)
+			}
 		}
 	}
 	return out, nil

@@ -564,6 +564,7 @@ func TestLowSurveyScoreOpensComplaint(t *testing.T) {
 	assert.Equal(t, casework.UrgencyMajorComplaint, k.Urgency)
 	assert.Equal(t, casework.CategoryServiceAttitude, k.Category)
 	assert.Equal(t, c.OwnerID, k.OwnerID)
+	assert.Equal(t, c.IdentityVerified, k.IdentityVerified, "the complaint is the same owner's, as verified as the case")
 	assert.True(t, k.Open(), "the complaint waits for staff")
 	assert.Contains(t, k.Description, "attitude 2")
 	assert.Contains(t, k.Description, "师傅进门不换鞋")

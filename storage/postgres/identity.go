@@ -123,7 +123,7 @@ func scanCode(row scanner) (*casework.VerificationCode, error) {
 
 // CreateVerificationCode stores c and sets its ID; CreatedAt, when zero, is
 // now. A new code has no attempts and is unused, whatever c carried.
-func (db *DB) CreateVerificationCode(ctx context.Context, c *casework.VerificationCode) error {
+func (db *DB) CreateVerificationCode(ctx context.Context, c *casework.VerificationCode, since time.Time, check func(casework.CodeCounts) error) error {
 	if err := checkVerificationCode(c); err != nil {
 		return err
 	}
@@ -133,11 +133,32 @@ func (db *DB) CreateVerificationCode(ctx context.Context, c *casework.Verificati
 	}
 	nc.CreatedAt, nc.ExpiresAt = dbTime(nc.CreatedAt), dbTime(nc.ExpiresAt)
 	nc.Attempts, nc.UsedAt = 0, nil
-	err := db.pool.QueryRow(ctx, `INSERT INTO verification_codes (platform, user_id, phone, code_hash, salt, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		nc.Platform, nc.UserID, nc.Phone, nc.CodeHash, nc.Salt, nc.CreatedAt, nc.ExpiresAt).Scan(&nc.ID)
+	op := fmt.Sprintf("postgres: create verification code for %s/%s", nc.Platform, nc.UserID)
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		// Requests for one phone, and for one account, wait for each other
+		// until the transaction ends; the phone's lock is always taken
+		// first, so two requests never wait for each other in a circle.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('aftersales.code.phone:' || $1)),
+			pg_advisory_xact_lock(hashtext('aftersales.code.account:' || $2 || ':' || $3))`, nc.Phone, nc.Platform, nc.UserID); err != nil {
+			return dbErr(op, err)
+		}
+		n, err := countCodes(ctx, tx, nc.Phone, nc.Platform, nc.UserID, since)
+		if err != nil {
+			return err
+		}
+		if err := check(n); err != nil {
+			return err
+		}
+		err = tx.QueryRow(ctx, `INSERT INTO verification_codes (platform, user_id, phone, code_hash, salt, created_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+			nc.Platform, nc.UserID, nc.Phone, nc.CodeHash, nc.Salt, nc.CreatedAt, nc.ExpiresAt).Scan(&nc.ID)
+		if err != nil {
+			return dbErr(op, err)
+		}
+		return nil
+	})
 	if err != nil {
-		return dbErr(fmt.Sprintf("postgres: create verification code for %s/%s", nc.Platform, nc.UserID), err)
+		return err
 	}
 	*c = nc
 	return nil
@@ -169,8 +190,15 @@ func (db *DB) LatestVerificationCode(ctx context.Context, platform, userID strin
 // phone and sent for the chat account; Last is when the newest code of
 // either was created, at any time, or nil when there is none.
 func (db *DB) CountVerificationCodes(ctx context.Context, phone, platform, userID string, since time.Time) (casework.CodeCounts, error) {
+	return countCodes(ctx, db.pool, phone, platform, userID, since)
+}
+
+// countCodes counts on q, the pool or a transaction.
+func countCodes(ctx context.Context, q interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}, phone, platform, userID string, since time.Time) (casework.CodeCounts, error) {
 	var n casework.CodeCounts
-	err := db.pool.QueryRow(ctx, `SELECT
+	err := q.QueryRow(ctx, `SELECT
 		(SELECT count(*) FROM verification_codes WHERE phone = $1 AND created_at >= $4),
 		(SELECT count(*) FROM verification_codes WHERE platform = $2 AND user_id = $3 AND created_at >= $4),
 		greatest(

@@ -120,18 +120,27 @@ func nullText(s string) any {
 
 // CreateVerificationCode stores c and sets its ID; CreatedAt, when zero, is
 // now. A new code has no attempts and is unused, whatever c carried.
-func (db *DB) CreateVerificationCode(ctx context.Context, c *casework.VerificationCode) error {
+func (db *DB) CreateVerificationCode(ctx context.Context, c *casework.VerificationCode, since time.Time, check func(casework.CodeCounts) error) error {
 	if err := checkVerificationCode(c); err != nil {
 		return err
 	}
 	nc := *c
+	// The store's one writer, in an immediate transaction, serializes the
+	// count and the insert of every request.
 	err := db.inWrite(ctx, func(tx *Tx) error {
+		n, err := countCodes(ctx, tx, nc.Phone, nc.Platform, nc.UserID, since)
+		if err != nil {
+			return err
+		}
+		if err := check(n); err != nil {
+			return err
+		}
 		if nc.CreatedAt.IsZero() {
 			nc.CreatedAt = tx.now
 		}
 		nc.CreatedAt, nc.ExpiresAt = storedTime(nc.CreatedAt), storedTime(nc.ExpiresAt)
 		nc.Attempts, nc.UsedAt = 0, nil
-		err := tx.QueryRowContext(ctx, `
+		err = tx.QueryRowContext(ctx, `
 			INSERT INTO verification_codes (platform, user_id, phone, code_hash, salt, created_at, expires_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			nc.Platform, nc.UserID, nc.Phone, nc.CodeHash, nc.Salt, encodeTime(nc.CreatedAt), encodeTime(nc.ExpiresAt)).Scan(&nc.ID)
@@ -174,6 +183,12 @@ func (db *DB) LatestVerificationCode(ctx context.Context, platform, userID strin
 // either was created, at any time, or nil when there is none.
 func (db *DB) CountVerificationCodes(ctx context.Context, phone, platform, userID string, since time.Time) (casework.CodeCounts, error) {
 	return inRead(ctx, db, func(tx *Tx) (casework.CodeCounts, error) {
+		return countCodes(ctx, tx, phone, platform, userID, since)
+	})
+}
+
+func countCodes(ctx context.Context, tx *Tx, phone, platform, userID string, since time.Time) (casework.CodeCounts, error) {
+	{
 		var n casework.CodeCounts
 		s := encodeTime(since)
 		err := tx.QueryRowContext(ctx, `SELECT
@@ -188,7 +203,7 @@ func (db *DB) CountVerificationCodes(ctx context.Context, phone, platform, userI
 			return casework.CodeCounts{}, fmt.Errorf("count verification codes of %s/%s: %w", platform, userID, err)
 		}
 		return n, nil
-	})
+	}
 }
 
 // SpendVerificationCode records a try of code id at at (zero: now), in one

@@ -1,6 +1,9 @@
 package storagetest
 
 import (
+	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -185,14 +188,14 @@ func testVerificationCodes(t *testing.T, h Harness) {
 		t.Helper()
 		c := &casework.VerificationCode{Platform: platform, UserID: userID, Phone: phone, CodeHash: "hash-" + phone, Salt: "salt",
 			CreatedAt: at(created), ExpiresAt: at(created + 10*time.Minute)}
-		require.NoError(t, ids.CreateVerificationCode(ctx, c))
+		require.NoError(t, ids.CreateVerificationCode(ctx, c, time.Time{}, acceptAny))
 		require.NotZero(t, c.ID)
 		return c
 	}
 	// A new code starts unused, with no attempts, whatever it carried.
 	c1 := &casework.VerificationCode{Platform: "telegram", UserID: "1001", Phone: phoneA, CodeHash: "h1", Salt: "s1",
 		Attempts: 3, UsedAt: ptr(t0), CreatedAt: at(3), ExpiresAt: at(10*time.Minute + 3)}
-	require.NoError(t, ids.CreateVerificationCode(ctx, c1))
+	require.NoError(t, ids.CreateVerificationCode(ctx, c1, time.Time{}, acceptAny))
 	require.Zero(t, c1.Attempts)
 	require.Nil(t, c1.UsedAt)
 	requireStoredTime(t, at(3), c1.CreatedAt, "CreatedAt")
@@ -276,7 +279,7 @@ func testVerificationCodes(t *testing.T, h Harness) {
 	// A zero CreatedAt is the store's now.
 	before := Now()
 	now := &casework.VerificationCode{Platform: "web", UserID: "v1", Phone: phoneA, CodeHash: "h", ExpiresAt: at(time.Hour)}
-	require.NoError(t, ids.CreateVerificationCode(ctx, now))
+	require.NoError(t, ids.CreateVerificationCode(ctx, now, time.Time{}, acceptAny))
 	requireUTC(t, now.CreatedAt, "CreatedAt")
 	require.False(t, now.CreatedAt.Before(wantMicroUTC(before)), "CreatedAt %s is the store's now, not before %s", now.CreatedAt, before)
 	got, err = ids.LatestVerificationCode(ctx, "web", "v1")
@@ -293,7 +296,7 @@ func testVerificationCodes(t *testing.T, h Harness) {
 	} {
 		c := valid
 		mutate(&c)
-		requireInvalid(t, ids.CreateVerificationCode(ctx, &c), field)
+		requireInvalid(t, ids.CreateVerificationCode(ctx, &c, time.Time{}, acceptAny), field)
 		require.Zero(t, c.ID, field)
 	}
 }
@@ -494,4 +497,62 @@ func testOwnerEvents(t *testing.T, h Harness) {
 	events, err = ids.ListOwnerEvents(ctx, f.owner.ID)
 	require.NoError(t, err)
 	require.Len(t, events, 3)
+}
+
+// acceptAny is a CreateVerificationCode check that takes any counts.
+func acceptAny(casework.CodeCounts) error { return nil }
+
+// testVerificationCodeLimits: the check sees the counts and refuses as it
+// says, storing nothing; requests at the same moment for one phone pass a
+// limit of one code once, whatever account they come from.
+func testVerificationCodeLimits(t *testing.T, h Harness) {
+	_, ids := identityStore(t, h)
+	ctx := t.Context()
+	errFull := errors.New("one code only")
+	onlyOne := func(n casework.CodeCounts) error {
+		if n.ByPhone >= 1 || n.ByAccount >= 1 {
+			return errFull
+		}
+		return nil
+	}
+	code := func(platform, user, phone string) *casework.VerificationCode {
+		return &casework.VerificationCode{Platform: platform, UserID: user, Phone: phone, CodeHash: "h", Salt: "s", ExpiresAt: at(5 * time.Minute)}
+	}
+
+	const n = 12
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			errs[i] = ids.CreateVerificationCode(ctx, code("web", fmt.Sprintf("visitor-%02d", i), "13900000016"), at(-24*time.Hour), onlyOne)
+		})
+	}
+	wg.Wait()
+	stored := 0
+	for _, err := range errs {
+		if err == nil {
+			stored++
+		} else {
+			require.ErrorIs(t, err, errFull, "the check's error as it is")
+		}
+	}
+	require.Equal(t, 1, stored, "one code to the phone, from %d accounts at once", n)
+	counts, err := ids.CountVerificationCodes(ctx, "13900000016", "web", "nobody", at(-24*time.Hour))
+	require.NoError(t, err)
+	require.Equal(t, 1, counts.ByPhone)
+
+	// The same for one account, whatever phones it asks for.
+	for i := range n {
+		wg.Go(func() {
+			errs[i] = ids.CreateVerificationCode(ctx, code("telegram", "42", fmt.Sprintf("1380000%04d", i)), at(-24*time.Hour), onlyOne)
+		})
+	}
+	wg.Wait()
+	stored = 0
+	for _, err := range errs {
+		if err == nil {
+			stored++
+		}
+	}
+	require.Equal(t, 1, stored, "one code for the account, for %d phones at once", n)
 }

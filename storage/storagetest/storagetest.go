@@ -195,6 +195,7 @@ func Run(t *testing.T, h Harness) {
 		{"ChatIdentity", testChatIdentity},
 		{"ChatIdentityVerified", testChatIdentityVerified},
 		{"VerificationCodes", testVerificationCodes},
+		{"VerificationCodeLimits", testVerificationCodeLimits},
 		{"AuthFailures", testAuthFailures},
 		{"AttachReportedCases", testAttachReportedCases},
 		{"OwnerEvents", testOwnerEvents},

@@ -6,8 +6,8 @@
 --
 -- Owners bound their chat accounts before by typing a phone number, which
 -- proved nothing: those bindings are dropped, and the owners verify again.
--- An engineer's account (member_id set) was bound with a one-time code
--- staff issued, and keeps its binding. The default unit is kept.
+-- That goes for engineers' accounts too: their binding to a member
+-- (member_id, made with a code staff issued) is kept, not an owner's. The default unit is kept.
 -- updated_at is left as it was: a migration reads no clock.
 
 ALTER TABLE chat_identities
@@ -16,7 +16,7 @@ ALTER TABLE chat_identities
     -- How: telegram_contact, sms or staff:<id>; there when verified_at is.
     ADD COLUMN verified_by    text CHECK (verified_by <> ''),
     ADD CONSTRAINT chat_identities_verified_check CHECK ((verified_at IS NULL) = (verified_by IS NULL));
-UPDATE chat_identities SET owner_id = NULL WHERE member_id IS NULL;
+UPDATE chat_identities SET owner_id = NULL;
 
 -- Cases registered before: staff typed them in (received_by staff:<id>),
 -- and staff know whom they talk to; the bot's were never proven.
