@@ -167,6 +167,7 @@ func TestLifecycleEndToEnd(t *testing.T) {
 
 	// The engineer gets the work order on WeChat, numbered options to type.
 	w.engineer.expect("【派工单】" + number)
+	w.engineer.expectImages(1) // the owner's photo of the leak
 	w.engineer.say("1", "已接单") // 1. 接单
 	w.owner.expect("吴海涛 已接单")
 	w.engineer.say("1", "请选择 1–3 个可以上门的时间") // 1. 提供预约时间
@@ -202,7 +203,7 @@ func TestLifecycleEndToEnd(t *testing.T) {
 	w.engineer.send(wechattest.Image(w.engineer.openID, media, ""), "已收到 1 张照片")
 	w.engineer.say("1", "方案已发给业主确认") // 1. 完成
 	w.owner.expect("勘查结果和维修方案")
-	w.owner.expectPhoto() // the engineer's photo of the site
+	w.owner.expectPhotos(1) // the engineer's photo of the site
 	w.owner.press(w.agreeButton(number), "已确认方案")
 	w.engineer.expect("业主已同意维修方案")
 	w.engineer.say("1", "已开工") // 1. 开始施工
@@ -214,7 +215,7 @@ func TestLifecycleEndToEnd(t *testing.T) {
 
 	// Acceptance and the survey on Telegram.
 	w.owner.expect("已完工，请您查看后验收")
-	w.owner.expectPhoto() // the photo of the finished work
+	w.owner.expectPhotos(2) // the photo of the finished work
 	w.owner.press(lifecycle.Payload(lifecycle.ActAccept, number), "响应速度")
 	w.engineer.expect("业主已验收通过")
 	w.owner.press(lifecycle.Payload(lifecycle.ActRate, number, "speed-5"), "服务态度")

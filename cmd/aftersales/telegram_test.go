@@ -172,24 +172,24 @@ func (c *tgChat) expect(want string) []telegramtest.SentMessage {
 	return got
 }
 
-// expectPhoto waits until the bot sent a photo since the last expect: a
+// expectPhotos waits until the bot sent the user n photos in all: a
 // notification's photos are messages of their own, which come after its
 // text, and an owner looks at them before pressing its buttons.
-func (c *tgChat) expectPhoto() {
+func (c *tgChat) expectPhotos(n int) {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	err := c.srv.Wait(ctx, func() bool {
-		sent := c.srv.Sent(c.id())
-		for i := c.mark; i < len(sent); i++ {
-			if sent[i].Method == "sendPhoto" {
-				c.mark = i + 1
-				return true
+		photos := 0
+		for _, m := range c.srv.Sent(c.id()) {
+			if m.Method == "sendPhoto" {
+				photos++
 			}
 		}
-		return false
+		return photos >= n
 	})
-	require.NoError(c.t, err, "the bot sent no photo")
+	require.NoError(c.t, err, "the bot did not send %d photos", n)
+	c.mark = len(c.srv.Sent(c.id()))
 }
 
 func (c *tgChat) say(text, want string) { c.t.Helper(); c.srv.SendText(c.user, text); c.expect(want) }

@@ -113,6 +113,26 @@ func (o *wxOwner) expect(want string) {
 	}
 }
 
+// expectImages waits until the account was sent n images in all: a
+// notification's photos are messages of their own, after its text, and the
+// engineer looks at them before answering.
+func (o *wxOwner) expectImages(n int) {
+	o.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	err := o.srv.Wait(ctx, func() bool {
+		images := 0
+		for _, s := range o.srv.SentTo(o.openID) {
+			if s.MsgType == "image" {
+				images++
+			}
+		}
+		return images >= n
+	})
+	require.NoError(o.t, err, "the account was not sent %d images", n)
+	o.mark = len(o.srv.SentTo(o.openID))
+}
+
 func (o *wxOwner) count(substr string) int {
 	n := 0
 	for _, s := range o.srv.SentTo(o.openID) {
