@@ -3,7 +3,9 @@ package casework
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Store is where the department's registry and cases are kept. The
@@ -377,6 +379,9 @@ func (f *CaseFilter) Normalize() error {
 		f.Limit = 50
 	case f.Limit > 500:
 		f.Limit = 500
+	}
+	if !utf8.ValidString(f.Text) || strings.ContainsRune(f.Text, 0) {
+		return Invalid("text", "is not text: invalid UTF-8 or a NUL byte")
 	}
 	if len(f.Text) > 200 {
 		return Invalid("text", "is longer than 200 bytes")

@@ -339,6 +339,9 @@ var caseFilterParams = map[string]bool{
 // parameter.
 func parseCaseFilter(q url.Values, now time.Time) (casework.CaseFilter, error) {
 	var f casework.CaseFilter
+	if err := textParams(q); err != nil {
+		return f, err
+	}
 	for name, vs := range q {
 		repeatable, known := caseFilterParams[name]
 		switch {

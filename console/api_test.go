@@ -533,3 +533,22 @@ func TestAPIStoreFailure(t *testing.T) {
 	require.Contains(t, e.logs.String(), "request failed")
 	require.NotContains(t, e.logs.String(), "13812345678")
 }
+
+// TestFiltersRefuseBytesThatAreNotText: a NUL byte or invalid UTF-8 in a
+// filter is the caller's mistake (400 invalid), never a database error.
+func TestFiltersRefuseBytesThatAreNotText(t *testing.T) {
+	t.Parallel()
+	e := newAPIEnv(t, testToken)
+	for _, target := range []string{
+		"/api/v1/cases?q=%00", "/api/v1/cases?q=%ff%fe", "/api/v1/cases?q=abc%00def", "/api/v1/cases?channel=%c3%28",
+		"/api/v1/cases?%ff=1", "/api/v1/cases/overdue?q=%00", "/api/v1/stats?from=%00",
+	} {
+		w := e.get(t, target)
+		assert.Equal(t, http.StatusBadRequest, w.Code, "%s: %s", target, w.Body.String())
+		assert.Contains(t, w.Body.String(), `"invalid"`, target)
+	}
+	_, _, err := e.store.FindCases(t.Context(), casework.CaseFilter{Text: "漏水\x00"})
+	var ve *casework.ValidationError
+	require.ErrorAs(t, err, &ve, "the store refuses it too")
+	assert.Equal(t, "text", ve.Field)
+}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aftersales/aftersales/casework"
 )
@@ -173,7 +174,8 @@ func (s *Server) listWaitingOrders(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-// onlyParams refuses query parameters other than known ones, and repeated ones.
+// onlyParams refuses query parameters other than known ones, repeated ones,
+// and values that are not text.
 func onlyParams(q url.Values, known ...string) error {
 	for name, vs := range q {
 		switch {
@@ -181,6 +183,19 @@ func onlyParams(q url.Values, known ...string) error {
 			return casework.Invalid(name, "is not a known parameter")
 		case len(vs) > 1:
 			return casework.Invalid(name, "is given more than once")
+		}
+	}
+	return textParams(q)
+}
+
+// textParams refuses a query parameter whose name or value is not text:
+// invalid UTF-8 or a NUL byte, which no database should be asked about.
+func textParams(q url.Values) error {
+	for name, vs := range q {
+		for _, v := range append([]string{name}, vs...) {
+			if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+				return casework.Invalid(strings.ToValidUTF8(strings.ReplaceAll(name, "\x00", ""), "?"), "is not text: invalid UTF-8 or a NUL byte")
+			}
 		}
 	}
 	return nil
