@@ -255,6 +255,13 @@ type Case struct {
 	// that did not carries the name and phone it typed, no OwnerID, and
 	// this unset: staff check it.
 	IdentityVerified bool
+	// IntakeKey names one report of a dialogue — its chat account and a
+	// random key the dialogue drew for it — so that the same report
+	// submitted again (a platform's retry, or the owner's after a crash
+	// between the case's commit and the dialogue's save) is not a second
+	// case: CreateCase refuses a case whose IntakeKey is already a case's
+	// with a *DuplicateIntakeError. "" for cases staff typed in.
+	IntakeKey string
 	// ParentID is the case this one came from: the complaint opened by a
 	// low survey score, or a case split off by staff; 0 when none.
 	ParentID int64

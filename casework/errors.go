@@ -66,6 +66,24 @@ func (e *ConflictError) Error() string { return "conflict: " + e.What }
 // Is lets errors.Is(err, ErrConflict) match a *ConflictError.
 func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
 
+// ErrDuplicateIntake is matched by a *DuplicateIntakeError.
+var ErrDuplicateIntake = errors.New("the report is registered already")
+
+// DuplicateIntakeError is CreateCase's answer for a case whose IntakeKey is
+// already a case's: the same report, submitted again. It names the case
+// registered first; nothing of the second was stored.
+type DuplicateIntakeError struct {
+	ID     int64
+	Number string
+}
+
+func (e *DuplicateIntakeError) Error() string {
+	return "the report is registered already as case " + e.Number
+}
+
+// Is lets errors.Is(err, ErrDuplicateIntake) match a *DuplicateIntakeError.
+func (e *DuplicateIntakeError) Is(target error) bool { return target == ErrDuplicateIntake }
+
 // LineError is one problem found on one line of an imported file.
 type LineError struct {
 	Line   int    // 1-based line number in the file, the header being line 1

@@ -114,7 +114,9 @@ type CaseStore interface {
 	// unique across every instance sharing the database, sets Version to 1,
 	// State to StateRegistered and the timestamps, stores c.Media, and records
 	// an EventCreated by c.ReceivedBy — all in one transaction. Deadlines are
-	// stored as set on c (see SLAPolicy.SetDeadlines).
+	// stored as set on c (see SLAPolicy.SetDeadlines). A c whose IntakeKey
+	// is already a case's stores nothing and returns a
+	// *DuplicateIntakeError naming that case.
 	CreateCase(ctx context.Context, c *Case) error
 	// FindCaseByID returns the case with its media. ErrNotFound if none.
 	FindCaseByID(ctx context.Context, id int64) (*Case, error)
