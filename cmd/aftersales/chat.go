@@ -64,7 +64,7 @@ func (m *Main) openLifecycle(ctx context.Context) error {
 			return fmt.Errorf("open Redis %s: %w", redactURL(m.Config.RedisURL), err)
 		}
 		m.redis = rc
-		m.sessions, dedupe, locker = rc.Sessions(), rc.Deduper(), rc.Locker(30*time.Second)
+		m.sessions, dedupe, locker = rc.Sessions(), rc.Deduper(), rc.Locker(0)
 		m.Logger.Info("sessions, dedupe and locks on Redis", "url", redactURL(m.Config.RedisURL))
 	}
 	m.Router = &bot.Router{

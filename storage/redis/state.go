@@ -49,8 +49,10 @@ func (d *Deduper) Mark(ctx context.Context, key string, ttl time.Duration) error
 
 // Lock leases and waiting.
 const (
-	// DefaultLockLease is the lease of Client.Locker(0).
-	DefaultLockLease = 30 * time.Second
+	// DefaultLockLease is the lease of Client.Locker(0): renewed every
+	// third of it while held, so that a holder that died (kill -9) keeps
+	// the user waiting at most this long.
+	DefaultLockLease = 5 * time.Second
 	// MinLockLease is the shortest lease Client.Locker accepts; shorter
 	// ones are raised to it.
 	MinLockLease = 30 * time.Millisecond
