@@ -3,8 +3,11 @@ package wechat
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -278,4 +281,27 @@ func TestTemplateContentKeepsTheOptions(t *testing.T) {
 	assert.Contains(t, got, "2. 拒单")
 	assert.Contains(t, got, "…", "the text was shortened")
 	assert.Equal(t, "短消息", templateContent(bot.Outbound{Text: "短消息"}))
+}
+
+// TestStartsWithoutWeChat: WeChat's API not answering at start does not stop
+// the adapter: it is not Ready, keeps asking in the background, and is
+// Ready once the API answers. A refusal by WeChat itself still stops it.
+func TestStartsWithoutWeChat(t *testing.T) {
+	f := newFakeAPI(t)
+	var down atomic.Bool
+	down.Store(true)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			http.Error(w, "bad gateway", http.StatusBadGateway)
+			return
+		}
+		f.srv.Config.Handler.ServeHTTP(w, r)
+	}))
+	t.Cleanup(proxy.Close)
+	a, err := New(context.Background(), Config{AppID: testAppID, Secret: testSecret, APIURL: proxy.URL, NowFunc: time.Now})
+	require.NoError(t, err, "the rest of the service runs")
+	t.Cleanup(func() { _ = a.Close() })
+	assert.False(t, a.Ready())
+	down.Store(false)
+	require.Eventually(t, a.Ready, 10*time.Second, 20*time.Millisecond, "ready once WeChat answers")
 }

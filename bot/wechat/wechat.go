@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/silenceper/wechat/v2/cache"
@@ -182,6 +183,8 @@ type Adapter struct {
 	inflight sync.WaitGroup // messages being handled; Add under mu
 
 	pics picURLs
+
+	ready atomic.Bool // an access token was had: the API answers
 }
 
 var (
@@ -239,12 +242,59 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 		stop:     stop,
 		slots:    make(chan struct{}, cfg.MaxInFlight),
 	}
-	if _, err := a.accessToken(ctx); err != nil {
+	switch _, err := a.accessToken(ctx); {
+	case err == nil:
+		a.ready.Store(true)
+		a.log.Info("wechat official account ready", "app_id", cfg.AppID, "safe_mode", cfg.EncodingAESKey != "", "template", cfg.Template.ID != "")
+	case refusedByWeChat(err):
+		// WeChat itself said no: a wrong AppID or AppSecret, or this
+		// server's address not on the account's whitelist. That is for
+		// the operator to fix before the service runs.
 		stop()
 		return nil, fmt.Errorf("wechat: access token: %w", err)
+	default:
+		// WeChat could not be reached: the rest of the service runs, and
+		// the adapter keeps asking (Ready, /readyz).
+		a.log.Warn("wechat: the API did not answer at start; asking again in the background", "error", err)
+		go a.retryToken()
 	}
-	a.log.Info("wechat official account ready", "app_id", cfg.AppID, "safe_mode", cfg.EncodingAESKey != "", "template", cfg.Template.ID != "")
 	return a, nil
+}
+
+// Ready reports whether WeChat's API gave the adapter an access token.
+func (a *Adapter) Ready() bool { return a.ready.Load() }
+
+// tokenRetryMax caps the wait between two tries of the first access token.
+const tokenRetryMax = time.Minute
+
+// retryToken asks for the first access token until WeChat gives one or the
+// adapter is closed, waiting 1 s, then twice as long each time, up to a
+// minute.
+func (a *Adapter) retryToken() {
+	wait := time.Second
+	for {
+		select {
+		case <-a.life.Done():
+			return
+		case <-time.After(wait):
+		}
+		ctx, cancel := context.WithTimeout(a.life, 15*time.Second)
+		_, err := a.accessToken(ctx)
+		cancel()
+		if err == nil {
+			a.ready.Store(true)
+			a.log.Info("wechat official account ready", "app_id", a.cfg.AppID)
+			return
+		}
+		a.log.Warn("wechat: still no access token", "error", err, "next_try", min(2*wait, tokenRetryMax).String())
+		wait = min(2*wait, tokenRetryMax)
+	}
+}
+
+// refusedByWeChat tells a refusal from WeChat (the SDK's "errcode=…" error,
+// with WeChat's code) from a request that did not reach it or got no answer.
+func refusedByWeChat(err error) bool {
+	return strings.Contains(err.Error(), "errcode=")
 }
 
 // Platform returns bot.WeChat.

@@ -383,6 +383,9 @@ func (m *Main) Close() error {
 
 // ready is the readiness check beyond the database: Redis, when configured.
 func (m *Main) ready(ctx context.Context) error {
+	if m.WeChat != nil && !m.WeChat.Ready() {
+		return errors.New("wechat is not ready: its API has not given an access token yet")
+	}
 	if m.redis == nil {
 		return nil
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -339,4 +340,22 @@ func TestWeChatSlowStepAnswersSuccessInTime(t *testing.T) {
 	o.expect("已收到 1 个附件")
 	last := srv.SentTo(o.openID)[len(srv.SentTo(o.openID))-1]
 	assert.Equal(t, wechattest.SentKind("custom"), last.Kind, "the reply came as a customer-service message")
+}
+
+// TestServesWhileWeChatIsUnreachable: the WeChat API not answering at start
+// takes neither Telegram nor the chat page down; /readyz says WeChat is not
+// ready.
+func TestServesWhileWeChatIsUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	dead := "http://" + ln.Addr().String()
+	require.NoError(t, ln.Close()) // nothing answers there
+	m, _ := runMain(t, true, func(c *Config) {
+		c.WeChatAppID, c.WeChatSecret, c.WeChatToken, c.WeChatAPIURL = wxAppID, wxSecret, wxToken, dead
+	})
+	code, body := getJSON(t, "http://"+m.Addr()+"/readyz")
+	assert.Equal(t, http.StatusServiceUnavailable, code)
+	assert.Contains(t, fmt.Sprint(body), "wechat")
+	v := &visitor{t: t, base: "http://" + m.Addr(), id: "visitorNoWeChat0123456789"}
+	assert.Contains(t, v.say("报修"), "请问您的姓名", "the chat page works")
 }
