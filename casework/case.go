@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -295,6 +296,9 @@ type Case struct {
 // Validate checks a case as submitted for registration and fills defaults:
 // the urgency defaults to normal, responsibility to undetermined.
 func (c *Case) Validate() error {
+	if len(c.IntakeKey) > 200 || !utf8.ValidString(c.IntakeKey) || strings.ContainsFunc(c.IntakeKey, unicode.IsControl) {
+		return Invalid("intake_key", "must be at most 200 bytes of text")
+	}
 	if c.ProjectID == 0 {
 		return Invalid("project", "is required")
 	}

@@ -158,6 +158,9 @@ func (t *turn) startFlow(flow string) error {
 		return t.menu()
 	}
 	t.say("intro." + flow)
+	if flow != flowUrge && flow != flowVerify {
+		t.set("intake_key", newIntakeKey()) // this report's key, against submitting it twice
+	}
 	if flow == flowUrge || flow == flowVerify {
 		return t.goTo(flows[flow][0])
 	}

@@ -1,6 +1,8 @@
 package conversation
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
@@ -498,7 +500,28 @@ func (t *turn) submit() error {
 	}
 	c.WarrantyStatus, c.WarrantyUntil = judgment.warranty.Status, judgment.warranty.Until
 	c.ReporterPlatform, c.ReporterUserID = string(t.in.User.Platform), t.in.User.ID
-	if err := t.register(c); err != nil {
+	if t.slot("intake_key") == "" {
+		t.set("intake_key", newIntakeKey()) // a dialogue begun before reports had keys
+	}
+	c.IntakeKey = t.in.User.Key() + ":" + t.slot("intake_key")
+	for _, m := range t.s.Media {
+		// Stored with the case, in its transaction.
+		c.Media = append(c.Media, casework.MediaRef{Kind: mediaKind(m.ContentType), BlobKey: m.BlobKey, ContentType: m.ContentType, Size: m.Size})
+	}
+	resubmitted := false
+	var dup *casework.DuplicateIntakeError
+	switch err := t.register(c); {
+	case errors.As(err, &dup):
+		// The same report submitted again: a retry of a message whose
+		// answer was lost in a crash after the case was committed. The
+		// case registered first is the answer, finished where it stopped.
+		first, err := st.FindCaseByID(ctx, dup.ID)
+		if err != nil {
+			return fmt.Errorf("find the case registered first: %w", err)
+		}
+		c, resubmitted = first, true
+		t.e.cfg.Logger.Info("report submitted again: answered with the case registered first", "case_id", c.ID, "case_number", c.Number, "platform", t.in.User.Platform)
+	case err != nil:
 		var ve *casework.ValidationError
 		if errors.As(err, &ve) {
 			t.e.cfg.Logger.Warn("case refused", "field", ve.Field, "platform", t.in.User.Platform)
@@ -506,24 +529,19 @@ func (t *turn) submit() error {
 		}
 		return fmt.Errorf("create case: %w", err)
 	}
-	for _, m := range t.s.Media {
-		ref := &casework.MediaRef{CaseID: c.ID, Kind: mediaKind(m.ContentType), BlobKey: m.BlobKey, ContentType: m.ContentType, Size: m.Size}
-		if err := st.AddCaseMedia(ctx, ref, casework.ActorBot); err != nil {
-			return fmt.Errorf("attach media: %w", err)
-		}
-		c.Media = append(c.Media, *ref)
+	if err := t.recordJudgment(c, judgment.note, resubmitted); err != nil {
+		return err
 	}
-	if err := st.AddCaseEvent(ctx, &casework.Event{CaseID: c.ID, At: t.now, Actor: casework.ActorBot, Kind: casework.EventNote, Note: judgment.note}); err != nil {
-		return fmt.Errorf("record first judgment: %w", err)
-	}
-	if lc := t.e.cfg.Lifecycle; lc != nil {
+	if lc := t.e.cfg.Lifecycle; lc != nil && c.State == casework.StateRegistered {
 		if _, err := lc.Triage(ctx, c); err != nil {
 			// The case is registered and the owner has its number; staff
 			// see it waiting in the registered list.
 			t.e.cfg.Logger.Error("triage failed", "case_id", c.ID, "error", err)
 		}
 	}
-	t.e.cfg.Logger.Info("case registered", "case_id", c.ID, "case_number", c.Number, "category", c.Category, "urgency", c.Urgency, "platform", t.in.User.Platform)
+	if !resubmitted {
+		t.e.cfg.Logger.Info("case registered", "case_id", c.ID, "case_number", c.Number, "category", c.Category, "urgency", c.Urgency, "platform", t.in.User.Platform)
+	}
 	flow := t.s.Flow
 	t.reset()
 	t.say("submitted."+flow, "number", c.Number)
@@ -537,6 +555,34 @@ func (t *turn) submit() error {
 		t.sayText(judgment.text)
 	}
 	return nil
+}
+
+// recordJudgment puts the first judgment on the case's timeline, unless a
+// case submitted again has it already.
+func (t *turn) recordJudgment(c *casework.Case, note string, resubmitted bool) error {
+	st := t.e.cfg.Store
+	if resubmitted {
+		events, err := st.ListCaseEvents(t.ctx, c.ID)
+		if err != nil {
+			return fmt.Errorf("case events: %w", err)
+		}
+		for _, e := range events {
+			if e.Kind == casework.EventNote && e.Actor == casework.ActorBot && strings.HasPrefix(e.Note, judgmentPrefix) {
+				return nil
+			}
+		}
+	}
+	if err := st.AddCaseEvent(t.ctx, &casework.Event{CaseID: c.ID, At: t.now, Actor: casework.ActorBot, Kind: casework.EventNote, Note: note}); err != nil {
+		return fmt.Errorf("record first judgment: %w", err)
+	}
+	return nil
+}
+
+// newIntakeKey draws the key of one report of a dialogue (Case.IntakeKey).
+func newIntakeKey() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b) // crypto/rand.Read does not fail
+	return hex.EncodeToString(b)
 }
 
 // register stores the new case. With the lifecycle on, its service-level
@@ -672,6 +718,9 @@ type judgment struct {
 	signals  []string // urgency signals the classifier found
 }
 
+// judgmentPrefix starts the first judgment's note on the timeline.
+const judgmentPrefix = "初步判断"
+
 // judge forms the first judgment (初步判断) of a registered case: category,
 // urgency, warranty status, and the service-level time points.
 func (t *turn) judge(c *casework.Case, signals []string) (judgment, error) {
@@ -730,7 +779,7 @@ func (t *turn) judge(c *casework.Case, signals []string) (judgment, error) {
 	}
 	j.warranty = w
 	j.text = b.String()
-	j.note = fmt.Sprintf("初步判断 first judgment: %s/%s, %s; responsibility %s; suggested party %s; warranty %s %s (%s); signals %v",
+	j.note = fmt.Sprintf(judgmentPrefix+" first judgment: %s/%s, %s; responsibility %s; suggested party %s; warranty %s %s (%s); signals %v",
 		c.Category, c.Subcategory, c.Urgency, c.Responsibility, orNone(t.slot("suggested_party")), w.Status, w.Until, w.Rule, j.signals)
 	return j, nil
 }

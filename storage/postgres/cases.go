@@ -16,7 +16,7 @@ import (
 	"github.com/aftersales/aftersales/casework"
 )
 
-const caseCols = `id, number, version, project_id, coalesce(building_id, 0), coalesce(unit_id, 0), coalesce(owner_id, 0),
+const caseCols = `id, number, coalesce(intake_key, ''), version, project_id, coalesce(building_id, 0), coalesce(unit_id, 0), coalesce(owner_id, 0),
 	owner_name, owner_phone, location, location_detail, description, occurred_at, occurred_text, expectation, contact_time,
 	channel, received_at, received_by, category, subcategory, urgency, responsibility, decision_reason,
 	coalesce(party_id, 0), coalesce(assignee_id, 0), warranty_status, warranty_until,
@@ -32,7 +32,7 @@ func scanCase(row scanner) (*casework.Case, error) {
 	var speed, attitude, quality *int
 	var comment string
 	var surveyAt *time.Time
-	err := row.Scan(&c.ID, &c.Number, &c.Version, &c.ProjectID, &c.BuildingID, &c.UnitID, &c.OwnerID,
+	err := row.Scan(&c.ID, &c.Number, &c.IntakeKey, &c.Version, &c.ProjectID, &c.BuildingID, &c.UnitID, &c.OwnerID,
 		&c.OwnerName, &c.OwnerPhone, &c.Location, &c.LocationDetail, &c.Description, &c.OccurredAt, &c.OccurredText, &c.Expectation, &c.ContactTime,
 		&c.Channel, &c.ReceivedAt, &c.ReceivedBy, &c.Category, &c.Subcategory, &c.Urgency, &c.Responsibility, &c.DecisionReason,
 		&c.PartyID, &c.AssigneeID, &c.WarrantyStatus, &warrantyUntil,
@@ -63,7 +63,9 @@ func scanCase(row scanner) (*casework.Case, error) {
 }
 
 // caseMutable are the columns of cases that may change after registration,
-// in the order mutableValues gives their values.
+// in the order mutableValues gives their values. The others (the number,
+// intake_key, project_id, channel, received_at, received_by, created_at) are
+// set once, by insertCaseSQL.
 var caseMutable = []string{
 	"building_id", "unit_id", "owner_id", "owner_name", "owner_phone",
 	"location", "location_detail", "description", "occurred_at", "occurred_text", "expectation", "contact_time",
@@ -117,15 +119,16 @@ func placeholders(from, n int) string {
 }
 
 var (
-	// insertCaseSQL numbers and inserts a case: $1 is the day key, $2…$8
-	// the columns set once, the rest caseMutable.
+	// insertCaseSQL numbers and inserts a case: $1 is the day key, $2…$9
+	// the columns set once, the rest caseMutable. A case whose intake_key
+	// is already a case's violates intakeKeyIndex (see createCase).
 	insertCaseSQL = `WITH counter AS (
 			INSERT INTO case_counters (day, last) VALUES ($1, 1)
 			ON CONFLICT (day) DO UPDATE SET last = case_counters.last + 1
 			RETURNING last)
-		INSERT INTO cases (number, version, project_id, channel, received_at, received_by, created_at, updated_at, last_event_seq, ` +
+		INSERT INTO cases (number, version, project_id, channel, received_at, received_by, created_at, updated_at, intake_key, last_event_seq, ` +
 		strings.Join(caseMutable, ", ") + `)
-		SELECT ` + numberSQL + `, $2, $3, $4, $5, $6, $7, $8, 1, ` + placeholders(9, len(caseMutable)) + `
+		SELECT ` + numberSQL + `, $2, $3, $4, $5, $6, $7, $8, $9, 1, ` + placeholders(10, len(caseMutable)) + `
 		FROM counter
 		RETURNING id, number`
 	// updateCaseSQL writes the caseMutable columns from $3 on and
@@ -175,7 +178,10 @@ func (db *DB) CreateCase(ctx context.Context, c *casework.Case) error {
 // zero CaseID in eff stands for the new case. Without effects the case's
 // batch is sent on the pool, one implicit transaction; with effects, in a
 // transaction followed by the effects, which the day's counter row waits for
-// (see createCase).
+// (see createCase). A case whose IntakeKey is already a case's violates
+// intakeKeyIndex: the transaction rolls back whole (the day's counter, the
+// case's event and media, eff) and the error is a
+// *casework.DuplicateIntakeError naming the case registered first.
 func (db *DB) CreateCaseWith(ctx context.Context, c *casework.Case, eff casework.Effects) error {
 	if err := c.Validate(); err != nil {
 		return err
@@ -209,7 +215,11 @@ func (db *DB) CreateCaseWith(ctx context.Context, c *casework.Case, eff casework
 	op := "postgres: create case of " + day
 	if eff.Empty() {
 		// Sent on the pool, the batch is one implicit transaction.
-		if err := db.createCase(ctx, db.pool, &nc, day); err != nil {
+		err := db.createCase(ctx, db.pool, &nc, day)
+		if errors.Is(err, errIntakeKeyTaken) {
+			return db.duplicateIntake(ctx, nc.IntakeKey)
+		}
+		if err != nil {
 			return dbErr(op, err)
 		}
 		*c = nc
@@ -223,6 +233,9 @@ func (db *DB) CreateCaseWith(ctx context.Context, c *casework.Case, eff casework
 		written, err = db.writeEffects(ctx, tx, nc.ID, eff)
 		return err
 	})
+	if errors.Is(err, errIntakeKeyTaken) {
+		return db.duplicateIntake(ctx, nc.IntakeKey)
+	}
 	if err != nil {
 		return err
 	}
@@ -267,13 +280,20 @@ const currentCaseID = `currval(pg_get_serial_sequence('cases', 'id'))`
 // short transaction of its own, before the case's, would not serialise
 // writers at all (about 1,900–2,800/s) but would leave a gap for every failed
 // registration.
+//
+// The same holds for a case refused as the duplicate of a report (its
+// intake_key is a case's already, errIntakeKeyTaken): the violation of
+// intakeKeyIndex aborts the batch and the transaction, counter included.
+// Of two registrations of one report at once, the second waits on the
+// index entry of the first, or already on the day's counter row, until the
+// first ends.
 func (db *DB) createCase(ctx context.Context, q batchSender, c *casework.Case, day string) error {
 	values, err := mutableValues(c)
 	if err != nil {
 		return err
 	}
 	b := &pgx.Batch{}
-	args := append([]any{day, c.Version, c.ProjectID, c.Channel, c.ReceivedAt, c.ReceivedBy, c.CreatedAt, c.UpdatedAt}, values...)
+	args := append([]any{day, c.Version, c.ProjectID, c.Channel, c.ReceivedAt, c.ReceivedBy, c.CreatedAt, c.UpdatedAt, nullText(c.IntakeKey)}, values...)
 	b.Queue(insertCaseSQL, args...).QueryRow(func(row pgx.Row) error { return row.Scan(&c.ID, &c.Number) })
 	if db.failAfter != nil {
 		// The fault the tests inject: after the case row, before the event.
@@ -295,7 +315,40 @@ func (db *DB) createCase(ctx context.Context, q batchSender, c *casework.Case, d
 	if db.failAfter != nil && isInjectedFault(err) {
 		return db.failAfter
 	}
+	if isIntakeKeyTaken(err) {
+		return errIntakeKeyTaken
+	}
 	return err
+}
+
+// intakeKeyIndex is the unique index of cases.intake_key (0005): one case
+// per report of a dialogue.
+const intakeKeyIndex = "cases_intake_key_idx"
+
+// errIntakeKeyTaken is createCase's error for a case whose intake key is
+// already a case's; CreateCaseWith, once the transaction is rolled back,
+// reads that case (see duplicateIntake).
+var errIntakeKeyTaken = errors.New("the intake key is a case's already")
+
+// isIntakeKeyTaken reports whether err is a violation of intakeKeyIndex.
+func isIntakeKeyTaken(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == intakeKeyIndex
+}
+
+// duplicateIntake returns the *casework.DuplicateIntakeError naming the
+// case with the intake key key, after a registration with that key violated
+// intakeKeyIndex and was rolled back. The violation is raised once the case
+// holding the key is committed (a registration in progress with the key
+// makes the others wait for its end), and cases are never deleted, so that
+// case is there to read.
+func (db *DB) duplicateIntake(ctx context.Context, key string) error {
+	dup := &casework.DuplicateIntakeError{}
+	err := db.pool.QueryRow(ctx, `SELECT id, number FROM cases WHERE intake_key = $1`, key).Scan(&dup.ID, &dup.Number)
+	if err != nil {
+		return dbErr("postgres: find the case of an intake key", err)
+	}
+	return dup
 }
 
 // injectedFaultCode is the SQLSTATE of the fault Options.failAfterCaseWrite

@@ -242,6 +242,7 @@ var constraintWhat = map[string]string{
 	"parties_code_key":                         "a party with this code exists",
 	"routes_key":                               "an identical route exists",
 	"cases_number_key":                         "a case with this number exists",
+	"cases_intake_key_idx":                     "the report is registered already",
 	"case_events_case_seq_key":                 "the case's timeline moved on",
 	"owner_units_pkey":                         "the owner already holds the unit",
 	"chat_identities_pkey":                     "the chat identity exists",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -13,7 +14,8 @@ import (
 )
 
 // caseWritable are the columns of cases every write sets, in the order
-// caseValues gives them.
+// caseValues gives them. The number, created_at and intake_key are set once,
+// by createCase, and kept by every later write.
 var caseWritable = []string{
 	"version", "project_id", "building_id", "unit_id", "owner_id", "owner_name", "owner_phone",
 	"location", "location_detail", "description", "occurred_at", "occurred_text", "expectation", "contact_time",
@@ -57,12 +59,12 @@ func caseValues(c *casework.Case) ([]any, error) {
 }
 
 var (
-	insertCaseSQL = "INSERT INTO cases (number, created_at, " + strings.Join(caseWritable, ", ") +
-		") VALUES (?, ?" + strings.Repeat(", ?", len(caseWritable)) + ") RETURNING id"
+	insertCaseSQL = "INSERT INTO cases (number, created_at, intake_key, " + strings.Join(caseWritable, ", ") +
+		") VALUES (?, ?, ?" + strings.Repeat(", ?", len(caseWritable)) + ") RETURNING id"
 	updateCaseSQL = "UPDATE cases SET " + strings.Join(caseWritable, " = ?, ") + " = ? WHERE id = ? AND version = ?"
 )
 
-const caseColumns = `c.id, c.number, c.version, c.project_id, c.building_id, c.unit_id, c.owner_id, c.owner_name, c.owner_phone,
+const caseColumns = `c.id, c.number, c.intake_key, c.version, c.project_id, c.building_id, c.unit_id, c.owner_id, c.owner_name, c.owner_phone,
 	c.location, c.location_detail, c.description, c.occurred_at, c.occurred_text, c.expectation, c.contact_time,
 	c.channel, c.received_at, c.received_by, c.category, c.subcategory, c.urgency, c.responsibility,
 	c.decision_reason, c.party_id, c.assignee_id, c.warranty_status, c.warranty_until,
@@ -73,11 +75,11 @@ const caseColumns = `c.id, c.number, c.version, c.project_id, c.building_id, c.u
 
 func scanCase(s scanner) (*casework.Case, error) {
 	var c casework.Case
-	var slots, plan sql.NullString
+	var intakeKey, slots, plan sql.NullString
 	var speed, attitude, quality sql.NullInt64
 	var comment string
 	var surveyAt *time.Time
-	err := s.Scan(&c.ID, &c.Number, &c.Version, &c.ProjectID, idCol{&c.BuildingID}, idCol{&c.UnitID}, idCol{&c.OwnerID}, &c.OwnerName, &c.OwnerPhone,
+	err := s.Scan(&c.ID, &c.Number, &intakeKey, &c.Version, &c.ProjectID, idCol{&c.BuildingID}, idCol{&c.UnitID}, idCol{&c.OwnerID}, &c.OwnerName, &c.OwnerPhone,
 		&c.Location, &c.LocationDetail, &c.Description, nullTimeCol{&c.OccurredAt}, &c.OccurredText, &c.Expectation, &c.ContactTime,
 		&c.Channel, timeCol{&c.ReceivedAt}, &c.ReceivedBy, &c.Category, &c.Subcategory, &c.Urgency, &c.Responsibility,
 		&c.DecisionReason, idCol{&c.PartyID}, idCol{&c.AssigneeID}, &c.WarrantyStatus, dateCol{&c.WarrantyUntil},
@@ -90,6 +92,7 @@ func scanCase(s scanner) (*casework.Case, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.IntakeKey = intakeKey.String
 	if c.ProposedSlots, err = decodeSlots(slots.String); err != nil {
 		return nil, fmt.Errorf("case %s: proposed slots: %w", c.Number, err)
 	}
@@ -156,7 +159,10 @@ func (db *DB) CreateCase(ctx context.Context, c *casework.Case) error {
 }
 
 // CreateCaseWith is CreateCase that also writes eff in the transaction (see
-// writeEffects); a zero CaseID in eff stands for the new case.
+// writeEffects); a zero CaseID in eff stands for the new case. A case whose
+// IntakeKey is already a case's stores nothing, eff included, takes no
+// number, and returns a *casework.DuplicateIntakeError naming that case
+// (see takenBy).
 func (db *DB) CreateCaseWith(ctx context.Context, c *casework.Case, eff casework.Effects) error {
 	if err := c.Validate(); err != nil {
 		return err
@@ -211,13 +217,13 @@ func createCase(ctx context.Context, tx *Tx, c *casework.Case) error {
 	if err != nil {
 		return err
 	}
-	args := append([]any{c.Number, encodeTime(c.CreatedAt)}, values...)
+	args := append([]any{c.Number, encodeTime(c.CreatedAt), nullText(c.IntakeKey)}, values...)
 	err = tx.QueryRowContext(ctx, insertCaseSQL, args...).Scan(&c.ID)
 	switch {
 	case isForeignKeyViolation(err):
 		return missingReference(ctx, tx, c, err)
 	case isUniqueViolation(err):
-		return conflict("case number %s is taken", c.Number)
+		return takenBy(ctx, tx, c)
 	case err != nil:
 		return fmt.Errorf("create case %s: %w", c.Number, err)
 	}
@@ -231,6 +237,27 @@ func createCase(ctx context.Context, tx *Tx, c *casework.Case) error {
 		return err
 	}
 	return insertEvent(ctx, tx, &casework.Event{CaseID: c.ID, At: c.ReceivedAt, Actor: c.ReceivedBy, Kind: casework.EventCreated, To: c.State})
+}
+
+// takenBy returns, after inserting c violated a unique index, the
+// *casework.DuplicateIntakeError naming the case registered first with c's
+// IntakeKey (cases_intake_key_idx), or the conflict on c's number when no
+// case has that key. The transaction holds the write lock, so the case the
+// index found is still there; returning an error rolls back the
+// transaction, and with it the increment of the day's counter: the
+// duplicate takes no number.
+func takenBy(ctx context.Context, tx *Tx, c *casework.Case) error {
+	if c.IntakeKey != "" {
+		dup := &casework.DuplicateIntakeError{}
+		err := tx.QueryRowContext(ctx, "SELECT id, number FROM cases WHERE intake_key = ?", c.IntakeKey).Scan(&dup.ID, &dup.Number)
+		switch {
+		case err == nil:
+			return dup
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("case %s: find the case of its intake key: %w", c.Number, err)
+		}
+	}
+	return conflict("case number %s is taken", c.Number)
 }
 
 // missingReference returns the *casework.ValidationError naming the

@@ -343,7 +343,8 @@ func TestSchemaChecksMatchDomain(t *testing.T) {
 	_, err = db.write.ExecContext(ctx, "UPDATE cases SET unit_id = 999999 WHERE id = ?", c.ID)
 	require.Error(t, err, "foreign keys are enforced")
 	for _, set := range []string{"warranty_until = '2024/06/30'", "reporter_platform = 'telegram'", "proposed_slots = 'not json'",
-		"proposed_slots = '{}'", "plan = 'not json'", "survey_speed = 6", "survey_speed = 4", "parent_id = 999999", "identity_verified = 2"} {
+		"proposed_slots = '{}'", "plan = 'not json'", "survey_speed = 6", "survey_speed = 4", "parent_id = 999999", "identity_verified = 2",
+		"intake_key = ''"} {
 		_, err := db.write.ExecContext(ctx, "UPDATE cases SET "+set+" WHERE id = ?", c.ID)
 		require.Error(t, err, set)
 	}

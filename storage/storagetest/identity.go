@@ -352,6 +352,9 @@ func testAttachReportedCases(t *testing.T, h Harness) {
 		c := f.newCase(at(time.Duration(i) * time.Hour))
 		c.OwnerID, c.ReporterPlatform, c.ReporterUserID = ownerID, platform, userID
 		c.OwnerName, c.OwnerPhone = "张先生", "13812345678" // as typed
+		if platform != "" {
+			c.IntakeKey = fmt.Sprintf("%s:%s:report-%d", platform, userID, i) // kept by the attachment: requireSameCase
+		}
 		return f.create(t, c)
 	}
 	mine1 := reported(1, "telegram", "1001", 0)

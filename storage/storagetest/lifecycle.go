@@ -966,6 +966,7 @@ func testMigrateLegacyCase(t *testing.T, h Harness) {
 	require.Empty(t, c.ReporterPlatform)
 	require.Empty(t, c.ReporterUserID)
 	require.False(t, c.IdentityVerified, "the bot received it: nobody proved who reported it (0004)")
+	require.Empty(t, c.IntakeKey, "registered before reports had keys (0005)")
 	require.Equal(t, casework.StateRegistered, c.State)
 	require.Equal(t, casework.ChannelWeChat, c.Channel)
 	requireStoredTime(t, t0, c.ReceivedAt, "ReceivedAt")
@@ -992,4 +993,16 @@ func testMigrateLegacyCase(t *testing.T, h Harness) {
 		Category: casework.CategoryOther}
 	require.NoError(t, s.CreateCase(ctx, next))
 	require.NotEqual(t, number, next.Number)
+	// Cases without a key, the old one among them, don't conflict; reports
+	// with keys do.
+	keyed := &casework.Case{ProjectID: c.ProjectID, Description: "新的", Channel: casework.ChannelWeb, ReceivedAt: t0, ReceivedBy: casework.ActorBot,
+		Category: casework.CategoryOther, IntakeKey: "web:v1:1"}
+	require.NoError(t, s.CreateCase(ctx, keyed))
+	again := *keyed
+	again.ID, again.Number = 0, ""
+	requireDuplicateIntake(t, s.CreateCase(ctx, &again), keyed)
+	last := &casework.Case{ProjectID: c.ProjectID, Description: "新的", Channel: casework.ChannelWeb, ReceivedAt: t0, ReceivedBy: casework.ActorBot,
+		Category: casework.CategoryOther}
+	require.NoError(t, s.CreateCase(ctx, last))
+	require.Equal(t, caseNumber(t0, 4), last.Number, "after the legacy case's 0001, 0002 and 0003, the duplicate took none")
 }

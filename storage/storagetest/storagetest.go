@@ -29,6 +29,14 @@
 //     HeldFrom, RepairCount 0 and no RespondedAt, OnSiteAt, ResolvedAt or
 //     ClosedAt, whatever the given case carried. Its EventCreated is at
 //     ReceivedAt, by ReceivedBy.
+//   - Intake keys: a case's IntakeKey is kept as given, through every later
+//     write, and "" never conflicts. A case refused as a duplicate of a
+//     report (its IntakeKey is a case's already, whatever the day it was
+//     received) stores nothing and changes nothing: no case, event, media,
+//     outbox message or job, and the case and the effects given are left as
+//     they were. It takes no number either: the next case of its day gets
+//     the next one, without a gap. Of registrations of one report at once,
+//     exactly one stores a case and the others fail naming it.
 //   - A case's references must exist: a case naming a project, building,
 //     unit, owner, party or member that does not exist is refused with a
 //     *casework.ValidationError naming the field ("project", "building",
@@ -178,6 +186,8 @@ func Run(t *testing.T, h Harness) {
 		{"CaseEnums", testCaseEnums},
 		{"CaseNumbering", testCaseNumbering},
 		{"CaseNumberConcurrency", testCaseNumberConcurrency},
+		{"IntakeKey", testIntakeKey},
+		{"IntakeKeyConcurrency", testIntakeKeyConcurrency},
 		{"FindCasesFilters", testFindCasesFilters},
 		{"FindCasesOverdue", testFindCasesOverdue},
 		{"FindCasesText", testFindCasesText},
@@ -203,6 +213,7 @@ func Run(t *testing.T, h Harness) {
 		{"LifecycleEffects", testLifecycleEffects},
 		{"LifecycleEffectsAtomicity", testLifecycleEffectsAtomicity},
 		{"LifecycleNoJobQueue", testLifecycleNoJobQueue},
+		{"LifecycleIntakeKey", testLifecycleIntakeKey},
 		{"Outbox", testOutbox},
 		{"PendingOutbox", testPendingOutbox},
 		{"BindCode", testBindCode},

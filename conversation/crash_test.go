@@ -1,0 +1,147 @@
+package conversation_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aftersales/aftersales/bot"
+	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/classify"
+	"github.com/aftersales/aftersales/conversation"
+	"github.com/aftersales/aftersales/jobs"
+	"github.com/aftersales/aftersales/lifecycle"
+	"github.com/aftersales/aftersales/storage/sqlite"
+)
+
+// errCrash stands for the process dying at a point of the submit: what was
+// committed stays, nothing after it happens, and the platform (or the chat
+// page) sends the same message again.
+var errCrash = errors.New("crash")
+
+// crashingStore is the store with a crash injected once, after the case's
+// commit or after the first judgment's.
+type crashingStore struct {
+	*sqlite.DB
+	afterCase, afterJudgment atomic.Bool
+}
+
+func (s *crashingStore) CreateCaseWith(ctx context.Context, c *casework.Case, eff casework.Effects) error {
+	if err := s.DB.CreateCaseWith(ctx, c, eff); err != nil {
+		return err
+	}
+	if s.afterCase.CompareAndSwap(true, false) {
+		return errCrash
+	}
+	return nil
+}
+
+func (s *crashingStore) AddCaseEvent(ctx context.Context, e *casework.Event) error {
+	if err := s.DB.AddCaseEvent(ctx, e); err != nil {
+		return err
+	}
+	if strings.HasPrefix(e.Note, "初步判断") && s.afterJudgment.CompareAndSwap(true, false) {
+		return errCrash
+	}
+	return nil
+}
+
+// crashingSessions crashes once before the session of the submit is saved.
+type crashingSessions struct {
+	*conversation.MemoryStore
+	beforeSave atomic.Bool
+}
+
+func (s *crashingSessions) Save(ctx context.Context, ss *conversation.Session, ttl time.Duration) error {
+	if ss.Flow == "" && s.beforeSave.CompareAndSwap(true, false) {
+		return errCrash
+	}
+	return s.MemoryStore.Save(ctx, ss, ttl)
+}
+
+// TestOneCasePerReportThroughACrash: the service dies at each point between
+// the case's commit and the dialogue's save, and the owner's 提交 comes
+// again with the same message id: there is one case, fully triaged, with
+// its first judgment, and the owner is told its number.
+func TestOneCasePerReportThroughACrash(t *testing.T) {
+	for _, point := range []string{"after the case's commit", "after the first judgment", "before the session's save"} {
+		t.Run(point, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			w := newWorld(t)
+			q, err := jobs.NewSQLite(w.store.WriteDB(), jobs.Config{Handler: noJobs{}, NowFunc: w.clock.Now})
+			require.NoError(t, err)
+			require.NoError(t, q.Migrate(ctx))
+			w.store.SetJobQueue(q)
+			store := &crashingStore{DB: w.store}
+			sessions := &crashingSessions{MemoryStore: w.sessions}
+			w.engine = conversation.New(conversation.Config{
+				Store: store, Sessions: sessions, Classifier: classify.New(classify.DefaultRules()),
+				NowFunc: w.clock.Now, Logger: w.logger(), Identity: w.identity,
+				Lifecycle: lifecycle.New(lifecycle.Config{Store: store, NowFunc: w.clock.Now}),
+			})
+			w.router.Handler = w.engine
+			u := w.user("7001", "zh-hans")
+			u.say("报修")
+			u.say(ownerName)
+			u.say("3-1-201")
+			u.contact("+86 139 0000 0016", true)
+			u.press("cat:engineering_quality/leak")
+			u.say("主卧飘窗")
+			u.say("下大雨后飘窗下面的墙在渗水")
+			u.press("occ:today")
+			u.send(bot.KindPhoto, "leak.png", png, 0)
+			u.press("media:done")
+			u.press("exp:repair")
+			u.press("ct:evening")
+
+			switch point {
+			case "after the case's commit":
+				store.afterCase.Store(true)
+			case "after the first judgment":
+				store.afterJudgment.Store(true)
+			case "before the session's save":
+				sessions.beforeSave.Store(true)
+			}
+			submit := &bot.Inbound{User: u.ref, MessageID: "submit-1", Time: w.clock.Now(), Kind: bot.KindButton, Payload: "sum:submit", Language: u.lang}
+			err = w.router.Dispatch(ctx, submit)
+			require.ErrorIs(t, err, errCrash, "the first try dies")
+
+			w.rec.mu.Lock()
+			w.rec.out = nil
+			w.rec.mu.Unlock()
+			retry := *submit
+			require.NoError(t, w.router.Dispatch(ctx, &retry), "the same message again")
+			w.rec.mu.Lock()
+			var told strings.Builder
+			for _, o := range w.rec.out {
+				told.WriteString(o.Text + "\n")
+			}
+			w.rec.mu.Unlock()
+
+			cases, n, err := w.store.FindCases(ctx, casework.CaseFilter{})
+			require.NoError(t, err)
+			require.Equal(t, 1, n, "one case for one report")
+			c, err := w.store.FindCaseByID(ctx, cases[0].ID)
+			require.NoError(t, err)
+			assert.Contains(t, told.String(), c.Number, "the owner is told the number")
+			assert.Len(t, c.Media, 1, "the photo is on the case")
+			assert.Equal(t, casework.StateDispatched, c.State, "triaged: an in-warranty leak is dispatched")
+			events, err := w.store.ListCaseEvents(ctx, c.ID)
+			require.NoError(t, err)
+			judgments := 0
+			for _, e := range events {
+				if strings.HasPrefix(e.Note, "初步判断") {
+					judgments++
+				}
+			}
+			assert.Equal(t, 1, judgments, "one first judgment")
+		})
+	}
+}
