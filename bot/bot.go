@@ -66,6 +66,9 @@ type Inbound struct {
 	Contact  *Contact  // for KindContact
 	Language string    // the user's language as the platform reports it (Telegram language_code)
 	Name     string    // display name, when the platform gives one
+	// ClientIP is the address the message came from, where the platform
+	// is the service's own (the chat page); "" for Telegram and WeChat.
+	ClientIP string
 }
 
 // Media is an attachment announced by a platform. The adapter's MediaFetcher

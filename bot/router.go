@@ -26,6 +26,16 @@ type Router struct {
 	// LockWait is how long a message waits for the user's previous message;
 	// default 60 s.
 	LockWait time.Duration
+
+	// Limit bounds each user's messages (keyed by UserRef.Key); nil: no
+	// limit. A message over it is not handled: it is marked handled, and
+	// the user is told to slow down at most as often as Notice allows
+	// (nil: each time). When the limiter fails the message is handled, so
+	// that a limiter's outage is not the service's.
+	Limit  Limiter
+	Notice Limiter
+	// NowFunc is the clock the limits are counted by; required with Limit.
+	NowFunc func() time.Time
 }
 
 // ErrNoChannel is returned when a reply is for a platform with no Channel.
@@ -147,6 +157,12 @@ func (r *Router) Process(ctx context.Context, in *Inbound, send SendFunc) error 
 			return nil
 		}
 	}
+	if r.Limit != nil {
+		over, err := r.overLimit(ctx, in, dedupeKey, send)
+		if err != nil || over {
+			return err
+		}
+	}
 	if in.Media != nil && in.Media.BlobKey == "" && in.Media.Err == nil && r.Intake != nil {
 		fetcher, _ := r.Channels[in.User.Platform].(MediaFetcher)
 		if fetcher == nil {
@@ -182,6 +198,41 @@ func (r *Router) Process(ctx context.Context, in *Inbound, send SendFunc) error 
 	}
 	return nil
 }
+
+// overLimit reports whether the user's message is over Limit; such a
+// message is marked handled, and the user told (at most as often as Notice
+// allows) to slow down.
+func (r *Router) overLimit(ctx context.Context, in *Inbound, dedupeKey string, send SendFunc) (bool, error) {
+	log := r.logger()
+	now := r.NowFunc()
+	ok, wait, err := r.Limit.Allow(ctx, in.User.Key(), now)
+	if err != nil {
+		log.Warn("message limit unavailable; the message is handled", "platform", in.User.Platform, "error", err)
+		return false, nil
+	}
+	if ok {
+		return false, nil
+	}
+	log.Info("message over the limit", "platform", in.User.Platform, "retry_after", wait.Round(time.Second).String())
+	if dedupeKey != "" {
+		if err := r.Dedupe.Mark(ctx, dedupeKey, r.dedupeTTL()); err != nil {
+			log.Error("dedupe mark failed", "error", err)
+		}
+	}
+	if r.Notice != nil {
+		if tell, _, err := r.Notice.Allow(ctx, in.User.Key(), now); err != nil || !tell {
+			return true, nil
+		}
+	}
+	if err := send(ctx, []Outbound{{To: in.User, Kind: OutText, Text: limitedText}}); err != nil {
+		log.Warn("slow-down notice not delivered", "error", err)
+	}
+	return true, nil
+}
+
+// limitedText tells a user over the message limit to slow down, in both
+// languages: the router does not know the user's.
+const limitedText = "您发送得太快了，请稍后再试。\nYou are sending messages too fast. Please try again in a moment."
 
 // busyText is said when the engine failed; the router does not know the
 // user's language, so it speaks both.

@@ -54,6 +54,12 @@ type Config struct {
 	UrgeInterval time.Duration // the least time between two urges of a case; default 12 h
 	MaxMedia     int           // attachments per report; default 9
 
+	// CaseLimit bounds the cases one chat account registers (keyed by
+	// UserRef.Key), and IPCaseLimit those from one address of the chat page
+	// (Inbound.ClientIP): a report over either is kept at the read-back and
+	// the owner asked to try later or ask a person. nil: no limit.
+	CaseLimit, IPCaseLimit bot.Limiter
+
 	// Identity checks who an account is (Telegram's contact, SMS codes)
 	// and binds proven accounts to their owners; nil: one on Store without
 	// SMS, so that only Telegram's contact or staff prove an owner.

@@ -451,3 +451,49 @@ func TestStaffVerificationIsKept(t *testing.T) {
 	assert.Equal(t, owners[0].ID, id.OwnerID, "not undone by the dialogue's copy")
 	assert.True(t, id.Verified())
 }
+
+// TestCaseLimit: an account registers at most its allowance of cases; the
+// next report waits at the read-back and goes in later; another account is
+// not affected.
+func TestCaseLimit(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newWorld(t)
+	w.engine = conversation.New(conversation.Config{
+		Store: w.store, Sessions: w.sessions, Classifier: classify.New(classify.DefaultRules()),
+		NowFunc: w.clock.Now, Logger: w.logger(), Identity: w.identity,
+		CaseLimit: bot.NewMemoryLimiter(bot.Limit{Burst: 2, Every: 12 * time.Hour}),
+	})
+	w.router.Handler = w.engine
+	u := w.user("7401", "zh-hans")
+	ask := func(u *user, question string) {
+		u.say("咨询")
+		if strings.Contains(said(w, u), "姓名") {
+			u.say("张三")
+			u.say("3-1-201")
+			u.say(ownerPhone)
+			u.press("verify:skip")
+		}
+		u.say(question)
+		u.press("sum:submit")
+	}
+	ask(u, "请问房产证什么时候可以办下来？")
+	ask(u, "请问物业费怎么交？")
+	ask(u, "请问车位怎么租？")
+	assert.Contains(t, said(w, u), "提交的诉求太多了")
+	_, n, err := w.store.FindCases(ctx, casework.CaseFilter{})
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+
+	other := w.user("7402", "zh-hans")
+	w.clock.Advance(time.Minute)
+	ask(other, "请问车位怎么租？")
+	_, n, _ = w.store.FindCases(ctx, casework.CaseFilter{})
+	assert.Equal(t, 3, n, "another account is not limited")
+
+	w.clock.Advance(12 * time.Hour)
+	u.deliver(&bot.Inbound{Kind: bot.KindButton, Payload: "sum:submit"}) // the read-back's button, still in the chat
+	assert.Contains(t, said(w, u), "编号", "the report kept at the read-back goes in later")
+	_, n, _ = w.store.FindCases(ctx, casework.CaseFilter{})
+	assert.Equal(t, 4, n)
+}

@@ -504,6 +504,9 @@ func (t *turn) submit() error {
 		t.set("intake_key", newIntakeKey()) // a dialogue begun before reports had keys
 	}
 	c.IntakeKey = t.in.User.Key() + ":" + t.slot("intake_key")
+	if over, err := t.overCaseLimit(); err != nil || over {
+		return err
+	}
 	for _, m := range t.s.Media {
 		// Stored with the case, in its transaction.
 		c.Media = append(c.Media, casework.MediaRef{Kind: mediaKind(m.ContentType), BlobKey: m.BlobKey, ContentType: m.ContentType, Size: m.Size})
@@ -555,6 +558,32 @@ func (t *turn) submit() error {
 		t.sayText(judgment.text)
 	}
 	return nil
+}
+
+// overCaseLimit tells whether this account, or the chat page's address it
+// writes from, registered as many cases as it may for now; then the owner is
+// told, and the report stays at the read-back to be sent later. A limiter
+// that fails lets the case through.
+func (t *turn) overCaseLimit() (bool, error) {
+	for _, l := range []struct {
+		lim bot.Limiter
+		key string
+	}{{t.e.cfg.CaseLimit, t.in.User.Key()}, {t.e.cfg.IPCaseLimit, t.in.ClientIP}} {
+		if l.lim == nil || l.key == "" {
+			continue
+		}
+		ok, _, err := l.lim.Allow(t.ctx, l.key, t.now)
+		if err != nil {
+			t.e.cfg.Logger.Warn("case limit unavailable; the case is registered", "error", err)
+			continue
+		}
+		if !ok {
+			t.e.cfg.Logger.Warn("case over the limit", "platform", t.in.User.Platform, "by_address", l.key == t.in.ClientIP)
+			t.ask(t.T("too_many_cases"), t.choice("choice.human", "menu:human"), t.choice("choice.menu", "menu:menu"))
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // recordJudgment puts the first judgment on the case's timeline, unless a

@@ -12,6 +12,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/netip"
 	"path"
 	"regexp"
 	"strconv"
@@ -62,10 +63,11 @@ func (c *Channel) api(h handlerFunc) http.Handler {
 // code, which the page translates into the visitor's language, and a
 // message in English for everyone else.
 type apiError struct {
-	status   int
-	code     string
-	msg      string
-	maxBytes int64 // for too_large: the limit
+	status     int
+	code       string
+	msg        string
+	maxBytes   int64         // for too_large: the limit
+	retryAfter time.Duration // for rate_limited
 }
 
 func (e *apiError) Error() string { return e.code + ": " + e.msg }
@@ -81,6 +83,7 @@ const (
 	codeMediaType    = "unsupported_media_type"
 	codeTooLarge     = "too_large"
 	codeBusy         = "busy"
+	codeRateLimited  = "rate_limited"
 	codeInternal     = "internal"
 )
 
@@ -115,6 +118,9 @@ func (c *Channel) serveError(w http.ResponseWriter, r *http.Request, err error) 
 	if e.status >= 500 {
 		c.opts.Logger.ErrorContext(r.Context(), "chat request failed", "path", r.URL.Path, "status", e.status, "error", err)
 	}
+	if e.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(max(time.Second, e.retryAfter.Round(time.Second))/time.Second)))
+	}
 	var body errorBody
 	body.Error.Code, body.Error.Message, body.Error.MaxBytes = e.code, e.msg, e.maxBytes
 	writeJSON(w, e.status, body)
@@ -135,6 +141,58 @@ type sendRequest struct {
 	Payload string `json:"payload"`
 	Label   string `json:"label"`
 	Lang    string `json:"lang"`
+}
+
+// clientIP is the address a request came from: the peer's, or, when the
+// peer is one of the trusted proxies, the nearest address in
+// X-Forwarded-For that is not one of them.
+func (c *Channel) clientIP(r *http.Request) string {
+	peer, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	addr := peer.Addr().Unmap()
+	trusted := func(a netip.Addr) bool {
+		for _, p := range c.opts.TrustedProxies {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
+	if !trusted(addr) {
+		return addr.String()
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break
+		}
+		if a = a.Unmap(); !trusted(a) {
+			return a.String()
+		}
+		addr = a
+	}
+	return addr.String()
+}
+
+// limit refuses a request over the per-address limit with 429 and
+// Retry-After, and returns the client's address.
+func (c *Channel) limit(r *http.Request) (string, error) {
+	ip := c.clientIP(r)
+	if c.opts.IPLimit == nil {
+		return ip, nil
+	}
+	ok, wait, err := c.opts.IPLimit.Allow(r.Context(), ip, c.opts.NowFunc())
+	if err != nil {
+		c.opts.Logger.WarnContext(r.Context(), "address limit unavailable; the request is served", "error", err)
+		return ip, nil
+	}
+	if !ok {
+		return ip, &apiError{status: http.StatusTooManyRequests, code: codeRateLimited, msg: "too many requests from this address; try again later", retryAfter: wait}
+	}
+	return ip, nil
 }
 
 // send handles a text, a command or a button press.
@@ -158,11 +216,16 @@ func (c *Channel) send(w http.ResponseWriter, r *http.Request) error {
 	if hasText == hasPayload {
 		return badRequest(codeInvalidMsg, "send either a text or a payload")
 	}
+	ip, err := c.limit(r)
+	if err != nil {
+		return err
+	}
 	in := &bot.Inbound{
 		User:      bot.UserRef{Platform: bot.Web, ID: req.User},
 		MessageID: req.ID,
 		Time:      c.opts.NowFunc(),
 		Language:  language(req.Lang),
+		ClientIP:  ip,
 	}
 	echo := message{From: fromUser, Kind: string(bot.KindText), ID: req.ID}
 	switch {
@@ -191,6 +254,9 @@ func (c *Channel) send(w http.ResponseWriter, r *http.Request) error {
 // upload handles a photo, video, voice or document from the page: a
 // multipart form with the fields user, id, lang and file.
 func (c *Channel) upload(w http.ResponseWriter, r *http.Request) error {
+	if _, err := c.limit(r); err != nil {
+		return err
+	}
 	limit := c.opts.MaxUploadBytes
 	if r.ContentLength > limit {
 		return tooLarge(limit)
@@ -264,6 +330,7 @@ func (c *Channel) upload(w http.ResponseWriter, r *http.Request) error {
 		Kind:      kind,
 		Media:     &bot.Media{FileID: fileID, FileName: name, ContentType: contentType, Size: int64(data.Len())},
 		Language:  language(lang),
+		ClientIP:  c.clientIP(r),
 	}
 	c.pushUser(visitor, message{From: fromUser, Kind: string(kind), ID: msgID, Text: name})
 	if err := c.dispatch(r.Context(), in); err != nil {

@@ -19,6 +19,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"sync"
 	"time"
@@ -89,6 +90,13 @@ type Options struct {
 	DispatchTimeout time.Duration
 	// NowFunc returns the time; default time.Now.
 	NowFunc func() time.Time
+	// IPLimit bounds the messages and uploads from one address (429 with
+	// Retry-After over it); nil: none. Keep it generous: a service centre's
+	// kiosk or an estate behind one carrier address is many people.
+	IPLimit bot.Limiter
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client; a request from elsewhere is its peer's.
+	TrustedProxies []netip.Prefix
 }
 
 // Channel is the chat page's bot.Channel and bot.MediaFetcher: it queues

@@ -12,6 +12,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"regexp"
 	"strings"
 	"sync"
@@ -183,6 +184,7 @@ func TestSendDispatchesInbound(t *testing.T) {
 			want.User = bot.UserRef{Platform: bot.Web, ID: visitor}
 			want.MessageID = "m1"
 			want.Time = at
+			want.ClientIP = "127.0.0.1" // the test server's peer
 			ins := rec.all()
 			require.Len(t, ins, 1)
 			assert.Equal(t, &want, ins[0])
@@ -863,4 +865,58 @@ func TestConcurrentSendersAndPollers(t *testing.T) {
 			assert.Equal(t, int64(i+1), seq)
 		}
 	}
+}
+
+// TestAddressLimit: one address over its limit gets 429 with Retry-After;
+// behind a trusted proxy the client is the address X-Forwarded-For names, and
+// an untrusted peer cannot choose its address by sending the header.
+func TestAddressLimit(t *testing.T) {
+	t.Parallel()
+	clock := testclock.New(testclock.Start())
+	var got []string
+	var mu sync.Mutex
+	ch := web.New(web.Options{
+		NowFunc:        clock.Now,
+		IPLimit:        bot.NewMemoryLimiter(bot.Limit{Burst: 3, Every: time.Minute}),
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")},
+		DispatchFunc: func(_ context.Context, in *bot.Inbound) error {
+			mu.Lock()
+			got = append(got, in.ClientIP)
+			mu.Unlock()
+			return nil
+		},
+	})
+	post := func(remote, xff string, n int) *httptest.ResponseRecorder {
+		body := fmt.Sprintf(`{"user":"visitor0123456789abcd","id":"msg-%04d-abcdefgh","text":"你好"}`, n)
+		r := httptest.NewRequest(http.MethodPost, web.Path+"api/send", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		r.RemoteAddr = remote
+		if xff != "" {
+			r.Header.Set("X-Forwarded-For", xff)
+		}
+		w := httptest.NewRecorder()
+		ch.Handler().ServeHTTP(w, r)
+		return w
+	}
+	for i := range 3 {
+		require.Equal(t, http.StatusNoContent, post("203.0.113.7:5000", "", i).Code)
+	}
+	w := post("203.0.113.7:5000", "", 3)
+	require.Equal(t, http.StatusTooManyRequests, w.Code)
+	assert.Equal(t, "60", w.Header().Get("Retry-After"))
+	assert.Contains(t, w.Body.String(), "rate_limited")
+	assert.Equal(t, http.StatusTooManyRequests, post("203.0.113.7:5000", "198.51.100.1", 4).Code, "an untrusted peer's header is ignored")
+
+	// Behind the proxy, each client has its own allowance.
+	for i := range 3 {
+		require.Equal(t, http.StatusNoContent, post("10.1.2.3:443", "198.51.100.9, 10.9.9.9", 10+i).Code)
+	}
+	require.Equal(t, http.StatusTooManyRequests, post("10.1.2.3:443", "198.51.100.9, 10.9.9.9", 13).Code)
+	require.Equal(t, http.StatusNoContent, post("10.1.2.3:443", "198.51.100.10", 14).Code, "another client behind the same proxy")
+	mu.Lock()
+	assert.Contains(t, got, "198.51.100.9")
+	assert.Contains(t, got, "203.0.113.7")
+	mu.Unlock()
+	clock.Advance(time.Minute)
+	require.Equal(t, http.StatusNoContent, post("203.0.113.7:5000", "", 20).Code, "a minute later")
 }

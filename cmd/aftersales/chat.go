@@ -76,6 +76,9 @@ func (m *Main) openLifecycle(ctx context.Context) error {
 		},
 		Channels: map[bot.Platform]bot.Channel{},
 		Logger:   m.Logger,
+		Limit:    m.limiter("messages", m.Config.LimitMessages),
+		Notice:   m.limiter("slow-down", "1/1m"),
+		NowFunc:  m.now,
 	}
 	// Checked by Config.Validate.
 	surveyTTL, _ := parseDuration(m.Config.SurveyTTL)
@@ -110,18 +113,24 @@ func (m *Main) openChat(ctx context.Context, srv *console.Server) error {
 		return fmt.Errorf("time zone: %w", err)
 	}
 	m.Engine = conversation.New(conversation.Config{
-		Store:      m.Store,
-		Sessions:   m.sessions,
-		Classifier: classify.New(rules),
-		SLA:        m.sla,
-		Location:   loc,
-		Logger:     m.Logger,
-		NowFunc:    m.now,
-		Lifecycle:  m.Lifecycle,
-		Identity:   m.Identity,
+		Store:       m.Store,
+		Sessions:    m.sessions,
+		Classifier:  classify.New(rules),
+		SLA:         m.sla,
+		Location:    loc,
+		Logger:      m.Logger,
+		NowFunc:     m.now,
+		Lifecycle:   m.Lifecycle,
+		Identity:    m.Identity,
+		CaseLimit:   m.limiter("cases", m.Config.LimitCases),
+		IPCaseLimit: m.limiter("address-cases", m.Config.LimitAddressCases),
 	})
 	m.Router.Handler = m.Engine
-	m.Web = web.New(web.Options{Logger: m.Logger, DispatchFunc: m.Router.Dispatch})
+	proxies, _ := m.Config.trustedProxies() // checked by Config.Validate
+	m.Web = web.New(web.Options{
+		Logger: m.Logger, DispatchFunc: m.Router.Dispatch,
+		IPLimit: m.limiter("address-messages", m.Config.LimitAddressMessages), TrustedProxies: proxies,
+	})
 	m.Router.Channels[bot.Web] = m.Web
 	srv.Handle(web.Path, m.Web.Handler())
 	srv.Handle("GET /{$}", http.RedirectHandler("/chat/", http.StatusFound))
@@ -256,4 +265,15 @@ func (m *Main) markUnreachable(ctx context.Context, user bot.UserRef) error {
 	}
 	id.Unreachable = true
 	return m.Store.SaveChatIdentity(ctx, id)
+}
+
+// limiter is the limit named name, spec as bot.ParseLimit reads it (checked
+// by Config.Validate): on Redis, shared by the instances, when Redis is
+// configured, else in this process's memory.
+func (m *Main) limiter(name, spec string) bot.Limiter {
+	l, _ := bot.ParseLimit(spec)
+	if m.redis != nil {
+		return m.redis.Limiter(name, l)
+	}
+	return bot.NewMemoryLimiter(l)
 }

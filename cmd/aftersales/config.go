@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aftersales/aftersales/bot"
 	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/sms"
 )
@@ -49,6 +51,13 @@ type Config struct {
 	WeChatAESKey     string // AFTERSALES_WECHAT_AES_KEY: safe mode when set
 	WeChatAPIURL     string // AFTERSALES_WECHAT_API_URL
 	WeChatTemplateID string // AFTERSALES_WECHAT_TEMPLATE_ID: notifications outside the 48-hour window
+
+	// Limits of the public surface (bot.ParseLimit: "30/1m").
+	LimitMessages        string // AFTERSALES_LIMIT_MESSAGES: per chat account
+	LimitCases           string // AFTERSALES_LIMIT_CASES: per chat account
+	LimitAddressMessages string // AFTERSALES_LIMIT_ADDRESS_MESSAGES: per address, chat page
+	LimitAddressCases    string // AFTERSALES_LIMIT_ADDRESS_CASES: per address, chat page
+	TrustedProxies       string // AFTERSALES_TRUSTED_PROXIES: CIDRs whose X-Forwarded-For is believed
 
 	// Verification codes by SMS, with which owners prove the phone on
 	// their record.
@@ -95,6 +104,11 @@ var settings = []setting{
 	{"AFTERSALES_WECHAT_AES_KEY", "wechat-aes-key", "EncodingAESKey, 43 characters: safe (encrypted) mode (secret)", func(c *Config) *string { return &c.WeChatAESKey }},
 	{"AFTERSALES_WECHAT_API_URL", "wechat-api-url", "API base replacing https://api.weixin.qq.com (an egress proxy)", func(c *Config) *string { return &c.WeChatAPIURL }},
 	{"AFTERSALES_WECHAT_TEMPLATE_ID", "wechat-template-id", "template message id for notifications outside the 48-hour window", func(c *Config) *string { return &c.WeChatTemplateID }},
+	{"AFTERSALES_LIMIT_MESSAGES", "limit-messages", "messages one chat account may send: a burst, refilled over the period (30/1m: 30 at once, then one every 2 s); over it a message is not handled and the sender is asked to slow down; 0: none", func(c *Config) *string { return &c.LimitMessages }},
+	{"AFTERSALES_LIMIT_CASES", "limit-cases", "cases one chat account may register (10/24h); a report over it waits at the read-back; 0: none", func(c *Config) *string { return &c.LimitCases }},
+	{"AFTERSALES_LIMIT_ADDRESS_MESSAGES", "limit-address-messages", "requests to the chat page's API from one address (600/1m; 429 with Retry-After over it); generous: a kiosk or an estate behind one carrier address is many people", func(c *Config) *string { return &c.LimitAddressMessages }},
+	{"AFTERSALES_LIMIT_ADDRESS_CASES", "limit-address-cases", "cases registered from one address of the chat page (200/24h)", func(c *Config) *string { return &c.LimitAddressCases }},
+	{"AFTERSALES_TRUSTED_PROXIES", "trusted-proxies", "reverse proxies (CIDRs, comma-separated) whose X-Forwarded-For names the chat page's client; others' is ignored", func(c *Config) *string { return &c.TrustedProxies }},
 	{"AFTERSALES_SMS_PROVIDER", "sms-provider", "sends owners' verification codes: aliyun, tencent, or log (writes them to the log; the demo's default, refused by serve without AFTERSALES_SMS_ALLOW_LOG); empty: SMS off", func(c *Config) *string { return &c.SMSProvider }},
 	{"AFTERSALES_SMS_ALLOW_LOG", "sms-allow-log", "true lets serve use the log provider (development only)", func(c *Config) *string { return &c.SMSAllowLog }},
 	{"AFTERSALES_SMS_ACCESS_KEY_ID", "sms-access-key-id", "the provider's AccessKey ID (Tencent: SecretId)", func(c *Config) *string { return &c.SMSAccessKeyID }},
@@ -126,6 +140,11 @@ func DefaultConfig() Config {
 		DataDir:    "data",
 		CasePrefix: "SH",
 		TimeZone:   "Asia/Shanghai",
+
+		LimitMessages:        "30/1m",
+		LimitCases:           "10/24h",
+		LimitAddressMessages: "600/1m",
+		LimitAddressCases:    "200/24h",
 
 		SurveyTTL:    "72h",
 		AcceptWithin: "30m",
@@ -244,6 +263,17 @@ func (c *Config) Validate() error {
 		bad("AFTERSALES_PARTY_TOKENS", "%v", err)
 	} else if c.PartyTokens != "" && c.APIToken == "" {
 		bad("AFTERSALES_PARTY_TOKENS", "needs AFTERSALES_API_TOKEN: the API is off without it")
+	}
+	for _, l := range []struct{ v, name string }{
+		{c.LimitMessages, "AFTERSALES_LIMIT_MESSAGES"}, {c.LimitCases, "AFTERSALES_LIMIT_CASES"},
+		{c.LimitAddressMessages, "AFTERSALES_LIMIT_ADDRESS_MESSAGES"}, {c.LimitAddressCases, "AFTERSALES_LIMIT_ADDRESS_CASES"},
+	} {
+		if _, err := bot.ParseLimit(l.v); err != nil {
+			bad(l.name, "%v", err)
+		}
+	}
+	if _, err := c.trustedProxies(); err != nil {
+		bad("AFTERSALES_TRUSTED_PROXIES", "%v", err)
 	}
 	switch c.SMSProvider {
 	case "", sms.ProviderLog:
@@ -434,4 +464,26 @@ func (c *Config) smsConfig(now func() time.Time, logger *slog.Logger) sms.Config
 		SignName: c.SMSSignName, TemplateID: c.SMSTemplateID, SDKAppID: c.SMSSDKAppID, Region: c.SMSRegion,
 		APIURL: c.SMSAPIURL, Logger: logger, NowFunc: now,
 	}
+}
+
+// trustedProxies parses AFTERSALES_TRUSTED_PROXIES: CIDRs, or single
+// addresses, comma-separated.
+func (c *Config) trustedProxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(c.TrustedProxies, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an address or CIDR such as 10.0.0.0/8", f)
+		}
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }
