@@ -60,6 +60,22 @@ type VerificationCode struct {
 	UsedAt    *time.Time
 }
 
+// Validate checks a code as the stores take it: the account, the phone,
+// the hash and the expiry are required.
+func (c *VerificationCode) Validate() error {
+	for _, f := range []struct{ field, v string }{
+		{"platform", c.Platform}, {"user_id", c.UserID}, {"phone", c.Phone}, {"code_hash", c.CodeHash},
+	} {
+		if f.v == "" {
+			return Invalid(f.field, "is required")
+		}
+	}
+	if c.ExpiresAt.IsZero() {
+		return Invalid("expires_at", "is required")
+	}
+	return nil
+}
+
 // CodeCounts counts the codes sent since a moment: to a phone, and for a
 // chat account, and when the newest of either was sent.
 type CodeCounts struct {

@@ -13,7 +13,6 @@ import (
 
 	"github.com/aftersales/aftersales/bot"
 	"github.com/aftersales/aftersales/casework"
-	"github.com/aftersales/aftersales/classify"
 	"github.com/aftersales/aftersales/conversation"
 	"github.com/aftersales/aftersales/jobs"
 	"github.com/aftersales/aftersales/lifecycle"
@@ -81,12 +80,10 @@ func TestOneCasePerReportThroughACrash(t *testing.T) {
 			w.store.SetJobQueue(q)
 			store := &crashingStore{DB: w.store}
 			sessions := &crashingSessions{MemoryStore: w.sessions}
-			w.engine = conversation.New(conversation.Config{
-				Store: store, Sessions: sessions, Classifier: classify.New(classify.DefaultRules()),
-				NowFunc: w.clock.Now, Logger: w.logger(), Identity: w.identity,
-				Lifecycle: lifecycle.New(lifecycle.Config{Store: store, NowFunc: w.clock.Now}),
+			w.reconfigure(func(c *conversation.Config) {
+				c.Store, c.Sessions = store, sessions
+				c.Lifecycle = lifecycle.New(lifecycle.Config{Store: store, NowFunc: w.clock.Now})
 			})
-			w.router.Handler = w.engine
 			u := w.user("7001", "zh-hans")
 			u.say("报修")
 			u.say(ownerName)

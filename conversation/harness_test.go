@@ -99,14 +99,7 @@ func newWorld(t testing.TB) *world {
 
 	w := &world{t: t, clock: clock, store: db, rec: &recorder{platform: bot.Telegram}, sessions: conversation.NewMemoryStore(), sms: &fakeSMS{}}
 	w.identity = identity.New(identity.Config{Store: db, Sender: w.sms, NowFunc: clock.Now, Logger: w.logger()})
-	w.engine = conversation.New(conversation.Config{
-		Store:      db,
-		Sessions:   w.sessions,
-		Classifier: classify.New(classify.DefaultRules()),
-		NowFunc:    w.clock.Now,
-		Logger:     w.logger(),
-		Identity:   w.identity,
-	})
+	w.engine = conversation.New(w.config())
 	w.router = &bot.Router{
 		Handler:  w.engine,
 		Dedupe:   bot.NewMemoryDeduper(),
@@ -116,6 +109,28 @@ func newWorld(t testing.TB) *world {
 		Logger:   w.logger(),
 	}
 	return w
+}
+
+// config is the engine's configuration in the world: its store, sessions,
+// the classifier's rules, its clock, its log and its identity service.
+func (w *world) config() conversation.Config {
+	return conversation.Config{
+		Store:      w.store,
+		Sessions:   w.sessions,
+		Classifier: classify.New(classify.DefaultRules()),
+		NowFunc:    w.clock.Now,
+		Logger:     w.logger(),
+		Identity:   w.identity,
+	}
+}
+
+// reconfigure gives the world an engine made from its configuration as edit
+// changes it (another store, a lifecycle, limits…).
+func (w *world) reconfigure(edit func(*conversation.Config)) {
+	cfg := w.config()
+	edit(&cfg)
+	w.engine = conversation.New(cfg)
+	w.router.Handler = w.engine
 }
 
 func (w *world) logger() *slog.Logger {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/aftersales/aftersales/bot"
 	"github.com/aftersales/aftersales/casework"
-	"github.com/aftersales/aftersales/classify"
 	"github.com/aftersales/aftersales/conversation"
 	"github.com/aftersales/aftersales/identity"
 	"github.com/aftersales/aftersales/internal/testclock"
@@ -313,12 +312,9 @@ func TestCodesFollowTheServiceClock(t *testing.T) {
 func TestBindCodeGuessesAreLimited(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	w.engine = conversation.New(conversation.Config{
-		Store: w.store, Sessions: w.sessions, Classifier: classify.New(classify.DefaultRules()),
-		NowFunc: w.clock.Now, Logger: w.logger(), Identity: w.identity,
-		Lifecycle: lifecycle.New(lifecycle.Config{Store: w.store, NowFunc: w.clock.Now}),
+	w.reconfigure(func(c *conversation.Config) {
+		c.Lifecycle = lifecycle.New(lifecycle.Config{Store: w.store, NowFunc: w.clock.Now})
 	})
-	w.router.Handler = w.engine
 	members, err := w.store.ListMembers(context.Background(), 1)
 	require.NoError(t, err)
 	require.NotEmpty(t, members)
@@ -346,11 +342,7 @@ func TestBindCodeGuessesAreLimited(t *testing.T) {
 // are by Telegram's contact or through staff.
 func withoutSMS(w *world) {
 	w.identity = identity.New(identity.Config{Store: w.store, NowFunc: w.clock.Now, Logger: w.logger()})
-	w.engine = conversation.New(conversation.Config{
-		Store: w.store, Sessions: w.sessions, Classifier: classify.New(classify.DefaultRules()),
-		NowFunc: w.clock.Now, Logger: w.logger(), Identity: w.identity,
-	})
-	w.router.Handler = w.engine
+	w.reconfigure(func(*conversation.Config) {})
 }
 
 // TestWithoutSMS: with no SMS provider, a typed number is taken unverified,
@@ -459,12 +451,9 @@ func TestCaseLimit(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	w := newWorld(t)
-	w.engine = conversation.New(conversation.Config{
-		Store: w.store, Sessions: w.sessions, Classifier: classify.New(classify.DefaultRules()),
-		NowFunc: w.clock.Now, Logger: w.logger(), Identity: w.identity,
-		CaseLimit: bot.NewMemoryLimiter(bot.Limit{Burst: 2, Every: 12 * time.Hour}),
+	w.reconfigure(func(c *conversation.Config) {
+		c.CaseLimit = bot.NewMemoryLimiter(bot.Limit{Burst: 2, Every: 12 * time.Hour})
 	})
-	w.router.Handler = w.engine
 	u := w.user("7401", "zh-hans")
 	ask := func(u *user, question string) {
 		u.say("咨询")

@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aftersales/aftersales/casework"
-	"github.com/aftersales/aftersales/classify"
 	"github.com/aftersales/aftersales/conversation"
 	"github.com/aftersales/aftersales/jobs"
 	"github.com/aftersales/aftersales/lifecycle"
@@ -38,15 +37,10 @@ func TestRegisteredCaseHasItsTimersEvenWhenTriageFails(t *testing.T) {
 	require.NoError(t, q.Migrate(ctx))
 	w.store.SetJobQueue(q)
 	store := brokenMembers{w.store}
-	w.engine = conversation.New(conversation.Config{
-		Store:      store,
-		Sessions:   w.sessions,
-		Classifier: classify.New(classify.DefaultRules()),
-		NowFunc:    w.clock.Now,
-		Logger:     w.logger(),
-		Lifecycle:  lifecycle.New(lifecycle.Config{Store: store, NowFunc: w.clock.Now}),
+	w.reconfigure(func(c *conversation.Config) {
+		c.Store, c.Identity = store, nil
+		c.Lifecycle = lifecycle.New(lifecycle.Config{Store: store, NowFunc: w.clock.Now})
 	})
-	w.router.Handler = w.engine
 	u := w.user("7001", "zh")
 	u.say("你好")
 	u.press("menu:report")

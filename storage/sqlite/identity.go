@@ -121,7 +121,7 @@ func nullText(s string) any {
 // CreateVerificationCode stores c and sets its ID; CreatedAt, when zero, is
 // now. A new code has no attempts and is unused, whatever c carried.
 func (db *DB) CreateVerificationCode(ctx context.Context, c *casework.VerificationCode, since time.Time, check func(casework.CodeCounts) error) error {
-	if err := checkVerificationCode(c); err != nil {
+	if err := c.Validate(); err != nil {
 		return err
 	}
 	nc := *c
@@ -153,20 +153,6 @@ func (db *DB) CreateVerificationCode(ctx context.Context, c *casework.Verificati
 		return err
 	}
 	*c = nc
-	return nil
-}
-
-func checkVerificationCode(c *casework.VerificationCode) error {
-	for _, f := range []struct{ field, v string }{
-		{"platform", c.Platform}, {"user_id", c.UserID}, {"phone", c.Phone}, {"code_hash", c.CodeHash},
-	} {
-		if f.v == "" {
-			return casework.Invalid(f.field, "is required")
-		}
-	}
-	if c.ExpiresAt.IsZero() {
-		return casework.Invalid("expires_at", "is required")
-	}
 	return nil
 }
 
