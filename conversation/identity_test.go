@@ -387,6 +387,20 @@ func TestWithoutSMS(t *testing.T) {
 	assert.Contains(t, said(w, o), "请核对", "back at the read-back")
 }
 
+// strangerAsksForAPerson has u, on 3-1-201 with the owner's phone but no
+// code, send a short flow's message and then ask for a person.
+func strangerAsksForAPerson(u *user, flow, message string) {
+	u.w.t.Helper()
+	u.say(flow)
+	u.say("张三")
+	u.say("3-1-201")
+	u.say(ownerPhone)
+	u.press("verify:skip")
+	u.say(message)
+	u.press("sum:submit")
+	u.say("人工")
+}
+
 // TestUnverifiedHandoff: an owner who did not verify and asked for a person
 // reaches staff on the case they reported; 验证 during the hand-off starts
 // the verification.
@@ -395,14 +409,7 @@ func TestUnverifiedHandoff(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t)
 	u := &user{w: w, ref: bot.UserRef{Platform: bot.Web, ID: "visitor_handoff_01234"}, lang: "zh"}
-	u.say("投诉")
-	u.say("张三")
-	u.say("3-1-201")
-	u.say(ownerPhone)
-	u.press("verify:skip")
-	u.say("物业保安态度很差，还骂人")
-	u.press("sum:submit")
-	u.say("人工")
+	strangerAsksForAPerson(u, "投诉", "物业保安态度很差，还骂人")
 	u.say("我家里漏水了很严重，请快点来人")
 	mine, _, err := w.store.FindCases(ctx, casework.CaseFilter{ReporterPlatform: "web", ReporterUserID: u.ref.ID})
 	require.NoError(t, err)
@@ -425,14 +432,7 @@ func TestStaffVerificationIsKept(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t)
 	u := &user{w: w, ref: bot.UserRef{Platform: bot.WeChat, ID: "oStaffVerified0123456"}, lang: "zh"}
-	u.say("咨询")
-	u.say("张三")
-	u.say("3-1-201")
-	u.say(ownerPhone)
-	u.press("verify:skip")
-	u.say("请问房产证什么时候可以办下来？")
-	u.press("sum:submit")
-	u.say("人工")
+	strangerAsksForAPerson(u, "咨询", "请问房产证什么时候可以办下来？")
 	owners, err := w.store.FindOwnersByPhone(ctx, ownerPhone)
 	require.NoError(t, err)
 	_, _, err = w.identity.VerifyByStaff(ctx, identity.Account{Platform: "wechat", UserID: u.ref.ID}, owners[0].ID, casework.Staff("7"))
