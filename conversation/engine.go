@@ -49,10 +49,13 @@ type Config struct {
 	// deadlines, warranty day and idle sessions are counted by it.
 	NowFunc func() time.Time
 
-	IdleTimeout  time.Duration // an unfinished dialogue expires after this; default 24 h
-	SessionTTL   time.Duration // how long a session is kept at all; default 30 days
-	UrgeInterval time.Duration // the least time between two urges of a case; default 12 h
-	MaxMedia     int           // attachments per report; default 9
+	IdleTimeout time.Duration // an unfinished dialogue expires after this; default 24 h
+	SessionTTL  time.Duration // how long a session is kept at all; default 30 days
+	// NoCaseSessionTTL is how long the session of a chat that came to no
+	// case (and is no owner's or engineer's) is kept; default 48 h.
+	NoCaseSessionTTL time.Duration
+	UrgeInterval     time.Duration // the least time between two urges of a case; default 12 h
+	MaxMedia         int           // attachments per report; default 9
 
 	// CaseLimit bounds the cases one chat account registers (keyed by
 	// UserRef.Key), and IPCaseLimit those from one address of the chat page
@@ -97,6 +100,9 @@ func New(cfg Config) *Engine {
 	}
 	if cfg.SessionTTL == 0 {
 		cfg.SessionTTL = 30 * 24 * time.Hour
+	}
+	if cfg.NoCaseSessionTTL == 0 {
+		cfg.NoCaseSessionTTL = min(48*time.Hour, cfg.SessionTTL)
 	}
 	if cfg.UrgeInterval == 0 {
 		cfg.UrgeInterval = 12 * time.Hour
@@ -184,7 +190,11 @@ func (e *Engine) Handle(ctx context.Context, in *bot.Inbound) ([]bot.Outbound, e
 		}
 		return nil, nil
 	}
-	if err := e.cfg.Sessions.Save(ctx, s, e.cfg.SessionTTL); err != nil {
+	ttl := e.cfg.SessionTTL
+	if !s.HasCase && t.id.OwnerID == 0 && t.id.MemberID == 0 {
+		ttl = e.cfg.NoCaseSessionTTL // a chat that came to nothing is not kept for a month
+	}
+	if err := e.cfg.Sessions.Save(ctx, s, ttl); err != nil {
 		return nil, fmt.Errorf("save session: %w", err)
 	}
 	return t.out, nil

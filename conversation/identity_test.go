@@ -3,6 +3,7 @@ package conversation_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -485,4 +486,46 @@ func TestCaseLimit(t *testing.T) {
 	assert.Contains(t, said(w, u), "编号", "the report kept at the read-back goes in later")
 	_, n, _ = w.store.FindCases(ctx, casework.CaseFilter{})
 	assert.Equal(t, 4, n)
+}
+
+// ttlSpy is a session store that remembers the time to live of each save.
+type ttlSpy struct {
+	*conversation.MemoryStore
+	mu   sync.Mutex
+	ttls []time.Duration
+}
+
+func (s *ttlSpy) Save(ctx context.Context, ss *conversation.Session, ttl time.Duration) error {
+	s.mu.Lock()
+	s.ttls = append(s.ttls, ttl)
+	s.mu.Unlock()
+	return s.MemoryStore.Save(ctx, ss, ttl)
+}
+
+func (s *ttlSpy) last() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ttls[len(s.ttls)-1]
+}
+
+// TestSessionsOfChatsWithoutACase: a chat that came to no case is kept 48
+// hours, not a month; once it registered a case, a month.
+func TestSessionsOfChatsWithoutACase(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	spy := &ttlSpy{MemoryStore: w.sessions}
+	w.reconfigure(func(c *conversation.Config) { c.Sessions = spy })
+	u := &user{w: w, ref: bot.UserRef{Platform: bot.Web, ID: "visitor_ttl_0123456789"}, lang: "zh"}
+	u.say("你好")
+	assert.Equal(t, 48*time.Hour, spy.last())
+	u.say("咨询")
+	u.say("张三")
+	u.say("3-1-201")
+	u.say(ownerPhone)
+	u.press("verify:skip")
+	u.say("请问房产证什么时候可以办下来？")
+	u.press("sum:submit")
+	assert.Equal(t, 30*24*time.Hour, spy.last(), "a chat with a case is kept a month")
+	u.say("菜单")
+	assert.Equal(t, 30*24*time.Hour, spy.last())
 }

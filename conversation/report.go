@@ -547,6 +547,7 @@ func (t *turn) submit() error {
 	}
 	flow := t.s.Flow
 	t.reset()
+	t.s.HasCase = true
 	t.say("submitted."+flow, "number", c.Number)
 	if !c.IdentityVerified {
 		t.say("submitted.unverified")

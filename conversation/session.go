@@ -22,7 +22,11 @@ type Session struct {
 	Failures  int               `json:"failures,omitempty"` // failed answers at this step
 	Editing   bool              `json:"editing,omitempty"`  // changing one field from the summary
 	HandedOff bool              `json:"handed_off,omitempty"`
-	Choices   []bot.Choice      `json:"choices,omitempty"` // last offered, for typed numbers or words
+	// HasCase is set once the user registered a case here: their session
+	// is kept for Config.SessionTTL; one of a chat that never came to a case
+	// for Config.NoCaseSessionTTL.
+	HasCase bool         `json:"has_case,omitempty"`
+	Choices []bot.Choice `json:"choices,omitempty"` // last offered, for typed numbers or words
 	// Identity is the session's copy of the user's chat identity, read from
 	// the store at IdentityAt.
 	Identity   *casework.ChatIdentity `json:"identity,omitempty"`

@@ -118,6 +118,7 @@ func fullSession(user bot.UserRef) *conversation.Session {
 	s.Lang = conversation.English
 	s.Editing = true
 	s.HandedOff = true
+	s.HasCase = true
 	return s
 }
 
