@@ -240,15 +240,10 @@ func TestVerifyLater(t *testing.T) {
 	})
 }
 
-// TestPhoneChangedAtTheReadBack: a proven owner who gives another phone at
-// the read-back proves that one too; it becomes the case's phone, and the
-// owner, their binding and their earlier cases stay as they were.
-func TestPhoneChangedAtTheReadBack(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	w := newWorld(t)
-	first := ownerReports(t, w)
-	o := w.user("7001", "zh-hans")
+// reportToPhoneChange has a proven owner report a crack and, at the
+// read-back, choose to change the phone.
+func reportToPhoneChange(o *user) {
+	o.w.t.Helper()
 	o.say("报修")
 	o.press("cat:engineering_quality/crack")
 	o.say("客厅")
@@ -259,6 +254,18 @@ func TestPhoneChangedAtTheReadBack(t *testing.T) {
 	o.press("ct:evening")
 	o.press("sum:edit")
 	o.press("edit:phone")
+}
+
+// TestPhoneChangedAtTheReadBack: a proven owner who gives another phone at
+// the read-back proves that one too; it becomes the case's phone, and the
+// owner, their binding and their earlier cases stay as they were.
+func TestPhoneChangedAtTheReadBack(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newWorld(t)
+	first := ownerReports(t, w)
+	o := w.user("7001", "zh-hans")
+	reportToPhoneChange(o)
 	o.say("13812345678")
 	require.Contains(t, said(w, o), "138****5678")
 	o.typeCode("13812345678")
@@ -277,24 +284,16 @@ func TestPhoneChangedAtTheReadBack(t *testing.T) {
 	assert.Contains(t, said(w, o), first, "the earlier case is still listed")
 
 	// Skipping the code keeps the old phone.
-	o.say("报修")
-	o.press("cat:engineering_quality/crack")
-	o.say("客厅")
-	o.say("客厅墙面开裂")
-	o.press("occ:today")
-	o.press("media:skip")
-	o.press("exp:repair")
-	o.press("ct:evening")
-	o.press("sum:edit")
-	o.press("edit:phone")
+	reportToPhoneChange(o)
 	w.clock.Advance(time.Minute)
 	o.say("13812349999")
 	o.press("verify:skip")
 	assert.Contains(t, said(w, o), "联系电话保持为 "+ownerPhone)
 }
 
-// TestTheCodeMovesWithTheShift keeps the dialogue's dates honest: the
-// codes expire by the service's clock, whatever the day.
+// TestCodesFollowTheServiceClock: a code is valid five minutes by the
+// service's clock, whatever the real day (a code checked by the real clock
+// would have expired long before the tests' date).
 func TestCodesFollowTheServiceClock(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
@@ -373,16 +372,7 @@ func TestWithoutSMS(t *testing.T) {
 
 	ownerReports(t, w) // 7001 proves by contact
 	o := w.user("7001", "zh-hans")
-	o.say("报修")
-	o.press("cat:engineering_quality/crack")
-	o.say("客厅")
-	o.say("客厅墙面开裂")
-	o.press("occ:today")
-	o.press("media:skip")
-	o.press("exp:repair")
-	o.press("ct:evening")
-	o.press("sum:edit")
-	o.press("edit:phone")
+	reportToPhoneChange(o)
 	o.say("13812345678")
 	assert.Contains(t, said(w, o), "联系电话保持为 "+ownerPhone)
 	assert.Contains(t, said(w, o), "请核对", "back at the read-back")

@@ -199,22 +199,11 @@ func (s *Service) SendCode(ctx context.Context, acct Account, phone string) erro
 // *WrongCodeError with the tries left. The comparison takes the same time
 // whatever the code.
 func (s *Service) CheckCode(ctx context.Context, acct Account, code string) (phone string, err error) {
-	vc, err := s.cfg.Store.LatestVerificationCode(ctx, acct.Platform, acct.UserID)
-	if errors.Is(err, casework.ErrNotFound) {
-		return "", ErrNoCode
-	}
+	vc, err := s.latestUsable(ctx, acct)
 	if err != nil {
-		return "", fmt.Errorf("find code: %w", err)
+		return "", err
 	}
 	now := s.cfg.NowFunc()
-	switch {
-	case vc.UsedAt != nil:
-		return "", ErrNoCode
-	case vc.Attempts >= s.cfg.MaxAttempts:
-		return "", ErrTooManyAttempts
-	case !now.Before(vc.ExpiresAt):
-		return "", ErrExpired
-	}
 	right := subtle.ConstantTimeCompare([]byte(hashCode(vc.Salt, code)), []byte(vc.CodeHash)) == 1
 	after, err := s.cfg.Store.SpendVerificationCode(ctx, vc.ID, right, now)
 	if err != nil {
@@ -234,17 +223,34 @@ func (s *Service) CheckCode(ctx context.Context, acct Account, code string) (pho
 // PendingPhone returns the phone of the account's newest code while it can
 // still be typed, or "".
 func (s *Service) PendingPhone(ctx context.Context, acct Account) (string, error) {
-	vc, err := s.cfg.Store.LatestVerificationCode(ctx, acct.Platform, acct.UserID)
-	if errors.Is(err, casework.ErrNotFound) {
+	vc, err := s.latestUsable(ctx, acct)
+	switch {
+	case errors.Is(err, ErrNoCode), errors.Is(err, ErrTooManyAttempts), errors.Is(err, ErrExpired):
 		return "", nil
-	}
-	if err != nil {
+	case err != nil:
 		return "", err
 	}
-	if vc.UsedAt != nil || vc.Attempts >= s.cfg.MaxAttempts || !s.cfg.NowFunc().Before(vc.ExpiresAt) {
-		return "", nil
-	}
 	return vc.Phone, nil
+}
+
+// latestUsable returns the account's newest code while it can still be
+// typed: ErrNoCode when there is none or it was used (or never sent),
+// ErrTooManyAttempts, ErrExpired.
+func (s *Service) latestUsable(ctx context.Context, acct Account) (*casework.VerificationCode, error) {
+	vc, err := s.cfg.Store.LatestVerificationCode(ctx, acct.Platform, acct.UserID)
+	switch {
+	case errors.Is(err, casework.ErrNotFound):
+		return nil, ErrNoCode
+	case err != nil:
+		return nil, fmt.Errorf("find code: %w", err)
+	case vc.UsedAt != nil:
+		return nil, ErrNoCode
+	case vc.Attempts >= s.cfg.MaxAttempts:
+		return nil, ErrTooManyAttempts
+	case !s.cfg.NowFunc().Before(vc.ExpiresAt):
+		return nil, ErrExpired
+	}
+	return vc, nil
 }
 
 // Claim is what an account said of itself before it proved its phone: the
