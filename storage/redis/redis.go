@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"sync"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -30,6 +31,11 @@ type Options struct {
 	// Logger receives warnings that cannot be returned to a caller, such as
 	// a failed lock release or renewal. Nil discards them.
 	Logger *slog.Logger
+	// NowFunc is the clock of the Client's decisions, such as when a lock's
+	// lease ends (see Locker); nil means time.Now. Instances serving the
+	// same bot must keep their clocks within a fraction of a lock lease of
+	// each other, as NTP does.
+	NowFunc func() time.Time
 }
 
 // Client is a connection pool to one Redis server and the adapters over it.
@@ -38,6 +44,16 @@ type Client struct {
 	rdb    *goredis.Client
 	prefix string
 	log    *slog.Logger
+	// now is Options.NowFunc, or time.Now.
+	now func() time.Time
+
+	// mu orders the start of a lock renewal (beginRenewal) before Close;
+	// closing is closed when Close begins, telling the renewals to stop,
+	// and renewing counts them, for Close to wait for.
+	mu       sync.Mutex
+	closing  chan struct{}
+	closed   bool
+	renewing sync.WaitGroup
 }
 
 // Open connects to the Redis server at rawURL
@@ -69,15 +85,20 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Client, error) {
 // newClient returns a Client on a new pool, with opts' defaults applied.
 func newClient(o *goredis.Options, opts Options) *Client {
 	c := &Client{
-		rdb:    goredis.NewClient(o),
-		prefix: opts.KeyPrefix,
-		log:    opts.Logger,
+		rdb:     goredis.NewClient(o),
+		prefix:  opts.KeyPrefix,
+		log:     opts.Logger,
+		now:     opts.NowFunc,
+		closing: make(chan struct{}),
 	}
 	if c.prefix == "" {
 		c.prefix = DefaultKeyPrefix
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.now == nil {
+		c.now = time.Now
 	}
 	return c
 }
@@ -90,10 +111,31 @@ func (c *Client) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the connection pool. Locks still held are not released; they
-// expire at the end of their lease.
+// Close stops renewing the locks still held, waits for their renewals to
+// end, and closes the connection pool. The locks are not released: like a
+// dead instance's, they expire at the end of their lease.
 func (c *Client) Close() error {
+	c.mu.Lock()
+	if !c.closed {
+		c.closed = true
+		close(c.closing)
+	}
+	c.mu.Unlock()
+	c.renewing.Wait()
 	return c.rdb.Close()
+}
+
+// beginRenewal counts a lock renewal about to start, which must call
+// c.renewing.Done when it ends and stop when c.closing is closed. Once Close
+// has begun it counts nothing and returns false: the renewal must not start.
+func (c *Client) beginRenewal() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	c.renewing.Add(1)
+	return true
 }
 
 // key returns the namespaced key of kind ("dedupe:", "lock:", "session:").

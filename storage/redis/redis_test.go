@@ -22,6 +22,7 @@ import (
 	"github.com/aftersales/aftersales/bot"
 	"github.com/aftersales/aftersales/conversation"
 	"github.com/aftersales/aftersales/conversation/conversationtest"
+	"github.com/aftersales/aftersales/internal/testclock"
 )
 
 // testURL returns the URL of the Redis the tests run against.
@@ -53,33 +54,25 @@ var probeRedis = sync.OnceValue(func() error {
 	return c.Close()
 })
 
-// openTestClientPrefix opens a Client on the test Redis under prefix, and in
-// tb.Cleanup deletes the keys under prefix and closes it. When Redis is
-// unreachable it skips the test, or fails it when CI=true.
+// openTestClientPrefix opens a Client on the test Redis under prefix, as
+// openTestClientOptions.
 func openTestClientPrefix(tb testing.TB, prefix string) *Client {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	logw := &testWriter{tb: tb}
-	err := probeRedis()
-	var c *Client
-	if err == nil {
-		c, err = Open(ctx, testURL(), Options{
-			KeyPrefix: prefix,
-			Logger:    slog.New(slog.NewTextHandler(logw, nil)),
-		})
-	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("Redis at %s is unreachable, and in CI (CI=true) that is a failure: %v", redactURL(testURL()), err)
-		}
-		tb.Skipf("skipping: Redis at %s is unreachable (set AFTERSALES_TEST_REDIS_URL to test against another): %v", redactURL(testURL()), err)
-	}
+	return openTestClientOptions(tb, Options{KeyPrefix: prefix})
+}
+
+// openTestClientOptions opens a Client on the test Redis with opts, whose
+// KeyPrefix must be set, and in tb.Cleanup deletes the keys under the prefix
+// and closes it. When Redis is unreachable it skips the test, or fails it
+// when CI=true.
+func openTestClientOptions(tb testing.TB, opts Options) *Client {
+	tb.Helper()
+	c := dialTestRedis(tb, opts)
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		var keys []string
-		iter := c.rdb.Scan(ctx, 0, prefix+"*", 100).Iterator()
+		iter := c.rdb.Scan(ctx, 0, c.prefix+"*", 100).Iterator()
 		for iter.Next(ctx) {
 			keys = append(keys, iter.Val())
 		}
@@ -88,11 +81,38 @@ func openTestClientPrefix(tb testing.TB, prefix string) *Client {
 			err = c.rdb.Del(ctx, keys...).Err()
 		}
 		if err != nil {
-			tb.Errorf("deleting the test keys under %q: %v", prefix, err)
+			tb.Errorf("deleting the test keys under %q: %v", c.prefix, err)
 		}
 		assert.NoError(tb, c.Close())
-		logw.close()
 	})
+	return c
+}
+
+// dialTestRedis opens a Client on the test Redis with opts, whose KeyPrefix
+// must be set, its Logger writing to the test's log until the test ends; it
+// neither closes the Client nor deletes its keys. When Redis is unreachable
+// it skips the test, or fails it when CI=true.
+func dialTestRedis(tb testing.TB, opts Options) *Client {
+	tb.Helper()
+	if opts.KeyPrefix == "" {
+		tb.Fatal("a test Client needs a key prefix of its own (randomPrefix)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	logw := &testWriter{tb: tb}
+	tb.Cleanup(logw.close)
+	err := probeRedis()
+	var c *Client
+	if err == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(logw, nil))
+		c, err = Open(ctx, testURL(), opts)
+	}
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			tb.Fatalf("Redis at %s is unreachable, and in CI (CI=true) that is a failure: %v", redactURL(testURL()), err)
+		}
+		tb.Skipf("skipping: Redis at %s is unreachable (set AFTERSALES_TEST_REDIS_URL to test against another): %v", redactURL(testURL()), err)
+	}
 	return c
 }
 
@@ -185,7 +205,7 @@ func TestKeyNamespaces(t *testing.T) {
 	ttl, err := c.rdb.PTTL(ctx, c.prefix+"lock:telegram:100200300").Result()
 	require.NoError(t, err)
 	require.Greater(t, ttl, time.Duration(0))
-	require.LessOrEqual(t, ttl, lease)
+	require.LessOrEqual(t, ttl, lockKeyLeases*lease)
 	ttl, err = c.rdb.PTTL(ctx, c.prefix+"session:telegram:100200300").Result()
 	require.NoError(t, err)
 	require.Greater(t, ttl, 50*time.Second)
@@ -203,28 +223,48 @@ func TestDefaultOptions(t *testing.T) {
 	require.Equal(t, "aftersales:", c.prefix)
 	require.Equal(t, "aftersales:lock:wechat:x", c.key("lock:", "wechat:x"))
 	require.NotNil(t, c.log)
+	require.NotNil(t, c.now)
+
+	clock := testclock.New(testclock.Start())
+	c = newClient(&goredis.Options{Addr: "127.0.0.1:1"}, Options{NowFunc: clock.Now})
+	defer c.Close()
+	require.Equal(t, testclock.Start(), c.now(), "the Client keeps Options.NowFunc")
 }
 
 // TestLockerLeaseExpires checks that a lock whose holder died (it stopped
-// renewing) is taken once its lease runs out.
+// renewing) is taken once its lease runs out, on the real clock: the lease
+// in the lock's value, or, for a value without one (an older version's bare
+// token), the key's expiry in Redis.
 func TestLockerLeaseExpires(t *testing.T) {
 	t.Parallel()
-	c := openTestClient(t)
-	ctx := t.Context()
 	const lease = 200 * time.Millisecond
-	require.NoError(t, c.rdb.Set(ctx, c.key("lock:", "telegram:1"), "dead-holder", lease).Err())
+	for _, tc := range []struct {
+		name  string
+		value func() string
+		px    time.Duration
+	}{
+		{"expiry in the value", func() string { return fmt.Sprint("dead-holder ", time.Now().Add(lease).UnixMilli()) }, time.Minute},
+		{"bare token", func() string { return "dead-holder" }, lease},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := openTestClient(t)
+			ctx := t.Context()
+			require.NoError(t, c.rdb.Set(ctx, c.key("lock:", "telegram:1"), tc.value(), tc.px).Err())
+			start := time.Now()
 
-	start := time.Now()
-	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	unlock, err := c.Locker(time.Second).Lock(lctx, "telegram:1")
-	require.NoError(t, err)
-	defer unlock()
-	require.GreaterOrEqual(t, time.Since(start), lease/2, "the dead holder's lock must be waited for")
+			lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			unlock, err := c.Locker(time.Second).Lock(lctx, "telegram:1")
+			require.NoError(t, err)
+			defer unlock()
+			require.GreaterOrEqual(t, time.Since(start), lease/2, "the dead holder's lock must be waited for")
+		})
+	}
 }
 
 // TestAcquireOwnToken checks that taking a lock is idempotent for its token:
-// a retried SET whose first reply was lost finds the lock already its own.
+// a retried take whose first reply was lost finds the lock already its own.
 func TestAcquireOwnToken(t *testing.T) {
 	t.Parallel()
 	c := openTestClient(t)
@@ -232,7 +272,7 @@ func TestAcquireOwnToken(t *testing.T) {
 	key := c.key("lock:", "telegram:1")
 	acquire := func(token string, lease time.Duration) int64 {
 		t.Helper()
-		n, err := acquireScript.Run(ctx, c.rdb, []string{key}, token, lease.Milliseconds()).Int64()
+		n, err := acquireScript.Run(ctx, c.rdb, []string{key}, c.Locker(lease).leaseArgs(token)...).Int64()
 		require.NoError(t, err)
 		return n
 	}
@@ -244,7 +284,8 @@ func TestAcquireOwnToken(t *testing.T) {
 	require.EqualValues(t, 0, acquire("theirs", time.Minute))
 	got, err := c.rdb.Get(ctx, key).Result()
 	require.NoError(t, err)
-	require.Equal(t, "mine", got)
+	token, _, _ := strings.Cut(got, " ")
+	require.Equal(t, "mine", token)
 }
 
 // TestLockerRenews checks that a lock held for several leases stays held,
@@ -282,10 +323,6 @@ func TestLockerRenewalStops(t *testing.T) {
 	// Not parallel: it counts goroutines.
 	l := openTestClient(t).Locker(time.Second)
 	ctx := t.Context()
-	renewing := func() int {
-		buf := make([]byte, 1<<20)
-		return strings.Count(string(buf[:runtime.Stack(buf, true)]), "created by github.com/aftersales/aftersales/storage/redis.(*Locker).hold")
-	}
 	require.Zero(t, renewing())
 
 	var unlocks []func()
@@ -304,6 +341,12 @@ func TestLockerRenewalStops(t *testing.T) {
 		unlock()
 	}
 	require.Zero(t, renewing(), "unlock must wait for its renewal to stop")
+}
+
+// renewing counts the goroutines renewing a lock, in every Client.
+func renewing() int {
+	buf := make([]byte, 1<<20)
+	return strings.Count(string(buf[:runtime.Stack(buf, true)]), "created by github.com/aftersales/aftersales/storage/redis.(*Locker).hold")
 }
 
 // TestTwoInstances checks the product's promise: two instances on one Redis,

@@ -57,53 +57,95 @@ const (
 	// ones are raised to it.
 	MinLockLease = 30 * time.Millisecond
 
+	// lockKeyLeases is how many leases a lock's key outlives its last
+	// renewal in Redis (its PX): the key's garbage collection, not the
+	// lease (see Locker).
+	lockKeyLeases = 3
+
 	minLockBackoff = 2 * time.Millisecond
 	maxLockBackoff = 50 * time.Millisecond
 	releaseTimeout = 2 * time.Second
 )
 
-// acquireScript takes the lock (SET key token NX PX lease) and returns 1, or
-// returns 0 when another token holds it. It also returns 1, renewing the
-// lease, when the key already holds the caller's token: a SET whose reply was
-// lost and that the client retried then counts as taken, instead of leaving
-// the caller waiting a whole lease for its own lock.
-var acquireScript = goredis.NewScript(`
-if redis.call("SET", KEYS[1], ARGV[1], "NX", "PX", ARGV[2]) then
-	return 1
+// lockLua is the start of every lock script: KEYS[1] is the lock, ARGV[1]
+// the caller's token, ARGV[2] its now and ARGV[3] the expiry it asks for
+// (Unix ms on the Client's clock), ARGV[4] the key's PX in ms. A lock's
+// value is "token expiry".
+//
+// holder returns the token and the expiry of the lock, or nil when there is
+// none; a value without an expiry (an older version's bare token) comes back
+// whole with a nil expiry, and is left to its PX. free reports whether the
+// caller may take the lock: no one holds it, the caller does, or its lease
+// ended on the caller's clock. take writes the caller's token and expiry.
+const lockLua = `
+local function holder()
+	local v = redis.call("GET", KEYS[1])
+	if not v then return nil end
+	local tok, exp = string.match(v, "^(%S+) (%-?%d+)$")
+	if not tok then return v, nil end
+	return tok, tonumber(exp)
 end
-if redis.call("GET", KEYS[1]) == ARGV[1] then
-	redis.call("PEXPIRE", KEYS[1], ARGV[2])
-	return 1
+local function free()
+	local tok, exp = holder()
+	return not tok or tok == ARGV[1] or (exp ~= nil and exp <= tonumber(ARGV[2]))
 end
-return 0`)
+local function take()
+	redis.call("SET", KEYS[1], ARGV[1] .. " " .. ARGV[3], "PX", ARGV[4])
+end
+`
+
+// acquireScript takes the lock and returns 1 when it is free (see lockLua),
+// or returns 0. Taking a lock that holds the caller's token renews it: a
+// take whose reply was lost and that the client retried then counts as
+// taken, instead of leaving the caller waiting a whole lease for its own
+// lock.
+var acquireScript = goredis.NewScript(lockLua + `
+if not free() then return 0 end
+take()
+return 1`)
 
 // releaseScript deletes the lock only if it still holds the caller's token,
 // so that a holder whose lease ran out cannot release its successor's lock.
-var releaseScript = goredis.NewScript(`
-if redis.call("GET", KEYS[1]) == ARGV[1] then
+var releaseScript = goredis.NewScript(lockLua + `
+if holder() == ARGV[1] then
 	return redis.call("DEL", KEYS[1])
 end
 return 0`)
 
-// renewScript extends the lease to ARGV[2] ms only if the lock still holds
-// the caller's token.
-var renewScript = goredis.NewScript(`
-if redis.call("GET", KEYS[1]) == ARGV[1] then
-	return redis.call("PEXPIRE", KEYS[1], ARGV[2])
-end
-return 0`)
+// renewScript writes the expiry ARGV[3] (and the PX) only if the lock still
+// holds the caller's token, and returns 1, or 0.
+var renewScript = goredis.NewScript(lockLua + `
+if holder() ~= ARGV[1] then return 0 end
+take()
+return 1`)
 
 // Locker is a bot.Locker on Redis, serialising a user's messages across
 // every instance that uses the same KeyPrefix.
 //
-// A lock is a key holding a random token, set with SET NX PX lease (in a
-// script that also recognises the caller's own token). While it is held, a
-// goroutine renews the lease every lease/3 (only while the key still holds
-// the token), so a lock lasts as long as its holder needs it; if the
-// holder's process dies, renewal stops and the lock expires within one
-// lease. Unlock stops the renewal and deletes the key only if it still holds
-// the token. A waiter polls with a jittered backoff growing from 2 ms to
-// 50 ms, so a released lock is taken within about 50 ms.
+// A lock is a key holding a random token and the end of its lease, "token
+// expiry" (Unix ms), on the clock of the Client that took it
+// (Options.NowFunc). A waiter takes the lock when the key is missing, or
+// holds its own token, or the expiry is not after its own now; it does so
+// in a script, so taking is atomic. While it is held, a goroutine writes
+// the expiry now+lease every lease/3 (only while the key still holds the
+// token), so a lock lasts as long as its holder needs it; if the holder's
+// process dies (or its Client is closed), renewal stops and the lock is
+// free one lease later. Unlock stops the renewal and deletes the key only
+// if it still holds the token. A waiter polls with a jittered backoff
+// growing from 2 ms to 50 ms, so a released lock is taken within about
+// 50 ms.
+//
+// The expiry is in the value, on the Clients' clock, rather than left to
+// Redis (SET PX lease), so that one clock decides when a lease ends: the one
+// the service reads for every other decision, the same for every instance
+// and every waiter, and a fake one in tests, which can then take over a
+// dead holder's lock by moving it, without waiting. The key still has a PX
+// of lockKeyLeases leases, written with each expiry, but only as garbage
+// collection: Redis deletes the lock of a holder that died even if no one
+// asks for it again, and, being longer than the lease, the PX never decides
+// before the clock does. The instances' clocks must agree to well within a
+// lease: a waiter whose clock runs ahead of the holder's by more than two
+// thirds of a lease could take a lock that is still renewed.
 //
 // A holder cut off from Redis for longer than its lease loses the lock
 // without being told (a warning is logged).
@@ -127,6 +169,13 @@ func (c *Client) Locker(lease time.Duration) *Locker {
 	return &Locker{c: c, lease: lease}
 }
 
+// leaseArgs returns the ARGV that the lock scripts start with (see lockLua)
+// for token, with a lease from now on the Client's clock.
+func (l *Locker) leaseArgs(token string) []any {
+	now := l.c.now()
+	return []any{token, now.UnixMilli(), now.Add(l.lease).UnixMilli(), (lockKeyLeases * l.lease).Milliseconds()}
+}
+
 // Lock blocks until it holds the lock for key or ctx is done; then it returns
 // an error that matches both bot.ErrLockTimeout and ctx.Err(). Other Redis
 // errors are returned at once. The returned unlock releases the lock; calling
@@ -140,9 +189,9 @@ func (l *Locker) Lock(ctx context.Context, key string) (unlock func(), err error
 		if err := ctx.Err(); err != nil {
 			return nil, lockTimeout(key, err)
 		}
-		n, err := acquireScript.Run(ctx, l.c.rdb, []string{rkey}, token, l.lease.Milliseconds()).Int64()
+		n, err := acquireScript.Run(ctx, l.c.rdb, []string{rkey}, l.leaseArgs(token)...).Int64()
 		if err != nil {
-			// The SET may have been applied even though its reply was lost:
+			// The take may have been applied even though its reply was lost:
 			// take back what may be ours rather than block the user for a
 			// lease.
 			l.release(ctx, key, rkey, token)
@@ -176,13 +225,19 @@ func (l *Locker) Lock(ctx context.Context, key string) (unlock func(), err error
 // hold starts renewing the lease of the lock just taken and returns its
 // unlock.
 func (l *Locker) hold(ctx context.Context, key, rkey, token string) func() {
-	// The renewal outlives Lock's ctx, which may only bound the wait.
+	// The renewal outlives Lock's ctx, which may only bound the wait; it
+	// ends with unlock or with the Client.
 	rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		l.renew(rctx, key, rkey, token)
-	}()
+	if l.c.beginRenewal() {
+		go func() {
+			defer l.c.renewing.Done()
+			defer close(done)
+			l.renew(rctx, key, rkey, token)
+		}()
+	} else {
+		close(done) // the Client is closed: the lock is left to its lease
+	}
 	return sync.OnceFunc(func() {
 		stop()
 		<-done
@@ -190,8 +245,8 @@ func (l *Locker) hold(ctx context.Context, key, rkey, token string) func() {
 	})
 }
 
-// renew extends the lease every lease/3 until ctx is done or the lock is
-// found lost.
+// renew extends the lease every lease/3 until ctx is done, the Client is
+// closed or the lock is found lost.
 func (l *Locker) renew(ctx context.Context, key, rkey, token string) {
 	every := l.lease / 3
 	t := time.NewTicker(every)
@@ -200,10 +255,12 @@ func (l *Locker) renew(ctx context.Context, key, rkey, token string) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-l.c.closing:
+			return
 		case <-t.C:
 		}
 		cctx, cancel := context.WithTimeout(ctx, every)
-		n, err := renewScript.Run(cctx, l.c.rdb, []string{rkey}, token, l.lease.Milliseconds()).Int64()
+		n, err := renewScript.Run(cctx, l.c.rdb, []string{rkey}, l.leaseArgs(token)...).Int64()
 		cancel()
 		switch {
 		case ctx.Err() != nil:
@@ -235,26 +292,26 @@ func lockTimeout(key string, cause error) error {
 	return fmt.Errorf("redis: lock %q: %w: %w", key, bot.ErrLockTimeout, cause)
 }
 
-// orderedScript takes the user's lock for the waiter ARGV[3] (a member of
-// the user's queue KEYS[2], "seq|token") only when no earlier waiter is still
-// alive: each waiter keeps a heartbeat key ARGV[4]..token while it polls, and
-// a waiter at the head whose heartbeat expired (its instance died) is
-// dropped. It returns 1 when the lock was taken (and the waiter left the
-// queue), 0 otherwise.
-var orderedScript = goredis.NewScript(`
-redis.call('SET', ARGV[4] .. ARGV[1], '1', 'PX', ARGV[5])
+// orderedScript takes the user's lock (see lockLua: ARGV[1] to ARGV[4]) for
+// the waiter ARGV[5] (a member of the user's queue KEYS[2], "seq|token") only
+// when no earlier waiter is still alive: each waiter keeps a heartbeat key
+// ARGV[6]..token, for ARGV[7] ms of real time, while it polls, and a waiter
+// at the head whose heartbeat expired (its instance died) is dropped. It
+// returns 1 when the lock was taken (and the waiter left the queue), 0
+// otherwise.
+var orderedScript = goredis.NewScript(lockLua + `
+redis.call('SET', ARGV[6] .. ARGV[1], '1', 'PX', ARGV[7])
 while true do
   local head = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
-  if not head or head == ARGV[3] then break end
+  if not head or head == ARGV[5] then break end
   local tok = string.match(head, '|([^|]*)$')
-  if tok and redis.call('EXISTS', ARGV[4] .. tok) == 1 then return 0 end
+  if tok and redis.call('EXISTS', ARGV[6] .. tok) == 1 then return 0 end
   redis.call('ZREM', KEYS[2], head)
 end
-local cur = redis.call('GET', KEYS[1])
-if cur and cur ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-redis.call('ZREM', KEYS[2], ARGV[3])
-redis.call('DEL', ARGV[4] .. ARGV[1])
+if not free() then return 0 end
+take()
+redis.call('ZREM', KEYS[2], ARGV[5])
+redis.call('DEL', ARGV[6] .. ARGV[1])
 return 1
 `)
 
@@ -293,7 +350,8 @@ func (l *Locker) LockInOrder(ctx context.Context, key, seq string) (unlock func(
 			leave()
 			return nil, lockTimeout(key, err)
 		}
-		n, err := orderedScript.Run(ctx, l.c.rdb, []string{rkey, qkey}, token, l.lease.Milliseconds(), member, hb, waiterTTL.Milliseconds()).Int64()
+		args := append(l.leaseArgs(token), member, hb, waiterTTL.Milliseconds())
+		n, err := orderedScript.Run(ctx, l.c.rdb, []string{rkey, qkey}, args...).Int64()
 		if err != nil {
 			l.release(ctx, key, rkey, token)
 			leave()
