@@ -5,6 +5,8 @@
 // casework.IdentityStore and casework.LifecycleStore, and passes the
 // conformance suite in storage/storagetest. Writes with effects hand their
 // jobs to a JobQueue in their own transaction (see JobQueue, DB.Pool).
+// It also keeps the chat page's mailboxes, shared by every instance
+// (DB.Mailbox, a bot.Mailbox).
 //
 // Every public method runs in one transaction and calls lowercase helpers
 // that take the transaction, so that helpers compose.
@@ -60,6 +62,8 @@ type DB struct {
 	now       func() time.Time
 	jobs      JobQueue
 	failAfter error
+
+	listen listenState // the Mailboxes' LISTEN, started by the first, stopped by Close
 }
 
 var (
@@ -129,9 +133,10 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes every connection of the pool, waiting for those in use to be
-// released.
+// Close stops the Mailboxes' listener and closes every connection of the
+// pool, waiting for those in use to be released.
 func (db *DB) Close() error {
+	db.stopListener()
 	db.pool.Close()
 	return nil
 }

@@ -4,6 +4,7 @@
 // casework.IdentityStore and casework.LifecycleStore and passes the
 // conformance suite in storage/storagetest. Writes with effects hand their
 // jobs to a JobQueue in their own transaction (see JobQueue, DB.WriteDB).
+// It also keeps the chat page's mailboxes (DB.Mailbox, a bot.Mailbox).
 //
 // The database runs in WAL mode with synchronous=NORMAL, foreign keys on and
 // a busy timeout. Writes go through one connection and begin IMMEDIATE
@@ -32,6 +33,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/aftersales/aftersales/bot"
 	"github.com/aftersales/aftersales/casework"
 )
 
@@ -66,6 +68,8 @@ type DB struct {
 	now       func() time.Time
 	jobs      JobQueue
 	failAfter error
+
+	mailboxHub bot.WakeHub // the watchers of every Mailbox of the DB
 }
 
 var (
