@@ -31,7 +31,7 @@ const contentSecurityPolicy = "default-src 'self'; img-src 'self' blob: data:; s
 // routes returns every route, wrapped in the security headers.
 func (c *Channel) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET "+Path+"{$}", serveAsset("index.html"))
+	mux.Handle("GET "+Path+"{$}", c.issueVisitor(serveAsset("index.html")))
 	mux.Handle("GET "+Path+"app.js", serveAsset("app.js"))
 	mux.Handle("GET "+Path+"app.css", serveAsset("app.css"))
 	mux.Handle("POST "+Path+"api/send", c.api(c.send))
@@ -43,6 +43,19 @@ func (c *Channel) routes() http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		mux.ServeHTTP(w, r)
+	})
+}
+
+// issueVisitor sets the visitor's cookie — a new one for a new visitor, the
+// same one renewed for a known visitor — on the page that the API calls
+// follow.
+func (c *Channel) issueVisitor(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := c.visitor(w, r, true); err != nil {
+			c.serveError(w, r, err)
+			return
+		}
+		h.ServeHTTP(w, r)
 	})
 }
 
@@ -76,7 +89,6 @@ func (e *apiError) Error() string { return e.code + ": " + e.msg }
 const (
 	codeBadJSON      = "bad_json"
 	codeBadUpload    = "bad_upload"
-	codeInvalidUser  = "invalid_user"
 	codeInvalidID    = "invalid_id"
 	codeInvalidMsg   = "invalid_message"
 	codeInvalidAfter = "invalid_after"
@@ -135,7 +147,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // sendRequest is the body of POST api/send: a text, or the payload of a
 // choice the visitor pressed, with the label the page showed for it.
 type sendRequest struct {
-	User    string `json:"user"`
 	ID      string `json:"id"`
 	Text    string `json:"text"`
 	Payload string `json:"payload"`
@@ -152,15 +163,7 @@ func (c *Channel) clientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	addr := peer.Addr().Unmap()
-	trusted := func(a netip.Addr) bool {
-		for _, p := range c.opts.TrustedProxies {
-			if p.Contains(a) {
-				return true
-			}
-		}
-		return false
-	}
-	if !trusted(addr) {
+	if !c.trusted(addr) {
 		return addr.String()
 	}
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
@@ -169,12 +172,28 @@ func (c *Channel) clientIP(r *http.Request) string {
 		if err != nil {
 			break
 		}
-		if a = a.Unmap(); !trusted(a) {
+		if a = a.Unmap(); !c.trusted(a) {
 			return a.String()
 		}
 		addr = a
 	}
 	return addr.String()
+}
+
+// trusted reports whether a is one of the trusted proxies.
+func (c *Channel) trusted(a netip.Addr) bool {
+	for _, p := range c.opts.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// fromTrustedProxy reports whether the request's peer is a trusted proxy.
+func (c *Channel) fromTrustedProxy(r *http.Request) bool {
+	peer, err := netip.ParseAddrPort(r.RemoteAddr)
+	return err == nil && c.trusted(peer.Addr().Unmap())
 }
 
 // limit refuses a request over the per-address limit with 429 and
@@ -209,7 +228,7 @@ func (c *Channel) send(w http.ResponseWriter, r *http.Request) error {
 		}
 		return badRequest(codeBadJSON, "body is not a JSON send request")
 	}
-	if err := checkIDs(req.User, req.ID); err != nil {
+	if err := checkID(req.ID); err != nil {
 		return err
 	}
 	hasText, hasPayload := strings.TrimSpace(req.Text) != "", req.Payload != ""
@@ -220,8 +239,12 @@ func (c *Channel) send(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	visitor, err := c.visitor(w, r, false)
+	if err != nil {
+		return err
+	}
 	in := &bot.Inbound{
-		User:      bot.UserRef{Platform: bot.Web, ID: req.User},
+		User:      bot.UserRef{Platform: bot.Web, ID: visitor},
 		MessageID: req.ID,
 		Time:      c.opts.NowFunc(),
 		Language:  language(req.Lang),
@@ -243,8 +266,7 @@ func (c *Channel) send(w http.ResponseWriter, r *http.Request) error {
 		echo.Text = req.Text
 	}
 	echo.Text = truncate(echo.Text, maxEchoBytes)
-	c.pushUser(req.User, echo)
-	if err := c.dispatch(r.Context(), in); err != nil {
+	if err := c.handle(r.Context(), echo, in); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -252,7 +274,7 @@ func (c *Channel) send(w http.ResponseWriter, r *http.Request) error {
 }
 
 // upload handles a photo, video, voice or document from the page: a
-// multipart form with the fields user, id, lang and file.
+// multipart form with the fields id, lang and file.
 func (c *Channel) upload(w http.ResponseWriter, r *http.Request) error {
 	if _, err := c.limit(r); err != nil {
 		return err
@@ -275,7 +297,7 @@ func (c *Channel) upload(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return badRequest(codeBadUpload, "expected a multipart/form-data body")
 	}
-	var visitor, msgID, lang, name string
+	var msgID, lang, name string
 	var data *bytes.Buffer
 	for {
 		part, err := mr.NextPart()
@@ -286,8 +308,6 @@ func (c *Channel) upload(w http.ResponseWriter, r *http.Request) error {
 			return uploadError(err)
 		}
 		switch part.FormName() {
-		case "user":
-			visitor, err = readField(part)
 		case "id":
 			msgID, err = readField(part)
 		case "lang":
@@ -310,13 +330,17 @@ func (c *Channel) upload(w http.ResponseWriter, r *http.Request) error {
 			return uploadError(err)
 		}
 	}
-	if err := checkIDs(visitor, msgID); err != nil {
+	if err := checkID(msgID); err != nil {
 		return err
 	}
 	if data == nil || data.Len() == 0 {
 		return badRequest(codeBadUpload, "no file, or an empty one")
 	}
 
+	visitor, err := c.visitor(w, r, false)
+	if err != nil {
+		return err
+	}
 	kind, contentType := classify(data.Bytes())
 	fileID, err := c.hold(data.Bytes())
 	if err != nil {
@@ -332,8 +356,7 @@ func (c *Channel) upload(w http.ResponseWriter, r *http.Request) error {
 		Language:  language(lang),
 		ClientIP:  c.clientIP(r),
 	}
-	c.pushUser(visitor, message{From: fromUser, Kind: string(kind), ID: msgID, Text: name})
-	if err := c.dispatch(r.Context(), in); err != nil {
+	if err := c.handle(r.Context(), message{From: fromUser, Kind: string(kind), ID: msgID, Text: name}, in); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -373,10 +396,6 @@ type pollResponse struct {
 // messages answers a long poll for the visitor's messages after a seq.
 func (c *Channel) messages(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	visitor := q.Get("user")
-	if !validVisitor(visitor) {
-		return badRequest(codeInvalidUser, "user must be 16 to 64 characters of A-Z, a-z, 0-9, _ and -")
-	}
 	var after int64
 	if s := q.Get("after"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
@@ -385,9 +404,16 @@ func (c *Channel) messages(w http.ResponseWriter, r *http.Request) error {
 		}
 		after = n
 	}
-	msgs, next := c.poll(r.Context(), visitor, after)
+	visitor, err := c.visitor(w, r, false)
+	if err != nil {
+		return err
+	}
+	msgs, next, err := c.poll(r.Context(), visitor, after)
 	if r.Context().Err() != nil {
 		return nil // the page has gone
+	}
+	if err != nil {
+		return err
 	}
 	if msgs == nil {
 		msgs = []message{}
@@ -396,11 +422,15 @@ func (c *Channel) messages(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// dispatch hands in to DispatchFunc with a context that survives the
-// request: a visitor leaving the page does not cut a message off half-way.
-func (c *Channel) dispatch(ctx context.Context, in *bot.Inbound) error {
+// handle keeps the visitor's own message for the page (echo) and hands in
+// to DispatchFunc, with a context that survives the request: a visitor
+// leaving the page does not cut a message off half-way.
+func (c *Channel) handle(ctx context.Context, echo message, in *bot.Inbound) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.opts.DispatchTimeout)
 	defer cancel()
+	if err := c.push(ctx, in.User.ID, echo); err != nil {
+		return err
+	}
 	if err := c.opts.DispatchFunc(ctx, in); err != nil {
 		return fmt.Errorf("dispatch %s message %s: %w", in.Kind, in.MessageID, err)
 	}
@@ -410,10 +440,7 @@ func (c *Channel) dispatch(ctx context.Context, in *bot.Inbound) error {
 // messageIDRE is what the page's message ids look like.
 var messageIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
-func checkIDs(visitor, msgID string) error {
-	if !validVisitor(visitor) {
-		return badRequest(codeInvalidUser, "user must be 16 to 64 characters of A-Z, a-z, 0-9, _ and -")
-	}
+func checkID(msgID string) error {
 	if !messageIDRE.MatchString(msgID) {
 		return badRequest(codeInvalidID, "id must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -")
 	}

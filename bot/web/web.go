@@ -2,11 +2,13 @@
 // neither WeChat nor Telegram. The page (plain HTML, CSS and JavaScript
 // embedded in the binary) posts the visitor's messages and uploads, which go
 // through the same DispatchFunc (the bot.Router) as the real platforms, and
-// long-polls for the replies, which the Channel queues in memory per visitor.
+// long-polls for the replies, which wait in a bot.Mailbox shared by every
+// instance of the service: a reply or a notification produced on one
+// instance reaches a visitor polling another.
 //
-// A visitor is identified by a random id the page generates and keeps in
-// localStorage; whoever knows the id can read that visitor's messages, as
-// with any bearer token.
+// A visitor is identified by a random id the server issues in a signed,
+// HttpOnly cookie (see VisitorCookie): the page's script never sees it, and
+// a client cannot choose it.
 package web
 
 import (
@@ -22,6 +24,7 @@ import (
 	"net/netip"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aftersales/aftersales/bot"
@@ -39,13 +42,9 @@ const (
 	DefaultMaxUploadBytes = bot.MaxMediaMB<<20 + 64<<10
 	// DefaultPollWait is how long a poll waits for a message.
 	DefaultPollWait = 25 * time.Second
-	// DefaultMaxMessages is how many messages are kept per visitor.
-	DefaultMaxMessages = 200
-	// DefaultMaxVisitors bounds how many visitors' messages are kept.
+	// DefaultMaxVisitors bounds the visitors whose messages the default
+	// in-memory Mailbox keeps.
 	DefaultMaxVisitors = 5000
-	// DefaultIdleTTL is how long a visitor who neither polls, sends nor
-	// receives anything keeps their messages.
-	DefaultIdleTTL = 6 * time.Hour
 	// DefaultUploadTTL is how long an upload waits to be fetched.
 	DefaultUploadTTL = 5 * time.Minute
 	// DefaultDispatchTimeout bounds one call of DispatchFunc.
@@ -73,15 +72,15 @@ type Options struct {
 	MaxUploadMemory int64
 	// PollWait is how long a poll waits; default DefaultPollWait.
 	PollWait time.Duration
-	// MaxMessages is how many messages are kept per visitor, oldest dropped
-	// first; default DefaultMaxMessages.
-	MaxMessages int
-	// MaxVisitors bounds the visitors kept; when full, the longest idle is
-	// dropped. Default DefaultMaxVisitors.
-	MaxVisitors int
-	// IdleTTL is how long an idle visitor's messages are kept; default
-	// DefaultIdleTTL.
-	IdleTTL time.Duration
+	// Mailbox is where the visitors' messages wait for the page: shared by
+	// every instance of the service (storage/redis, or the database). Nil:
+	// in this process's memory (bot.NewMemoryMailbox with its defaults and
+	// DefaultMaxVisitors), which serves one instance and forgets on restart.
+	Mailbox bot.Mailbox
+	// CookieKey signs the visitors' cookies (CookieKeyBytes or more); every
+	// instance serving the page must share it, and a new key makes every
+	// visitor a new one. Nil: a random key, for tests and single runs.
+	CookieKey []byte
 	// UploadTTL is how long an upload waits to be fetched; default
 	// DefaultUploadTTL.
 	UploadTTL time.Duration
@@ -106,12 +105,10 @@ type Channel struct {
 	opts    Options
 	handler http.Handler
 
-	mu        sync.Mutex
-	inboxes   map[string]*inbox  // by visitor id
-	uploads   map[string]*upload // by FileID
-	reserved  int64              // upload bytes being received or held
-	lastSweep time.Time
-	waitHook  func() // tests: called when a poll starts waiting
+	mu       sync.Mutex
+	uploads  map[string]*upload     // by FileID
+	reserved int64                  // upload bytes being received or held
+	waitHook atomic.Pointer[func()] // tests: called when a poll starts waiting
 }
 
 var (
@@ -140,14 +137,11 @@ func New(opts Options) *Channel {
 	if opts.PollWait <= 0 {
 		opts.PollWait = DefaultPollWait
 	}
-	if opts.MaxMessages <= 0 {
-		opts.MaxMessages = DefaultMaxMessages
+	if opts.Mailbox == nil {
+		opts.Mailbox = bot.NewMemoryMailbox(0, DefaultMaxVisitors, 0)
 	}
-	if opts.MaxVisitors <= 0 {
-		opts.MaxVisitors = DefaultMaxVisitors
-	}
-	if opts.IdleTTL <= 0 {
-		opts.IdleTTL = DefaultIdleTTL
+	if len(opts.CookieKey) == 0 {
+		opts.CookieKey = NewCookieKey()
 	}
 	if opts.UploadTTL <= 0 {
 		opts.UploadTTL = DefaultUploadTTL
@@ -160,7 +154,6 @@ func New(opts Options) *Channel {
 	}
 	c := &Channel{
 		opts:    opts,
-		inboxes: make(map[string]*inbox),
 		uploads: make(map[string]*upload),
 	}
 	c.handler = c.routes()
@@ -170,9 +163,9 @@ func New(opts Options) *Channel {
 // Platform returns bot.Web.
 func (c *Channel) Platform() bot.Platform { return bot.Web }
 
-// Send queues msg for the visitor msg.To and wakes their waiting poll. A
-// typing indicator is dropped: the page shows its own while a message is
-// being handled.
+// Send keeps msg for the visitor msg.To in the Mailbox, which wakes their
+// waiting poll on whichever instance it is. A typing indicator is dropped:
+// the page shows its own while a message is being handled.
 func (c *Channel) Send(ctx context.Context, msg bot.Outbound) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -190,15 +183,14 @@ func (c *Channel) Send(ctx context.Context, msg bot.Outbound) error {
 	default:
 		return fmt.Errorf("web: outbound kind %q not supported", msg.Kind)
 	}
-	c.push(msg.To.ID, message{
+	return c.push(ctx, msg.To.ID, message{
 		From:           fromBot,
 		Kind:           string(msg.Kind),
 		Text:           msg.Text,
-		Choices:        append([]bot.Choice(nil), msg.Choices...),
+		Choices:        msg.Choices,
 		RequestContact: msg.RequestContact,
 		BlobKey:        msg.BlobKey,
 	})
-	return nil
 }
 
 // FetchMedia returns an upload by m.FileID, once: a fetched upload is
@@ -233,9 +225,15 @@ func (c *Channel) hold(data []byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	now := c.opts.NowFunc()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.uploads[id] = &upload{data: data, expires: c.opts.NowFunc().Add(c.opts.UploadTTL)}
+	for old, u := range c.uploads {
+		if !now.Before(u.expires) {
+			delete(c.uploads, old)
+		}
+	}
+	c.uploads[id] = &upload{data: data, expires: now.Add(c.opts.UploadTTL)}
 	return id, nil
 }
 

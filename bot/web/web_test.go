@@ -49,14 +49,35 @@ func (r *recorder) all() []*bot.Inbound {
 	return append([]*bot.Inbound(nil), r.ins...)
 }
 
-// newServer serves ch's handler the way the console mounts it.
+// newServer serves ch's handler the way the console mounts it. Its client
+// is the visitor: a request without a cookie of its own carries the cookie
+// ch issues to visitor.
 func newServer(t *testing.T, ch *web.Channel) *httptest.Server {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.Handle(web.Path, ch.Handler())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
+	srv.Client().Transport = asVisitor{ch, srv.Client().Transport}
+	channels.Store(srv, ch)
 	return srv
+}
+
+// channels is the Channel each test server serves.
+var channels sync.Map // *httptest.Server → *web.Channel
+
+// asVisitor adds visitor's cookie to requests that have none.
+type asVisitor struct {
+	ch   *web.Channel
+	next http.RoundTripper
+}
+
+func (a asVisitor) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Header.Get("Cookie") == "" {
+		r = r.Clone(r.Context())
+		r.AddCookie(a.ch.CookieFor(visitor))
+	}
+	return a.next.RoundTrip(r)
 }
 
 func postJSON(t *testing.T, srv *httptest.Server, body string) *http.Response {
@@ -125,7 +146,13 @@ func poll(t *testing.T, srv *httptest.Server, user string, after int64) polled {
 // fetchPoll is poll for goroutines other than the test's.
 func fetchPoll(srv *httptest.Server, user string, after int64) (polled, error) {
 	var p polled
-	resp, err := srv.Client().Get(fmt.Sprintf("%s/chat/api/messages?user=%s&after=%d", srv.URL, user, after))
+	req, err := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/chat/api/messages?after=%d", srv.URL, after), nil)
+	if err != nil {
+		return p, err
+	}
+	ch, _ := channels.Load(srv)
+	req.AddCookie(ch.(*web.Channel).CookieFor(user))
+	resp, err := srv.Client().Do(req)
 	if err != nil {
 		return p, err
 	}
@@ -175,7 +202,7 @@ func TestSendDispatchesInbound(t *testing.T) {
 			var rec recorder
 			ch := web.New(web.Options{DispatchFunc: rec.dispatch, NowFunc: func() time.Time { return at }})
 			srv := newServer(t, ch)
-			tc.fields["user"], tc.fields["id"] = visitor, "m1"
+			tc.fields["id"] = "m1"
 
 			resp := sendJSON(t, srv, tc.fields)
 
@@ -201,18 +228,15 @@ func TestSendRefusesBadRequests(t *testing.T) {
 		status      int
 		code        string
 	}{
-		{"user id too short", "", `{"user":"abc","id":"m1","text":"hi"}`, 400, "invalid_user"},
-		{"user id with other characters", "", `{"user":"visitor/0123456789abcdef","id":"m1","text":"hi"}`, 400, "invalid_user"},
-		{"no user id", "", `{"id":"m1","text":"hi"}`, 400, "invalid_user"},
-		{"no message id", "", `{"user":"` + visitor + `","text":"hi"}`, 400, "invalid_id"},
-		{"message id too long", "", `{"user":"` + visitor + `","id":"` + strings.Repeat("x", 65) + `","text":"hi"}`, 400, "invalid_id"},
-		{"bad JSON", "", `{"user":`, 400, "bad_json"},
+		{"no message id", "", `{"text":"hi"}`, 400, "invalid_id"},
+		{"message id too long", "", `{"id":"` + strings.Repeat("x", 65) + `","text":"hi"}`, 400, "invalid_id"},
+		{"bad JSON", "", `{"id":`, 400, "bad_json"},
 		{"not an object", "", `["hi"]`, 400, "bad_json"},
-		{"neither text nor payload", "", `{"user":"` + visitor + `","id":"m1"}`, 400, "invalid_message"},
-		{"blank text", "", `{"user":"` + visitor + `","id":"m1","text":" \n "}`, 400, "invalid_message"},
-		{"text and payload", "", `{"user":"` + visitor + `","id":"m1","text":"hi","payload":"x"}`, 400, "invalid_message"},
-		{"not JSON", "text/plain", `{"user":"` + visitor + `","id":"m1","text":"hi"}`, 415, "unsupported_media_type"},
-		{"body over the limit", "", `{"user":"` + visitor + `","id":"m1","text":"` + strings.Repeat("长", 10<<20/3) + `"}`, 413, "too_large"},
+		{"neither text nor payload", "", `{"id":"m1"}`, 400, "invalid_message"},
+		{"blank text", "", `{"id":"m1","text":" \n "}`, 400, "invalid_message"},
+		{"text and payload", "", `{"id":"m1","text":"hi","payload":"x"}`, 400, "invalid_message"},
+		{"not JSON", "text/plain", `{"id":"m1","text":"hi"}`, 415, "unsupported_media_type"},
+		{"body over the limit", "", `{"id":"m1","text":"` + strings.Repeat("长", 10<<20/3) + `"}`, 413, "too_large"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -239,7 +263,7 @@ func TestSendReportsDispatchFailure(t *testing.T) {
 	ch := web.New(web.Options{DispatchFunc: func(context.Context, *bot.Inbound) error { return errors.New("database down") }})
 	srv := newServer(t, ch)
 
-	resp := sendJSON(t, srv, map[string]string{"user": visitor, "id": "m1", "text": "hi"})
+	resp := sendJSON(t, srv, map[string]string{"id": "m1", "text": "hi"})
 
 	assert.Equal(t, http.StatusInternalServerError, resp.StatusCode)
 	e := errorOf(t, resp)
@@ -259,7 +283,7 @@ func TestDispatchOutlivesTheRequest(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // the visitor closed the page
 	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/chat/api/send",
-		strings.NewReader(`{"user":"`+visitor+`","id":"m1","text":"hi"}`))
+		strings.NewReader(`{"id":"m1","text":"hi"}`))
 	req.Header.Set("Content-Type", "application/json")
 	rec := httptest.NewRecorder()
 
@@ -310,10 +334,8 @@ func TestMessagesRefusesBadQueries(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, web.New(web.Options{}))
 	for _, tc := range []struct{ query, code string }{
-		{"user=short&after=0", "invalid_user"},
-		{"after=0", "invalid_user"},
-		{"user=" + visitor + "&after=-1", "invalid_after"},
-		{"user=" + visitor + "&after=x", "invalid_after"},
+		{"after=-1", "invalid_after"},
+		{"after=x", "invalid_after"},
 	} {
 		resp, err := srv.Client().Get(srv.URL + "/chat/api/messages?" + tc.query)
 		require.NoError(t, err)
@@ -355,7 +377,8 @@ func TestPollEndsWhenTheRequestIsCancelled(t *testing.T) {
 	ch.SetWaitHook(func() { waiting <- struct{}{} })
 	rec := httptest.NewRecorder()
 	ctx, cancel := context.WithCancel(t.Context())
-	req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/chat/api/messages?user="+visitor+"&after=0", nil)
+	req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/chat/api/messages?after=0", nil)
+	req.AddCookie(ch.CookieFor(visitor))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -390,7 +413,7 @@ func TestPollAfterRestartStartsOver(t *testing.T) {
 
 func TestInboxKeepsTheLastMessages(t *testing.T) {
 	t.Parallel()
-	ch := web.New(web.Options{PollWait: time.Millisecond, MaxMessages: 3})
+	ch := web.New(web.Options{PollWait: time.Millisecond, Mailbox: bot.NewMemoryMailbox(3, 0, 0)})
 	srv := newServer(t, ch)
 	for i := 1; i <= 5; i++ {
 		require.NoError(t, ch.Send(t.Context(), out(fmt.Sprint(i))))
@@ -406,27 +429,26 @@ func TestInboxKeepsTheLastMessages(t *testing.T) {
 	assert.Equal(t, []string{"bot:5"}, p.texts())
 }
 
-func TestIdleVisitorsAreEvicted(t *testing.T) {
+func TestMessagesAreKeptForTheMailboxKeepTime(t *testing.T) {
 	t.Parallel()
 	clock := testclock.New(testclock.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC))
-	ch := web.New(web.Options{PollWait: time.Millisecond, IdleTTL: time.Hour, NowFunc: clock.Now})
+	ch := web.New(web.Options{PollWait: time.Millisecond, Mailbox: bot.NewMemoryMailbox(0, 0, time.Hour), NowFunc: clock.Now})
 	srv := newServer(t, ch)
-	other := bot.UserRef{Platform: bot.Web, ID: "another_visitor_0123"}
 	require.NoError(t, ch.Send(t.Context(), out("kept for a while")))
 
 	clock.Advance(59 * time.Minute)
-	require.NoError(t, ch.Send(t.Context(), bot.Outbound{To: other, Kind: bot.OutText, Text: "x"}))
-	assert.Len(t, poll(t, srv, visitor, 0).Messages, 1, "not idle long enough")
+	assert.Len(t, poll(t, srv, visitor, 0).Messages, 1, "not kept long enough yet")
 
-	clock.Advance(61 * time.Minute)
-	require.NoError(t, ch.Send(t.Context(), bot.Outbound{To: other, Kind: bot.OutText, Text: "y"}))
-	assert.Empty(t, poll(t, srv, visitor, 0).Messages, "evicted after an hour idle")
+	clock.Advance(time.Minute)
+	p := poll(t, srv, visitor, 1)
+	assert.Empty(t, p.Messages, "forgotten an hour after the last message")
+	assert.Zero(t, p.Next, "the page starts over")
 }
 
 func TestMaxVisitorsEvictsTheIdlest(t *testing.T) {
 	t.Parallel()
 	clock := testclock.New(testclock.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC))
-	ch := web.New(web.Options{PollWait: time.Millisecond, MaxVisitors: 2, NowFunc: clock.Now})
+	ch := web.New(web.Options{PollWait: time.Millisecond, Mailbox: bot.NewMemoryMailbox(0, 2, 0), NowFunc: clock.Now})
 	srv := newServer(t, ch)
 	ids := []string{"visitor_a_0123456789", "visitor_b_0123456789", "visitor_c_0123456789"}
 	for _, id := range ids {
@@ -460,10 +482,10 @@ func TestSentMessagesAreKeptForAReloadedPage(t *testing.T) {
 	srv := newServer(t, ch)
 
 	for range 2 { // the page retrying the same message
-		resp := sendJSON(t, srv, map[string]string{"user": visitor, "id": "m1", "text": "卫生间漏水"})
+		resp := sendJSON(t, srv, map[string]string{"id": "m1", "text": "卫生间漏水"})
 		require.Equal(t, http.StatusNoContent, resp.StatusCode)
 	}
-	resp := sendJSON(t, srv, map[string]string{"user": visitor, "id": "m2", "payload": "report", "label": "我要报修"})
+	resp := sendJSON(t, srv, map[string]string{"id": "m2", "payload": "report", "label": "我要报修"})
 	require.Equal(t, http.StatusNoContent, resp.StatusCode)
 
 	p := poll(t, srv, visitor, 0)
@@ -473,7 +495,7 @@ func TestSentMessagesAreKeptForAReloadedPage(t *testing.T) {
 	assert.Len(t, rec.all(), 3, "dedupe is the Router's business: every post is dispatched")
 
 	long := strings.Repeat("长", 5000)
-	resp = sendJSON(t, srv, map[string]string{"user": visitor, "id": "m3", "text": long})
+	resp = sendJSON(t, srv, map[string]string{"id": "m3", "text": long})
 	require.Equal(t, http.StatusNoContent, resp.StatusCode)
 	p = poll(t, srv, visitor, p.Next)
 	require.Len(t, p.Messages, 1)
@@ -511,7 +533,7 @@ func multipartBody(t *testing.T, fields map[string]string, name string, file []b
 
 func uploadFile(t *testing.T, srv *httptest.Server, id, name string, file []byte) *http.Response {
 	t.Helper()
-	ct, body := multipartBody(t, map[string]string{"user": visitor, "id": id, "lang": "zh"}, name, file)
+	ct, body := multipartBody(t, map[string]string{"id": id, "lang": "zh"}, name, file)
 	resp, err := srv.Client().Post(srv.URL+"/chat/api/upload", ct, bytes.NewReader(body))
 	require.NoError(t, err)
 	t.Cleanup(func() { resp.Body.Close() })
@@ -608,7 +630,7 @@ func TestUploadOverTheLimit(t *testing.T) {
 			t.Parallel()
 			var rec recorder
 			srv := newServer(t, web.New(web.Options{DispatchFunc: rec.dispatch, MaxUploadBytes: 1 << 10}))
-			ct, body := multipartBody(t, map[string]string{"user": visitor, "id": "m1"}, "big.jpg", big)
+			ct, body := multipartBody(t, map[string]string{"id": "m1"}, "big.jpg", big)
 			var r io.Reader = bytes.NewReader(body)
 			if tc.chunk {
 				r = io.MultiReader(r) // hides the length
@@ -636,11 +658,10 @@ func TestUploadRefusesBadRequests(t *testing.T) {
 		file   []byte
 		code   string
 	}{
-		{"bad user id", map[string]string{"user": "me", "id": "m1"}, img, "invalid_user"},
-		{"no message id", map[string]string{"user": visitor}, img, "invalid_id"},
-		{"no file", map[string]string{"user": visitor, "id": "m1"}, nil, "bad_upload"},
-		{"empty file", map[string]string{"user": visitor, "id": "m1"}, []byte{}, "bad_upload"},
-		{"field too long", map[string]string{"user": visitor, "id": "m1", "lang": strings.Repeat("x", 300)}, img, "bad_upload"},
+		{"no message id", map[string]string{}, img, "invalid_id"},
+		{"no file", map[string]string{"id": "m1"}, nil, "bad_upload"},
+		{"empty file", map[string]string{"id": "m1"}, []byte{}, "bad_upload"},
+		{"field too long", map[string]string{"id": "m1", "lang": strings.Repeat("x", 300)}, img, "bad_upload"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -679,7 +700,7 @@ func TestUploadsBeyondTheMemoryBudgetAreBusy(t *testing.T) {
 		}})
 	srv := newServer(t, ch)
 	img := pngBytes(t)
-	ct1, body1 := multipartBody(t, map[string]string{"user": visitor, "id": "m1"}, "a.png", img)
+	ct1, body1 := multipartBody(t, map[string]string{"id": "m1"}, "a.png", img)
 	first := make(chan int, 1)
 	go func() {
 		resp, err := srv.Client().Post(srv.URL+"/chat/api/upload", ct1, bytes.NewReader(body1))
@@ -693,7 +714,7 @@ func TestUploadsBeyondTheMemoryBudgetAreBusy(t *testing.T) {
 	<-entered // the first upload is held while it is handled
 
 	// Without a length, an upload reserves the whole MaxUploadBytes.
-	ct2, body2 := multipartBody(t, map[string]string{"user": visitor, "id": "m2"}, "b.png", img)
+	ct2, body2 := multipartBody(t, map[string]string{"id": "m2"}, "b.png", img)
 	resp, err := srv.Client().Post(srv.URL+"/chat/api/upload", ct2, io.MultiReader(bytes.NewReader(body2)))
 	require.NoError(t, err)
 	defer resp.Body.Close()
@@ -805,14 +826,14 @@ func TestRoundTripThroughTheRouter(t *testing.T) {
 	xss := `<img src=x onerror=alert(1)>`
 
 	for range 2 { // the second is a retry, dropped by the Router
-		resp := sendJSON(t, srv, map[string]string{"user": visitor, "id": "m1", "text": xss})
+		resp := sendJSON(t, srv, map[string]string{"id": "m1", "text": xss})
 		require.Equal(t, http.StatusNoContent, resp.StatusCode)
 	}
 	p := poll(t, srv, visitor, 0)
 	assert.Equal(t, []string{"user:" + xss, "bot:echo " + xss}, p.texts(), "text is kept as written; the page shows it as text")
 	assert.Equal(t, []bot.Choice{{Label: "好的", Payload: "ok"}}, p.Messages[1].Choices)
 
-	resp := sendJSON(t, srv, map[string]string{"user": visitor, "id": "m2", "payload": "ok", "label": "好的"})
+	resp := sendJSON(t, srv, map[string]string{"id": "m2", "payload": "ok", "label": "好的"})
 	require.Equal(t, http.StatusNoContent, resp.StatusCode)
 	resp = uploadFile(t, srv, "m3", "leak.png", pngBytes(t))
 	require.Equal(t, http.StatusNoContent, resp.StatusCode)
@@ -831,7 +852,7 @@ func TestRoundTripThroughTheRouter(t *testing.T) {
 func TestConcurrentSendersAndPollers(t *testing.T) {
 	t.Parallel()
 	const senders, each = 8, 40
-	ch := web.New(web.Options{PollWait: time.Second, MaxMessages: senders * each})
+	ch := web.New(web.Options{PollWait: time.Second, Mailbox: bot.NewMemoryMailbox(senders*each, 0, 0)})
 	srv := newServer(t, ch)
 	var wg sync.WaitGroup
 	seen := make([][]int64, 2)
@@ -887,7 +908,7 @@ func TestAddressLimit(t *testing.T) {
 		},
 	})
 	post := func(remote, xff string, n int) *httptest.ResponseRecorder {
-		body := fmt.Sprintf(`{"user":"visitor0123456789abcd","id":"msg-%04d-abcdefgh","text":"你好"}`, n)
+		body := fmt.Sprintf(`{"id":"msg-%04d-abcdefgh","text":"你好"}`, n)
 		r := httptest.NewRequest(http.MethodPost, web.Path+"api/send", strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")
 		r.RemoteAddr = remote
@@ -919,4 +940,96 @@ func TestAddressLimit(t *testing.T) {
 	mu.Unlock()
 	clock.Advance(time.Minute)
 	require.Equal(t, http.StatusNoContent, post("203.0.113.7:5000", "", 20).Code, "a minute later")
+}
+
+// TestVisitorIdentityIsIssuedByTheServer: the page gets a signed, HttpOnly
+// cookie; a client cannot choose its id, forge another's, or name one in
+// the body.
+func TestVisitorIdentityIsIssuedByTheServer(t *testing.T) {
+	t.Parallel()
+	var rec recorder
+	ch := web.New(web.Options{DispatchFunc: rec.dispatch, PollWait: time.Millisecond,
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+	srv := newServer(t, ch)
+	bare := &http.Client{} // no cookie but what the test adds
+	cookieOf := func(resp *http.Response) *http.Cookie {
+		t.Helper()
+		for _, c := range resp.Cookies() {
+			if c.Name == web.VisitorCookie {
+				return c
+			}
+		}
+		return nil
+	}
+	send := func(cookie *http.Cookie, body string) (*http.Response, *bot.Inbound) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodPost, srv.URL+"/chat/api/send", strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		if cookie != nil {
+			req.AddCookie(cookie)
+		}
+		resp, err := bare.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusNoContent, resp.StatusCode)
+		ins := rec.all()
+		return resp, ins[len(ins)-1]
+	}
+
+	// The page sets the cookie.
+	resp, err := bare.Get(srv.URL + "/chat/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	issued := cookieOf(resp)
+	require.NotNil(t, issued, "the page issues a visitor cookie")
+	assert.True(t, issued.HttpOnly)
+	assert.Equal(t, http.SameSiteLaxMode, issued.SameSite)
+	assert.Equal(t, "/chat/", issued.Path)
+	assert.Greater(t, issued.MaxAge, 300*24*3600)
+	assert.False(t, issued.Secure, "plain HTTP")
+
+	// Its messages are the visitor's; "user" in the body is ignored.
+	resp, in := send(issued, `{"user":"aaaaaaaaaaaaaaaa","id":"m1","text":"报修"}`)
+	id := in.User.ID
+	assert.Regexp(t, `^[0-9a-f]{32}$`, id)
+	assert.Nil(t, cookieOf(resp), "a known visitor is not given another cookie")
+	assert.Equal(t, []string{"user:报修"}, poll(t, srv, id, 0).texts())
+	assert.Empty(t, poll(t, srv, "aaaaaaaaaaaaaaaa", 0).Messages)
+
+	// Reloading the page keeps the id and renews the cookie.
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/chat/", nil)
+	req.AddCookie(issued)
+	resp, err = bare.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	renewed := cookieOf(resp)
+	require.NotNil(t, renewed)
+	assert.Equal(t, issued.Value, renewed.Value)
+
+	// A chosen, forged or missing cookie makes a new visitor.
+	for name, c := range map[string]*http.Cookie{
+		"none":              nil,
+		"chosen id, no MAC": {Name: web.VisitorCookie, Value: "aaaaaaaaaaaaaaaa"},
+		"another's id":      {Name: web.VisitorCookie, Value: id + ".AAAAAAAAAAAAAAAAAAAAAA"},
+		"another channel's": web.New(web.Options{}).CookieFor(id),
+		"garbage":           {Name: web.VisitorCookie, Value: "x.y.z"},
+	} {
+		resp, in := send(c, `{"id":"m2","text":"我的报修"}`)
+		assert.NotEqual(t, id, in.User.ID, name)
+		assert.NotEqual(t, "aaaaaaaaaaaaaaaa", in.User.ID, name)
+		fresh := cookieOf(resp)
+		require.NotNil(t, fresh, "%s: a new visitor gets a cookie", name)
+		p := poll(t, srv, in.User.ID, 0)
+		assert.Equal(t, []string{"user:我的报修"}, p.texts(), name)
+	}
+
+	// Behind a trusted proxy that terminates TLS, the cookie is Secure.
+	req, _ = http.NewRequest(http.MethodGet, srv.URL+"/chat/", nil)
+	req.Header.Set("X-Forwarded-Proto", "https")
+	resp, err = bare.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.NotNil(t, cookieOf(resp))
+	assert.True(t, cookieOf(resp).Secure)
 }

@@ -21,7 +21,9 @@ import (
 	"github.com/aftersales/aftersales/console"
 	"github.com/aftersales/aftersales/conversation"
 	"github.com/aftersales/aftersales/lifecycle"
+	"github.com/aftersales/aftersales/storage/postgres"
 	"github.com/aftersales/aftersales/storage/redis"
+	"github.com/aftersales/aftersales/storage/sqlite"
 )
 
 // loadRules returns the built-in classification rules, with the rules of
@@ -59,7 +61,7 @@ func (m *Main) openLifecycle(ctx context.Context) error {
 		locker bot.Locker  = bot.NewMemoryLocker()
 	)
 	if m.Config.RedisURL != "" {
-		rc, err := redis.Open(ctx, m.Config.RedisURL, redis.Options{Logger: m.Logger})
+		rc, err := redis.Open(ctx, m.Config.RedisURL, redis.Options{Logger: m.Logger, NowFunc: m.now})
 		if err != nil {
 			return fmt.Errorf("open Redis %s: %w", redactURL(m.Config.RedisURL), err)
 		}
@@ -127,8 +129,13 @@ func (m *Main) openChat(ctx context.Context, srv *console.Server) error {
 	})
 	m.Router.Handler = m.Engine
 	proxies, _ := m.Config.trustedProxies() // checked by Config.Validate
+	key, err := m.chatCookieKey()
+	if err != nil {
+		return err
+	}
 	m.Web = web.New(web.Options{
-		Logger: m.Logger, DispatchFunc: m.Router.Dispatch,
+		Logger: m.Logger, DispatchFunc: m.Router.Dispatch, NowFunc: m.now,
+		Mailbox: m.openMailbox(), CookieKey: key,
 		IPLimit: m.limiter("address-messages", m.Config.LimitAddressMessages), TrustedProxies: proxies,
 	})
 	m.Router.Channels[bot.Web] = m.Web
@@ -172,6 +179,66 @@ func (m *Main) openChat(ctx context.Context, srv *console.Server) error {
 		m.closers = append(m.closers, wc.Close)
 	}
 	return nil
+}
+
+// openMailbox returns where the chat page's messages wait, shared by every
+// instance: on Redis when configured, in the database otherwise.
+func (m *Main) openMailbox() bot.Mailbox {
+	if m.redis != nil {
+		mb := m.redis.Mailbox(0, 0)
+		m.closers = append(m.closers, mb.Close)
+		return mb
+	}
+	switch db := m.Store.(type) {
+	case *postgres.DB:
+		return db.Mailbox(0, 0) // its listener stops with the store
+	case *sqlite.DB:
+		return db.Mailbox(0, 0)
+	}
+	return bot.NewMemoryMailbox(0, web.DefaultMaxVisitors, 0)
+}
+
+// cookieKeyFile is where the chat page's cookie key is kept, in the data
+// dir, when AFTERSALES_CHAT_COOKIE_KEY is not set.
+const cookieKeyFile = "chat-cookie.key"
+
+// chatCookieKey returns the key that signs the chat page's visitor cookies:
+// AFTERSALES_CHAT_COOKIE_KEY, or the key in the data dir, made at the first
+// start (instances sharing the data dir, as they share its media, share it;
+// two starting at once agree on the first one written).
+func (m *Main) chatCookieKey() ([]byte, error) {
+	if m.Config.ChatCookieKey != "" {
+		return []byte(m.Config.ChatCookieKey), nil
+	}
+	path := filepath.Join(m.Config.DataDir, cookieKeyFile)
+	if key, err := os.ReadFile(path); err == nil && len(key) >= web.CookieKeyBytes {
+		return key, nil
+	}
+	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("chat cookie key: %w", err)
+	}
+	tmp, err := os.CreateTemp(m.Config.DataDir, cookieKeyFile+".*")
+	if err != nil {
+		return nil, fmt.Errorf("chat cookie key: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(web.NewCookieKey()); err != nil {
+		tmp.Close()
+		return nil, fmt.Errorf("chat cookie key: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, fmt.Errorf("chat cookie key: %w", err)
+	}
+	// A link never replaces a key another instance wrote first.
+	if err := os.Link(tmp.Name(), path); err != nil && !errors.Is(err, os.ErrExist) {
+		return nil, fmt.Errorf("chat cookie key: %w", err)
+	}
+	key, err := os.ReadFile(path)
+	if err != nil || len(key) < web.CookieKeyBytes {
+		return nil, fmt.Errorf("chat cookie key %s: unreadable or shorter than %d bytes; delete it or set AFTERSALES_CHAT_COOKIE_KEY", path, web.CookieKeyBytes)
+	}
+	m.Logger.Info("chat page cookie key kept in the data dir", "path", path)
+	return key, nil
 }
 
 // wechatConfig is the WeChat adapter's configuration. process is the

@@ -8,25 +8,29 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aftersales/aftersales/bot/web"
 	"github.com/aftersales/aftersales/casework"
 )
 
 // visitor is a person on the chat page of a running service, talking through
 // its HTTP API as the page's script does.
 type visitor struct {
-	t    *testing.T
-	base string
-	id   string
-	n    int
-	seen int
-	said []string // everything the bot said, in order
-	echo []string // the visitor's own messages, as the page shows them
+	t      *testing.T
+	base   string
+	client *http.Client // keeps the cookie that is the visitor's identity
+	id     string       // the identity the service issued
+	n      int
+	seen   int
+	said   []string // everything the bot said, in order
+	echo   []string // the visitor's own messages, as the page shows them
 }
 
 type pageMessage struct {
@@ -39,12 +43,33 @@ type pageMessage struct {
 	} `json:"choices"`
 }
 
+// newVisitor opens the chat page at base, as a browser would: the service
+// issues the visitor's identity in a cookie.
+func newVisitor(t *testing.T, base string) *visitor {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	v := &visitor{t: t, base: base, client: &http.Client{Jar: jar}}
+	resp, err := v.client.Get(base + "/chat/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	u, _ := url.Parse(base + "/chat/")
+	for _, c := range jar.Cookies(u) {
+		if c.Name == web.VisitorCookie {
+			v.id, _, _ = strings.Cut(c.Value, ".")
+		}
+	}
+	require.NotEmpty(t, v.id, "the page issued no visitor cookie")
+	return v
+}
+
 func (v *visitor) post(body map[string]string) {
 	v.t.Helper()
 	v.n++
-	body["user"], body["id"] = v.id, fmt.Sprintf("msg-%04d-abcdefgh", v.n)
+	body["id"] = fmt.Sprintf("msg-%04d-abcdefgh", v.n)
 	b, _ := json.Marshal(body)
-	resp, err := http.Post(v.base+"/chat/api/send", "application/json", bytes.NewReader(b))
+	resp, err := v.client.Post(v.base+"/chat/api/send", "application/json", bytes.NewReader(b))
 	require.NoError(v.t, err)
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(resp.Body)
@@ -62,7 +87,7 @@ func (v *visitor) press(payload string) string {
 
 func (v *visitor) read() string {
 	v.t.Helper()
-	resp, err := http.Get(fmt.Sprintf("%s/chat/api/messages?user=%s&after=%d", v.base, v.id, v.seen))
+	resp, err := v.client.Get(fmt.Sprintf("%s/chat/api/messages?after=%d", v.base, v.seen))
 	require.NoError(v.t, err)
 	defer resp.Body.Close()
 	var page struct {
@@ -102,7 +127,7 @@ func TestReportThroughTheChatPage(t *testing.T) {
 	assert.Contains(t, string(page), "app.js", "/ leads to the chat page")
 	assert.NotEmpty(t, resp.Header.Get("Content-Security-Policy"))
 
-	v := &visitor{t: t, base: base, id: "visitor0123456789abcdef"}
+	v := newVisitor(t, base)
 	assert.Contains(t, v.say("报修"), "请问您的姓名")
 	assert.Contains(t, v.say("张伟"), "房号")
 	assert.Contains(t, v.say("1-1-101"), "电话")
@@ -116,14 +141,13 @@ func TestReportThroughTheChatPage(t *testing.T) {
 	// A photo through the page's upload endpoint.
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
-	require.NoError(t, mw.WriteField("user", v.id))
 	require.NoError(t, mw.WriteField("id", "upload-0001-abcdefgh"))
 	fw, err := mw.CreateFormFile("file", "ceiling.png")
 	require.NoError(t, err)
 	_, err = fw.Write(pngBytes)
 	require.NoError(t, err)
 	require.NoError(t, mw.Close())
-	resp, err = http.Post(base+"/chat/api/upload", mw.FormDataContentType(), &body)
+	resp, err = v.client.Post(base+"/chat/api/upload", mw.FormDataContentType(), &body)
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusNoContent, resp.StatusCode)
@@ -187,7 +211,7 @@ func TestStaffAPIOnTheService(t *testing.T) {
 	const token = "staff-token-0123456789abcdef"
 	m, _ := runMain(t, true, func(c *Config) { c.APIToken = token })
 	base := "http://" + m.Addr()
-	v := &visitor{t: t, base: base, id: "visitorStaffApi0123456789"}
+	v := newVisitor(t, base)
 	v.say("投诉")
 	v.say("张伟")
 	v.say("1-1-101")

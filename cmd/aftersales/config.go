@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aftersales/aftersales/bot"
+	"github.com/aftersales/aftersales/bot/web"
 	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/sms"
 )
@@ -58,6 +59,8 @@ type Config struct {
 	LimitAddressMessages string // AFTERSALES_LIMIT_ADDRESS_MESSAGES: per address, chat page
 	LimitAddressCases    string // AFTERSALES_LIMIT_ADDRESS_CASES: per address, chat page
 	TrustedProxies       string // AFTERSALES_TRUSTED_PROXIES: CIDRs whose X-Forwarded-For is believed
+
+	ChatCookieKey string // AFTERSALES_CHAT_COOKIE_KEY: signs the chat page's visitor cookies
 
 	// Verification codes by SMS, with which owners prove the phone on
 	// their record.
@@ -119,6 +122,7 @@ var settings = []setting{
 	{"AFTERSALES_SMS_REGION", "sms-region", "Tencent Cloud's region (default ap-guangzhou)", func(c *Config) *string { return &c.SMSRegion }},
 	{"AFTERSALES_SMS_API_URL", "sms-api-url", "the provider's API base, for an egress proxy", func(c *Config) *string { return &c.SMSAPIURL }},
 	{"AFTERSALES_CLASSIFY_RULES", "classify-rules", "a JSON file of extra classification rules, added to the built-in ones", func(c *Config) *string { return &c.RulesFile }},
+	{"AFTERSALES_CHAT_COOKIE_KEY", "chat-cookie-key", "signs the chat page's visitor cookies (at least 32 characters; secret); default: a key made once and kept in the data dir, which every instance must share", func(c *Config) *string { return &c.ChatCookieKey }},
 	{"AFTERSALES_API_TOKEN", "api-token", "bearer token of the staff API under /api/v1 (at least 24 characters; secret); the API is off without it", func(c *Config) *string { return &c.APIToken }},
 	{"AFTERSALES_PARTY_TOKENS", "party-tokens", "read-only API tokens of responsible parties, CODE:token,CODE:token (each token at least 24 characters; secret): a party sees only its own cases", func(c *Config) *string { return &c.PartyTokens }},
 	{"AFTERSALES_SURVEY_TTL", "survey-ttl", "how long the satisfaction survey waits for the owner's answer before the case closes without it (72h, 3d)", func(c *Config) *string { return &c.SurveyTTL }},
@@ -249,6 +253,9 @@ func (c *Config) Validate() error {
 	}
 	if c.APIToken != "" && (len(c.APIToken) < 24 || strings.ContainsAny(c.APIToken, " \t\r\n")) {
 		bad("AFTERSALES_API_TOKEN", "must be at least 24 characters without spaces (e.g. openssl rand -hex 24)")
+	}
+	if c.ChatCookieKey != "" && len(c.ChatCookieKey) < web.CookieKeyBytes {
+		bad("AFTERSALES_CHAT_COOKIE_KEY", "must be at least %d characters (e.g. openssl rand -hex 32)", web.CookieKeyBytes)
 	}
 	if d, err := parseDuration(c.SurveyTTL); err != nil || d <= 0 {
 		bad("AFTERSALES_SURVEY_TTL", "%q: give a duration such as 72h or 3d", c.SurveyTTL)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/cookiejar"
 	"sync"
 	"testing"
 	"time"
@@ -17,7 +18,7 @@ import (
 
 // TestFloodOfReports: a script completing consultations on the chat page as
 // fast as it can for 3 seconds (longer on a slow machine, until it met the
-// limit), each with a new visitor id from one address
+// limit), each as a new visitor (a new cookie) from one address
 // (behind the trusted proxy), registers at most the address's case limit;
 // the service stays healthy; a visitor from another address writing every
 // 2 seconds is never refused and registers their case.
@@ -28,9 +29,15 @@ func TestFloodOfReports(t *testing.T) {
 		c.LimitAddressCases = fmt.Sprintf("%d/24h", addressCases)
 	})
 	base := "http://" + m.Addr()
-	client := &http.Client{Timeout: 30 * time.Second}
-	post := func(from, user, id string, body map[string]string) int {
-		body["user"], body["id"] = user, id
+	// newVisitor is a client with a cookie jar of its own: a new visitor,
+	// given its identity by the service at its first message.
+	newVisitor := func() *http.Client {
+		jar, err := cookiejar.New(nil)
+		require.NoError(t, err)
+		return &http.Client{Timeout: 30 * time.Second, Jar: jar}
+	}
+	post := func(client *http.Client, from, id string, body map[string]string) int {
+		body["id"] = id
 		b, _ := json.Marshal(body)
 		req, err := http.NewRequest(http.MethodPost, base+"/chat/api/send", bytes.NewReader(b))
 		require.NoError(t, err)
@@ -59,15 +66,15 @@ func TestFloodOfReports(t *testing.T) {
 		d := time.Since(start)
 		return d < 3*time.Second || (!limited && d < 15*time.Second)
 	}
-	for w := range 4 {
+	for range 4 {
 		wg.Go(func() {
-			for n := 0; going(); n++ {
-				user := fmt.Sprintf("flood%02d%011d", w, n)
+			for going() {
+				client := newVisitor()
 				for i, msg := range []map[string]string{
 					{"text": "咨询"}, {"text": "张三"}, {"text": "3-1-201"}, {"text": "13800000000"},
 					{"payload": "verify:skip"}, {"text": "请问房产证什么时候可以办下来？"}, {"payload": "sum:submit"},
 				} {
-					code := post("198.51.100.66", user, fmt.Sprintf("m%d", i), msg)
+					code := post(client, "198.51.100.66", fmt.Sprintf("m%d", i), msg)
 					mu.Lock()
 					statuses[code]++
 					mu.Unlock()
@@ -77,14 +84,14 @@ func TestFloodOfReports(t *testing.T) {
 	}
 	// Meanwhile a person from another address, a message every 2 s (on
 	// the service's clock: the test's runs at the real speed).
-	polite := "politevisitor0123456789"
+	polite := newVisitor()
 	for i, msg := range []map[string]string{{"text": "咨询"}, {"text": "李四"}} {
-		assert.Equal(t, http.StatusNoContent, post("203.0.113.5", polite, fmt.Sprintf("p%d", i), msg), "the polite visitor is served")
+		assert.Equal(t, http.StatusNoContent, post(polite, "203.0.113.5", fmt.Sprintf("p%d", i), msg), "the polite visitor is served")
 		time.Sleep(time.Second)
 	}
 	wg.Wait()
 	for i, msg := range []map[string]string{{"text": "3-1-601"}, {"text": "13900000018"}, {"payload": "verify:skip"}, {"text": "请问物业费怎么交？"}, {"payload": "sum:submit"}} {
-		assert.Equal(t, http.StatusNoContent, post("203.0.113.5", polite, fmt.Sprintf("q%d", i), msg), "the polite visitor is served")
+		assert.Equal(t, http.StatusNoContent, post(polite, "203.0.113.5", fmt.Sprintf("q%d", i), msg), "the polite visitor is served")
 	}
 
 	cases, n, err := m.Store.FindCases(t.Context(), casework.CaseFilter{Limit: 500})

@@ -64,7 +64,7 @@ func TestTakeoverOnEveryPlatform(t *testing.T) {
 	wxS.say("进度", "这里还没有您提交的报修")
 	wxS.say(number, "没有找到")
 
-	web := &visitor{t: t, base: "http://" + m.Addr(), id: "stranger0123456789abcdef"}
+	web := newVisitor(t, "http://"+m.Addr())
 	web.say("报修")
 	web.say("张三")
 	web.say("3-1-201")
@@ -160,7 +160,7 @@ func TestOwnersVerifyThroughEachSMSProvider(t *testing.T) {
 				c.SMSSignName, c.SMSTemplateID, c.SMSSDKAppID, c.SMSAPIURL = sign, tmpl, tencentApp, fake.URL()
 			})
 
-			v := &visitor{t: t, base: "http://" + m.Addr(), id: "owner" + name + "0123456789abcdef"}
+			v := newVisitor(t, "http://"+m.Addr())
 			v.say("报修")
 			v.say("林晓峰")
 			v.say("3-1-201")
@@ -173,7 +173,7 @@ func TestOwnersVerifyThroughEachSMSProvider(t *testing.T) {
 
 			// The provider refuses the next one: the owner is told, the log
 			// names the provider's code.
-			other := &visitor{t: t, base: "http://" + m.Addr(), id: "other" + name + "0123456789abcdef"}
+			other := newVisitor(t, "http://"+m.Addr())
 			other.say("验证")
 			code := "isv.BUSINESS_LIMIT_CONTROL"
 			if name == "tencent" {

@@ -332,7 +332,7 @@ func (v *visitor) waitFor(want string) string {
 // and the owner's reply of a number books one.
 func TestLifecycleOwnerOnWeChatEngineerOnTheChatPage(t *testing.T) {
 	m, owner := wechatService(t, false, nil)
-	v := &visitor{t: t, base: "http://" + m.Addr(), id: "engineer0123456789abcdef"}
+	v := newVisitor(t, "http://"+m.Addr())
 	w := &lifecycleWorld{t: t, m: m}
 	code, err := m.Lifecycle.IssueBindCode(context.Background(), w.member("吴海涛").ID, casework.Staff("test"))
 	require.NoError(t, err)

@@ -356,6 +356,6 @@ func TestServesWhileWeChatIsUnreachable(t *testing.T) {
 	code, body := getJSON(t, "http://"+m.Addr()+"/readyz")
 	assert.Equal(t, http.StatusServiceUnavailable, code)
 	assert.Contains(t, fmt.Sprint(body), "wechat")
-	v := &visitor{t: t, base: "http://" + m.Addr(), id: "visitorNoWeChat0123456789"}
+	v := newVisitor(t, "http://"+m.Addr())
 	assert.Contains(t, v.say("报修"), "请问您的姓名", "the chat page works")
 }

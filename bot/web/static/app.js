@@ -8,9 +8,7 @@
   // MAX_MEDIA_MB is bot.MaxMediaMB (a test keeps them equal): larger files
   // are refused here, before they cross a phone's data plan.
   const MAX_MEDIA_MB = 20;
-  const VISITOR_KEY = 'aftersales.chat.user';
   const LANG_KEY = 'aftersales.chat.lang';
-  const ID_RE = /^[A-Za-z0-9_-]{16,64}$/;
 
   const TEXT = {
     zh: {
@@ -77,7 +75,6 @@
   const attach = document.querySelector('.attach');
 
   const store = storage();
-  const visitor = visitorId();
   let lang = store.get(LANG_KEY) === 'en' ? 'en' : 'zh';
   let after = 0; // the seq of the last message shown
   let inFlight = 0; // sends and uploads waiting for the server
@@ -103,15 +100,6 @@
     const a = new Uint8Array(bytes);
     crypto.getRandomValues(a);
     return Array.from(a, (b) => b.toString(16).padStart(2, '0')).join('');
-  }
-
-  function visitorId() {
-    let id = store.get(VISITOR_KEY);
-    if (!id || !ID_RE.test(id)) {
-      id = randomId(16);
-      store.set(VISITOR_KEY, id);
-    }
-    return id;
   }
 
   // t returns the UI text for key, with {name} replaced by vars.name.
@@ -285,7 +273,7 @@
       const res = await fetch('api/send', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(Object.assign({ user: visitor, id: id, lang: lang }, fields)),
+        body: JSON.stringify(Object.assign({ id: id, lang: lang }, fields)),
       });
       if (!res.ok) {
         failed(r, errorOf(res.status, res.statusText, await res.text()), 'send');
@@ -346,7 +334,6 @@
     scrollDown();
 
     const form = new FormData();
-    form.append('user', visitor);
     form.append('id', id);
     form.append('lang', lang);
     form.append('file', file, file.name);
@@ -387,7 +374,7 @@
     let delay = 1000;
     for (;;) {
       try {
-        const res = await fetch('api/messages?user=' + encodeURIComponent(visitor) + '&after=' + after, { cache: 'no-store' });
+        const res = await fetch('api/messages?after=' + after, { cache: 'no-store' });
         if (!res.ok) throw new Error('HTTP ' + res.status);
         const data = await res.json();
         for (const m of data.messages || []) render(m);
