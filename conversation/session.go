@@ -10,7 +10,8 @@ import (
 
 // Session is one user's place in the dialogue: the flow and step they are at,
 // what they have answered so far, and the choices last offered. It is stored
-// as JSON (in memory or on Redis) between messages.
+// as JSON (on Redis, in the database, or in memory in tests) between
+// messages.
 type Session struct {
 	User      bot.UserRef       `json:"user"`
 	Lang      Lang              `json:"lang"`
@@ -36,8 +37,9 @@ type Session struct {
 }
 
 // SessionStore keeps sessions between messages. Load returns (nil, nil) when
-// the user has no session. Implementations: MemoryStore here, and the Redis
-// store in storage/redis; both pass conversationtest's suite.
+// the user has no session. Implementations: MemoryStore here, and the stores
+// in storage/redis, storage/sqlite and storage/postgres; all pass
+// conversationtest's suite.
 type SessionStore interface {
 	Load(ctx context.Context, key string) (*Session, error)
 	// Save stores s under s.User.Key(), replacing what was there, for ttl.

@@ -46,9 +46,10 @@ func loadRules(path string) (*classify.Rules, error) {
 }
 
 // openLifecycle wires what carries cases through their lifecycle: the
-// sessions, dedupe and per-user locks in memory or on Redis, the router that
-// delivers notifications (its handler, the dialogue, comes with openChat),
-// and the lifecycle service, which the job queue's jobs call.
+// sessions, dedupe and per-user locks on Redis, or else the sessions and
+// dedupe in the database, which a restart keeps, and the locks in memory;
+// the router that delivers notifications (its handler, the dialogue, comes
+// with openChat), and the lifecycle service, which the job queue's jobs call.
 func (m *Main) openLifecycle(ctx context.Context) error {
 	loc, err := time.LoadLocation(m.Config.TimeZone)
 	if err != nil {
@@ -68,6 +69,17 @@ func (m *Main) openLifecycle(ctx context.Context) error {
 		m.redis = rc
 		m.sessions, dedupe, locker = rc.Sessions(), rc.Deduper(), rc.Locker(0)
 		m.Logger.Info("sessions, dedupe and locks on Redis", "url", redactURL(m.Config.RedisURL))
+	} else {
+		switch db := m.Store.(type) {
+		case *sqlite.DB:
+			m.sessions, dedupe = db.Sessions(), db.Deduper()
+			m.Logger.Info("sessions and dedupe in the SQLite database, locks in memory", "path", db.Path())
+		case *postgres.DB:
+			m.sessions, dedupe = db.Sessions(), db.Deduper()
+			m.Logger.Info("sessions and dedupe in the PostgreSQL database, locks in memory")
+		default:
+			m.Logger.Info("sessions, dedupe and locks in memory")
+		}
 	}
 	m.Router = &bot.Router{
 		Dedupe: dedupe,

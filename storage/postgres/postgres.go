@@ -6,7 +6,9 @@
 // conformance suite in storage/storagetest. Writes with effects hand their
 // jobs to a JobQueue in their own transaction (see JobQueue, DB.Pool).
 // It also keeps the chat page's mailboxes, shared by every instance
-// (DB.Mailbox, a bot.Mailbox).
+// (DB.Mailbox, a bot.Mailbox), and for a service without Redis the dialogue
+// sessions and the dedupe marks of inbound messages, which a restart keeps
+// (DB.Sessions, DB.Deduper).
 //
 // Every public method runs in one transaction and calls lowercase helpers
 // that take the transaction, so that helpers compose.

@@ -4,7 +4,9 @@
 // casework.IdentityStore and casework.LifecycleStore and passes the
 // conformance suite in storage/storagetest. Writes with effects hand their
 // jobs to a JobQueue in their own transaction (see JobQueue, DB.WriteDB).
-// It also keeps the chat page's mailboxes (DB.Mailbox, a bot.Mailbox).
+// It also keeps the chat page's mailboxes (DB.Mailbox, a bot.Mailbox), and
+// for a service without Redis the dialogue sessions and the dedupe marks of
+// inbound messages, which a restart keeps (DB.Sessions, DB.Deduper).
 //
 // The database runs in WAL mode with synchronous=NORMAL, foreign keys on and
 // a busy timeout. Writes go through one connection and begin IMMEDIATE

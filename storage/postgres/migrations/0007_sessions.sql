@@ -1,0 +1,28 @@
+-- 0007_sessions: the dialogue sessions (conversation.SessionStore, see
+-- SessionStore) and the dedupe marks of inbound messages (bot.Deduper, see
+-- Deduper), kept here when the service has no Redis, so that a restart or a
+-- kill -9 loses neither an owner's report half-way through nor the marks of
+-- the messages handled just before: a platform's retry of one of them is
+-- dropped, not handled again. Every instance sees them.
+--
+-- A row lives until its expires_at, on the service's clock: reads ignore a
+-- row whose time has come, and writes delete such rows now and then, a
+-- bounded number at a time, skipping those another transaction holds. A
+-- session is its JSON encoding, kept as written (json, not jsonb, which
+-- refuses the \u0000 an owner's text may carry); it holds what the owner
+-- typed (names, phones), and goes when it expires or ends.
+
+CREATE TABLE chat_sessions (
+    key        text COLLATE "C" PRIMARY KEY CHECK (key <> ''), -- the user's (bot.UserRef.Key)
+    data       json NOT NULL,
+    expires_at timestamptz NOT NULL
+);
+-- The sweep of the expired sessions.
+CREATE INDEX chat_sessions_expires_at_idx ON chat_sessions (expires_at);
+
+CREATE TABLE inbound_dedupe (
+    key        text COLLATE "C" PRIMARY KEY CHECK (key <> ''), -- the user's and the platform's message id
+    expires_at timestamptz NOT NULL
+);
+-- The sweep of the expired marks.
+CREATE INDEX inbound_dedupe_expires_at_idx ON inbound_dedupe (expires_at);
