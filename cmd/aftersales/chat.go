@@ -62,7 +62,7 @@ func (m *Main) openLifecycle(ctx context.Context) error {
 		locker bot.Locker  = bot.NewMemoryLocker()
 	)
 	if m.Config.RedisURL != "" {
-		rc, err := redis.Open(ctx, m.Config.RedisURL, redis.Options{Logger: m.Logger, NowFunc: m.now})
+		rc, err := redis.Open(ctx, m.Config.RedisURL, redis.Options{Logger: m.Logger, NowFunc: m.now, KeyPrefix: m.Config.RedisPrefix})
 		if err != nil {
 			return fmt.Errorf("open Redis %s: %w", redactURL(m.Config.RedisURL), err)
 		}
@@ -309,7 +309,7 @@ func wechatCommand(ctx context.Context, args []string, getenv func(string) strin
 	m := NewMain(cfg, stderr)
 	defer m.Close()
 	if cfg.RedisURL != "" { // use the running service's access token rather than replace it
-		rc, err := redis.Open(ctx, cfg.RedisURL, redis.Options{Logger: m.Logger})
+		rc, err := redis.Open(ctx, cfg.RedisURL, redis.Options{Logger: m.Logger, KeyPrefix: cfg.RedisPrefix})
 		if err != nil {
 			fmt.Fprintf(stderr, "aftersales wechat menu: %v\n", err)
 			return exitFailed

@@ -28,6 +28,7 @@ type Config struct {
 	Addr        string // AFTERSALES_ADDR
 	DatabaseURL string // AFTERSALES_DATABASE_URL: sqlite:PATH or postgres://…
 	RedisURL    string // AFTERSALES_REDIS_URL, optional
+	RedisPrefix string // AFTERSALES_REDIS_PREFIX: namespaces every key, for several services on one Redis
 	LogFormat   string // AFTERSALES_LOG_FORMAT: text or json
 	LogLevel    string // AFTERSALES_LOG_LEVEL: debug, info, warn, error
 	DataDir     string // AFTERSALES_DATA_DIR
@@ -96,6 +97,7 @@ var settings = []setting{
 	{"AFTERSALES_ADDR", "addr", "address the HTTP server listens on", func(c *Config) *string { return &c.Addr }},
 	{"AFTERSALES_DATABASE_URL", "database-url", "sqlite:PATH (default: sqlite under the data dir) or postgres://user@host:5432/db", func(c *Config) *string { return &c.DatabaseURL }},
 	{"AFTERSALES_REDIS_URL", "redis-url", "redis://host:6379/0, optional: shares sessions and dedupe between instances", func(c *Config) *string { return &c.RedisURL }},
+	{"AFTERSALES_REDIS_PREFIX", "redis-prefix", "prefix of every Redis key (default aftersales:): the instances of one service share it; another service on the same Redis needs its own", func(c *Config) *string { return &c.RedisPrefix }},
 	{"AFTERSALES_LOG_FORMAT", "log-format", "text or json", func(c *Config) *string { return &c.LogFormat }},
 	{"AFTERSALES_LOG_LEVEL", "log-level", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }},
 	{"AFTERSALES_DATA_DIR", "data-dir", "directory for the embedded database and media", func(c *Config) *string { return &c.DataDir }},

@@ -45,7 +45,7 @@ func roundRobin(t *testing.T, ms ...*Main) (base string, served []*atomic.Int64)
 // job queue took it, wakes the visitor's poll wherever it waits.
 func TestChatPageOnTwoInstances(t *testing.T) {
 	t.Parallel()
-	redisURL := redisForTest(t)
+	rds := redisForTest(t)
 	_, dbURL := pgtest.NewSchema(t)
 	const token = "staff-token-0123456789abcdef"
 	const keyID, secret, sign, tmpl = "LTAI-two-instances", "sms-secret-two-instances-0123", "海景苑物业", "SMS_0042"
@@ -55,7 +55,8 @@ func TestChatPageOnTwoInstances(t *testing.T) {
 	fake.AddApprovedTemplate(tmpl)
 	cfg := func(c *Config) {
 		c.nowFunc = clock.Now
-		c.DatabaseURL, c.RedisURL, c.APIToken = dbURL, redisURL, token
+		c.DatabaseURL, c.APIToken = dbURL, token
+		rds.apply(c)
 		c.ChatCookieKey = "cookie-key-shared-by-both-instances-0123456789"
 		c.SMSProvider, c.SMSAccessKeyID, c.SMSAccessKeySecret = "aliyun", keyID, secret
 		c.SMSSignName, c.SMSTemplateID, c.SMSAPIURL = sign, tmpl, fake.URL()

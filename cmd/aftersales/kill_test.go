@@ -159,7 +159,7 @@ func TestKillDuringSubmit(t *testing.T) {
 			env := []string{"AFTERSALES_DATA_DIR=" + t.TempDir(), "AFTERSALES_API_TOKEN=" + token}
 			if backend != "SQLite" {
 				_, dbURL := pgtest.NewSchema(t)
-				env = append(env, "AFTERSALES_DATABASE_URL="+dbURL, "AFTERSALES_REDIS_URL="+redisForTest(t))
+				env = append(append(env, "AFTERSALES_DATABASE_URL="+dbURL), redisForTest(t).env()...)
 			}
 			first := startChild(t, addr, append(env, nowEnv+"="+clock.Now().Format(time.RFC3339Nano), killAtEnv+"=case registered")...)
 

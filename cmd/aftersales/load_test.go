@@ -46,7 +46,7 @@ func BenchmarkTelegramWebhookLoad(b *testing.B) {
 		telegramConfig(srv)(c)
 		c.Addr = addr
 		c.DatabaseURL = dbURL
-		c.RedisURL = "redis://127.0.0.1:6379/0"
+		redisForTest(b).apply(c)
 		c.TelegramWebhookURL = "http://127.0.0.1:1/unused" // registered with the fake, which then stays out of the way
 		c.TelegramWebhookSecret = secret
 		c.telegramGlobalRate = 100000

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -390,13 +391,13 @@ func TestTelegram429StormLosesNothing(t *testing.T) {
 // handled twice, and the dialogue goes on where it was.
 func TestTelegramRestartMidDialogue(t *testing.T) {
 	t.Parallel()
-	redisURL := redisForTest(t)
+	rds := redisForTest(t)
 	srv := telegramtest.NewServer(t, newBotToken())
 	dir := t.TempDir()
 	cfg := func(c *Config) {
 		telegramConfig(srv)(c)
 		c.DataDir = dir
-		c.RedisURL = redisURL
+		rds.apply(c)
 	}
 	m1, stop1 := runMain(t, true, cfg)
 	_ = m1
@@ -480,9 +481,23 @@ func TestTelegramGroupChatGetsAPointer(t *testing.T) {
 	assert.Zero(t, n)
 }
 
-// redisForTest returns the test Redis URL, skipping (or failing in CI) when
-// it does not answer.
-func redisForTest(t *testing.T) string {
+// testRedis is the test Redis and a key prefix of the test's own, so that
+// the state one test keeps there (limits, sessions, locks) never meets
+// another test's, nor that of a run on another date.
+type testRedis struct{ URL, Prefix string }
+
+// apply configures the service to use it.
+func (r testRedis) apply(c *Config) { c.RedisURL, c.RedisPrefix = r.URL, r.Prefix }
+
+// env is the service's environment to use it.
+func (r testRedis) env() []string {
+	return []string{"AFTERSALES_REDIS_URL=" + r.URL, "AFTERSALES_REDIS_PREFIX=" + r.Prefix}
+}
+
+// redisForTest returns the test Redis with a new key prefix, whose keys are
+// deleted when the test ends, skipping (or failing in CI) when Redis does
+// not answer.
+func redisForTest(t testing.TB) testRedis {
 	t.Helper()
 	redisURL := os.Getenv("AFTERSALES_TEST_REDIS_URL")
 	if redisURL == "" {
@@ -498,7 +513,20 @@ func redisForTest(t *testing.T) string {
 		t.Skipf("skipping: Redis at %s is unreachable: %v", redactURL(redisURL), err)
 	}
 	conn.Close()
-	return redisURL
+	r := testRedis{URL: redisURL, Prefix: "aftersales-test-" + rand.Text() + ":"}
+	t.Cleanup(func() {
+		opts, err := goredis.ParseURL(redisURL)
+		require.NoError(t, err)
+		rdb := goredis.NewClient(opts)
+		defer rdb.Close()
+		ctx := context.Background()
+		iter := rdb.Scan(ctx, 0, r.Prefix+"*", 1000).Iterator()
+		for iter.Next(ctx) {
+			rdb.Del(ctx, iter.Val())
+		}
+		assert.NoError(t, iter.Err())
+	})
+	return r
 }
 
 // TestTelegramOnePollerAmongInstances: two instances of the service share
@@ -506,9 +534,9 @@ func redisForTest(t *testing.T) string {
 // of two concurrent polls with 409), and when it stops the other takes over.
 func TestTelegramOnePollerAmongInstances(t *testing.T) {
 	t.Parallel()
-	redisURL := redisForTest(t)
+	rds := redisForTest(t)
 	srv := telegramtest.NewServer(t, newBotToken())
-	cfg := func(c *Config) { telegramConfig(srv)(c); c.RedisURL = redisURL }
+	cfg := func(c *Config) { telegramConfig(srv)(c); rds.apply(c) }
 	_, stop1 := runMain(t, true, cfg)
 	c := &tgChat{t: t, srv: srv, user: telegramtest.User{ID: randomUserID(t), FirstName: "帆", LanguageCode: "zh-hans"}}
 	c.srv.SendCommand(c.user, "start", "")

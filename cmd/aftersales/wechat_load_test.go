@@ -97,7 +97,7 @@ func BenchmarkWeChatCallbackLoad(b *testing.B) {
 	dbURL := benchDatabase(b)
 	m, _ := runMain(b, true, func(c *Config) {
 		c.DatabaseURL = dbURL
-		c.RedisURL = "redis://127.0.0.1:6379/0"
+		redisForTest(b).apply(c)
 		c.WeChatAppID, c.WeChatSecret, c.WeChatToken, c.WeChatAPIURL = wxAppID, wxSecret, wxToken, srv.URL()
 	})
 	b.ResetTimer()
