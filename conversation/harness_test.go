@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/aftersales/aftersales/conversation"
 	"github.com/aftersales/aftersales/identity"
 	"github.com/aftersales/aftersales/internal/testclock"
+	"github.com/aftersales/aftersales/lifecycle"
 	"github.com/aftersales/aftersales/storage/sqlite"
 )
 
@@ -65,12 +67,14 @@ func (r *recorder) FetchMedia(_ context.Context, m *bot.Media) (io.ReadCloser, e
 
 var uploads sync.Map
 
-// world is a running dialogue: the real engine and router on an SQLite store
-// loaded with the example project, with a fixed clock.
+// world is a running dialogue: the real engine and router on a store loaded
+// with the example project (SQLite, unless newWorldOn was given another), with
+// a fixed clock.
 type world struct {
 	t        testing.TB
 	clock    *testclock.Clock
-	store    *sqlite.DB
+	store    *sqlite.DB      // newWorld's SQLite store; nil in a world of newWorldOn
+	db       lifecycle.Store // the store the engine runs on: store, or newWorldOn's
 	engine   *conversation.Engine
 	router   *bot.Router
 	rec      *recorder
@@ -85,26 +89,52 @@ type world struct {
 
 func newWorld(t testing.TB) *world {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
 	clock := testclock.New(start)
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "test.db"), sqlite.Options{Numbering: casework.DefaultNumbering(), NowFunc: clock.Now})
+	db := openSQLite(t, clock.Now)
+	w := newWorldOn(t, clock, db)
+	w.store = db
+	return w
+}
+
+// openSQLite opens an SQLite store in a temporary directory on the clock
+// now, migrated and loaded with the example project; it is closed when the
+// test ends.
+func openSQLite(t testing.TB, now func() time.Time) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"), sqlite.Options{Numbering: casework.DefaultNumbering(), NowFunc: now})
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
+	loadExample(t, db)
+	return db
+}
+
+// loadExample migrates db and loads the example project into it.
+func loadExample(t testing.TB, db interface {
+	Migrate(ctx context.Context) error
+	Import(ctx context.Context, batch *casework.ImportBatch) (casework.ImportStats, error)
+}) {
+	t.Helper()
+	ctx := context.Background()
 	require.NoError(t, db.Migrate(ctx))
 	batch, err := testclock.ExampleBatch()
 	require.NoError(t, err)
 	_, err = db.Import(ctx, batch)
 	require.NoError(t, err)
+}
 
-	w := &world{t: t, clock: clock, store: db, rec: &recorder{platform: bot.Telegram}, sessions: conversation.NewMemoryStore(), sms: &fakeSMS{}}
+// newWorldOn is newWorld on the store db, whose clock is clock: a store of
+// either backend, loaded with the example project. The world's store field
+// stays nil; its db is db.
+func newWorldOn(t testing.TB, clock *testclock.Clock, db lifecycle.Store) *world {
+	t.Helper()
+	w := &world{t: t, clock: clock, db: db, rec: &recorder{platform: bot.Telegram}, sessions: conversation.NewMemoryStore(), sms: &fakeSMS{}}
 	w.identity = identity.New(identity.Config{Store: db, Sender: w.sms, NowFunc: clock.Now, Logger: w.logger()})
 	w.engine = conversation.New(w.config())
 	w.router = &bot.Router{
 		Handler:  w.engine,
 		Dedupe:   bot.NewMemoryDeduper(),
 		Locker:   bot.NewMemoryLocker(),
-		Intake:   &bot.Intake{Blobs: &bot.FileBlobStore{Dir: filepath.Join(dir, "media")}, Policy: bot.DefaultMediaPolicy()},
+		Intake:   &bot.Intake{Blobs: &bot.FileBlobStore{Dir: filepath.Join(t.TempDir(), "media")}, Policy: bot.DefaultMediaPolicy()},
 		Channels: map[bot.Platform]bot.Channel{bot.Telegram: w.rec, bot.WeChat: w.rec, bot.Web: w.rec},
 		Logger:   w.logger(),
 	}
@@ -115,7 +145,7 @@ func newWorld(t testing.TB) *world {
 // the classifier's rules, its clock, its log and its identity service.
 func (w *world) config() conversation.Config {
 	return conversation.Config{
-		Store:      w.store,
+		Store:      w.db,
 		Sessions:   w.sessions,
 		Classifier: classify.New(classify.DefaultRules()),
 		NowFunc:    w.clock.Now,
