@@ -332,10 +332,13 @@ type UnitFilter struct {
 
 // CaseFilter selects cases. Zero fields match everything.
 type CaseFilter struct {
-	States     []State
-	Urgency    Urgency
-	Category   Category
-	ProjectID  int64
+	States    []State
+	Urgency   Urgency
+	Category  Category
+	ProjectID int64
+	// ProjectIDs, when not empty, keeps the cases of these projects (a
+	// console user's scope); with ProjectID, both apply.
+	ProjectIDs []int64
 	BuildingID int64
 	UnitID     int64
 	OwnerID    int64

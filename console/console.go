@@ -19,6 +19,7 @@ import (
 	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/identity"
 	"github.com/aftersales/aftersales/lifecycle"
+	"github.com/aftersales/aftersales/staff"
 )
 
 // MaxBodyBytes bounds every request body the console reads.
@@ -80,6 +81,11 @@ type Config struct {
 	// NowFunc is the service's clock; required: overdue cases, task dates
 	// and report periods are counted by it.
 	NowFunc func() time.Time
+	// Staff signs the department's people in to the pages under
+	// /console/; nil: the pages are off.
+	Staff *staff.Service
+	// Media opens the cases' attachments for the case page.
+	Media MediaOpener
 }
 
 // minPartyTokenLen is the shortest party token Validate accepts.
@@ -152,6 +158,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 func (s *Server) routes() {
 	s.mux.Handle("GET /healthz", s.handler(s.healthz))
 	s.mux.Handle("GET /readyz", s.handler(s.readyz))
+	if s.cfg.Staff != nil {
+		s.uiRoutes()
+	}
 
 	if s.cfg.APIToken == "" {
 		s.mux.Handle("/api/v1/", s.handler(apiDisabled))

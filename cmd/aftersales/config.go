@@ -383,6 +383,9 @@ commands:
   import KIND FILE.csv        load units, owners, parties or routes from CSV
                               (all or nothing; re-import updates)
   healthcheck                 ask the running service for /healthz (for containers)
+  user add NAME -role ROLE     add a console account (password on stdin); also
+       [-project CODE] [-party CODE] [-display-name NAME]
+  user list | user disable NAME
   classify                    read one text per line on stdin, print its category,
                               subcategory and urgency as JSON (to check the rules)
 

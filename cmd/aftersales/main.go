@@ -33,6 +33,7 @@ import (
 	"github.com/aftersales/aftersales/lifecycle"
 	"github.com/aftersales/aftersales/sms"
 	"github.com/aftersales/aftersales/sms/provider"
+	"github.com/aftersales/aftersales/staff"
 	"github.com/aftersales/aftersales/storage/postgres"
 	"github.com/aftersales/aftersales/storage/redis"
 	"github.com/aftersales/aftersales/storage/sqlite"
@@ -81,6 +82,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return exitOK
 	case "wechat":
 		return wechatCommand(ctx, args, getenv, stdout, stderr)
+	case "user":
+		return userCommand(ctx, args, getenv, stdin, stdout, stderr)
 	case "serve", "demo", "migrate", "import", "healthcheck":
 	default:
 		fmt.Fprintf(stderr, "aftersales: unknown command %q\n%s", cmd, usage())
@@ -152,6 +155,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return exitFailed
 	}
 	defer m.Close()
+	if m.Demo {
+		if err := m.demoAdmin(ctx, stdout); err != nil {
+			m.Logger.Error("start failed", "error", err)
+			return exitFailed
+		}
+	}
 	if err := m.Run(ctx); err != nil {
 		m.Logger.Error("stopped with an error", "error", err)
 		return exitFailed
@@ -181,6 +190,7 @@ type Main struct {
 	Identity  *identity.Service
 	Router    *bot.Router
 	Web       *web.Channel
+	Staff     *staff.Service
 	Telegram  *telegram.Adapter // nil unless AFTERSALES_TELEGRAM_TOKEN is set
 	WeChat    *wechat.Adapter   // nil unless AFTERSALES_WECHAT_APPID is set
 
@@ -281,10 +291,14 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := m.openLifecycle(ctx); err != nil {
 		return err
 	}
+	if err := m.openStaff(); err != nil {
+		return err
+	}
 	parties, _ := m.Config.partyTokens() // checked by Validate
 	ccfg := console.Config{
 		Store: m.Store, Logger: m.Logger, ReadyFunc: m.ready, APIToken: m.Config.APIToken,
 		PartyTokens: parties, Lifecycle: m.Lifecycle, SLA: m.sla, Location: m.loc, NowFunc: m.now, Identity: m.Identity,
+		Staff: m.Staff, Media: m.Router.Intake.Blobs,
 	}
 	if err := ccfg.Validate(); err != nil {
 		return fmt.Errorf("staff API: %w", err)

@@ -683,6 +683,9 @@ func (db *DB) FindCases(ctx context.Context, f casework.CaseFilter) ([]*casework
 			w.add(c.col+" = ?", c.id)
 		}
 	}
+	if len(f.ProjectIDs) > 0 {
+		w.add("project_id = ANY(?)", f.ProjectIDs)
+	}
 	if f.OverdueAt != nil {
 		// casework.Case.Overdue; the partial indexes cases_overdue_* match
 		// these conditions.

@@ -254,22 +254,27 @@ var constraintWhat = map[string]string{
 	"owner_units_pkey":                         "the owner already holds the unit",
 	"chat_identities_pkey":                     "the chat identity exists",
 	"bind_codes_pkey":                          "the bind code exists",
+	"staff_users_username_key":                 "a user with this username exists",
+	"staff_sessions_token_hash_key":            "the session token exists",
 }
 
 // refField names, for a *casework.ValidationError, the field whose foreign
-// key failed, for the references of a case or a chat identity: a case that
-// names a missing project, unit… is invalid input, not a missing case.
+// key failed, for the references of a case, a chat identity or a staff
+// account: a case that names a missing project, unit… is invalid input, not
+// a missing case.
 var refField = map[string]string{
-	"cases_project_id_fkey":          "project",
-	"cases_building_id_fkey":         "building",
-	"cases_unit_id_fkey":             "unit",
-	"cases_owner_id_fkey":            "owner",
-	"cases_party_id_fkey":            "party",
-	"cases_assignee_id_fkey":         "assignee",
-	"cases_parent_id_fkey":           "parent",
-	"chat_identities_owner_id_fkey":  "owner",
-	"chat_identities_unit_id_fkey":   "unit",
-	"chat_identities_member_id_fkey": "member",
+	"cases_project_id_fkey":               "project",
+	"cases_building_id_fkey":              "building",
+	"cases_unit_id_fkey":                  "unit",
+	"cases_owner_id_fkey":                 "owner",
+	"cases_party_id_fkey":                 "party",
+	"cases_assignee_id_fkey":              "assignee",
+	"cases_parent_id_fkey":                "parent",
+	"chat_identities_owner_id_fkey":       "owner",
+	"chat_identities_unit_id_fkey":        "unit",
+	"chat_identities_member_id_fkey":      "member",
+	"staff_users_party_id_fkey":           "party",
+	"staff_user_projects_project_id_fkey": "project",
 }
 
 // dbErr translates an error of a helper, once, at the public method that

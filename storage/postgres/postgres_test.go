@@ -16,6 +16,7 @@ import (
 	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/internal/pgtest"
 	"github.com/aftersales/aftersales/internal/testclock"
+	"github.com/aftersales/aftersales/staff"
 	"github.com/aftersales/aftersales/storage/storagetest"
 )
 
@@ -111,6 +112,8 @@ func TestSchemaChecksMatchDomain(t *testing.T) {
 		"case_events_action_check":     strs([]string{""}, toStrings(casework.Actions)),
 		"case_events_from_state_check": strs([]string{""}, states),
 		"case_events_to_state_check":   strs([]string{""}, states),
+		"staff_users_role_check":       toStrings(staff.Roles),
+		"staff_users_kind_check":       toStrings([]staff.Kind{staff.KindPerson, staff.KindService}),
 	}
 	for name, want := range checks {
 		var def string

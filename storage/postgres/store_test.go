@@ -33,7 +33,8 @@ func TestStore(t *testing.T) {
 			}
 			return db
 		},
-		OpenMigrated: openMigrated,
+		OpenMigrated:    openMigrated,
+		DeleteStaffUser: deleteStaffUser,
 	})
 }
 

@@ -373,57 +373,55 @@ func (db *DB) FindCases(ctx context.Context, f casework.CaseFilter) ([]*casework
 	if (f.ReporterPlatform == "") != (f.ReporterUserID == "") {
 		return nil, 0, casework.Invalid("reporter", "platform and user id go together")
 	}
-	var where []string
-	var args []any
-	add := func(cond string, a ...any) { where, args = append(where, cond), append(args, a...) }
+	var w where
 	if len(f.States) > 0 {
-		add("c.state IN (?"+strings.Repeat(", ?", len(f.States)-1)+")", anys(f.States)...)
+		w.add("c.state IN (?"+strings.Repeat(", ?", len(f.States)-1)+")", anys(f.States)...)
 	}
 	if f.Urgency != "" {
-		add("c.urgency = ?", f.Urgency)
+		w.add("c.urgency = ?", f.Urgency)
 	}
 	if f.Category != "" {
-		add("c.category = ?", f.Category)
+		w.add("c.category = ?", f.Category)
 	}
 	if f.ProjectID != 0 {
-		add("c.project_id = ?", f.ProjectID)
+		w.add("c.project_id = ?", f.ProjectID)
+	}
+	if len(f.ProjectIDs) > 0 {
+		w.add("c.project_id IN (?"+strings.Repeat(", ?", len(f.ProjectIDs)-1)+")", anys(f.ProjectIDs)...)
 	}
 	if f.BuildingID != 0 {
-		add("c.building_id = ?", f.BuildingID)
+		w.add("c.building_id = ?", f.BuildingID)
 	}
 	if f.UnitID != 0 {
-		add("c.unit_id = ?", f.UnitID)
+		w.add("c.unit_id = ?", f.UnitID)
 	}
 	if f.OwnerID != 0 {
-		add("c.owner_id = ?", f.OwnerID)
+		w.add("c.owner_id = ?", f.OwnerID)
 	}
 	if f.PartyID != 0 {
-		add("c.party_id = ?", f.PartyID)
+		w.add("c.party_id = ?", f.PartyID)
 	}
 	if f.AssigneeID != 0 {
-		add("c.assignee_id = ?", f.AssigneeID)
+		w.add("c.assignee_id = ?", f.AssigneeID)
 	}
 	if f.Channel != "" {
-		add("c.channel = ?", f.Channel)
+		w.add("c.channel = ?", f.Channel)
 	}
 	if f.ReporterPlatform != "" {
-		add("c.reporter_platform = ? AND c.reporter_user_id = ?", f.ReporterPlatform, f.ReporterUserID)
+		w.add("c.reporter_platform = ? AND c.reporter_user_id = ?", f.ReporterPlatform, f.ReporterUserID)
 	}
 	if f.OverdueAt != nil {
 		at := encodeTime(*f.OverdueAt)
-		add(overdueSQL, at, at, at)
+		w.add(overdueSQL, at, at, at)
 	}
 	if f.Text != "" {
 		// instr matches literally, so % and _ need no escaping; SQLite's
 		// lower() folds ASCII letters only, and so does asciiLower.
 		q := asciiLower(f.Text)
-		add(`(instr(lower(c.number), ?) > 0 OR instr(lower(c.owner_name), ?) > 0 OR instr(lower(c.description), ?) > 0
+		w.add(`(instr(lower(c.number), ?) > 0 OR instr(lower(c.owner_name), ?) > 0 OR instr(lower(c.description), ?) > 0
 			OR instr(lower(c.location_detail), ?) > 0 OR instr(lower(c.expectation), ?) > 0)`, q, q, q, q, q)
 	}
-	cond := "1 = 1"
-	if len(where) > 0 {
-		cond = strings.Join(where, " AND ")
-	}
+	cond, args := w.sql(), w.args
 
 	var total int
 	cases, err := inRead(ctx, db, func(tx *Tx) ([]*casework.Case, error) {
@@ -445,6 +443,25 @@ func (db *DB) FindCases(ctx context.Context, f casework.CaseFilter) ([]*casework
 		return nil, 0, err
 	}
 	return cases, total, nil
+}
+
+// where gathers the conditions of a query, joined with AND, and their
+// arguments.
+type where struct {
+	conds []string
+	args  []any
+}
+
+func (w *where) add(cond string, args ...any) {
+	w.conds, w.args = append(w.conds, cond), append(w.args, args...)
+}
+
+// sql returns the conditions, or "1 = 1" when there are none.
+func (w *where) sql() string {
+	if len(w.conds) == 0 {
+		return "1 = 1"
+	}
+	return strings.Join(w.conds, " AND ")
 }
 
 func anys[T any](vs []T) []any {

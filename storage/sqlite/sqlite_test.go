@@ -14,6 +14,7 @@ import (
 
 	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/internal/testclock"
+	"github.com/aftersales/aftersales/staff"
 	"github.com/aftersales/aftersales/storage/storagetest"
 )
 
@@ -53,7 +54,8 @@ func TestStore(t *testing.T) {
 			}
 			return mustOpen(tb, filepath.Join(tb.TempDir(), "aftersales.db"), opts)
 		},
-		OpenMigrated: openMigrated,
+		OpenMigrated:    openMigrated,
+		DeleteStaffUser: deleteStaffUser,
 	})
 }
 
@@ -315,6 +317,10 @@ func TestSchemaChecksMatchDomain(t *testing.T) {
 	for _, v := range []casework.OutboxStatus{casework.OutboxPending, casework.OutboxSent, casework.OutboxFailed} {
 		add(string(v))
 	}
+	for _, v := range staff.Roles {
+		add(string(v))
+	}
+	add(string(staff.KindPerson), string(staff.KindService))
 	for _, v := range values {
 		assert.True(t, listed[v], "%q is not listed in a CHECK constraint", v)
 	}
@@ -355,5 +361,10 @@ func TestSchemaChecksMatchDomain(t *testing.T) {
 	for _, col := range []string{"kind", "action", "from_state", "to_state"} {
 		_, err := db.write.ExecContext(ctx, "UPDATE case_events SET "+col+" = 'bogus' WHERE case_id = ?", c.ID)
 		require.Error(t, err, col)
+	}
+	for _, vs := range []string{"'x', 'bogus', 'person', NULL, 0", "'x', 'agent', 'bogus', NULL, 0", "'x', 'party', 'person', NULL, 0",
+		"'x', 'agent', 'person', NULL, 2", "'', 'agent', 'person', NULL, 0"} {
+		_, err := db.write.ExecContext(ctx, "INSERT INTO staff_users (username, role, kind, party_id, disabled, created_at, updated_at) VALUES ("+vs+", '', '')")
+		require.Error(t, err, "staff user %s", vs)
 	}
 }

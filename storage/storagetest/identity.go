@@ -78,12 +78,7 @@ func testChatIdentity(t *testing.T, h Harness) {
 // casework.IdentityStore.
 func identityStore(t *testing.T, h Harness) (casework.Store, casework.IdentityStore) {
 	t.Helper()
-	s := h.Open(t)
-	ids, ok := s.(casework.IdentityStore)
-	if !ok {
-		t.Skipf("%T does not implement casework.IdentityStore", s)
-	}
-	return s, ids
+	return openAs[casework.IdentityStore](t, h)
 }
 
 // requireSameIdentity checks that got equals want, comparing times with

@@ -106,12 +106,28 @@
 //     typed.
 //   - AddOwnerEvent needs an actor and a kind; a zero At is the store's now.
 //     ListOwnerEvents orders by At, then ID; an unknown owner's is empty.
+//   - A store that also implements staff.Store is checked as one (Staff*).
+//     CreateUser and UpdateUser refuse what User.Validate refuses, and a
+//     party or a project that does not exist with a
+//     *casework.ValidationError naming "party" or "project", storing
+//     nothing; ProjectIDs are stored and returned sorted, without repeats,
+//     nil when there are none. Both set the account given to the one
+//     stored, so UpdateUser's gets back its stored Username. The times of
+//     sessions and audit entries are kept as given. A session needs its
+//     token hash ("token_hash") and a user that exists (else
+//     casework.ErrNotFound); touching an ended session is
+//     casework.ErrNotFound. An audit entry needs an action ("action");
+//     ListAudit orders by ID, newest first, and a negative Limit is a
+//     *casework.ValidationError "limit". An account's row deleted takes its
+//     sessions and its projects with it, not its audit entries, and its ID
+//     is never given to another account.
 package storagetest
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -148,6 +164,10 @@ type Harness struct {
 	// through WeChat, an engineering-quality leak of normal urgency and
 	// undetermined responsibility. Nil skips the test.
 	OpenMigrated func(t testing.TB) (s casework.Store, number string)
+	// DeleteStaffUser deletes the row of account id from s, a store Open
+	// returned, as no method does (accounts are disabled), for the test of
+	// what the schema does then. Nil skips the test.
+	DeleteStaffUser func(t testing.TB, s casework.Store, id int64)
 }
 
 // LifecycleStore is a store with everything the lifecycle needs of one.
@@ -209,6 +229,10 @@ func Run(t *testing.T, h Harness) {
 		{"AuthFailures", testAuthFailures},
 		{"AttachReportedCases", testAttachReportedCases},
 		{"OwnerEvents", testOwnerEvents},
+		{"StaffUsers", testStaffUsers},
+		{"StaffSessions", testStaffSessions},
+		{"StaffAudit", testStaffAudit},
+		{"StaffUserDeleted", testStaffUserDeleted},
 		{"LifecycleCaseFields", testLifecycleCaseFields},
 		{"LifecycleEffects", testLifecycleEffects},
 		{"LifecycleEffectsAtomicity", testLifecycleEffectsAtomicity},
@@ -245,6 +269,18 @@ func Now() time.Time { return clock.Now() }
 func at(d time.Duration) time.Time { return t0.Add(d) }
 
 func ptr[T any](v T) *T { return &v }
+
+// openAs opens a store and skips the test unless it is also a T, an
+// interface a backend may implement (casework.IdentityStore, staff.Store).
+func openAs[T any](t *testing.T, h Harness) (casework.Store, T) {
+	t.Helper()
+	s := h.Open(t)
+	v, ok := s.(T)
+	if !ok {
+		t.Skipf("%T does not implement %v", s, reflect.TypeFor[T]())
+	}
+	return s, v
+}
 
 func testPing(t *testing.T, h Harness) {
 	s := h.Open(t)

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/staff"
+)
+
+// Login limits of the console: per account, and per address.
+const (
+	loginAccountLimit = "5/15m"
+	loginAddressLimit = "50/15m"
+)
+
+// openStaff wires the console's accounts, over the store.
+func (m *Main) openStaff() error {
+	st, ok := m.Store.(staff.Store)
+	if !ok {
+		return errors.New("the store keeps no staff accounts")
+	}
+	m.Staff = staff.New(staff.Config{
+		Store: st, NowFunc: m.now, Logger: m.Logger,
+		AccountLimit: m.limiter("login-account", loginAccountLimit),
+		IPLimit:      m.limiter("login-address", loginAddressLimit),
+	})
+	return nil
+}
+
+// demoAdmin makes sure the demo has an admin, "admin", with a new random
+// password at each start, and says how to sign in.
+func (m *Main) demoAdmin(ctx context.Context, out io.Writer) error {
+	password := strings.ToLower(rand.Text())[:16]
+	err := m.Staff.SetPassword(ctx, "admin", password, "demo")
+	if errors.Is(err, casework.ErrNotFound) {
+		err = m.Staff.AddUser(ctx, &staff.User{Username: "admin", DisplayName: "管理员", Role: staff.RoleAdmin}, password, "demo")
+	}
+	if err != nil {
+		return fmt.Errorf("demo admin: %w", err)
+	}
+	fmt.Fprintf(out, "\nThe staff console: http://%s/console/\n  username: admin\n  password: %s\n(a new password at each start of the demo)\n\n", m.Addr(), password)
+	return nil
+}
+
+// userCommand runs `aftersales user add|list|disable`.
+func userCommand(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	const usageText = `usage:
+  aftersales user add NAME -role admin|supervisor|agent|party [-project CODE,…] [-party CODE] [-display-name NAME]
+                        (the password is read from standard input)
+  aftersales user list
+  aftersales user disable NAME
+`
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usageText)
+		return exitUsage
+	}
+	sub, args := args[0], args[1:]
+	fs := flag.NewFlagSet("user "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	role := fs.String("role", "", "the account's role")
+	projects := fs.String("project", "", "project codes the account is scoped to (supervisor, agent)")
+	party := fs.String("party", "", "the party code of a party account")
+	display := fs.String("display-name", "", "the name shown on cases (受理人)")
+	var name string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
+	// Settings flags (database…) come from the environment here.
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+		fmt.Fprint(stderr, usageText)
+		return exitUsage
+	}
+	cfg, _, err := LoadConfig("user", nil, getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "aftersales: %v\n", err)
+		return exitUsage
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintf(stderr, "aftersales: configuration is invalid:\n%s\n", indent(err.Error()))
+		return exitUsage
+	}
+	m := NewMain(cfg, stderr)
+	if err := m.OpenStore(ctx); err != nil {
+		fmt.Fprintf(stderr, "aftersales user: %v\n", err)
+		return exitFailed
+	}
+	defer m.Close()
+	if err := m.openStaff(); err != nil {
+		fmt.Fprintf(stderr, "aftersales user: %v\n", err)
+		return exitFailed
+	}
+	switch {
+	case sub == "list" && name == "":
+		users, err := m.Staff.Users(ctx)
+		if err != nil {
+			fmt.Fprintf(stderr, "aftersales user list: %v\n", err)
+			return exitFailed
+		}
+		for _, u := range users {
+			fmt.Fprintln(stdout, u)
+		}
+		return exitOK
+	case sub == "disable" && name != "":
+		if err := m.Staff.Disable(ctx, name, "cli"); err != nil {
+			fmt.Fprintf(stderr, "aftersales user disable: %v\n", err)
+			return exitFailed
+		}
+		fmt.Fprintf(stdout, "%s is disabled; their sessions are ended\n", name)
+		return exitOK
+	case sub == "add" && name != "":
+	default:
+		fmt.Fprint(stderr, usageText)
+		return exitUsage
+	}
+	u := &staff.User{Username: name, DisplayName: *display, Role: staff.Role(*role)}
+	for _, code := range strings.Split(*projects, ",") {
+		if code = strings.TrimSpace(code); code == "" {
+			continue
+		}
+		p, err := m.Store.FindProjectByCode(ctx, code)
+		if err != nil {
+			fmt.Fprintf(stderr, "aftersales user add: project %q: %v\n", code, err)
+			return exitUsage
+		}
+		u.ProjectIDs = append(u.ProjectIDs, p.ID)
+	}
+	if *party != "" {
+		p, err := m.Store.FindPartyByCode(ctx, *party)
+		if err != nil {
+			fmt.Fprintf(stderr, "aftersales user add: party %q: %v\n", *party, err)
+			return exitUsage
+		}
+		u.PartyID = p.ID
+	}
+	password, err := bufio.NewReader(io.LimitReader(stdin, staff.MaxPasswordLen+2)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		fmt.Fprintf(stderr, "aftersales user add: read the password: %v\n", err)
+		return exitFailed
+	}
+	password = strings.TrimRight(password, "\r\n")
+	if err := m.Staff.AddUser(ctx, u, password, "cli"); err != nil {
+		fmt.Fprintf(stderr, "aftersales user add: %v\n", err)
+		return exitUsage
+	}
+	fmt.Fprintf(stdout, "%s (%s) can sign in at /console/login\n", u.Username, u.Role)
+	return exitOK
+}

@@ -1,0 +1,119 @@
+package console
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/staff"
+)
+
+// casesPerPage is the length of a page of the case list.
+const casesPerPage = 50
+
+// caseQuery is the case list's filter as the form shows it.
+type caseQuery struct {
+	Q, State, Urgency, Category string
+	Overdue, Open               bool
+	Page                        int
+}
+
+// caseRow is one line of the case list.
+type caseRow struct {
+	Number, Received, Owner, Due string
+	Category                     casework.Category
+	Subcategory                  casework.Subcategory
+	Urgency                      casework.Urgency
+	State                        casework.State
+	Overdue                      bool
+}
+
+// parseCaseQuery reads the list's filter from the query string; a value that
+// is not one of the form's is a *casework.ValidationError.
+func parseCaseQuery(q url.Values) (caseQuery, casework.CaseFilter, error) {
+	var f casework.CaseFilter
+	if err := textParams(q); err != nil {
+		return caseQuery{}, f, err
+	}
+	cq := caseQuery{Q: q.Get("q"), State: q.Get("state"), Urgency: q.Get("urgency"), Category: q.Get("category"),
+		Overdue: q.Get("overdue") == "true", Open: q.Get("open") == "true", Page: 1}
+	if p := q.Get("page"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 100000 {
+			return cq, f, casework.Invalid("page", "must be a page number")
+		}
+		cq.Page = n
+	}
+	f.Text, f.Urgency, f.Category = cq.Q, casework.Urgency(cq.Urgency), casework.Category(cq.Category)
+	switch {
+	case cq.State != "":
+		f.States = []casework.State{casework.State(cq.State)}
+	case cq.Open:
+		f.States = openStates()
+	}
+	f.Limit, f.Offset = casesPerPage, (cq.Page-1)*casesPerPage
+	return cq, f, f.Normalize()
+}
+
+// caseList serves GET /console/cases: the cases the user may see, filtered,
+// newest first, a page at a time.
+func (s *Server) caseList(w http.ResponseWriter, r *http.Request, u *staff.User) error {
+	now := s.cfg.NowFunc()
+	cq, f, err := parseCaseQuery(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	if cq.Overdue {
+		f.OverdueAt = &now
+	}
+	var cases []*casework.Case
+	total := 0
+	if u.ScopeCases(&f) {
+		if cases, total, err = s.cfg.Store.FindCases(r.Context(), f); err != nil {
+			return err
+		}
+	}
+	rows := make([]caseRow, 0, len(cases))
+	for _, c := range cases {
+		row := caseRow{Number: c.Number, Received: s.formatTime(c.ReceivedAt), Owner: c.OwnerName,
+			Category: c.Category, Subcategory: c.Subcategory, Urgency: c.Urgency, State: c.State, Overdue: c.Overdue(now)}
+		if by := nextDeadline(c); by != nil {
+			row.Due = s.formatTime(*by)
+		}
+		rows = append(rows, row)
+	}
+	page := func(n int) string {
+		q := r.URL.Query()
+		q.Set("page", strconv.Itoa(n))
+		return "/console/cases?" + q.Encode()
+	}
+	data := struct {
+		Query      caseQuery
+		Cases      []caseRow
+		Total      int
+		Prev, Next string
+		States     []casework.State
+		Urgencies  []casework.Urgency
+		Categories []casework.Category
+	}{Query: cq, Cases: rows, Total: total, States: casework.States, Urgencies: casework.Urgencies, Categories: casework.Categories}
+	if cq.Page > 1 {
+		data.Prev = page(cq.Page - 1)
+	}
+	if cq.Page*casesPerPage < total {
+		data.Next = page(cq.Page + 1)
+	}
+	s.render(w, r, http.StatusOK, "case_list", view{User: u, Nav: "cases", Title: uiText.Render(langOf(r), "cases.title"), Data: data})
+	return nil
+}
+
+// nextDeadline is the first service-level deadline not met yet, or nil.
+func nextDeadline(c *casework.Case) *time.Time {
+	for _, d := range []struct{ by, met *time.Time }{{c.RespondBy, c.RespondedAt}, {c.OnSiteBy, c.OnSiteAt}, {c.ResolveBy, c.ResolvedAt}} {
+		if d.by != nil && d.met == nil {
+			return d.by
+		}
+	}
+	return nil
+}

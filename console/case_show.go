@@ -1,0 +1,242 @@
+package console
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/l10n"
+	"github.com/aftersales/aftersales/staff"
+)
+
+// caseOf loads the case of the path's number, if the user may see it; a
+// case that is not theirs is as unknown as one that does not exist, so that
+// numbers cannot be probed.
+func (s *Server) caseOf(r *http.Request, u *staff.User) (*casework.Case, error) {
+	c, err := s.cfg.Store.FindCaseByNumber(r.Context(), r.PathValue("number"))
+	if err != nil {
+		return nil, err
+	}
+	if !u.MaySeeCase(c) {
+		return nil, casework.ErrNotFound
+	}
+	return c, nil
+}
+
+// clock is one service-level deadline on the case page.
+type clock struct {
+	Key, By, Met string
+	Late         bool
+}
+
+// mediaItem is an attachment on the case page.
+type mediaItem struct {
+	Kind, ContentType, URL string
+}
+
+// line is an entry of the timeline or of the outbox.
+type line struct {
+	At, Actor, Text                  string
+	Purpose, Platform, Status, Error string
+}
+
+// caseShow serves GET /console/cases/{number}: the registration form, the
+// service-level clocks, the photos and videos, the timeline and the
+// messages sent. Viewing a case is in the audit log.
+func (s *Server) caseShow(w http.ResponseWriter, r *http.Request, u *staff.User) error {
+	c, err := s.caseOf(r, u)
+	if err != nil {
+		return err
+	}
+	return s.renderCase(w, r, u, c, casework.MaskPhone(c.OwnerPhone), true)
+}
+
+// casePhone serves POST /console/cases/{number}/phone: the case page with
+// the owner's whole phone number, which the audit log records.
+func (s *Server) casePhone(w http.ResponseWriter, r *http.Request, u *staff.User) error {
+	c, err := s.caseOf(r, u)
+	if err != nil {
+		return err
+	}
+	if !u.MayAct() {
+		return errForbidden
+	}
+	if err := s.cfg.Staff.Audit(r.Context(), &staff.AuditEntry{UserID: u.ID, Actor: u.Actor(), Action: "phone_view", Subject: c.Number, IP: clientAddr(r)}); err != nil {
+		return err
+	}
+	return s.renderCase(w, r, u, c, c.OwnerPhone, false)
+}
+
+func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, u *staff.User, c *casework.Case, phone string, audit bool) error {
+	ctx := r.Context()
+	lang := langOf(r)
+	now := s.cfg.NowFunc()
+	if audit {
+		if err := s.cfg.Staff.Audit(ctx, &staff.AuditEntry{UserID: u.ID, Actor: u.Actor(), Action: "case_view", Subject: c.Number, IP: clientAddr(r)}); err != nil {
+			return err
+		}
+	}
+	events, err := s.cfg.Store.ListCaseEvents(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	msgs, err := s.cfg.Store.ListOutbox(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	data := struct {
+		Case                         *casework.Case
+		Phone, Home, Occurred, Party string
+		Received, WarrantyUntil      string
+		MayShowPhone, Overdue        bool
+		Clocks                       []clock
+		Media                        []mediaItem
+		Timeline, Outbox             []line
+	}{Case: c, Phone: phone, Received: s.formatTime(c.ReceivedAt), Overdue: c.Overdue(now),
+		MayShowPhone: audit && u.MayAct() && c.OwnerPhone != ""}
+	data.Home = s.home(r, c)
+	data.Occurred = c.OccurredText
+	if c.OccurredAt != nil {
+		data.Occurred = c.OccurredAt.In(s.cfg.Location).Format("2006-01-02")
+	}
+	if !c.WarrantyUntil.IsZero() {
+		data.WarrantyUntil = c.WarrantyUntil.String()
+	}
+	if c.PartyID != 0 {
+		if p, err := s.cfg.Store.FindPartyByID(ctx, c.PartyID); err == nil {
+			data.Party = p.Name
+		} else if !errors.Is(err, casework.ErrNotFound) {
+			return err
+		}
+	}
+	for _, d := range []struct {
+		key     string
+		by, met *time.Time
+	}{{"case.respond_by", c.RespondBy, c.RespondedAt}, {"case.on_site_by", c.OnSiteBy, c.OnSiteAt}, {"case.resolve_by", c.ResolveBy, c.ResolvedAt}} {
+		if d.by == nil {
+			continue
+		}
+		k := clock{Key: d.key, By: s.formatTime(*d.by), Late: d.met == nil && now.After(*d.by) && c.Open()}
+		if d.met != nil {
+			k.Met = s.formatTime(*d.met)
+		}
+		data.Clocks = append(data.Clocks, k)
+	}
+	for _, m := range c.Media {
+		data.Media = append(data.Media, mediaItem{Kind: string(m.Kind), ContentType: m.ContentType,
+			URL: fmt.Sprintf("/console/cases/%s/media/%d", c.Number, m.ID)})
+	}
+	for _, e := range events {
+		data.Timeline = append(data.Timeline, line{At: s.formatTime(e.At), Actor: string(e.Actor), Text: eventText(lang, e)})
+	}
+	for _, m := range msgs {
+		l := line{At: s.formatTime(m.CreatedAt), Purpose: m.Purpose, Platform: m.Platform, Status: string(m.Status), Error: m.LastError}
+		data.Outbox = append(data.Outbox, l)
+	}
+	s.render(w, r, http.StatusOK, "case_show", view{User: u, Nav: "cases", Title: c.Number, Path: "/console/cases/" + c.Number, Data: data})
+	return nil
+}
+
+// home names the case's unit: project, building, entrance and room.
+func (s *Server) home(r *http.Request, c *casework.Case) string {
+	ctx := r.Context()
+	var out string
+	if p, err := s.cfg.Store.FindProjectByID(ctx, c.ProjectID); err == nil {
+		out = p.Name
+	}
+	if c.UnitID != 0 {
+		if u, err := s.cfg.Store.FindUnitByID(ctx, c.UnitID); err == nil {
+			out += " " + u.Label()
+		}
+	}
+	return out
+}
+
+// eventText says what an event of the timeline did.
+func eventText(lang l10n.Lang, e *casework.Event) string {
+	var text string
+	switch {
+	case e.Kind == casework.EventCreated:
+		text = l10n.Terms.Render(lang, "state."+string(e.To))
+	case e.From != "" || e.To != "":
+		text = l10n.Terms.Render(lang, "state."+string(e.From)) + " → " + l10n.Terms.Render(lang, "state."+string(e.To))
+	}
+	if e.Note != "" {
+		if text != "" {
+			text += " · "
+		}
+		text += e.Note
+	}
+	return text
+}
+
+// mediaShow serves GET /console/cases/{number}/media/{id}: an attachment
+// of a case the user may see, from the blob store, never by its key.
+func (s *Server) mediaShow(w http.ResponseWriter, r *http.Request, u *staff.User) error {
+	c, err := s.caseOf(r, u)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return casework.ErrNotFound
+	}
+	for _, m := range c.Media {
+		if m.ID != id {
+			continue
+		}
+		if s.cfg.Media == nil {
+			return casework.ErrNotFound
+		}
+		f, err := s.cfg.Media.Open(r.Context(), m.BlobKey)
+		if err != nil {
+			return fmt.Errorf("open media %d of %s: %w", m.ID, c.Number, err)
+		}
+		defer f.Close()
+		h := w.Header()
+		h.Set("Content-Type", m.ContentType)
+		h.Set("Cache-Control", "private, max-age=3600")
+		h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+		if r.URL.Query().Get("download") != "" || !inline(m.ContentType) {
+			h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%d"`, c.Number, m.ID))
+		}
+		if rs, ok := f.(interface {
+			Seek(int64, int) (int64, error)
+			Read([]byte) (int, error)
+		}); ok {
+			http.ServeContent(w, r, "", m.CreatedAt, rs)
+			return nil
+		}
+		_, _ = io.Copy(w, f)
+		return nil
+	}
+	return casework.ErrNotFound
+}
+
+// inline reports whether a browser may show a type in the page: images and
+// video it plays. Anything else (AMR voice notes, documents) is downloaded.
+func inline(contentType string) bool {
+	switch contentType {
+	case "image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "video/webm":
+		return true
+	}
+	return false
+}
+
+// userList serves GET /console/users: every account, for admins.
+func (s *Server) userList(w http.ResponseWriter, r *http.Request, u *staff.User) error {
+	if !u.MayManageUsers() {
+		return errForbidden
+	}
+	users, err := s.cfg.Staff.Users(r.Context())
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "users", view{User: u, Nav: "users", Title: uiText.Render(langOf(r), "users.title"),
+		Data: struct{ Users []*staff.User }{users}})
+	return nil
+}

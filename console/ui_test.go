@@ -1,0 +1,316 @@
+package console_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aftersales/aftersales/bot"
+	"github.com/aftersales/aftersales/console"
+	"github.com/aftersales/aftersales/l10n"
+	"github.com/aftersales/aftersales/staff"
+)
+
+// photo is the bytes the fake blob store serves for every key.
+var photo = []byte("\xFF\xD8\xFF\xE0 a jpeg")
+
+type fakeMedia struct{}
+
+func (fakeMedia) Open(_ context.Context, key string) (io.ReadCloser, error) {
+	return io.NopCloser(bytes.NewReader(photo)), nil
+}
+
+// uiEnv is the console's pages over the API's seeded store, with accounts:
+// admin; supervisor (every project); agent, scoped to 绿水园 (project 2);
+// party, the manager of the waterproofing contractor.
+type uiEnv struct {
+	*apiEnv
+	staff *staff.Service
+}
+
+const uiPassword = "correct-horse-battery"
+
+func newUIEnv(t *testing.T) *uiEnv {
+	t.Helper()
+	var svc *staff.Service
+	e := newAPIEnv(t, testToken, func(e *apiEnv, cfg *console.Config) {
+		svc = staff.New(staff.Config{Store: e.store, NowFunc: e.clock.Now,
+			AccountLimit: bot.NewMemoryLimiter(bot.Limit{Burst: 5, Every: 3 * 60 * 1e9})})
+		cfg.Staff, cfg.Media = svc, fakeMedia{}
+		ctx := t.Context()
+		for _, u := range []*staff.User{
+			{Username: "admin", Role: staff.RoleAdmin},
+			{Username: "supervisor", DisplayName: "王主管", Role: staff.RoleSupervisor},
+			{Username: "agent", DisplayName: "李客服", Role: staff.RoleAgent, ProjectIDs: []int64{e.project2.ID}},
+			{Username: "party", DisplayName: "防水公司经理", Role: staff.RoleParty, PartyID: e.party.ID},
+		} {
+			require.NoError(t, svc.AddUser(ctx, u, uiPassword, "test"))
+		}
+	})
+	return &uiEnv{apiEnv: e, staff: svc}
+}
+
+// browser is a person's browser on the console: it keeps the cookies.
+type browser struct {
+	t       *testing.T
+	e       *uiEnv
+	cookies map[string]*http.Cookie
+}
+
+func (e *uiEnv) browser(t *testing.T) *browser {
+	return &browser{t: t, e: e, cookies: map[string]*http.Cookie{}}
+}
+
+func (b *browser) do(method, target string, form url.Values, header ...string) *httptest.ResponseRecorder {
+	b.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	r := httptest.NewRequest(method, target, body)
+	if form != nil {
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		r.Header.Set(header[i], header[i+1])
+	}
+	for _, c := range b.cookies {
+		r.AddCookie(c)
+	}
+	w := httptest.NewRecorder()
+	b.e.srv.ServeHTTP(w, r)
+	for _, c := range w.Result().Cookies() {
+		if c.MaxAge < 0 {
+			delete(b.cookies, c.Name)
+		} else {
+			b.cookies[c.Name] = c
+		}
+	}
+	return w
+}
+
+// get fetches a page and checks that every text in it was translated: a
+// catalogue key shown as itself ("channel.hotline") is a missing text.
+func (b *browser) get(target string) *httptest.ResponseRecorder {
+	b.t.Helper()
+	w := b.do(http.MethodGet, target, nil)
+	assert.NotRegexp(b.t, rawKey, w.Body.String(), "an untranslated text on %s", target)
+	return w
+}
+
+var rawKey = regexp.MustCompile(`>[^<]*\b(app|nav|login|dash|cases|col|case|users|role|error|warranty|channel|state|urgency|category|sub|location)\.[a-z_]+\b`)
+
+func (b *browser) login(user, password string) *httptest.ResponseRecorder {
+	return b.do(http.MethodPost, "/console/login", url.Values{"username": {user}, "password": {password}, "next": {"/console/cases"}})
+}
+
+func (e *uiEnv) signedIn(t *testing.T, user string) *browser {
+	t.Helper()
+	b := e.browser(t)
+	w := b.login(user, uiPassword)
+	require.Equal(t, http.StatusSeeOther, w.Code, w.Body.String())
+	return b
+}
+
+func TestConsoleLogin(t *testing.T) {
+	t.Parallel()
+	e := newUIEnv(t)
+	b := e.browser(t)
+
+	w := b.get("/console/")
+	require.Equal(t, http.StatusSeeOther, w.Code, "not signed in: to the login")
+	assert.Equal(t, "/console/login?next=%2Fconsole%2F", w.Header().Get("Location"))
+	w = b.get("/console/login")
+	require.Equal(t, http.StatusOK, w.Code)
+	assert.Contains(t, w.Body.String(), `name="username"`)
+	assert.Contains(t, w.Body.String(), "登录")
+
+	w = b.login("supervisor", "wrong-password-123")
+	assert.Equal(t, http.StatusUnauthorized, w.Code)
+	assert.Contains(t, w.Body.String(), "用户名或密码不正确")
+	w = b.login("nobody", uiPassword)
+	assert.Equal(t, http.StatusUnauthorized, w.Code, "an unknown name reads the same")
+	assert.Contains(t, w.Body.String(), "用户名或密码不正确")
+
+	w = b.login("supervisor", uiPassword)
+	require.Equal(t, http.StatusSeeOther, w.Code)
+	assert.Equal(t, "/console/cases", w.Header().Get("Location"))
+	ck := b.cookies["aftersales_console"]
+	require.NotNil(t, ck)
+	assert.True(t, ck.HttpOnly)
+	assert.Equal(t, http.SameSiteLaxMode, ck.SameSite)
+
+	w = b.get("/console/")
+	require.Equal(t, http.StatusOK, w.Code)
+	page := w.Body.String()
+	assert.Contains(t, page, "王主管")
+	assert.Contains(t, page, "待分诊")
+	assert.Contains(t, page, "/console/cases?overdue=true")
+
+	w = b.do(http.MethodPost, "/console/logout", url.Values{})
+	require.Equal(t, http.StatusSeeOther, w.Code)
+	w = b.get("/console/")
+	assert.Equal(t, http.StatusSeeOther, w.Code, "signed out")
+
+	// A redirect after login never leaves the console.
+	w = b.do(http.MethodPost, "/console/login", url.Values{"username": {"supervisor"}, "password": {uiPassword}, "next": {"//evil.example/"}})
+	assert.Equal(t, "/console/", w.Header().Get("Location"))
+
+	entries, err := e.staff.AuditLog(t.Context(), staff.AuditFilter{})
+	require.NoError(t, err)
+	var actions []string
+	for _, a := range entries {
+		actions = append(actions, a.Action)
+	}
+	assert.Contains(t, actions, "login_failed")
+	assert.Contains(t, actions, "login")
+	assert.Contains(t, actions, "logout")
+}
+
+func TestConsoleLoginIsLimited(t *testing.T) {
+	t.Parallel()
+	e := newUIEnv(t)
+	b := e.browser(t)
+	for range 5 {
+		assert.Equal(t, http.StatusUnauthorized, b.login("agent", "guess-guess-guess").Code)
+	}
+	w := b.login("agent", uiPassword)
+	assert.Equal(t, http.StatusTooManyRequests, w.Code, "even the right password, once over the limit")
+	assert.NotEmpty(t, w.Header().Get("Retry-After"))
+	assert.Contains(t, w.Body.String(), "尝试次数过多")
+}
+
+func TestConsoleSeesOnlyWhatTheRoleMay(t *testing.T) {
+	t.Parallel()
+	e := newUIEnv(t)
+	for _, tc := range []struct {
+		user        string
+		list        []string // case numbers listed
+		hidden      []string // numbers neither listed nor openable
+		users       int      // status of /console/users
+		phoneButton bool
+	}{
+		{"admin", []string{e.overdue.Number, e.onTime.Number, e.other.Number}, nil, http.StatusOK, true},
+		{"supervisor", []string{e.overdue.Number, e.onTime.Number, e.other.Number}, nil, http.StatusForbidden, true},
+		{"agent", []string{e.other.Number}, []string{e.overdue.Number, e.onTime.Number}, http.StatusForbidden, false},
+		{"party", []string{e.overdue.Number}, []string{e.onTime.Number, e.other.Number}, http.StatusForbidden, false},
+	} {
+		t.Run(tc.user, func(t *testing.T) {
+			b := e.signedIn(t, tc.user)
+			w := b.get("/console/cases")
+			require.Equal(t, http.StatusOK, w.Code)
+			for _, n := range tc.list {
+				assert.Contains(t, w.Body.String(), n)
+			}
+			for _, n := range tc.hidden {
+				assert.NotContains(t, w.Body.String(), n)
+				assert.Equal(t, http.StatusNotFound, b.get("/console/cases/"+n).Code, "%s may not open %s", tc.user, n)
+				assert.Equal(t, http.StatusNotFound, b.get("/console/cases/"+n+"/media/1").Code)
+			}
+			assert.Equal(t, tc.users, b.get("/console/users").Code)
+			w = b.get("/console/cases/" + tc.list[0])
+			require.Equal(t, http.StatusOK, w.Code)
+		})
+	}
+}
+
+func TestConsoleCasePageAndPhoto(t *testing.T) {
+	t.Parallel()
+	e := newUIEnv(t)
+	b := e.signedIn(t, "supervisor")
+	w := b.get("/console/cases/" + e.overdue.Number)
+	require.Equal(t, http.StatusOK, w.Code)
+	page := w.Body.String()
+	for _, want := range []string{"客户诉求登记表", "张三", "138****5678", "海景苑 3-2-1502", "卫生间天花板渗水", "渗漏水", "紧急", "防水工程公司", "超时",
+		"/console/cases/" + e.overdue.Number + "/media/"} {
+		assert.Contains(t, page, want)
+	}
+	assert.NotContains(t, page, "13812345678", "the phone is masked")
+
+	m := e.overdue.Media[0]
+	w = b.get("/console/cases/" + e.overdue.Number + "/media/" + itoa(m.ID))
+	require.Equal(t, http.StatusOK, w.Code)
+	assert.Equal(t, photo, w.Body.Bytes())
+	assert.Equal(t, "image/jpeg", w.Header().Get("Content-Type"))
+	assert.Equal(t, http.StatusNotFound, b.get("/console/cases/"+e.overdue.Number+"/media/999999").Code)
+
+	// The whole number is shown on request, and the audit log says who saw it.
+	w = b.do(http.MethodPost, "/console/cases/"+e.overdue.Number+"/phone", url.Values{})
+	require.Equal(t, http.StatusOK, w.Code)
+	assert.Contains(t, w.Body.String(), "13812345678")
+	entries, err := e.staff.AuditLog(t.Context(), staff.AuditFilter{Action: "phone_view"})
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	assert.Equal(t, "staff:supervisor", entries[0].Actor)
+	assert.Equal(t, e.overdue.Number, entries[0].Subject)
+
+	// English.
+	b.do(http.MethodPost, "/console/lang", url.Values{"lang": {"en"}, "back": {"/console/"}})
+	for _, p := range []string{"/console/", "/console/cases", "/console/cases?overdue=true"} {
+		require.Equal(t, http.StatusOK, b.get(p).Code)
+	}
+	w = b.get("/console/cases/" + e.overdue.Number)
+	assert.Contains(t, w.Body.String(), "Registration form")
+	assert.Contains(t, w.Body.String(), "leak")
+}
+
+func TestConsoleDisabledUserIsSignedOut(t *testing.T) {
+	t.Parallel()
+	e := newUIEnv(t)
+	b := e.signedIn(t, "agent")
+	require.Equal(t, http.StatusOK, b.get("/console/").Code)
+	require.NoError(t, e.staff.Disable(t.Context(), "agent", "test"))
+	assert.Equal(t, http.StatusSeeOther, b.get("/console/").Code, "the session stopped working")
+	assert.Equal(t, http.StatusUnauthorized, b.login("agent", uiPassword).Code)
+}
+
+func TestConsoleRefusesCrossSiteRequests(t *testing.T) {
+	t.Parallel()
+	e := newUIEnv(t)
+	b := e.signedIn(t, "supervisor")
+	w := b.do(http.MethodPost, "/console/cases/"+e.overdue.Number+"/phone", url.Values{}, "Sec-Fetch-Site", "cross-site")
+	assert.Equal(t, http.StatusForbidden, w.Code)
+	w = b.do(http.MethodPost, "/console/logout", url.Values{}, "Origin", "https://evil.example")
+	assert.Equal(t, http.StatusForbidden, w.Code)
+	assert.Equal(t, http.StatusOK, b.get("/console/").Code, "still signed in")
+	w = b.do(http.MethodPost, "/console/login", url.Values{"username": {"supervisor"}, "password": {uiPassword}}, "Sec-Fetch-Site", "cross-site")
+	assert.Equal(t, http.StatusForbidden, w.Code, "no login from another site")
+}
+
+func TestConsoleCaseListFilters(t *testing.T) {
+	t.Parallel()
+	e := newUIEnv(t)
+	b := e.signedIn(t, "supervisor")
+	w := b.get("/console/cases?overdue=true")
+	require.Equal(t, http.StatusOK, w.Code)
+	assert.Contains(t, w.Body.String(), e.overdue.Number)
+	assert.NotContains(t, w.Body.String(), e.onTime.Number)
+	w = b.get("/console/cases?q=" + url.QueryEscape("电梯"))
+	assert.Contains(t, w.Body.String(), e.onTime.Number)
+	assert.NotContains(t, w.Body.String(), e.overdue.Number)
+	assert.Equal(t, http.StatusBadRequest, b.get("/console/cases?state=bogus").Code)
+	assert.Equal(t, http.StatusBadRequest, b.get("/console/cases?q=%00").Code)
+	assert.Equal(t, http.StatusBadRequest, b.get("/console/cases?page=0").Code)
+}
+
+func TestConsoleCatalogue(t *testing.T) {
+	t.Parallel()
+	for key := range console.UIText()[l10n.Chinese] {
+		assert.NotEmpty(t, console.UIText()[l10n.English][key], "English for %s", key)
+	}
+	for key := range console.UIText()[l10n.English] {
+		assert.NotEmpty(t, console.UIText()[l10n.Chinese][key], "Chinese for %s", key)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

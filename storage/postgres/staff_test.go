@@ -1,0 +1,17 @@
+package postgres
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/aftersales/aftersales/casework"
+)
+
+// deleteStaffUser deletes an account's row, as no method does (see
+// storagetest.Harness.DeleteStaffUser).
+func deleteStaffUser(tb testing.TB, s casework.Store, id int64) {
+	tb.Helper()
+	_, err := s.(*DB).pool.Exec(tb.Context(), `DELETE FROM staff_users WHERE id = $1`, id)
+	require.NoError(tb, err)
+}
