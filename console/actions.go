@@ -84,7 +84,7 @@ func (s *Server) triage(w http.ResponseWriter, r *http.Request) error {
 	if !c.Open() {
 		return &casework.TransitionError{From: c.State, Action: triageAction}
 	}
-	upd, changes, err := triageUpdate(c, req)
+	upd, changes, err := triageUpdate(c, req, actorOf(r))
 	if err != nil {
 		return err
 	}
@@ -122,8 +122,8 @@ func valueOr[T any](p *T, def T) T {
 
 // triageUpdate checks req against c and returns the update of the fields
 // that change, and those changes in words.
-func triageUpdate(c *casework.Case, req triageRequest) (casework.CaseUpdate, []string, error) {
-	upd := casework.CaseUpdate{Actor: noteActor}
+func triageUpdate(c *casework.Case, req triageRequest, actor casework.Actor) (casework.CaseUpdate, []string, error) {
+	upd := casework.CaseUpdate{Actor: actor}
 	var changes []string
 	changed := func(field, from, to string) { changes = append(changes, field+" "+from+" → "+to) }
 
@@ -217,7 +217,7 @@ func (s *Server) accept(svc *lifecycle.Service, w http.ResponseWriter, r *http.R
 	if err := s.checkAssignee(r.Context(), req.PartyID, req.MemberID, false); err != nil {
 		return err
 	}
-	c, err := svc.Accept(r.Context(), r.PathValue("number"), noteActor, note, req.PartyID, req.MemberID)
+	c, err := svc.Accept(r.Context(), r.PathValue("number"), actorOf(r), note, req.PartyID, req.MemberID)
 	if err != nil {
 		return err
 	}
@@ -299,7 +299,7 @@ func (s *Server) reject(svc *lifecycle.Service, w http.ResponseWriter, r *http.R
 	case dup != "" && dup == number:
 		return casework.Invalid("duplicate_of", "names this very case")
 	}
-	c, err := svc.Reject(r.Context(), number, noteActor, reason, note, dup)
+	c, err := svc.Reject(r.Context(), number, actorOf(r), reason, note, dup)
 	if err != nil {
 		return err
 	}
@@ -328,7 +328,7 @@ func (s *Server) dispatch(svc *lifecycle.Service, w http.ResponseWriter, r *http
 	if err := s.checkAssignee(r.Context(), req.PartyID, req.MemberID, true); err != nil {
 		return err
 	}
-	c, err := svc.Dispatch(r.Context(), r.PathValue("number"), noteActor, req.PartyID, req.MemberID)
+	c, err := svc.Dispatch(r.Context(), r.PathValue("number"), actorOf(r), req.PartyID, req.MemberID)
 	if err != nil {
 		return err
 	}
@@ -350,7 +350,7 @@ func (s *Server) messageOwner(svc *lifecycle.Service, w http.ResponseWriter, r *
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	if err := svc.MessageOwner(r.Context(), r.PathValue("number"), noteActor, strings.TrimSpace(req.Text)); err != nil {
+	if err := svc.MessageOwner(r.Context(), r.PathValue("number"), actorOf(r), strings.TrimSpace(req.Text)); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusAccepted, map[string]string{"status": "queued"})
@@ -408,7 +408,7 @@ func (s *Server) addTask(svc *lifecycle.Service, w http.ResponseWriter, r *http.
 	if due.Before(s.cfg.NowFunc().Add(-taskDueSlack)) {
 		return casework.Invalid("due_at", "is in the past")
 	}
-	t, err := svc.AddTask(r.Context(), r.PathValue("number"), noteActor, strings.TrimSpace(req.Assignee), strings.TrimSpace(req.Description), due)
+	t, err := svc.AddTask(r.Context(), r.PathValue("number"), actorOf(r), strings.TrimSpace(req.Assignee), strings.TrimSpace(req.Description), due)
 	var ve *casework.ValidationError
 	if errors.As(err, &ve) && strings.HasPrefix(ve.Field, "task_") {
 		// The service names the task's fields; the request names them plainly.
@@ -433,7 +433,7 @@ func (s *Server) completeTask(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx := r.Context()
-	if err := s.cfg.Store.CompleteTask(ctx, id, s.cfg.NowFunc(), noteActor); err != nil {
+	if err := s.cfg.Store.CompleteTask(ctx, id, s.cfg.NowFunc(), actorOf(r)); err != nil {
 		return err
 	}
 	t, err := s.cfg.Store.FindTaskByID(ctx, id)
@@ -463,7 +463,7 @@ func (s *Server) issueBindCode(svc *lifecycle.Service, w http.ResponseWriter, r 
 	if err := decodeEmpty(r); err != nil {
 		return err
 	}
-	b, err := svc.IssueBindCode(r.Context(), id, noteActor)
+	b, err := svc.IssueBindCode(r.Context(), id, actorOf(r))
 	if err != nil {
 		return err
 	}
@@ -484,7 +484,7 @@ func (s *Server) unbind(svc *lifecycle.Service, w http.ResponseWriter, r *http.R
 	if err := decodeEmpty(r); err != nil {
 		return err
 	}
-	n, err := svc.Unbind(r.Context(), id, noteActor)
+	n, err := svc.Unbind(r.Context(), id, actorOf(r))
 	if err != nil {
 		return err
 	}

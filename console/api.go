@@ -16,27 +16,31 @@ import (
 	"unicode/utf8"
 
 	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/staff"
 )
-
-// noteActor is who the API's notes and staff actions are recorded as.
-var noteActor = casework.Staff("api")
 
 // maxNoteChars bounds a note added through the API.
 const maxNoteChars = 2000
 
-// caller is who an API request comes from: staff (the API token) or a
-// responsible party (one of Config.PartyTokens).
+// caller is who an API request comes from: a service account, with its
+// role — staff (the API token, or an account made with aftersales user add
+// -service) or a responsible party (a party token).
 type caller struct {
-	partyCode string // "" for staff
-	partyID   int64  // the party of partyCode, resolved per request
+	user *staff.User
 }
 
-// staff reports whether the caller holds the staff token.
-func (c caller) staff() bool { return c.partyCode == "" }
+// staff reports whether the caller works cases (any role but party).
+func (c caller) staff() bool { return c.user != nil && c.user.MayAct() }
 
-// sees reports whether the caller may see case c: staff see every case, a
-// party the cases of its party.
-func (c caller) sees(k *casework.Case) bool { return c.staff() || k.PartyID == c.partyID }
+// sees reports whether the caller may see case c (staff.User.MaySeeCase).
+func (c caller) sees(k *casework.Case) bool { return c.user != nil && c.user.MaySeeCase(k) }
+
+// actor is who the caller's notes and actions are recorded as:
+// "staff:<account>".
+func (c caller) actor() casework.Actor { return casework.Actor(c.user.Actor()) }
+
+// actorOf is the actor of the request's caller.
+func actorOf(r *http.Request) casework.Actor { return callerOf(r).actor() }
 
 type callerKey struct{}
 
@@ -53,8 +57,8 @@ type tokenSet struct {
 }
 
 type partyToken struct {
-	hash [sha256.Size]byte
-	code string
+	hash      [sha256.Size]byte
+	partyCode string
 }
 
 func newTokenSet(staff string, parties map[string]string) tokenSet {
@@ -63,7 +67,7 @@ func newTokenSet(staff string, parties map[string]string) tokenSet {
 		if token == "" || token == staff {
 			continue // refused by Config.Validate; never a way in
 		}
-		ts.parties = append(ts.parties, partyToken{hash: sha256.Sum256([]byte(token)), code: code})
+		ts.parties = append(ts.parties, partyToken{hash: sha256.Sum256([]byte(token)), partyCode: code})
 	}
 	return ts
 }
@@ -71,13 +75,13 @@ func newTokenSet(staff string, parties map[string]string) tokenSet {
 // match returns the caller a token stands for. Every known token is compared,
 // in constant time, whatever matches; hashing first makes the comparisons
 // independent of the lengths too.
-func (ts tokenSet) match(token string) (caller, bool) {
+func (ts tokenSet) match(token string) (partyToken, bool) {
 	got := sha256.Sum256([]byte(token))
 	found := subtle.ConstantTimeCompare(got[:], ts.staff[:]) == 1
-	var c caller
+	var c partyToken
 	for _, p := range ts.parties {
 		if subtle.ConstantTimeCompare(got[:], p.hash[:]) == 1 {
-			c.partyCode, found = p.code, true
+			c.partyCode, found = p.partyCode, true
 		}
 	}
 	return c, found
@@ -98,23 +102,44 @@ func (ts tokenSet) match(token string) (caller, bool) {
 func (s *Server) api(h handlerFunc) http.Handler {
 	return s.handler(func(w http.ResponseWriter, r *http.Request) error {
 		token, ok := bearerToken(r)
-		c, known := s.tokens.match(token)
-		if !ok || !known {
+		if !ok {
 			return fmt.Errorf("%w: a valid bearer token is required", errUnauthorized)
 		}
-		if !c.staff() {
-			p, err := s.cfg.Store.FindPartyByCode(r.Context(), c.partyCode)
-			if errors.Is(err, casework.ErrNotFound) {
-				s.cfg.Logger.WarnContext(r.Context(), "party token of an unknown party", "party", c.partyCode)
-				return fmt.Errorf("%w: the party of this token is not on record", errForbidden)
-			}
-			if err != nil {
-				return err
-			}
-			c.partyID = p.ID
+		u, err := s.tokenUser(r.Context(), token)
+		if err != nil {
+			return err
 		}
-		return h(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
+		return h(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, caller{user: u})))
 	})
+}
+
+// tokenUser returns the account of a bearer token: a service account of the
+// staff service, or, for a console run without one (tests), the configured
+// tokens as accounts named "api" and "party-<code>".
+func (s *Server) tokenUser(ctx context.Context, token string) (*staff.User, error) {
+	if s.cfg.Staff != nil {
+		u, err := s.cfg.Staff.AuthenticateToken(ctx, token)
+		if errors.Is(err, staff.ErrNoSession) {
+			return nil, fmt.Errorf("%w: a valid bearer token is required", errUnauthorized)
+		}
+		return u, err
+	}
+	c, known := s.tokens.match(token)
+	if !known {
+		return nil, fmt.Errorf("%w: a valid bearer token is required", errUnauthorized)
+	}
+	if c.partyCode == "" {
+		return &staff.User{Username: "api", Role: staff.RoleSupervisor, Kind: staff.KindService}, nil
+	}
+	p, err := s.cfg.Store.FindPartyByCode(ctx, c.partyCode)
+	if errors.Is(err, casework.ErrNotFound) {
+		s.cfg.Logger.WarnContext(ctx, "party token of an unknown party", "party", c.partyCode)
+		return nil, fmt.Errorf("%w: the party of this token is not on record", errForbidden)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &staff.User{Username: "party-" + strings.ToLower(p.Code), Role: staff.RoleParty, PartyID: p.ID, Kind: staff.KindService}, nil
 }
 
 // staffAPI is api for the routes only staff may call: a party token is
@@ -311,12 +336,16 @@ func (s *Server) findCases(w http.ResponseWriter, r *http.Request, overdue bool)
 	if overdue {
 		f.OverdueAt = &now
 	}
-	if c := callerOf(r); !c.staff() {
-		f.PartyID = c.partyID // a party sees its own cases only
+	u := callerOf(r).user
+	if u.Role == staff.RoleParty {
+		f.PartyID = u.PartyID // whatever party_id says
 	}
-	cases, total, err := s.cfg.Store.FindCases(r.Context(), f)
-	if err != nil {
-		return err
+	var cases []*casework.Case
+	total := 0
+	if u.ScopeCases(&f) {
+		if cases, total, err = s.cfg.Store.FindCases(r.Context(), f); err != nil {
+			return err
+		}
 	}
 	out := caseList{Cases: make([]caseJSON, 0, len(cases)), Total: total, Limit: f.Limit, Offset: f.Offset}
 	for _, c := range cases {
@@ -502,7 +531,8 @@ type noteRequest struct {
 }
 
 // addNote serves POST /api/v1/cases/{number}/notes: it appends a note by
-// staff:api to the case's timeline and answers 201 with the event.
+// the caller's account to the case's timeline and answers 201 with the
+// event.
 func (s *Server) addNote(w http.ResponseWriter, r *http.Request) error {
 	var req noteRequest
 	if err := decodeJSON(r, &req); err != nil {
@@ -517,7 +547,7 @@ func (s *Server) addNote(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	e := &casework.Event{CaseID: c.ID, Actor: noteActor, Kind: casework.EventNote, Note: note}
+	e := &casework.Event{CaseID: c.ID, Actor: actorOf(r), Kind: casework.EventNote, Note: note}
 	if err := s.cfg.Store.AddCaseEvent(ctx, e); err != nil {
 		return err
 	}

@@ -162,7 +162,7 @@ func (s *Server) routes() {
 		s.uiRoutes()
 	}
 
-	if s.cfg.APIToken == "" {
+	if s.cfg.APIToken == "" && s.cfg.Staff == nil {
 		s.mux.Handle("/api/v1/", s.handler(apiDisabled))
 		return
 	}

@@ -36,7 +36,7 @@ func (s *Server) verifyReporter(w http.ResponseWriter, r *http.Request) error {
 	if c.ReporterPlatform == "" {
 		return casework.Invalid("case", "was not reported from a chat account")
 	}
-	id, res, err := s.cfg.Identity.VerifyByStaff(r.Context(), identity.Account{Platform: c.ReporterPlatform, UserID: c.ReporterUserID}, req.OwnerID, noteActor)
+	id, res, err := s.cfg.Identity.VerifyByStaff(r.Context(), identity.Account{Platform: c.ReporterPlatform, UserID: c.ReporterUserID}, req.OwnerID, actorOf(r))
 	if err != nil {
 		return err
 	}

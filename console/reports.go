@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/staff"
 )
 
 // planJSON is the engineer's findings and repair plan.
@@ -119,8 +120,8 @@ func (s *Server) listWaitingOrders(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	if c := callerOf(r); !c.staff() {
-		partyID = c.partyID
+	if u := callerOf(r).user; u.Role == staff.RoleParty {
+		partyID = u.PartyID
 	}
 	ctx := r.Context()
 	type assignee struct {

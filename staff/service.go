@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/aftersales/aftersales/bot"
@@ -277,4 +279,83 @@ func (s *Service) SetPassword(ctx context.Context, username, password, actor str
 		return err
 	}
 	return s.Audit(ctx, &AuditEntry{Actor: actor, Action: "password_set", Subject: "user:" + u.Username})
+}
+
+// Service accounts: an integration calls the API with a bearer token; the
+// account holds the token's SHA-256 (a token is random and long, so a slow
+// hash adds nothing), and its actions are recorded under its name.
+
+// tokenHash is what a service account keeps of its token.
+func tokenHash(token string) string { return "sha256$" + hashToken(token) }
+
+// MinTokenLen is the shortest API token accepted.
+const MinTokenLen = 24
+
+// EnsureServiceAccount creates or updates the service account u, whose
+// bearer token is token: the configured API tokens become accounts at
+// start, so that every API action names one.
+func (s *Service) EnsureServiceAccount(ctx context.Context, u *User, token string) error {
+	if len(token) < MinTokenLen {
+		return casework.Invalid("token", "at least %d characters", MinTokenLen)
+	}
+	u.Kind, u.PasswordHash = KindService, tokenHash(token)
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	old, err := s.cfg.Store.FindUserByName(ctx, u.Username)
+	switch {
+	case errors.Is(err, casework.ErrNotFound):
+		if err := s.cfg.Store.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		return s.Audit(ctx, &AuditEntry{Actor: "config", Action: "user_add", Subject: "user:" + u.Username, Detail: string(u.Role) + " service account"})
+	case err != nil:
+		return err
+	case old.Kind != KindService:
+		return casework.Invalid("username", "%s is a person's account", u.Username)
+	}
+	if old.PasswordHash == u.PasswordHash && old.Role == u.Role && old.PartyID == u.PartyID && !old.Disabled &&
+		slices.Equal(old.ProjectIDs, u.ProjectIDs) {
+		*u = *old
+		return nil
+	}
+	u.ID, u.CreatedAt = old.ID, old.CreatedAt
+	return s.cfg.Store.UpdateUser(ctx, u)
+}
+
+// NewServiceAccount creates a service account and returns its new random
+// token, shown once.
+func (s *Service) NewServiceAccount(ctx context.Context, u *User, actor string) (string, error) {
+	token := rand.Text() + rand.Text()
+	u.Kind, u.PasswordHash = KindService, tokenHash(token)
+	if err := u.Validate(); err != nil {
+		return "", err
+	}
+	if err := s.cfg.Store.CreateUser(ctx, u); err != nil {
+		return "", err
+	}
+	return token, s.Audit(ctx, &AuditEntry{Actor: actor, Action: "user_add", Subject: "user:" + u.Username, Detail: string(u.Role) + " service account"})
+}
+
+// AuthenticateToken returns the active service account whose token this
+// is, or ErrNoSession. Every account is compared, in constant time.
+func (s *Service) AuthenticateToken(ctx context.Context, token string) (*User, error) {
+	if token == "" {
+		return nil, ErrNoSession
+	}
+	users, err := s.cfg.Store.ListUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	want := tokenHash(token)
+	var found *User
+	for _, u := range users {
+		if u.Kind == KindService && subtle.ConstantTimeCompare([]byte(u.PasswordHash), []byte(want)) == 1 && !u.Disabled {
+			found = u
+		}
+	}
+	if found == nil {
+		return nil, ErrNoSession
+	}
+	return found, nil
 }

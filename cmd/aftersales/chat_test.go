@@ -205,7 +205,7 @@ func TestClassifyCommand(t *testing.T) {
 
 // TestStaffAPIOnTheService: with AFTERSALES_API_TOKEN set, staff read the
 // case an owner just reported through the chat page; without the token the
-// API answers 401, and a service without a token has no API at all.
+// API answers 401, as it does on a service without a configured token.
 func TestStaffAPIOnTheService(t *testing.T) {
 	t.Parallel()
 	const token = "staff-token-0123456789abcdef"
@@ -249,5 +249,5 @@ func TestStaffAPIOnTheService(t *testing.T) {
 	resp, err := http.Get("http://" + plain.Addr() + "/api/v1/cases")
 	require.NoError(t, err)
 	resp.Body.Close()
-	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "no token, no API")
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "no token configured: the API answers only service accounts' tokens")
 }

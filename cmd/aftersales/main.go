@@ -294,6 +294,9 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := m.openStaff(); err != nil {
 		return err
 	}
+	if err := m.tokenAccounts(ctx); err != nil {
+		return err
+	}
 	parties, _ := m.Config.partyTokens() // checked by Validate
 	ccfg := console.Config{
 		Store: m.Store, Logger: m.Logger, ReadyFunc: m.ready, APIToken: m.Config.APIToken,

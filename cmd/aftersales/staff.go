@@ -34,6 +34,55 @@ func (m *Main) openStaff() error {
 	return nil
 }
 
+// configAccountPrefix names the service accounts of the configured party
+// tokens: "party-" and the party's code.
+const configAccountPrefix = "party-"
+
+// tokenAccounts makes the configured API tokens service accounts, so that
+// every API action names who did it: AFTERSALES_API_TOKEN is "api" (a
+// supervisor), each party token "party-<code>". An account of a token no
+// longer configured is disabled: removing a token revokes it.
+func (m *Main) tokenAccounts(ctx context.Context) error {
+	want := map[string]bool{}
+	if m.Config.APIToken != "" {
+		u := &staff.User{Username: "api", DisplayName: "API", Role: staff.RoleSupervisor}
+		if err := m.Staff.EnsureServiceAccount(ctx, u, m.Config.APIToken); err != nil {
+			return fmt.Errorf("AFTERSALES_API_TOKEN's account: %w", err)
+		}
+		want[u.Username] = true
+	}
+	parties, _ := m.Config.partyTokens() // checked by Validate
+	for token, code := range parties {
+		p, err := m.Store.FindPartyByCode(ctx, code)
+		if errors.Is(err, casework.ErrNotFound) {
+			m.Logger.Warn("a party token names a party not on record; it is refused until the party is imported", "party", code)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		u := &staff.User{Username: configAccountPrefix + strings.ToLower(code), DisplayName: p.Name, Role: staff.RoleParty, PartyID: p.ID}
+		if err := m.Staff.EnsureServiceAccount(ctx, u, token); err != nil {
+			return fmt.Errorf("the account of party %s's token: %w", code, err)
+		}
+		want[u.Username] = true
+	}
+	users, err := m.Staff.Users(ctx)
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		managed := u.Username == "api" || strings.HasPrefix(u.Username, configAccountPrefix)
+		if u.Kind == staff.KindService && managed && !want[u.Username] && !u.Disabled {
+			if err := m.Staff.Disable(ctx, u.Username, "config"); err != nil {
+				return err
+			}
+			m.Logger.Info("the account of a token no longer configured is disabled", "account", u.Username)
+		}
+	}
+	return nil
+}
+
 // demoAdmin makes sure the demo has an admin, "admin", with a new random
 // password at each start, and says how to sign in.
 func (m *Main) demoAdmin(ctx context.Context, out io.Writer) error {
@@ -54,6 +103,8 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
 	const usageText = `usage:
   aftersales user add NAME -role admin|supervisor|agent|party [-project CODE,…] [-party CODE] [-display-name NAME]
                         (the password is read from standard input)
+  aftersales user add NAME -service -role ROLE …
+                        (an integration's account: its API token is printed once)
   aftersales user list
   aftersales user disable NAME
 `
@@ -68,6 +119,7 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
 	projects := fs.String("project", "", "project codes the account is scoped to (supervisor, agent)")
 	party := fs.String("party", "", "the party code of a party account")
 	display := fs.String("display-name", "", "the name shown on cases (受理人)")
+	service := fs.Bool("service", false, "an integration's account, with an API token instead of a password")
 	var name string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = args[0], args[1:]
@@ -138,6 +190,15 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
 			return exitUsage
 		}
 		u.PartyID = p.ID
+	}
+	if *service {
+		token, err := m.Staff.NewServiceAccount(ctx, u, "cli")
+		if err != nil {
+			fmt.Fprintf(stderr, "aftersales user add: %v\n", err)
+			return exitUsage
+		}
+		fmt.Fprintf(stdout, "%s (%s, service account) calls the API with\n  Authorization: Bearer %s\n(shown once: keep it)\n", u.Username, u.Role, token)
+		return exitOK
 	}
 	password, err := bufio.NewReader(io.LimitReader(stdin, staff.MaxPasswordLen+2)).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {

@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/aftersales/aftersales/casework"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -110,4 +113,51 @@ func TestDemoAdmin(t *testing.T) {
 	assert.Error(t, err)
 	_, _, err = m.Staff.Login(ctx, "admin", second, "127.0.0.1", "test")
 	assert.NoError(t, err)
+}
+
+// TestServiceAccounts: the configured API tokens are accounts, and the API
+// records each action under its account; an account made on the command
+// line calls the API with its own token; a token removed from the
+// configuration no longer opens the API.
+func TestServiceAccounts(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	const token = "staff-token-0123456789abcdef"
+	m, stop := runMain(t, true, func(c *Config) { c.DataDir, c.APIToken = dir, token })
+	base := "http://" + m.Addr()
+	v := newVisitor(t, base)
+	v.say("投诉")
+	v.say("张伟")
+	v.say("1-1-101")
+	v.say("13900000001")
+	v.press("verify:skip")
+	v.say("物业保安态度很差")
+	number := regexp.MustCompile(`SH-\d{8}-\d{4}`).FindString(v.press("sum:submit"))
+	require.NotEmpty(t, number)
+	require.Equal(t, http.StatusCreated, apiPost(t, m, token, "/api/v1/cases/"+number+"/notes", `{"note":"已联系业主"}`))
+
+	var out, errOut bytes.Buffer
+	code := run(t.Context(), []string{"user", "add", "crm", "-service", "-role", "agent"}, env("AFTERSALES_DATA_DIR", dir), nil, &out, &errOut)
+	require.Equal(t, exitOK, code, errOut.String())
+	crmToken := regexp.MustCompile(`Bearer (\S+)`).FindStringSubmatch(out.String())
+	require.Len(t, crmToken, 2, out.String())
+	require.Equal(t, http.StatusCreated, apiPost(t, m, crmToken[1], "/api/v1/cases/"+number+"/notes", `{"note":"CRM 已同步"}`))
+
+	c, err := m.Store.FindCaseByNumber(t.Context(), number)
+	require.NoError(t, err)
+	events, err := m.Store.ListCaseEvents(t.Context(), c.ID)
+	require.NoError(t, err)
+	var actors []string
+	for _, e := range events {
+		if e.Kind == casework.EventNote {
+			actors = append(actors, string(e.Actor))
+		}
+	}
+	assert.Contains(t, actors, "staff:api")
+	assert.Contains(t, actors, "staff:crm")
+
+	stop()
+	m2, _ := runMain(t, true, func(c *Config) { c.DataDir = dir })
+	assert.Equal(t, http.StatusUnauthorized, apiPost(t, m2, token, "/api/v1/cases/"+number+"/notes", `{"note":"x"}`), "the removed token is refused")
+	assert.Equal(t, http.StatusCreated, apiPost(t, m2, crmToken[1], "/api/v1/cases/"+number+"/notes", `{"note":"y"}`), "the CLI's account is not the configuration's")
 }
