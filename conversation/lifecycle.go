@@ -84,7 +84,11 @@ func (t *turn) lifecycleButton(payload string) error {
 		if err != nil {
 			return t.lcFail(err)
 		}
-		t.ask(t.lcT("reply.taken", "number", number), o.Choices...)
+		phone := o.Case.OwnerPhone
+		if phone == "" {
+			phone = "—"
+		}
+		t.ask(t.lcT("reply.taken", "number", number, "owner", o.Case.OwnerName, "phone", phone), o.Choices...)
 	case lifecycle.ActDecline, lifecycle.ActOther, lifecycle.ActDisagree, lifecycle.ActNotFixed:
 		return t.startLC(action, number, "lc_reason")
 	case lifecycle.ActSlots:

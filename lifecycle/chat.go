@@ -254,7 +254,7 @@ func cmpTime(a, b *time.Time) int {
 
 // ShowOrder returns one of the engineer's orders with its buttons.
 func (s *Service) ShowOrder(ctx context.Context, who Who, number string, lang l10n.Lang) (*Order, error) {
-	c, _, err := s.engineerCase(ctx, who, number)
+	c, m, err := s.engineerCase(ctx, who, number)
 	if err != nil {
 		return nil, err
 	}
@@ -264,7 +264,7 @@ func (s *Service) ShowOrder(ctx context.Context, who Who, number string, lang l1
 	}
 	text := T(lang, "order.status", "number", c.Number, "state", T(lang, "state."+string(c.State)),
 		"task", T(lang, "category."+string(c.Category))+" · "+T(lang, "sub."+string(c.Subcategory)),
-		"address", s.address(ctx, c), "owner", c.OwnerName, "phone", c.OwnerPhone,
+		"address", s.address(ctx, c), "owner", c.OwnerName, "phone", ownerPhone(lang, c, taken && c.AssigneeID == m.ID),
 		"appointment", s.whenPtr(c.AppointmentAt), "resolve", s.whenPtr(c.ResolveBy))
 	return &Order{Case: c, Text: text, Choices: orderChoices(lang, c, taken)}, nil
 }

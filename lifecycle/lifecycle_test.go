@@ -124,7 +124,7 @@ func TestTriageAutoDispatch(t *testing.T) {
 	assert.Equal(t, "telegram", orders[0].Platform)
 	assert.Equal(t, "eng-zheng", orders[0].UserID)
 	assert.True(t, strings.HasPrefix(orders[0].text(), "【派工单】"+c.Number+"\n"), orders[0].text())
-	for _, want := range []string{"任务：工程质量 · 门窗", "位置：卧室 主卧窗户", "地址：海景苑 1-1-101", "业主：张伟 " + e.owner.Phone,
+	for _, want := range []string{"任务：工程质量 · 门窗", "位置：卧室 主卧窗户", "地址：海景苑 1-1-101", "业主：张伟 " + casework.MaskPhone(e.owner.Phone) + "（接单后显示完整号码）",
 		"紧急程度：一般", "责任单位：" + mcmc.Name, "方便联系时间：晚上"} {
 		assert.Contains(t, orders[0].text(), want)
 	}

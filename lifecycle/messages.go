@@ -48,6 +48,7 @@ var zh = map[string]string{
 
 	"order.head":      "【派工单】{number}",
 	"order.head_redo": "【返修派工单】{number}",
+	"order.phone_later": "{masked}（接单后显示完整号码）",
 	"order.body":      "任务：{task}\n位置：{location}\n现象：{description}\n地址：{address}\n业主：{owner} {phone}\n紧急程度：{urgency}\n责任单位：{party}\n到场时限：{on_site}\n完成时限：{resolve}\n方便联系时间：{contact}",
 	"order.repeat":    "注意：这是同一问题的第 {n} 次维修。",
 	"order.status":    "{number}（{state}）\n任务：{task}\n地址：{address}\n业主：{owner} {phone}\n预约：{appointment}\n完成时限：{resolve}",
@@ -104,7 +105,7 @@ var zh = map[string]string{
 	"reply.bind_usage":  "请发送 /bind 加绑定码，例如：/bind AB3D5FGH",
 	"reply.bind_bad":    "绑定码无效、已使用或已过期，请向售后服务部重新获取。",
 	"reply.bind_locked": "绑定码输错次数太多，请一小时后再试，或向售后服务部重新获取绑定码。",
-	"reply.taken":       "已接单：{number}。请尽快与业主预约上门时间。",
+	"reply.taken":       "已接单：{number}。业主：{owner} {phone}，请尽快与业主预约上门时间。",
 	"reply.declined":    "已退回派工单 {number}，售后服务部会重新安排。",
 	"reply.slots_sent":  "已把 {n} 个时间发给业主，业主选定后会通知您。",
 	"reply.checked_in":  "已签到：{number}。查看后请提交勘查结果和方案，或现场已修复时点“现场已修复”。",
@@ -194,6 +195,7 @@ var en = map[string]string{
 
 	"order.head":      "[Work order] {number}",
 	"order.head_redo": "[Repeat repair order] {number}",
+	"order.phone_later": "{masked} (the whole number once you take the order)",
 	"order.body":      "Task: {task}\nWhere: {location}\nProblem: {description}\nAddress: {address}\nOwner: {owner} {phone}\nUrgency: {urgency}\nParty: {party}\nOn site by: {on_site}\nResolve by: {resolve}\nBest time to call: {contact}",
 	"order.repeat":    "Note: this is repair number {n} of the same problem.",
 	"order.status":    "{number} ({state})\nTask: {task}\nAddress: {address}\nOwner: {owner} {phone}\nVisit: {appointment}\nResolve by: {resolve}",
@@ -250,7 +252,7 @@ var en = map[string]string{
 	"reply.bind_usage":  "Send /bind followed by your code, e.g. /bind AB3D5FGH",
 	"reply.bind_bad":    "That code is unknown, used or expired. Please ask the after-sales team for a new one.",
 	"reply.bind_locked": "Too many wrong codes. Please try again in an hour, or ask the after-sales team for a new code.",
-	"reply.taken":       "Taken: {number}. Please book a visit with the owner soon.",
+	"reply.taken":       "Taken: {number}. The owner: {owner} {phone}. Please book a visit with them soon.",
 	"reply.declined":    "Work order {number} handed back; the after-sales team will reassign it.",
 	"reply.slots_sent":  "Sent {n} times to the owner; you will hear when they pick one.",
 	"reply.checked_in":  "Checked in: {number}. Report your findings and plan, or tap \"Fixed on the spot\".",

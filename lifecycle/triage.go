@@ -184,10 +184,6 @@ func (s *Service) dispatch(ctx context.Context, c *casework.Case, party *casewor
 
 // workOrder composes the work order for each of the engineer's accounts.
 func (s *Service) workOrder(ctx context.Context, c *casework.Case, party *casework.Party, rs []recipient, redo bool) []notice {
-	phone := c.OwnerPhone
-	if phone == "" {
-		phone = "—"
-	}
 	address := s.address(ctx, c) // the same for every account: read once
 	var out []notice
 	for _, r := range rs {
@@ -201,7 +197,7 @@ func (s *Service) workOrder(ctx context.Context, c *casework.Case, party *casewo
 				"location", s.place(r.lang, c),
 				"description", c.Description,
 				"address", address,
-				"owner", c.OwnerName, "phone", phone,
+				"owner", c.OwnerName, "phone", ownerPhone(r.lang, c, false),
 				"urgency", T(r.lang, "urgency."+string(c.Urgency)),
 				"party", party.Name,
 				"on_site", s.whenPtr(c.OnSiteBy), "resolve", s.whenPtr(c.ResolveBy),
@@ -506,4 +502,16 @@ func (s *Service) AddTask(ctx context.Context, number string, staff casework.Act
 		return nil, fmt.Errorf("create task: %w", err)
 	}
 	return t, nil
+}
+
+// ownerPhone is the owner's phone as an engineer sees it: masked until they
+// took the order, whole after.
+func ownerPhone(lang l10n.Lang, c *casework.Case, taken bool) string {
+	switch {
+	case c.OwnerPhone == "":
+		return "—"
+	case taken:
+		return c.OwnerPhone
+	}
+	return T(lang, "order.phone_later", "masked", casework.MaskPhone(c.OwnerPhone))
 }
