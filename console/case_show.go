@@ -192,16 +192,24 @@ func (s *Server) mediaShow(w http.ResponseWriter, r *http.Request, u *staff.User
 		if s.cfg.Media == nil {
 			return casework.ErrNotFound
 		}
-		f, err := s.cfg.Media.Open(r.Context(), m.BlobKey)
-		if err != nil {
-			return fmt.Errorf("open media %d of %s: %w", m.ID, c.Number, err)
+		contentType := m.ContentType
+		var f io.ReadCloser
+		if th, ok := s.cfg.Media.(Thumbnailer); ok && r.URL.Query().Get("thumb") != "" {
+			if f, err = th.Thumbnail(r.Context(), m.BlobKey); err == nil {
+				contentType = "image/jpeg"
+			}
+		}
+		if f == nil {
+			if f, err = s.cfg.Media.Open(r.Context(), m.BlobKey); err != nil {
+				return fmt.Errorf("open media %d of %s: %w", m.ID, c.Number, err)
+			}
 		}
 		defer f.Close()
 		h := w.Header()
-		h.Set("Content-Type", m.ContentType)
+		h.Set("Content-Type", contentType)
 		h.Set("Cache-Control", "private, max-age=3600")
 		h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-		if r.URL.Query().Get("download") != "" || !inline(m.ContentType) {
+		if r.URL.Query().Get("download") != "" || !inline(contentType) {
 			h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%d"`, c.Number, m.ID))
 		}
 		if rs, ok := f.(interface {

@@ -28,6 +28,12 @@ type MediaOpener interface {
 	Open(ctx context.Context, key string) (io.ReadCloser, error)
 }
 
+// Thumbnailer is a MediaOpener that also makes small JPEG thumbnails of
+// photos, once (bot.FileBlobStore).
+type Thumbnailer interface {
+	Thumbnail(ctx context.Context, key string) (io.ReadCloser, error)
+}
+
 // Cookies of the console.
 const (
 	sessionCookie = "aftersales_console"
@@ -50,7 +56,7 @@ var pages = func() map[string]*template.Template {
 	}
 	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
 	out := map[string]*template.Template{}
-	for _, name := range []string{"login", "dashboard", "case_list", "case_show", "users", "error"} {
+	for _, name := range []string{"login", "dashboard", "case_list", "case_show", "users", "audit", "parties", "error"} {
 		out[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
 	}
 	return out
@@ -84,6 +90,8 @@ func (s *Server) uiRoutes() {
 	mux.Handle("POST /console/cases/{number}/phone", s.page(s.casePhone))
 	mux.Handle("GET /console/cases/{number}/media/{id}", s.page(s.mediaShow))
 	mux.Handle("GET /console/users", s.page(s.userList))
+	mux.Handle("GET /console/audit", s.page(s.auditList))
+	mux.Handle("GET /console/parties", s.page(s.partyList))
 	mux.Handle("/console/", s.page(func(http.ResponseWriter, *http.Request, *staff.User) error { return casework.ErrNotFound }))
 
 	cop := http.NewCrossOriginProtection()
@@ -214,3 +222,6 @@ func clientAddr(r *http.Request) string {
 func (s *Server) formatTime(t time.Time) string {
 	return t.In(s.cfg.Location).Format("2006-01-02 15:04")
 }
+
+// errBadCursor refuses a paging cursor that is not one.
+var errBadCursor = casework.Invalid("before", "must be an entry's number")

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aftersales/aftersales/bot"
+	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/console"
 	"github.com/aftersales/aftersales/l10n"
 	"github.com/aftersales/aftersales/staff"
@@ -314,3 +315,31 @@ func TestConsoleCatalogue(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestConsoleAuditAndParties(t *testing.T) {
+	t.Parallel()
+	e := newUIEnv(t)
+	ctx := t.Context()
+	require.NoError(t, e.store.CreateMember(ctx, &casework.Member{PartyID: e.party.ID, Name: "孙立军", Phone: "13900009011", Role: "engineer"}))
+
+	sup := e.signedIn(t, "supervisor")
+	sup.get("/console/cases/" + e.overdue.Number)
+	w := sup.get("/console/parties")
+	require.Equal(t, http.StatusOK, w.Code)
+	assert.Contains(t, w.Body.String(), "防水工程公司")
+	assert.Contains(t, w.Body.String(), "孙立军")
+	assert.Equal(t, http.StatusForbidden, sup.get("/console/audit").Code, "the audit log is the admins'")
+	assert.Equal(t, http.StatusForbidden, e.signedIn(t, "party").get("/console/parties").Code)
+
+	admin := e.signedIn(t, "admin")
+	w = admin.get("/console/audit")
+	require.Equal(t, http.StatusOK, w.Code)
+	page := w.Body.String()
+	assert.Contains(t, page, "staff:supervisor")
+	assert.Contains(t, page, "case_view")
+	assert.Contains(t, page, e.overdue.Number)
+	w = admin.get("/console/audit?subject=" + e.overdue.Number)
+	assert.Contains(t, w.Body.String(), "case_view")
+	assert.NotContains(t, w.Body.String(), ">login<", "filtered by subject")
+	assert.Equal(t, http.StatusBadRequest, admin.get("/console/audit?before=x").Code)
+}

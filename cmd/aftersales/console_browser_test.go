@@ -166,7 +166,11 @@ func TestConsoleInTheBrowser(t *testing.T) {
 	assert.Contains(t, list, number)
 	assert.Contains(t, caseText, "客户诉求登记表")
 	assert.Contains(t, caseText, "卫生间吊顶在滴水")
-	assert.Equal(t, "480", photoWidth, "the owner's photo is shown")
+	assert.Equal(t, "320", photoWidth, "the owner's photo is shown, as its 320-pixel thumbnail")
+	c, err := m.Store.FindCaseByNumber(ctx, number)
+	require.NoError(t, err)
+	require.Len(t, c.Media, 1)
+	assert.FileExists(t, filepath.Join(m.Config.DataDir, "media", filepath.FromSlash(c.Media[0].BlobKey))+".thumb.jpg", "made once, kept beside the photo")
 	assert.False(t, strings.Contains(caseText, "13900000001"), "the phone is masked")
 	t.Logf("screenshots in %s", dir)
 }
