@@ -37,6 +37,7 @@ func (c *Channel) routes() http.Handler {
 	mux.Handle("POST "+Path+"api/send", c.api(c.send))
 	mux.Handle("POST "+Path+"api/upload", c.api(c.upload))
 	mux.Handle("GET "+Path+"api/messages", c.api(c.messages))
+	mux.Handle("GET "+Path+"api/media/{seq}", c.api(c.media))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", contentSecurityPolicy)
@@ -96,6 +97,7 @@ const (
 	codeTooLarge     = "too_large"
 	codeBusy         = "busy"
 	codeRateLimited  = "rate_limited"
+	codeNotFound     = "not_found"
 	codeInternal     = "internal"
 )
 
@@ -419,6 +421,52 @@ func (c *Channel) messages(w http.ResponseWriter, r *http.Request) error {
 		msgs = []message{}
 	}
 	writeJSON(w, http.StatusOK, pollResponse{Messages: msgs, Next: next})
+	return nil
+}
+
+// media serves a photo of the visitor's conversation: GET api/media/{seq},
+// the photo of their message seq. Only the visitor whose cookie it is, and
+// only a photo the service sent them, is served; anything else is 404.
+func (c *Channel) media(w http.ResponseWriter, r *http.Request) error {
+	notFound := &apiError{status: http.StatusNotFound, code: codeNotFound, msg: "no such photo"}
+	seq, err := strconv.ParseInt(r.PathValue("seq"), 10, 64)
+	if err != nil || seq < 1 || c.opts.Media == nil {
+		return notFound
+	}
+	ck, err := r.Cookie(VisitorCookie)
+	if err != nil {
+		return notFound
+	}
+	visitor, ok := c.visitorOf(ck.Value)
+	if !ok {
+		return notFound
+	}
+	m, ok, err := c.messageAt(r.Context(), visitor, seq)
+	if err != nil {
+		return err
+	}
+	if !ok || m.BlobKey == "" || m.From != fromBot {
+		return notFound
+	}
+	f, err := c.opts.Media.Open(r.Context(), m.BlobKey)
+	if err != nil {
+		c.opts.Logger.WarnContext(r.Context(), "a photo sent to the chat page is gone", "error", err)
+		return notFound
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	ct := bot.Sniff(head[:n])
+	if !strings.HasPrefix(ct, "image/") {
+		return notFound
+	}
+	h := w.Header()
+	h.Set("Content-Type", ct)
+	h.Set("Cache-Control", "private, max-age=3600")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(head[:n])
+	_, _ = io.Copy(w, f)
 	return nil
 }
 

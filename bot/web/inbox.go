@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/aftersales/aftersales/bot"
@@ -26,7 +27,10 @@ type message struct {
 	Text           string       `json:"text,omitempty"`
 	Choices        []bot.Choice `json:"choices,omitempty"`
 	RequestContact bool         `json:"request_contact,omitempty"`
-	BlobKey        string       `json:"blob_key,omitempty"`
+	// BlobKey is the stored photo the message shows; kept in the
+	// Mailbox, never sent to the page, which gets MediaURL instead.
+	BlobKey  string `json:"blob_key,omitempty"`
+	MediaURL string `json:"media_url,omitempty"`
 }
 
 // push adds m to the visitor's box in the Mailbox, which wakes the polls
@@ -101,7 +105,34 @@ func decode(entries []bot.MailboxEntry) []message {
 			continue
 		}
 		m.Seq = e.Seq
+		if m.BlobKey != "" {
+			m.MediaURL, m.BlobKey = mediaPath(e.Seq), ""
+		}
 		out = append(out, m)
 	}
 	return out
+}
+
+// mediaPath is where the page fetches the photo of its message seq: by the
+// message's number in the visitor's own conversation, so that the URL says
+// nothing of the stored file and opens only with the visitor's cookie.
+func mediaPath(seq int64) string { return "api/media/" + strconv.FormatInt(seq, 10) }
+
+// messageAt returns the visitor's message seq, or false when it is not kept.
+func (c *Channel) messageAt(ctx context.Context, visitor string, seq int64) (message, bool, error) {
+	entries, _, err := c.opts.Mailbox.After(ctx, visitor, seq-1, c.opts.NowFunc())
+	if err != nil {
+		return message{}, false, err
+	}
+	for _, e := range entries {
+		if e.Seq != seq {
+			continue
+		}
+		var m message
+		if json.Unmarshal(e.Body, &m) != nil {
+			return message{}, false, nil
+		}
+		return m, true, nil
+	}
+	return message{}, false, nil
 }

@@ -96,6 +96,14 @@ type Options struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
 	// the client; a request from elsewhere is its peer's.
 	TrustedProxies []netip.Prefix
+	// Media opens the stored photos the bot sends (a work order's, to its
+	// engineer), for the page to show; nil: the page shows "[图片]".
+	Media MediaOpener
+}
+
+// MediaOpener opens a stored blob by key (bot.BlobStore).
+type MediaOpener interface {
+	Open(ctx context.Context, key string) (io.ReadCloser, error)
 }
 
 // Channel is the chat page's bot.Channel and bot.MediaFetcher: it queues

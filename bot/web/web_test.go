@@ -124,6 +124,7 @@ type polled struct {
 		Choices        []bot.Choice `json:"choices"`
 		RequestContact bool         `json:"request_contact"`
 		BlobKey        string       `json:"blob_key"`
+		MediaURL       string       `json:"media_url"`
 	} `json:"messages"`
 	Next int64 `json:"next"`
 }
@@ -317,7 +318,8 @@ func TestMessagesInOrderAfterSeq(t *testing.T) {
 	assert.Equal(t, "text", p.Messages[0].Kind)
 	assert.Equal(t, first.Choices, p.Messages[0].Choices)
 	assert.Equal(t, "photo", p.Messages[1].Kind)
-	assert.Equal(t, photo.BlobKey, p.Messages[1].BlobKey)
+	assert.Empty(t, p.Messages[1].BlobKey, "the stored file's key is not the page's to know")
+	assert.Equal(t, "api/media/2", p.Messages[1].MediaURL)
 	assert.True(t, p.Messages[2].RequestContact)
 	assert.Equal(t, int64(3), p.Next)
 
@@ -1032,4 +1034,61 @@ func TestVisitorIdentityIsIssuedByTheServer(t *testing.T) {
 	resp.Body.Close()
 	require.NotNil(t, cookieOf(resp))
 	assert.True(t, cookieOf(resp).Secure)
+}
+
+type photoStore map[string][]byte
+
+func (s photoStore) Open(_ context.Context, key string) (io.ReadCloser, error) {
+	b, ok := s[key]
+	if !ok {
+		return nil, errors.New("no such blob")
+	}
+	return io.NopCloser(bytes.NewReader(b)), nil
+}
+
+// TestPhotosSentToTheVisitor: a photo the service sent (a work order's) is
+// shown from api/media/{seq}, to that visitor's cookie only.
+func TestPhotosSentToTheVisitor(t *testing.T) {
+	t.Parallel()
+	const key = "2026/11/27/0123456789abcdef0123456789abcdef.png"
+	img := pngBytes(t)
+	ch := web.New(web.Options{PollWait: time.Millisecond, Media: photoStore{key: img}})
+	srv := newServer(t, ch)
+	require.NoError(t, ch.Send(t.Context(), out("派工单")))
+	require.NoError(t, ch.Send(t.Context(), bot.Outbound{To: out("").To, Kind: bot.OutPhoto, BlobKey: key}))
+	p := poll(t, srv, visitor, 0)
+	require.Len(t, p.Messages, 2)
+	require.Equal(t, "api/media/2", p.Messages[1].MediaURL)
+
+	get := func(path string, cookie *http.Cookie) *http.Response {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, srv.URL+"/chat/"+path, nil)
+		require.NoError(t, err)
+		if cookie != nil {
+			req.AddCookie(cookie)
+		}
+		resp, err := (&http.Client{}).Do(req)
+		require.NoError(t, err)
+		t.Cleanup(func() { resp.Body.Close() })
+		return resp
+	}
+	resp := get("api/media/2", ch.CookieFor(visitor))
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "image/png", resp.Header.Get("Content-Type"))
+	body, _ := io.ReadAll(resp.Body)
+	assert.Equal(t, img, body)
+
+	for name, tc := range map[string]struct {
+		path   string
+		cookie *http.Cookie
+	}{
+		"another visitor":   {"api/media/2", ch.CookieFor("another_visitor_0123")},
+		"no cookie":         {"api/media/2", nil},
+		"a text message":    {"api/media/1", ch.CookieFor(visitor)},
+		"no such message":   {"api/media/99", ch.CookieFor(visitor)},
+		"not a number":      {"api/media/x", ch.CookieFor(visitor)},
+		"another's channel": {"api/media/2", web.New(web.Options{}).CookieFor(visitor)},
+	} {
+		assert.Equal(t, http.StatusNotFound, get(tc.path, tc.cookie).StatusCode, name)
+	}
 }

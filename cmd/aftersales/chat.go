@@ -147,7 +147,7 @@ func (m *Main) openChat(ctx context.Context, srv *console.Server) error {
 	}
 	m.Web = web.New(web.Options{
 		Logger: m.Logger, DispatchFunc: m.Router.Dispatch, NowFunc: m.now,
-		Mailbox: m.openMailbox(), CookieKey: key,
+		Mailbox: m.openMailbox(), CookieKey: key, Media: m.Router.Intake.Blobs,
 		IPLimit: m.limiter("address-messages", m.Config.LimitAddressMessages), TrustedProxies: proxies,
 	})
 	m.Router.Channels[bot.Web] = m.Web

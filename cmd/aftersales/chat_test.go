@@ -30,14 +30,16 @@ type visitor struct {
 	n      int
 	seen   int
 	said   []string // everything the bot said, in order
+	media  []string // the page's URLs of the photos the bot sent
 	echo   []string // the visitor's own messages, as the page shows them
 }
 
 type pageMessage struct {
-	Seq     int    `json:"seq"`
-	From    string `json:"from"`
-	Text    string `json:"text"`
-	Choices []struct {
+	Seq      int    `json:"seq"`
+	From     string `json:"from"`
+	Text     string `json:"text"`
+	MediaURL string `json:"media_url"`
+	Choices  []struct {
 		Label   string `json:"label"`
 		Payload string `json:"payload"`
 	} `json:"choices"`
@@ -103,6 +105,9 @@ func (v *visitor) read() string {
 			continue
 		}
 		out = append(out, m.Text)
+		if m.MediaURL != "" {
+			v.media = append(v.media, v.base+"/chat/"+m.MediaURL)
+		}
 		for _, c := range m.Choices {
 			out = append(out, "["+c.Label+"|"+c.Payload+"]")
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -343,6 +344,17 @@ func TestLifecycleOwnerOnWeChatEngineerOnTheChatPage(t *testing.T) {
 	owner.expect("已受理并派给")
 	order := v.waitFor("【派工单】" + c.Number)
 	assert.Contains(t, order, "[接单|"+lifecycle.Payload(lifecycle.ActTake, c.Number)+"]")
+	// The order's photo is shown on the page, to the engineer's browser only.
+	require.NotEmpty(t, v.media, "the work order's photo")
+	resp, err := v.client.Get(v.media[0])
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.True(t, strings.HasPrefix(resp.Header.Get("Content-Type"), "image/"))
+	resp, err = http.Get(v.media[0])
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "not without the engineer's cookie")
 	assert.Contains(t, v.press(lifecycle.Payload(lifecycle.ActTake, c.Number)), "已接单")
 	owner.expect("吴海涛 已接单")
 

@@ -209,7 +209,16 @@
     }
     const [r, b] = row('bot');
     if (m.kind === 'photo') {
-      b.appendChild(el('span', 'tag', t('image')));
+      if (m.media_url) {
+        const img = el('img', 'photo');
+        img.alt = t('image');
+        img.loading = 'lazy';
+        img.src = m.media_url;
+        img.addEventListener('load', scrollDown);
+        b.appendChild(img);
+      } else {
+        b.appendChild(el('span', 'tag', t('image')));
+      }
       if (m.text) b.appendChild(document.createTextNode('\n'));
     }
     b.appendChild(document.createTextNode(m.text || ''));
