@@ -274,3 +274,29 @@ func CheckWarranty(terms WarrantyTerms, part Part, completion, delivery, today D
 	}
 	return res
 }
+
+// HomeDates returns the dates a home's warranty counts from: the
+// completion acceptance of its building, else of its project, and its
+// delivery. b and u may be nil (a case without a unit).
+func HomeDates(p *Project, b *Building, u *Unit) (completion, delivery Date) {
+	if p != nil {
+		completion = p.CompletionDate
+	}
+	if b != nil && !b.CompletionDate.IsZero() {
+		completion = b.CompletionDate
+	}
+	if u != nil {
+		delivery = u.DeliveryDate
+	}
+	return completion, delivery
+}
+
+// WarrantyByPart checks every part of a home on today: the table staff
+// read on the case page.
+func WarrantyByPart(terms WarrantyTerms, completion, delivery, today Date) []WarrantyResult {
+	out := make([]WarrantyResult, 0, len(Parts))
+	for _, p := range Parts {
+		out = append(out, CheckWarranty(terms, p, completion, delivery, today))
+	}
+	return out
+}

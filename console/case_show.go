@@ -10,6 +10,7 @@ import (
 
 	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/l10n"
+	"github.com/aftersales/aftersales/lifecycle"
 	"github.com/aftersales/aftersales/staff"
 )
 
@@ -96,9 +97,18 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, u *staff.Use
 		Clocks                       []clock
 		Media                        []mediaItem
 		Timeline, Outbox             []line
+		Warranty                     []partWarranty
+		Order                        orderView
 	}{Case: c, Phone: phone, Received: s.formatTime(c.ReceivedAt), Overdue: c.Overdue(now),
 		MayShowPhone: audit && u.MayAct() && c.OwnerPhone != ""}
-	data.Home = s.home(r, c)
+	home, err := s.home(r, c)
+	if err != nil {
+		return err
+	}
+	data.Home, data.Warranty = home.label, home.warranty
+	if data.Order, err = s.orderOf(r, c); err != nil {
+		return err
+	}
 	data.Occurred = c.OccurredText
 	if c.OccurredAt != nil {
 		data.Occurred = c.OccurredAt.In(s.cfg.Location).Format("2006-01-02")
@@ -134,26 +144,97 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, u *staff.Use
 		data.Timeline = append(data.Timeline, line{At: s.formatTime(e.At), Actor: string(e.Actor), Text: eventText(lang, e)})
 	}
 	for _, m := range msgs {
-		l := line{At: s.formatTime(m.CreatedAt), Purpose: m.Purpose, Platform: m.Platform, Status: string(m.Status), Error: m.LastError}
+		l := line{At: s.formatTime(m.CreatedAt), Purpose: m.Purpose, Platform: m.Platform, Status: string(m.Status), Error: m.LastError,
+			Text: lifecycle.OutboxText(m.Payload)}
 		data.Outbox = append(data.Outbox, l)
 	}
 	s.render(w, r, http.StatusOK, "case_show", view{User: u, Nav: "cases", Title: c.Number, Path: "/console/cases/" + c.Number, Data: data})
 	return nil
 }
 
-// home names the case's unit: project, building, entrance and room.
-func (s *Server) home(r *http.Request, c *casework.Case) string {
+// partWarranty is one line of the home's warranty table.
+type partWarranty struct {
+	Part   casework.Part
+	Status casework.WarrantyStatus
+	Until  string
+}
+
+// homeView is the case's home: its name, and its warranty by part today.
+type homeView struct {
+	label    string
+	warranty []partWarranty
+}
+
+// home names the case's home — project, building, entrance and room — and
+// checks its warranty by part on today's date.
+func (s *Server) home(r *http.Request, c *casework.Case) (homeView, error) {
 	ctx := r.Context()
-	var out string
-	if p, err := s.cfg.Store.FindProjectByID(ctx, c.ProjectID); err == nil {
-		out = p.Name
+	var h homeView
+	p, err := s.cfg.Store.FindProjectByID(ctx, c.ProjectID)
+	if err != nil {
+		return h, err
 	}
-	if c.UnitID != 0 {
-		if u, err := s.cfg.Store.FindUnitByID(ctx, c.UnitID); err == nil {
-			out += " " + u.Label()
+	h.label = p.Name
+	var b *casework.Building
+	var u *casework.Unit
+	if c.BuildingID != 0 {
+		if b, err = s.cfg.Store.FindBuildingByID(ctx, c.BuildingID); err != nil {
+			return h, err
 		}
 	}
-	return out
+	if c.UnitID != 0 {
+		if u, err = s.cfg.Store.FindUnitByID(ctx, c.UnitID); err != nil {
+			return h, err
+		}
+		h.label += " " + u.Label()
+	}
+	completion, delivery := casework.HomeDates(p, b, u)
+	if completion.IsZero() && delivery.IsZero() {
+		return h, nil
+	}
+	today := casework.DateOf(s.cfg.NowFunc().In(s.cfg.Location))
+	for _, w := range casework.WarrantyByPart(casework.DefaultWarrantyTerms().Merge(p.Warranty), completion, delivery, today) {
+		pw := partWarranty{Part: w.Part, Status: w.Status}
+		if !w.Until.IsZero() {
+			pw.Until = w.Until.String()
+		}
+		h.warranty = append(h.warranty, pw)
+	}
+	return h, nil
+}
+
+// orderView is the case's work order: who has it, the visit, the plan and
+// the owner's survey.
+type orderView struct {
+	Engineer, EngineerPhone, Appointment string
+	Slots                                []string
+	Plan                                 *casework.Plan
+	PlanStart                            string
+	Survey                               *casework.Survey
+}
+
+// orderOf reads the case's work order for its page.
+func (s *Server) orderOf(r *http.Request, c *casework.Case) (orderView, error) {
+	o := orderView{Plan: c.Plan, Survey: c.Survey}
+	if c.AssigneeID != 0 {
+		m, err := s.cfg.Store.FindMemberByID(r.Context(), c.AssigneeID)
+		switch {
+		case err == nil:
+			o.Engineer, o.EngineerPhone = m.Name, m.Phone
+		case !errors.Is(err, casework.ErrNotFound):
+			return o, err
+		}
+	}
+	if c.AppointmentAt != nil {
+		o.Appointment = s.formatTime(*c.AppointmentAt)
+	}
+	for _, t := range c.ProposedSlots {
+		o.Slots = append(o.Slots, s.formatTime(t))
+	}
+	if c.Plan != nil && c.Plan.StartAt != nil {
+		o.PlanStart = s.formatTime(*c.Plan.StartAt)
+	}
+	return o, nil
 }
 
 // eventText says what an event of the timeline did.

@@ -53,6 +53,14 @@ var pages = func() map[string]*template.Template {
 		"term": func(lang l10n.Lang, key string) string {
 			return l10n.Terms.Render(lang, key)
 		},
+		// purpose names why a message was sent; one the catalogue does not
+		// know yet is shown as it is.
+		"purpose": func(lang l10n.Lang, p string) string {
+			if _, ok := uiText[lang]["purpose."+p]; ok {
+				return uiText.Render(lang, "purpose."+p)
+			}
+			return p
+		},
 	}
 	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
 	out := map[string]*template.Template{}

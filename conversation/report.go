@@ -762,23 +762,19 @@ func (t *turn) judge(c *casework.Case, signals []string) (judgment, error) {
 		if err != nil {
 			return j, fmt.Errorf("find project: %w", err)
 		}
-		completion, delivery := p.CompletionDate, casework.Date{}
+		var b *casework.Building
+		var u *casework.Unit
 		if c.BuildingID != 0 {
-			b, err := st.FindBuildingByID(ctx, c.BuildingID)
-			if err != nil {
+			if b, err = st.FindBuildingByID(ctx, c.BuildingID); err != nil {
 				return j, fmt.Errorf("find building: %w", err)
-			}
-			if !b.CompletionDate.IsZero() {
-				completion = b.CompletionDate
 			}
 		}
 		if c.UnitID != 0 {
-			u, err := st.FindUnitByID(ctx, c.UnitID)
-			if err != nil {
+			if u, err = st.FindUnitByID(ctx, c.UnitID); err != nil {
 				return j, fmt.Errorf("find unit: %w", err)
 			}
-			delivery = u.DeliveryDate
 		}
+		completion, delivery := casework.HomeDates(p, b, u)
 		w = casework.CheckWarranty(t.e.cfg.Warranty.Merge(p.Warranty), part, completion, delivery, casework.DateOf(c.ReceivedAt.In(loc)))
 	}
 	var b strings.Builder

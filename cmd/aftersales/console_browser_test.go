@@ -152,6 +152,10 @@ func TestConsoleInTheBrowser(t *testing.T) {
 		chromedp.WaitVisible(`select[name=urgency]`),
 		chromedp.SetValue(`select[name=urgency]`, "urgent"),
 		chromedp.Click(`.filters button`),
+		// Each click loads a new page: wait for what only the new page has
+		// (here the option selected by the server), lest the old page's
+		// nodes be read as they go.
+		chromedp.WaitReady(`select[name=urgency] option[value=urgent][selected]`),
 		chromedp.WaitVisible(`table.cases`),
 		chromedp.Text(`table.cases`, &list),
 		shot("cases"),
@@ -166,6 +170,9 @@ func TestConsoleInTheBrowser(t *testing.T) {
 	assert.Contains(t, list, number)
 	assert.Contains(t, caseText, "客户诉求登记表")
 	assert.Contains(t, caseText, "卫生间吊顶在滴水")
+	for _, want := range []string{"保修（按部位，今日）", "防水", "在保修期内", "工单", "维修人员", "孙立军", "通知业主", "已受理并派给"} {
+		assert.Contains(t, caseText, want)
+	}
 	assert.Equal(t, "320", photoWidth, "the owner's photo is shown, as its 320-pixel thumbnail")
 	c, err := m.Store.FindCaseByNumber(ctx, number)
 	require.NoError(t, err)
