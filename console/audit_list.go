@@ -88,3 +88,47 @@ type memberView struct {
 	ID                int64
 	Name, Role, Phone string
 }
+
+// partyJSON is a responsible party with its people, as the API lists them.
+type partyJSON struct {
+	ID      int64        `json:"id"`
+	Code    string       `json:"code"`
+	Name    string       `json:"name"`
+	Kind    string       `json:"kind"`
+	Trade   string       `json:"trade,omitempty"`
+	Phone   string       `json:"phone,omitempty"`
+	Members []memberJSON `json:"members"`
+}
+
+type memberJSON struct {
+	ID    int64  `json:"id"`
+	Name  string `json:"name"`
+	Role  string `json:"role"`
+	Phone string `json:"phone,omitempty"`
+}
+
+// listParties serves GET /api/v1/parties: every party with its members by
+// name, so that an integration finds the ids dispatch takes.
+func (s *Server) listParties(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	parties, err := s.cfg.Store.ListParties(ctx)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Parties []partyJSON `json:"parties"`
+	}{Parties: make([]partyJSON, 0, len(parties))}
+	for _, p := range parties {
+		members, err := s.cfg.Store.ListMembers(ctx, p.ID)
+		if err != nil {
+			return err
+		}
+		pj := partyJSON{ID: p.ID, Code: p.Code, Name: p.Name, Kind: string(p.Kind), Trade: p.Trade, Phone: p.Phone, Members: make([]memberJSON, 0, len(members))}
+		for _, m := range members {
+			pj.Members = append(pj.Members, memberJSON{ID: m.ID, Name: m.Name, Role: m.Role, Phone: m.Phone})
+		}
+		out.Parties = append(out.Parties, pj)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}

@@ -183,6 +183,7 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /api/v1/members/{id}/bind-codes", s.staffAPI(s.withLifecycle(s.issueBindCode)))
 	s.mux.Handle("POST /api/v1/members/{id}/unbind", s.staffAPI(s.withLifecycle(s.unbind)))
 	s.mux.Handle("GET /api/v1/stats", s.staffAPI(s.stats))
+	s.mux.Handle("GET /api/v1/parties", s.staffAPI(s.listParties))
 	s.mux.Handle("POST /api/v1/cases/{number}/verify-reporter", s.staffAPI(s.verifyReporter))
 	s.mux.Handle("GET /api/v1/owners/{id}/events", s.staffAPI(s.listOwnerEvents))
 	s.mux.Handle("/api/v1/", s.api(apiNotFound))

@@ -3,6 +3,7 @@ package console_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -342,4 +343,30 @@ func TestConsoleAuditAndParties(t *testing.T) {
 	assert.Contains(t, w.Body.String(), "case_view")
 	assert.NotContains(t, w.Body.String(), ">login<", "filtered by subject")
 	assert.Equal(t, http.StatusBadRequest, admin.get("/console/audit?before=x").Code)
+}
+
+func TestAPIListsPartiesByName(t *testing.T) {
+	t.Parallel()
+	e := newAPIEnv(t, testToken)
+	require.NoError(t, e.store.CreateMember(t.Context(), &casework.Member{PartyID: e.party.ID, Name: "孙立军", Phone: "13900009011", Role: "engineer"}))
+	w := e.get(t, "/api/v1/parties")
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	var got struct {
+		Parties []struct {
+			ID      int64  `json:"id"`
+			Code    string `json:"code"`
+			Name    string `json:"name"`
+			Members []struct {
+				ID   int64  `json:"id"`
+				Name string `json:"name"`
+				Role string `json:"role"`
+			} `json:"members"`
+		} `json:"parties"`
+	}
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &got))
+	require.Len(t, got.Parties, 1)
+	assert.Equal(t, "防水工程公司", got.Parties[0].Name)
+	require.Len(t, got.Parties[0].Members, 1)
+	assert.Equal(t, "孙立军", got.Parties[0].Members[0].Name)
+	assert.NotZero(t, got.Parties[0].Members[0].ID)
 }
