@@ -2,6 +2,7 @@ package casework
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -138,6 +139,12 @@ var Channels = []Channel{ChannelWeChat, ChannelTelegram, ChannelHotline, Channel
 // Valid reports whether c is a known Channel.
 func (c Channel) Valid() bool { return slices.Contains(Channels, c) }
 
+// Chat reports whether cases reach the department through c in a chat with
+// the bot (WeChat, Telegram, the chat page), rather than typed in by staff.
+func (c Channel) Chat() bool {
+	return c == ChannelWeChat || c == ChannelTelegram || c == ChannelWeb
+}
+
 // Location is where in the home the problem is (问题发生位置).
 type Location string
 
@@ -231,7 +238,10 @@ type Case struct {
 	// Intake.
 	Channel    Channel
 	ReceivedAt time.Time // 受理时间
-	ReceivedBy Actor     // 受理人: a staff member or the bot
+	// ReceivedBy is the 受理人: the staff member who typed the case in, or
+	// for a case from a chat the bot until a person of the department
+	// first acts on it (NoteContact).
+	ReceivedBy Actor
 
 	// First judgment and decision.
 	Category       Category
@@ -280,7 +290,8 @@ type Case struct {
 	RepairCount int   // times the owner rejected the repair
 
 	// Service levels: deadlines fixed at registration from the SLA policy and
-	// the moments they were met.
+	// the moments they were met. RespondedAt is the first human contact
+	// (NoteContact); the others are set by the transitions (Apply).
 	RespondBy   *time.Time
 	OnSiteBy    *time.Time
 	ResolveBy   *time.Time
@@ -385,6 +396,29 @@ func (c *Case) Validate() error {
 // cancelled nor rejected.
 func (c *Case) Open() bool { return !c.State.Terminal() && c.State != StateRejected }
 
+// NoteContact notes on c an entry of its timeline by a at time at. The
+// first entry by a person of the department (Actor.IsPerson), whatever it
+// records — a transition, an update, a note, a message to the owner, a
+// task, a photo, the engineer taking the work order — is the first human
+// contact: at becomes c.RespondedAt, the one moment that meets the response
+// service level, and on a case from a chat that the bot received, a becomes
+// c.ReceivedBy (受理人). Entries by the bot (its acceptance and dispatch of a
+// chat's case), the system or the owner, and every entry after the first
+// contact, change nothing. NoteContact reports whether it changed c. Stores
+// call it for every entry after the case's EventCreated (registering a case
+// is no contact), in the transaction that writes the entry, and write c with
+// it when it changed.
+func (c *Case) NoteContact(a Actor, at time.Time) bool {
+	if c.RespondedAt != nil || !a.IsPerson() {
+		return false
+	}
+	c.RespondedAt = timePtr(at)
+	if c.Channel.Chat() && c.ReceivedBy == ActorBot {
+		c.ReceivedBy = a
+	}
+	return true
+}
+
 // MapTimes replaces every time of c but CreatedAt and UpdatedAt by f of it
 // (a store passes the rounding it keeps times with), and what c points to
 // (its slots, its plan, its survey) by copies, so that c equals what a later
@@ -450,7 +484,8 @@ func validText(field, s string, max int, required bool) error {
 }
 
 // Actor names who did something: "bot", "system", "staff:<id>",
-// "owner:<id>", "member:<id>".
+// "owner:<id>", "member:<id>", or a chat account not proven to be anyone
+// ("chat:<platform>:<digest>").
 type Actor string
 
 // Well-known actors.
@@ -459,8 +494,27 @@ const (
 	ActorSystem Actor = "system"
 )
 
-// Staff returns the Actor for a staff member.
-func Staff(id string) Actor { return Actor("staff:" + id) }
+// The prefixes of the actors who are people of the department.
+const (
+	staffPrefix  = "staff:"
+	memberPrefix = "member:"
+)
+
+// Staff returns the Actor for a staff member — an agent, a supervisor or an
+// admin — by username or ID ("api": the staff API).
+func Staff(id string) Actor { return Actor(staffPrefix + id) }
+
+// MemberActor returns the Actor for the member of a party with the ID: an
+// engineer, in house or of a contractor, supplier or property management.
+func MemberActor(id int64) Actor { return Actor(memberPrefix + strconv.FormatInt(id, 10)) }
+
+// IsPerson reports whether a is a person of the department — staff or a
+// party's member — whose entry on a case's timeline is a human contact
+// (Case.NoteContact). The bot, the system and its timers, the owner and
+// chat accounts are not.
+func (a Actor) IsPerson() bool {
+	return strings.HasPrefix(string(a), staffPrefix) || strings.HasPrefix(string(a), memberPrefix)
+}
 
 // EventKind is the kind of a timeline entry.
 type EventKind string

@@ -319,8 +319,9 @@ type Stats struct {
 	ByCategory map[Category]int
 	ByProject  map[int64]int
 	ByParty    map[int64]int // dispatched cases by party; 0: none yet
-	// Median times from receipt to the first response and to resolution,
-	// over the cases that have one.
+	// Median times from receipt to the first response — the first human
+	// contact, Case.RespondedAt — and to resolution, over the cases that
+	// have one.
 	MedianResponse   time.Duration
 	MedianResolution time.Duration
 	// BreachRate is the share of cases that missed a service level

@@ -190,9 +190,11 @@ func Allowed(s State) []Action {
 
 // Apply performs action on c at time at: it checks the transition, moves the
 // state, and records the service-level moments the action meets (the first
-// response, the first visit on site, the resolution, the closure). It changes
-// nothing and returns a *TransitionError when the action is not allowed.
-// Stores call Apply inside the transaction that writes the case and its event.
+// visit on site, the resolution, the closure). The response is not one of
+// them: it is who acts, not what, that makes the first human contact
+// (NoteContact). Apply changes nothing and returns a *TransitionError when
+// the action is not allowed. Stores call Apply inside the transaction that
+// writes the case and its event.
 func (c *Case) Apply(action Action, at time.Time) (from State, err error) {
 	to, err := Next(c.State, action, c.HeldFrom)
 	if err != nil {
@@ -204,9 +206,6 @@ func (c *Case) Apply(action Action, at time.Time) (from State, err error) {
 		c.HeldFrom = from
 	case ActionResume:
 		c.HeldFrom = ""
-	}
-	if c.RespondedAt == nil && from == StateRegistered && to != StateOnHold && to != StateCancelled {
-		c.RespondedAt = timePtr(at)
 	}
 	if c.OnSiteAt == nil && to == StateInspected {
 		c.OnSiteAt = timePtr(at)

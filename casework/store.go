@@ -109,6 +109,12 @@ type RegistryStore interface {
 }
 
 // CaseStore keeps cases and their timelines.
+//
+// Every entry a store adds to a case's timeline after its EventCreated —
+// by UpdateCase, TransitionCase, AddCaseEvent, AddCaseMedia or any other
+// write — is noted on the case (Case.NoteContact) in the same transaction:
+// the first by a person of the department is the first human contact, and
+// the case is written with it, with a new version.
 type CaseStore interface {
 	// CreateCase registers c: it validates c, assigns its ID and a case number
 	// unique across every instance sharing the database, sets Version to 1,
@@ -137,10 +143,12 @@ type CaseStore interface {
 	// *ConflictError if the version moved on, ErrNotFound if there is no case.
 	TransitionCase(ctx context.Context, id int64, version int, t Transition) (*Case, error)
 	// AddCaseEvent appends a timeline entry that changes no state (a note, an
-	// urge). It sets e.ID, e.Seq and, when zero, e.At.
+	// urge). It sets e.ID, e.Seq and, when zero, e.At. The case's version
+	// moves on only when the entry is its first human contact.
 	AddCaseEvent(ctx context.Context, e *Event) error
 	// AddCaseMedia attaches a media reference to a case and records an
-	// EventMedia. Returns ErrNotFound if there is no case.
+	// EventMedia; the case's version moves on only when the entry is its
+	// first human contact. Returns ErrNotFound if there is no case.
 	AddCaseMedia(ctx context.Context, m *MediaRef, actor Actor) error
 	// ListCaseEvents returns a case's timeline in order (Seq ascending).
 	ListCaseEvents(ctx context.Context, caseID int64) ([]*Event, error)

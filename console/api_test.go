@@ -375,8 +375,10 @@ func TestGetCase(t *testing.T) {
 	assert.Equal(t, float64(e.party.ID), c["party_id"])
 	assert.Nil(t, c["assignee_id"], "unknown references are null")
 	assert.Nil(t, c["on_site_by"])
-	assert.Equal(t, true, c["overdue"])
-	for _, k := range []string{"received_at", "respond_by", "resolve_by", "created_at", "updated_at"} {
+	// The note, staff's first act on the case, is its response, late:
+	// the case is no longer overdue.
+	assert.Equal(t, false, c["overdue"])
+	for _, k := range []string{"received_at", "respond_by", "resolve_by", "responded_at", "created_at", "updated_at"} {
 		s, ok := c[k].(string)
 		require.True(t, ok, k)
 		_, err := time.Parse(time.RFC3339, s)
@@ -384,6 +386,8 @@ func TestGetCase(t *testing.T) {
 	}
 	received, _ := time.Parse(time.RFC3339, c["received_at"].(string))
 	assert.True(t, received.Equal(e.overdue.ReceivedAt))
+	responded, _ := time.Parse(time.RFC3339, c["responded_at"].(string))
+	assert.True(t, responded.Equal(note.At), "responded at the note, %s, not %s", note.At, responded)
 	for k := range c {
 		assert.Equal(t, strings.ToLower(k), k, "snake_case key %s", k)
 	}

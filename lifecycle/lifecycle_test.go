@@ -100,7 +100,8 @@ func TestTriageAutoDispatch(t *testing.T) {
 	assert.Equal(t, mcmc.ID, got.PartyID)
 	assert.Equal(t, zheng.ID, got.AssigneeID)
 	assert.Equal(t, "auto-accepted: engineering_quality, warranty in_warranty", got.DecisionReason)
-	require.NotNil(t, got.RespondedAt, "accepting is the first response")
+	assert.Nil(t, got.RespondedAt, "the bot's acceptance is no human contact")
+	assert.Equal(t, casework.ActorBot, got.ReceivedBy)
 
 	// Timeline: created, accepted, dispatched.
 	evs := e.events(t, c.ID)
@@ -561,12 +562,19 @@ func TestFireDeadlines(t *testing.T) {
 		c := e.newCase(t, func(c *casework.Case) { c.WarrantyStatus = casework.WarrantyOut })
 		_, err := e.svc.Triage(t.Context(), c)
 		require.NoError(t, err)
-		met := e.dispatched(t, nil) // accepted at once: responded
+		// Accepted and dispatched at once by the bot, but nobody of the
+		// department touched it: late all the same.
+		untouched := e.dispatched(t, nil)
+		// The engineer took the order: responded.
+		met := e.dispatched(t, nil)
+		_, err = e.svc.TakeOrder(t.Context(), met.engineer, met.c.Number)
+		require.NoError(t, err)
 		tm := e.fireTimer(t, c, casework.TimerRespondDeadline)
 		e.requireNothing(t, c, tm) // not due yet (a job run early)
 		e.clock.Advance(day)
 		e.requireEscalated(t, c, tm, "staff.overdue.respond_deadline")
 		assert.Equal(t, "respond_deadline missed", e.lastEvent(t, c.ID).Note)
+		e.requireEscalated(t, untouched.c, e.fireTimer(t, untouched.c, casework.TimerRespondDeadline), "staff.overdue.respond_deadline")
 		e.requireNothing(t, met.c, e.fireTimer(t, met.c, casework.TimerRespondDeadline))
 	})
 	t.Run("on site", func(t *testing.T) {

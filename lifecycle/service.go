@@ -155,7 +155,7 @@ type Who struct {
 func (w Who) Actor() casework.Actor {
 	switch {
 	case w.Identity != nil && w.Identity.MemberID != 0:
-		return casework.Actor("member:" + strconv.FormatInt(w.Identity.MemberID, 10))
+		return casework.MemberActor(w.Identity.MemberID)
 	case w.Identity != nil && w.Identity.OwnerID != 0 && w.Identity.Verified():
 		return casework.Actor("owner:" + strconv.FormatInt(w.Identity.OwnerID, 10))
 	}

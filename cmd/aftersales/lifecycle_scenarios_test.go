@@ -443,10 +443,10 @@ func TestLifecycleRestartLosesNothing(t *testing.T) {
 }
 
 // TestSLABreachEscalates: a case waiting for staff misses its response
-// deadline and one whose engineer never acts misses its on-site deadline:
-// the supervisor is told of each once, and each is escalated; deadlines
-// already met (the automatic acceptance answered the second; the engineer
-// of a third was on site) send nothing.
+// deadline, and so does one the bot accepted and dispatched but whose
+// engineer never acts, which then misses its on-site deadline too: the
+// supervisor is told of each once, and each is escalated; deadlines already
+// met (the engineer of a third took it and was on site) send nothing.
 func TestSLABreachEscalates(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t, false)
@@ -468,26 +468,31 @@ func TestSLABreachEscalates(t *testing.T) {
 	require.NotNil(t, waiting.RespondBy)
 	require.NotNil(t, neglected.OnSiteBy)
 
-	// A day: the waiting case was not answered; the others were.
-	s.advance(waiting.RespondBy.Sub(s.clock.Now()) + time.Minute)
+	// A day: nobody of the department answered the waiting case, nor the
+	// neglected one (the bot's acceptance is no answer); the engineer who
+	// took the third did.
+	require.False(t, neglected.RespondBy.Before(*waiting.RespondBy))
+	s.advance(neglected.RespondBy.Sub(s.clock.Now()) + time.Minute)
 	supervisor.expect("超时未响应：" + waiting.Number)
-	assert.Equal(t, 1, supervisor.count("超时未响应："), "the met response deadlines sent nothing")
-	got := s.load(waiting.Number)
-	require.NotNil(t, got.EscalatedAt)
-	assert.Equal(t, 1, s.events(waiting.ID)[casework.EventEscalated])
-	assert.Nil(t, s.load(neglected.Number).EscalatedAt)
+	assert.Equal(t, 1, supervisor.count("超时未响应："+neglected.Number))
+	assert.Equal(t, 2, supervisor.count("超时未响应："), "the met response deadline sent nothing")
+	for _, c := range []*casework.Case{waiting, neglected} {
+		got := s.load(c.Number)
+		require.NotNil(t, got.EscalatedAt)
+		assert.Equal(t, 1, s.events(c.ID)[casework.EventEscalated])
+	}
 
 	// Three days: nobody went to the neglected case's home.
 	s.advance(neglected.OnSiteBy.Sub(s.clock.Now()) + time.Minute)
 	supervisor.expect("超时未到场：" + neglected.Number + "（吴海涛）")
-	got = s.load(neglected.Number)
+	got := s.load(neglected.Number)
 	require.NotNil(t, got.EscalatedAt)
-	assert.Equal(t, 1, s.events(neglected.ID)[casework.EventEscalated])
+	assert.Equal(t, 2, s.events(neglected.ID)[casework.EventEscalated], "late to respond, then to be on site")
 	assert.Equal(t, 1, supervisor.count("超时未到场："+neglected.Number), "told once")
 	assert.Zero(t, supervisor.count(visited.Number), "the engineer was on site in time: nothing")
 	assert.Nil(t, s.load(visited.Number).EscalatedAt)
 	assert.Zero(t, s.events(visited.ID)[casework.EventEscalated])
-	assert.Equal(t, 1, supervisor.count("超时未响应："), "the response deadline is not told again")
+	assert.Equal(t, 2, supervisor.count("超时未响应："), "the response deadlines are not told again")
 	for _, c := range []*casework.Case{waiting, neglected, visited} {
 		s.allSent(c.ID)
 	}

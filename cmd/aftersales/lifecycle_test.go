@@ -344,7 +344,11 @@ func TestLifecycleOwnerOnWeChatEngineerOnTheChatPage(t *testing.T) {
 	owner.expect("已受理并派给")
 	order := v.waitFor("【派工单】" + c.Number)
 	assert.Contains(t, order, "[接单|"+lifecycle.Payload(lifecycle.ActTake, c.Number)+"]")
-	// The order's photo is shown on the page, to the engineer's browser only.
+	// The order's photo is shown on the page, to the engineer's browser
+	// only. It is a message of its own, sent after the order's text.
+	for deadline := time.Now().Add(15 * time.Second); len(v.media) == 0 && time.Now().Before(deadline); {
+		v.read()
+	}
 	require.NotEmpty(t, v.media, "the work order's photo")
 	resp, err := v.client.Get(v.media[0])
 	require.NoError(t, err)

@@ -63,13 +63,15 @@ func scanCase(row scanner) (*casework.Case, error) {
 }
 
 // caseMutable are the columns of cases that may change after registration,
-// in the order mutableValues gives their values. The others (the number,
-// intake_key, project_id, channel, received_at, received_by, created_at) are
-// set once, by insertCaseSQL.
+// in the order mutableValues gives their values; received_by changes once,
+// from the bot to the first person who acts on a chat's case (see
+// casework.Case.NoteContact). The others (the number, intake_key,
+// project_id, channel, received_at, created_at) are set once, by
+// insertCaseSQL.
 var caseMutable = []string{
 	"building_id", "unit_id", "owner_id", "owner_name", "owner_phone",
 	"location", "location_detail", "description", "occurred_at", "occurred_text", "expectation", "contact_time",
-	"category", "subcategory", "urgency", "responsibility", "decision_reason", "party_id", "assignee_id",
+	"received_by", "category", "subcategory", "urgency", "responsibility", "decision_reason", "party_id", "assignee_id",
 	"warranty_status", "warranty_until", "reporter_platform", "reporter_user_id", "identity_verified", "parent_id",
 	"proposed_slots", "appointment_at", "plan", "survey_speed", "survey_attitude", "survey_quality", "survey_comment", "survey_at",
 	"escalated_at", "state", "held_from", "repair_count",
@@ -101,7 +103,7 @@ func mutableValues(c *casework.Case) ([]any, error) {
 	return []any{
 		nullID(c.BuildingID), nullID(c.UnitID), nullID(c.OwnerID), c.OwnerName, c.OwnerPhone,
 		c.Location, c.LocationDetail, c.Description, c.OccurredAt, c.OccurredText, c.Expectation, c.ContactTime,
-		c.Category, c.Subcategory, c.Urgency, c.Responsibility, c.DecisionReason, nullID(c.PartyID), nullID(c.AssigneeID),
+		c.ReceivedBy, c.Category, c.Subcategory, c.Urgency, c.Responsibility, c.DecisionReason, nullID(c.PartyID), nullID(c.AssigneeID),
 		c.WarrantyStatus, pgDate(c.WarrantyUntil), c.ReporterPlatform, c.ReporterUserID, c.IdentityVerified, nullID(c.ParentID),
 		slots, c.AppointmentAt, plan, speed, attitude, quality, comment, surveyAt,
 		c.EscalatedAt, c.State, c.HeldFrom, c.RepairCount,
@@ -119,16 +121,16 @@ func placeholders(from, n int) string {
 }
 
 var (
-	// insertCaseSQL numbers and inserts a case: $1 is the day key, $2…$9
+	// insertCaseSQL numbers and inserts a case: $1 is the day key, $2…$8
 	// the columns set once, the rest caseMutable. A case whose intake_key
 	// is already a case's violates intakeKeyIndex (see createCase).
 	insertCaseSQL = `WITH counter AS (
 			INSERT INTO case_counters (day, last) VALUES ($1, 1)
 			ON CONFLICT (day) DO UPDATE SET last = case_counters.last + 1
 			RETURNING last)
-		INSERT INTO cases (number, version, project_id, channel, received_at, received_by, created_at, updated_at, intake_key, last_event_seq, ` +
+		INSERT INTO cases (number, version, project_id, channel, received_at, created_at, updated_at, intake_key, last_event_seq, ` +
 		strings.Join(caseMutable, ", ") + `)
-		SELECT ` + numberSQL + `, $2, $3, $4, $5, $6, $7, $8, $9, 1, ` + placeholders(10, len(caseMutable)) + `
+		SELECT ` + numberSQL + `, $2, $3, $4, $5, $6, $7, $8, 1, ` + placeholders(9, len(caseMutable)) + `
 		FROM counter
 		RETURNING id, number`
 	// updateCaseSQL writes the caseMutable columns from $3 on and
@@ -293,7 +295,7 @@ func (db *DB) createCase(ctx context.Context, q batchSender, c *casework.Case, d
 		return err
 	}
 	b := &pgx.Batch{}
-	args := append([]any{day, c.Version, c.ProjectID, c.Channel, c.ReceivedAt, c.ReceivedBy, c.CreatedAt, c.UpdatedAt, nullText(c.IntakeKey)}, values...)
+	args := append([]any{day, c.Version, c.ProjectID, c.Channel, c.ReceivedAt, c.CreatedAt, c.UpdatedAt, nullText(c.IntakeKey)}, values...)
 	b.Queue(insertCaseSQL, args...).QueryRow(func(row pgx.Row) error { return row.Scan(&c.ID, &c.Number) })
 	if db.failAfter != nil {
 		// The fault the tests inject: after the case row, before the event.
@@ -405,9 +407,49 @@ func (db *DB) findCase(ctx context.Context, cond string, arg any) (*casework.Cas
 	return c, br.Close()
 }
 
-// recordEvent inserts the timeline entry of a write to c and reads c's
-// media, which the write returns with the case, in one round trip.
-func recordEvent(ctx context.Context, tx pgx.Tx, e *casework.Event, c *casework.Case) error {
+// recordEvent appends e, its At set, to its case's timeline and writes c,
+// the case as the write e records left it, when that write changed it; c is
+// nil for an entry that changes nothing of the case's own. It is the one way
+// into a timeline after the case's EventCreated (but for the bot's entries
+// of AttachReportedCases, written with their cases in one statement): the
+// entry is noted on the case (casework.Case.NoteContact), and when it is the
+// case's first human contact the case — c, or else the stored case, locked
+// — is written with it, with a new version, at now. A case written gives e
+// the Seq writeCase reserves and gets its media back with e's insert, in one
+// round trip; otherwise reserveSeq gives e its Seq.
+func (db *DB) recordEvent(ctx context.Context, tx pgx.Tx, e *casework.Event, c *casework.Case, now time.Time) error {
+	changed := c != nil
+	if c == nil && e.Actor.IsPerson() {
+		var err error
+		if c, err = readCase(ctx, tx, e.CaseID, true); err != nil {
+			return err
+		}
+	}
+	if c != nil {
+		if contact := c.NoteContact(e.Actor, e.At); contact || changed {
+			return db.writeCaseEvent(ctx, tx, e, c, now)
+		}
+	}
+	seq, err := reserveSeq(ctx, tx, e.CaseID)
+	if err != nil {
+		return err
+	}
+	e.Seq = seq
+	return insertEvent(ctx, tx, e)
+}
+
+// writeCaseEvent writes c (see writeCase), stops there if the store is to
+// fail, then inserts e with the Seq reserved and reads c's media, which the
+// write returns with the case, in one round trip.
+func (db *DB) writeCaseEvent(ctx context.Context, tx pgx.Tx, e *casework.Event, c *casework.Case, now time.Time) error {
+	seq, err := db.writeCase(ctx, tx, c, now)
+	if err != nil {
+		return err
+	}
+	if db.failAfter != nil {
+		return db.failAfter
+	}
+	e.Seq = seq
 	b := &pgx.Batch{}
 	b.Queue(insertEventSQL, e.CaseID, e.Seq, e.At, e.Actor, e.Kind, e.Action, e.From, e.To, e.Note).
 		QueryRow(func(row pgx.Row) error { return row.Scan(&e.ID) })
@@ -503,15 +545,11 @@ func (db *DB) updateCase(ctx context.Context, tx pgx.Tx, id int64, version int, 
 		return nil, err
 	}
 	now := db.nowUTC()
-	seq, err := db.writeCase(ctx, tx, c, now)
-	if err != nil {
+	e := &casework.Event{CaseID: c.ID, At: now, Actor: upd.Actor, Kind: casework.EventUpdated, Note: upd.Note}
+	if err := db.recordEvent(ctx, tx, e, c, now); err != nil {
 		return nil, err
 	}
-	if db.failAfter != nil {
-		return nil, db.failAfter
-	}
-	e := &casework.Event{CaseID: c.ID, Seq: seq, At: now, Actor: upd.Actor, Kind: casework.EventUpdated, Note: upd.Note}
-	return c, recordEvent(ctx, tx, e, c)
+	return c, nil
 }
 
 // TransitionCase performs t on the case if it is still at version (0:
@@ -547,16 +585,10 @@ func (db *DB) transitionCase(ctx context.Context, tx pgx.Tx, id int64, version i
 	if err != nil {
 		return nil, err
 	}
-	seq, err := db.writeCase(ctx, tx, c, now)
-	if err != nil {
+	if err := db.recordEvent(ctx, tx, t.Event(c, from), c, now); err != nil {
 		return nil, err
 	}
-	if db.failAfter != nil {
-		return nil, db.failAfter
-	}
-	e := t.Event(c, from)
-	e.Seq = seq
-	return c, recordEvent(ctx, tx, e, c)
+	return c, nil
 }
 
 // reserveSeq locks the case and hands out the Seq of its next timeline
@@ -592,10 +624,7 @@ func (db *DB) AddCaseEventWith(ctx context.Context, e *casework.Event, eff casew
 	ne.At = dbTime(ne.At)
 	var written casework.Effects
 	err := db.inWrite(ctx, fmt.Sprintf("postgres: add %s event to case %d", e.Kind, e.CaseID), func(tx pgx.Tx) (err error) {
-		if ne.Seq, err = reserveSeq(ctx, tx, ne.CaseID); err != nil {
-			return err
-		}
-		if err := insertEvent(ctx, tx, &ne); err != nil {
+		if err := db.recordEvent(ctx, tx, &ne, nil, db.nowUTC()); err != nil {
 			return err
 		}
 		written, err = db.writeEffects(ctx, tx, ne.CaseID, eff)
@@ -623,15 +652,11 @@ func (db *DB) AddCaseMedia(ctx context.Context, m *casework.MediaRef, actor case
 	}
 	nm.CreatedAt = dbTime(nm.CreatedAt)
 	err := db.inWrite(ctx, fmt.Sprintf("postgres: add media to case %d", m.CaseID), func(tx pgx.Tx) error {
-		seq, err := reserveSeq(ctx, tx, nm.CaseID)
-		if err != nil {
+		e := &casework.Event{CaseID: nm.CaseID, At: nm.CreatedAt, Actor: actor, Kind: casework.EventMedia, Note: string(nm.Kind)}
+		if err := db.recordEvent(ctx, tx, e, nil, db.nowUTC()); err != nil {
 			return err
 		}
-		if err := insertMedia(ctx, tx, &nm); err != nil {
-			return err
-		}
-		e := &casework.Event{CaseID: nm.CaseID, Seq: seq, At: nm.CreatedAt, Actor: actor, Kind: casework.EventMedia, Note: string(nm.Kind)}
-		return insertEvent(ctx, tx, e)
+		return insertMedia(ctx, tx, &nm)
 	})
 	if err != nil {
 		return err
@@ -648,6 +673,32 @@ func (db *DB) ListCaseEvents(ctx context.Context, caseID int64) ([]*casework.Eve
 
 // likeEscaper escapes the wildcards of LIKE so that text matches literally.
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// caseTextGrams is the expression of the index cases_text_grams_idx (0009):
+// the characters and the pairs of adjacent characters of the columns the
+// text search looks in, lowered as ILIKE lowers them (see the migration).
+const caseTextGrams = `case_text_grams(lower(
+	number COLLATE "default" || E'\n' || owner_name || E'\n' || description || E'\n' || location_detail || E'\n' || expectation))`
+
+// textPairs returns the distinct pairs of adjacent characters of s, or s
+// when it is one character: what caseTextGrams holds, once lowered, of every
+// case that contains s. Lowering works character by character, so a pair
+// lowered is a pair of the text lowered.
+func textPairs(s string) []string {
+	rs := []rune(s)
+	if len(rs) < 2 {
+		return []string{s}
+	}
+	out := make([]string, 0, len(rs)-1)
+	seen := make(map[string]bool, len(rs)-1)
+	for i := range len(rs) - 1 {
+		if p := string(rs[i : i+2]); !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
 
 // FindCases returns the cases that match f, newest first (received_at, then
 // ID, descending), without media, and the number that match without paging.
@@ -687,24 +738,40 @@ func (db *DB) FindCases(ctx context.Context, f casework.CaseFilter) ([]*casework
 		w.add("project_id = ANY(?)", f.ProjectIDs)
 	}
 	if f.OverdueAt != nil {
-		// casework.Case.Overdue; the partial indexes cases_overdue_* match
-		// these conditions.
+		// casework.Case.Overdue; cases_open_idx holds the open, unresolved
+		// cases in list order with the columns compared, and the partial
+		// indexes cases_overdue_* match these conditions.
 		w.add(`resolved_at IS NULL AND state NOT IN ('closed', 'cancelled', 'rejected', 'on_hold')
 			AND ((responded_at IS NULL AND respond_by < ?) OR (on_site_at IS NULL AND on_site_by < ?) OR resolve_by < ?)`,
 			*f.OverdueAt, *f.OverdueAt, *f.OverdueAt)
 	}
 	if f.Text != "" {
+		// The index cases_text_grams_idx finds the cases that hold every
+		// character pair of the text, lowered; ILIKE keeps those that
+		// contain it. The description first: the longest column, and the
+		// one that matches most often, so that OR stops there.
+		pairs := textPairs(f.Text)
+		args := make([]any, 0, len(pairs)+5)
+		for _, p := range pairs {
+			args = append(args, p)
+		}
 		pat := "%" + likeEscaper.Replace(f.Text) + "%"
-		w.add(`(number ILIKE ? OR owner_name ILIKE ? OR description ILIKE ? OR location_detail ILIKE ? OR expectation ILIKE ?)`,
-			pat, pat, pat, pat, pat)
+		args = append(args, pat, pat, pat, pat, pat)
+		w.add(caseTextGrams+` @> ARRAY[lower(?::text)`+strings.Repeat(`, lower(?::text)`, len(pairs)-1)+`]
+			AND (description ILIKE ? OR owner_name ILIKE ? OR location_detail ILIKE ? OR expectation ILIKE ? OR number ILIKE ?)`, args...)
 	}
 	var cases []*casework.Case
 	var n int
 	b := newReadBatch()
 	b.Queue(`SELECT count(*) FROM cases`+w.sql(), w.args...).QueryRow(func(row pgx.Row) error { return row.Scan(&n) })
+	// The page's IDs first, then its rows: where an index holds the list
+	// order, the IDs and what the filter compares (cases_received_idx,
+	// cases_urgency_idx, cases_open_idx…), the pages before and the cases
+	// filtered out are skipped in the index, without reading their rows.
 	args := append(w.args, f.Limit, f.Offset)
-	b.Queue(`SELECT `+caseCols+` FROM cases`+w.sql()+
-		fmt.Sprintf(` ORDER BY received_at DESC, id DESC LIMIT $%d OFFSET $%d`, len(args)-1, len(args)), args...).
+	b.Queue(`SELECT `+caseCols+` FROM cases WHERE id IN (SELECT id FROM cases`+w.sql()+
+		fmt.Sprintf(` ORDER BY received_at DESC, id DESC LIMIT $%d OFFSET $%d)`, len(args)-1, len(args))+
+		` ORDER BY received_at DESC, id DESC`, args...).
 		Query(func(rows pgx.Rows) (err error) { cases, err = collect(rows, nil, scanCase); return err })
 	err := db.readBatch(ctx, b)
 	return cases, n, dbErr("postgres: find cases", err)

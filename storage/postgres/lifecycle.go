@@ -183,13 +183,9 @@ func (db *DB) MarkOutboxAttempt(ctx context.Context, id int64, errText string, f
 		case !final || m.CaseID == 0:
 			return nil
 		}
-		seq, err := reserveSeq(ctx, tx, m.CaseID)
-		if err != nil {
-			return err
-		}
 		m.ID, m.LastError = id, errText
-		return insertEvent(ctx, tx, &casework.Event{CaseID: m.CaseID, Seq: seq, At: dbTime(at), Actor: casework.ActorSystem,
-			Kind: casework.EventDeliveryFailed, Note: m.DeliveryFailedNote()})
+		return db.recordEvent(ctx, tx, &casework.Event{CaseID: m.CaseID, At: dbTime(at), Actor: casework.ActorSystem,
+			Kind: casework.EventDeliveryFailed, Note: m.DeliveryFailedNote()}, nil, db.nowUTC())
 	})
 }
 
@@ -259,19 +255,18 @@ func (db *DB) CreateTask(ctx context.Context, t *casework.Task, eff casework.Eff
 	nt.DueAt, nt.DoneAt, nt.CreatedAt = dbTime(nt.DueAt), nil, db.nowUTC()
 	var written casework.Effects
 	err := db.inWrite(ctx, fmt.Sprintf("postgres: create task of case %d", t.CaseID), func(tx pgx.Tx) error {
-		seq, err := reserveSeq(ctx, tx, nt.CaseID)
-		if err != nil {
+		// The entry first: it locks the case (ErrNotFound if none) before
+		// the task's foreign key share-locks it, so that tasks created at
+		// once on a case queue rather than deadlock.
+		e := &casework.Event{CaseID: nt.CaseID, At: nt.CreatedAt, Actor: nt.CreatedBy, Kind: casework.EventNote,
+			Note: nt.CreatedNote(db.numbering.Location)}
+		if err := db.recordEvent(ctx, tx, e, nil, nt.CreatedAt); err != nil {
 			return err
 		}
-		err = tx.QueryRow(ctx, `INSERT INTO case_tasks (case_id, assignee, description, due_at, created_by, created_at)
+		err := tx.QueryRow(ctx, `INSERT INTO case_tasks (case_id, assignee, description, due_at, created_by, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
 			nt.CaseID, nt.Assignee, nt.Description, nt.DueAt, nt.CreatedBy, nt.CreatedAt).Scan(&nt.ID)
 		if err != nil {
-			return err
-		}
-		e := &casework.Event{CaseID: nt.CaseID, Seq: seq, At: nt.CreatedAt, Actor: nt.CreatedBy, Kind: casework.EventNote,
-			Note: nt.CreatedNote(db.numbering.Location)}
-		if err := insertEvent(ctx, tx, e); err != nil {
 			return err
 		}
 		written, err = db.writeEffects(ctx, tx, nt.CaseID, eff.ForTask(nt.ID))
@@ -307,12 +302,8 @@ func (db *DB) CompleteTask(ctx context.Context, id int64, at time.Time, actor ca
 		if err != nil {
 			return err
 		}
-		seq, err := reserveSeq(ctx, tx, t.CaseID)
-		if err != nil {
-			return err
-		}
-		return insertEvent(ctx, tx, &casework.Event{CaseID: t.CaseID, Seq: seq, At: at, Actor: actor, Kind: casework.EventNote,
-			Note: t.DoneNote()})
+		return db.recordEvent(ctx, tx, &casework.Event{CaseID: t.CaseID, At: at, Actor: actor, Kind: casework.EventNote,
+			Note: t.DoneNote()}, nil, db.nowUTC())
 	})
 }
 

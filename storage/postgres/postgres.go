@@ -49,10 +49,11 @@ type Options struct {
 	// effects fails with ErrNoJobQueue while there is none.
 	Jobs JobQueue
 
-	// failAfterCaseWrite, when set, makes CreateCase, UpdateCase and
-	// TransitionCase fail with it right after the case row is written and
-	// before its event is: the conformance suite checks that neither is
-	// stored. Set only by this package's tests.
+	// failAfterCaseWrite, when set, makes CreateCase, UpdateCase,
+	// TransitionCase, and any entry that is a case's first human contact,
+	// fail with it right after the case row is written and before its
+	// event is: the conformance suite checks that neither is stored. Set
+	// only by this package's tests.
 	failAfterCaseWrite error
 }
 

@@ -304,12 +304,39 @@ func insertMedia(ctx context.Context, tx *Tx, m *casework.MediaRef) error {
 	return nil
 }
 
-// insertEvent appends e to its case's timeline, numbering it after the last.
-func insertEvent(ctx context.Context, tx *Tx, e *casework.Event) error {
+// recordEvent appends e to its case's timeline (a zero e.At is now) and
+// writes c, the case as the write e records left it, when that write
+// changed it; c is nil for an entry that changes nothing of the case's own.
+// It is the one way into a timeline after the case's EventCreated: the
+// entry is noted on the case (casework.Case.NoteContact), and when it is
+// the case's first human contact the case — c, or else the stored case — is
+// written with it, with a new version.
+func recordEvent(ctx context.Context, tx *Tx, e *casework.Event, c *casework.Case) error {
 	if e.At.IsZero() {
 		e.At = tx.now
 	}
 	e.At = storedTime(e.At)
+	changed := c != nil
+	if c == nil && e.Actor.IsPerson() {
+		var err error
+		if c, err = findCase(ctx, tx, "c.id = ?", e.CaseID); err != nil {
+			return err
+		}
+	}
+	if c != nil {
+		if contact := c.NoteContact(e.Actor, e.At); contact || changed {
+			if err := writeCase(ctx, tx, c); err != nil {
+				return err
+			}
+		}
+	}
+	return insertEvent(ctx, tx, e)
+}
+
+// insertEvent inserts e, its At set, numbering it after the last entry of
+// its case's timeline. Only createCase calls it directly; every later entry
+// goes through recordEvent.
+func insertEvent(ctx context.Context, tx *Tx, e *casework.Event) error {
 	err := tx.QueryRowContext(ctx, `
 		INSERT INTO case_events (case_id, seq, at, actor, kind, action, from_state, to_state, note)
 		VALUES (?, (SELECT ifnull(max(seq), 0) + 1 FROM case_events WHERE case_id = ?), ?, ?, ?, ?, ?, ?, ?)
@@ -527,10 +554,7 @@ func updateCase(ctx context.Context, tx *Tx, id int64, version int, upd casework
 	if err := upd.Apply(c); err != nil {
 		return nil, err
 	}
-	if err := writeCase(ctx, tx, c); err != nil {
-		return nil, err
-	}
-	if err := insertEvent(ctx, tx, &casework.Event{CaseID: c.ID, Actor: upd.Actor, Kind: casework.EventUpdated, Note: upd.Note}); err != nil {
+	if err := recordEvent(ctx, tx, &casework.Event{CaseID: c.ID, Actor: upd.Actor, Kind: casework.EventUpdated, Note: upd.Note}, c); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -565,10 +589,10 @@ func transitionCase(ctx context.Context, tx *Tx, id int64, version int, t casewo
 	if err != nil {
 		return nil, err
 	}
-	if err := writeCase(ctx, tx, c); err != nil {
+	if err := recordEvent(ctx, tx, t.Event(c, from), c); err != nil {
 		return nil, err
 	}
-	return c, insertEvent(ctx, tx, t.Event(c, from))
+	return c, nil
 }
 
 // writeCase writes c over the stored case of the version before c's next,
@@ -616,7 +640,7 @@ func (db *DB) AddCaseEventWith(ctx context.Context, e *casework.Event, eff casew
 	}
 	var written casework.Effects
 	err := db.inWrite(ctx, func(tx *Tx) (err error) {
-		if err := insertEvent(ctx, tx, e); err != nil {
+		if err := recordEvent(ctx, tx, e, nil); err != nil {
 			return err
 		}
 		written, err = writeEffects(ctx, tx, e.CaseID, eff)
@@ -641,7 +665,7 @@ func (db *DB) AddCaseMedia(ctx context.Context, m *casework.MediaRef, actor case
 		if err := insertMedia(ctx, tx, m); err != nil {
 			return err
 		}
-		return insertEvent(ctx, tx, &casework.Event{CaseID: m.CaseID, At: m.CreatedAt, Actor: actor, Kind: casework.EventMedia, Note: string(m.Kind)})
+		return recordEvent(ctx, tx, &casework.Event{CaseID: m.CaseID, At: m.CreatedAt, Actor: actor, Kind: casework.EventMedia, Note: string(m.Kind)}, nil)
 	})
 }
 

@@ -284,7 +284,7 @@ func (db *DB) AttachReportedCases(ctx context.Context, platform, userID string, 
 		slices.Sort(ids)
 		for _, id := range ids {
 			e := &casework.Event{CaseID: id, At: tx.now, Actor: casework.ActorBot, Kind: casework.EventUpdated, Note: attachedNote}
-			if err := insertEvent(ctx, tx, e); err != nil {
+			if err := recordEvent(ctx, tx, e, nil); err != nil {
 				return 0, err
 			}
 		}

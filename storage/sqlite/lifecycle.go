@@ -194,8 +194,8 @@ func (db *DB) MarkOutboxAttempt(ctx context.Context, id int64, errText string, f
 			return nil
 		}
 		m.ID, m.LastError = id, errText
-		return insertEvent(ctx, tx, &casework.Event{CaseID: m.CaseID, At: at, Actor: casework.ActorSystem, Kind: casework.EventDeliveryFailed,
-			Note: m.DeliveryFailedNote()})
+		return recordEvent(ctx, tx, &casework.Event{CaseID: m.CaseID, At: at, Actor: casework.ActorSystem, Kind: casework.EventDeliveryFailed,
+			Note: m.DeliveryFailedNote()}, nil)
 	})
 }
 
@@ -282,7 +282,7 @@ func (db *DB) CreateTask(ctx context.Context, t *casework.Task, eff casework.Eff
 		}
 		e := &casework.Event{CaseID: nt.CaseID, At: nt.CreatedAt, Actor: nt.CreatedBy, Kind: casework.EventNote,
 			Note: nt.CreatedNote(tx.db.numbering.Location)}
-		if err := insertEvent(ctx, tx, e); err != nil {
+		if err := recordEvent(ctx, tx, e, nil); err != nil {
 			return err
 		}
 		written, err = writeEffects(ctx, tx, nt.CaseID, eff.ForTask(nt.ID))
@@ -322,8 +322,8 @@ func (db *DB) CompleteTask(ctx context.Context, id int64, at time.Time, actor ca
 		if err != nil {
 			return fmt.Errorf("complete task %d: %w", id, err)
 		}
-		return insertEvent(ctx, tx, &casework.Event{CaseID: t.CaseID, At: at, Actor: actor, Kind: casework.EventNote,
-			Note: t.DoneNote()})
+		return recordEvent(ctx, tx, &casework.Event{CaseID: t.CaseID, At: at, Actor: actor, Kind: casework.EventNote,
+			Note: t.DoneNote()}, nil)
 	})
 }
 

@@ -53,9 +53,10 @@ type Options struct {
 	// effects fails with ErrNoJobQueue while there is none.
 	Jobs JobQueue
 
-	// failAfterCaseWrite, when set, makes CreateCase, UpdateCase and
-	// TransitionCase return it right after the case row is written and before
-	// its event is, so that tests can check that neither is kept.
+	// failAfterCaseWrite, when set, makes CreateCase, UpdateCase,
+	// TransitionCase, and any entry that is a case's first human contact,
+	// return it right after the case row is written and before its event
+	// is, so that tests can check that neither is kept.
 	failAfterCaseWrite error
 }
 

@@ -697,6 +697,8 @@ func testUpdateCase(t *testing.T, h Harness) {
 	require.NoError(t, err)
 	want := *c
 	require.NoError(t, upd.Apply(&want))
+	// Staff's first act on the case: its first human contact.
+	require.True(t, want.NoteContact(upd.Actor, got.UpdatedAt))
 	want.Version = 2
 	want.RespondBy, want.OnSiteBy, want.ResolveBy = ptr(wantMicroUTC(*d.RespondBy)), ptr(wantMicroUTC(*d.OnSiteBy)), ptr(wantMicroUTC(*d.ResolveBy))
 	want.UpdatedAt = got.UpdatedAt
@@ -882,12 +884,14 @@ func testTransitionHoldResume(t *testing.T, h Harness) {
 	s := h.Open(t)
 	f := newFixture(t, s)
 
-	// Held before any response: holding is no response.
+	// Held before anything else: staff holding the case is its first
+	// human contact.
 	c := f.create(t, f.newCase(t0))
 	got := f.transition(t, c.ID, at(time.Hour), casework.ActionHold)
 	require.Equal(t, casework.StateOnHold, got.State)
 	require.Equal(t, casework.StateRegistered, got.HeldFrom)
-	require.Nil(t, got.RespondedAt)
+	require.NotNil(t, got.RespondedAt)
+	requireStoredTime(t, at(time.Hour), *got.RespondedAt, "RespondedAt")
 	require.Equal(t, 2, got.Version)
 	got = f.transition(t, c.ID, at(2*time.Hour), casework.ActionResume)
 	require.Equal(t, casework.StateRegistered, got.State)
@@ -898,7 +902,7 @@ func testTransitionHoldResume(t *testing.T, h Harness) {
 	got = f.transition(t, c.ID, at(3*time.Hour), casework.ActionAccept, casework.ActionDispatch, casework.ActionHold)
 	require.Equal(t, casework.StateOnHold, got.State)
 	require.Equal(t, casework.StateDispatched, got.HeldFrom)
-	requireStoredTime(t, at(3*time.Hour), *got.RespondedAt, "RespondedAt")
+	requireStoredTime(t, at(time.Hour), *got.RespondedAt, "RespondedAt is not moved")
 	found, err := s.FindCaseByID(f.ctx, c.ID)
 	require.NoError(t, err)
 	requireSameCase(t, got, found)
@@ -906,7 +910,7 @@ func testTransitionHoldResume(t *testing.T, h Harness) {
 	require.Equal(t, casework.StateDispatched, got.State)
 	require.Empty(t, got.HeldFrom)
 	require.Equal(t, 7, got.Version)
-	requireStoredTime(t, at(3*time.Hour), *got.RespondedAt, "RespondedAt is not moved")
+	requireStoredTime(t, at(time.Hour), *got.RespondedAt, "RespondedAt is not moved")
 
 	events, err := s.ListCaseEvents(f.ctx, c.ID)
 	require.NoError(t, err)
@@ -1073,7 +1077,9 @@ func testAddCaseEvent(t *testing.T, h Harness) {
 	}
 	got, err := s.FindCaseByID(ctx, c.ID)
 	require.NoError(t, err)
-	require.Equal(t, 1, got.Version, "events change no version")
+	require.Equal(t, 2, got.Version, "events change no version but by the first human contact, staff's first entry")
+	require.NotNil(t, got.RespondedAt)
+	requireStoredTime(t, events[1].At, *got.RespondedAt, "RespondedAt")
 }
 
 func testAddCaseMedia(t *testing.T, h Harness) {
@@ -1092,7 +1098,7 @@ func testAddCaseMedia(t *testing.T, h Harness) {
 	require.NoError(t, err)
 	require.Len(t, got.Media, 2)
 	requireSameMedia(t, m, &got.Media[1])
-	require.Equal(t, 1, got.Version, "media do not change the version")
+	require.Equal(t, 2, got.Version, "media do not change the version but by the first human contact, as this, by staff")
 
 	events, err := s.ListCaseEvents(ctx, c.ID)
 	require.NoError(t, err)

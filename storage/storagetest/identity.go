@@ -418,9 +418,13 @@ func testAttachReportedCases(t *testing.T, h Harness) {
 		e := &casework.Event{CaseID: c.ID, Kind: casework.EventNote, Actor: casework.Staff("7"), Note: "已核实"}
 		require.NoError(t, s.AddCaseEvent(ctx, e))
 		require.Equal(t, last.Seq+1, e.Seq)
+		version := got.Version
+		if got.RespondedAt == nil {
+			version++ // the note, staff's first entry, is the first human contact
+		}
 		_, err = s.UpdateCase(ctx, c.ID, c.Version, casework.CaseUpdate{Actor: casework.Staff("7"), ContactTime: ptr("晚上")})
 		requireConflict(t, err, "the old version")
-		upd, err := s.UpdateCase(ctx, c.ID, got.Version, casework.CaseUpdate{Actor: casework.Staff("7"), ContactTime: ptr("晚上")})
+		upd, err := s.UpdateCase(ctx, c.ID, version, casework.CaseUpdate{Actor: casework.Staff("7"), ContactTime: ptr("晚上")})
 		require.NoError(t, err)
 		require.True(t, upd.IdentityVerified, "kept by an update")
 		require.Equal(t, f.owner.ID, upd.OwnerID)

@@ -46,7 +46,15 @@
 //   - AddCaseEvent takes the entries that record no change of their own:
 //     every casework.EventKinds but created, transition, updated and media
 //     (those come with the writes they describe). AddCaseEvent and
-//     AddCaseMedia do not change the case's Version.
+//     AddCaseMedia do not change the case's Version, but for the first
+//     human contact.
+//   - First human contact: every entry after the EventCreated, whatever
+//     writes it, is noted on its case (casework.Case.NoteContact) in the
+//     same transaction. The first by staff or a party's member sets the
+//     case's RespondedAt to the entry's At and, on a chat's case the bot
+//     received, its ReceivedBy to that person, with a new Version (once,
+//     for a write that changes the case anyway); entries by the bot, the
+//     system or the owner, and later entries, change neither.
 //   - A case's ProposedSlots read back nil when there are none; a Plan's
 //     Disruptions likewise. A Survey is stored when its scores are, its
 //     AnsweredAt as given (zero stays zero). Cases stored before the
@@ -145,9 +153,10 @@ type Harness struct {
 	// closes it in t.Cleanup.
 	Open func(t testing.TB) casework.Store
 	// OpenFailing returns two stores over one fresh, migrated, empty
-	// database. In failing, CreateCase, UpdateCase and TransitionCase fail
-	// with err (wrapped or not) right after the case row is written and
-	// before its event is written; everything else works. normal is an
+	// database. In failing, CreateCase, UpdateCase, TransitionCase, and any
+	// entry that is a case's first human contact, fail with err (wrapped
+	// or not) right after the case row is written and before its event is
+	// written; everything else works. normal is an
 	// ordinary store on the same database through which the test inspects
 	// what was left behind.
 	OpenFailing func(t testing.TB, err error) (failing, normal casework.Store)
@@ -222,6 +231,8 @@ func Run(t *testing.T, h Harness) {
 		{"AddCaseEvent", testAddCaseEvent},
 		{"AddCaseMedia", testAddCaseMedia},
 		{"Atomicity", testAtomicity},
+		{"FirstContact", testFirstContact},
+		{"FirstContactTasks", testFirstContactTasks},
 		{"ChatIdentity", testChatIdentity},
 		{"ChatIdentityVerified", testChatIdentityVerified},
 		{"VerificationCodes", testVerificationCodes},
