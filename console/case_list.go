@@ -1,6 +1,7 @@
 package console
 
 import (
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -84,6 +85,18 @@ func (s *Server) caseList(w http.ResponseWriter, r *http.Request, u *staff.User)
 		}
 		rows = append(rows, row)
 	}
+	saved, err := s.cfg.Staff.Views(r.Context(), u)
+	if err != nil {
+		return err
+	}
+	views := make([]viewLink, 0, len(saved))
+	for _, v := range saved {
+		// The query was encoded by url.Values when it was saved, and is
+		// read back as one: a link of the console's own.
+		views = append(views, viewLink{ID: v.ID, Name: v.Name, Link: template.URL("/console/cases?" + v.Query)})
+	}
+	current := r.URL.Query()
+	current.Del("page")
 	page := func(n int) string {
 		q := r.URL.Query()
 		q.Set("page", strconv.Itoa(n))
@@ -97,7 +110,9 @@ func (s *Server) caseList(w http.ResponseWriter, r *http.Request, u *staff.User)
 		States     []casework.State
 		Urgencies  []casework.Urgency
 		Categories []casework.Category
-	}{Query: cq, Cases: rows, Total: total, States: casework.States, Urgencies: casework.Urgencies, Categories: casework.Categories}
+		Views      []viewLink
+		SavedQuery string
+	}{Views: views, SavedQuery: current.Encode(), Query: cq, Cases: rows, Total: total, States: casework.States, Urgencies: casework.Urgencies, Categories: casework.Categories}
 	if cq.Page > 1 {
 		data.Prev = page(cq.Page - 1)
 	}
@@ -106,6 +121,13 @@ func (s *Server) caseList(w http.ResponseWriter, r *http.Request, u *staff.User)
 	}
 	s.render(w, r, http.StatusOK, "case_list", view{User: u, Nav: "cases", Title: uiText.Render(langOf(r), "cases.title"), Data: data})
 	return nil
+}
+
+// viewLink is a saved view on the case list.
+type viewLink struct {
+	ID   int64
+	Name string
+	Link template.URL
 }
 
 // nextDeadline is the first service-level deadline not met yet, or nil.

@@ -98,6 +98,8 @@ func (s *Server) uiRoutes() {
 	mux.Handle("POST /console/cases/{number}/phone", s.page(s.casePhone))
 	mux.Handle("GET /console/cases/{number}/media/{id}", s.page(s.mediaShow))
 	mux.Handle("GET /console/users", s.page(s.userList))
+	mux.Handle("POST /console/views", s.page(s.viewSave))
+	mux.Handle("POST /console/views/{id}/delete", s.page(s.viewDelete))
 	mux.Handle("GET /console/audit", s.page(s.auditList))
 	mux.Handle("GET /console/parties", s.page(s.partyList))
 	mux.Handle("/console/", s.page(func(http.ResponseWriter, *http.Request, *staff.User) error { return casework.ErrNotFound }))

@@ -7,6 +7,9 @@ import "github.com/aftersales/aftersales/l10n"
 var uiText = l10n.Catalog{
 	l10n.Chinese: {
 		"app.title":                "售后服务部",
+		"views.name":               "视图名称",
+		"views.save":               "保存为视图",
+		"views.delete":             "删除此视图",
 		"case.warranty_by_part":    "保修（按部位，今日）",
 		"case.order":               "工单",
 		"case.engineer":            "维修人员",
@@ -144,6 +147,9 @@ var uiText = l10n.Catalog{
 	},
 	l10n.English: {
 		"app.title":                "After-sales",
+		"views.name":               "View name",
+		"views.save":               "Save as a view",
+		"views.delete":             "Delete this view",
 		"case.warranty_by_part":    "Warranty by part, today",
 		"case.order":               "Work order",
 		"case.engineer":            "Engineer",

@@ -370,3 +370,28 @@ func TestAPIListsPartiesByName(t *testing.T) {
 	assert.Equal(t, "孙立军", got.Parties[0].Members[0].Name)
 	assert.NotZero(t, got.Parties[0].Members[0].ID)
 }
+
+func TestConsoleSavedViews(t *testing.T) {
+	t.Parallel()
+	e := newUIEnv(t)
+	b := e.signedIn(t, "supervisor")
+	w := b.do(http.MethodPost, "/console/views", url.Values{"name": {"紧急超时"}, "query": {"urgency=urgent&overdue=true&page=3"}})
+	require.Equal(t, http.StatusSeeOther, w.Code, w.Body.String())
+	assert.Equal(t, "/console/cases?overdue=true&urgency=urgent", w.Header().Get("Location"), "saved without the page")
+	w = b.get("/console/cases")
+	require.Equal(t, http.StatusOK, w.Code)
+	assert.Contains(t, w.Body.String(), `href="/console/cases?overdue=true&amp;urgency=urgent">紧急超时</a>`)
+
+	other := e.signedIn(t, "admin")
+	assert.NotContains(t, other.get("/console/cases").Body.String(), "紧急超时", "a view is its owner's")
+	assert.Equal(t, http.StatusBadRequest, b.do(http.MethodPost, "/console/views", url.Values{"name": {"x"}, "query": {"state=bogus"}}).Code)
+	assert.Equal(t, http.StatusBadRequest, b.do(http.MethodPost, "/console/views", url.Values{"name": {""}, "query": {"urgency=urgent"}}).Code)
+
+	views, err := e.staff.Views(t.Context(), &staff.User{ID: 2})
+	require.NoError(t, err)
+	require.Len(t, views, 1)
+	id := strconv.FormatInt(views[0].ID, 10)
+	assert.Equal(t, http.StatusNotFound, other.do(http.MethodPost, "/console/views/"+id+"/delete", url.Values{}).Code, "not another's")
+	require.Equal(t, http.StatusSeeOther, b.do(http.MethodPost, "/console/views/"+id+"/delete", url.Values{}).Code)
+	assert.NotContains(t, b.get("/console/cases").Body.String(), "紧急超时")
+}

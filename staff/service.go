@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aftersales/aftersales/bot"
@@ -358,4 +359,42 @@ func (s *Service) AuthenticateToken(ctx context.Context, token string) (*User, e
 		return nil, ErrNoSession
 	}
 	return found, nil
+}
+
+// views returns the store's saved views.
+func (s *Service) views() (ViewStore, error) {
+	vs, ok := s.cfg.Store.(ViewStore)
+	if !ok {
+		return nil, errors.New("staff: the store keeps no saved views")
+	}
+	return vs, nil
+}
+
+// Views returns the user's saved case lists by name.
+func (s *Service) Views(ctx context.Context, u *User) ([]*View, error) {
+	vs, err := s.views()
+	if err != nil {
+		return nil, err
+	}
+	return vs.ListViews(ctx, u.ID)
+}
+
+// SaveView saves the user's case list query under name, replacing the
+// view of that name.
+func (s *Service) SaveView(ctx context.Context, u *User, name, query string) (*View, error) {
+	vs, err := s.views()
+	if err != nil {
+		return nil, err
+	}
+	v := &View{UserID: u.ID, Name: strings.TrimSpace(name), Query: query}
+	return v, vs.SaveView(ctx, v)
+}
+
+// DeleteView deletes one of the user's views.
+func (s *Service) DeleteView(ctx context.Context, u *User, id int64) error {
+	vs, err := s.views()
+	if err != nil {
+		return err
+	}
+	return vs.DeleteView(ctx, u.ID, id)
 }

@@ -210,3 +210,39 @@ func (f *AuditFilter) Normalize() error {
 	f.Limit = min(cmp.Or(f.Limit, 100), 500)
 	return nil
 }
+
+// View is a case list a person saved under a name: its filter, as the list
+// page's query string.
+type View struct {
+	ID        int64
+	UserID    int64
+	Name      string // 1–40 characters, unique per user
+	Query     string // "urgency=urgent&overdue=true"
+	CreatedAt time.Time
+}
+
+// ViewStore keeps the saved views of the case list.
+type ViewStore interface {
+	// SaveView stores v under its user and name, replacing the query of a
+	// view of that name, and sets its ID and CreatedAt.
+	SaveView(ctx context.Context, v *View) error
+	// ListViews returns a user's views by name.
+	ListViews(ctx context.Context, userID int64) ([]*View, error)
+	// DeleteView deletes the user's view id; another user's is
+	// casework.ErrNotFound.
+	DeleteView(ctx context.Context, userID, id int64) error
+}
+
+// Validate checks a view before it is saved.
+func (v *View) Validate() error {
+	if n := len([]rune(v.Name)); n == 0 || n > 40 {
+		return casework.Invalid("name", "1 to 40 characters")
+	}
+	if err := casework.ValidText("name", v.Name, 40); err != nil {
+		return err
+	}
+	if len(v.Query) > 1000 {
+		return casework.Invalid("query", "at most 1000 bytes")
+	}
+	return nil
+}

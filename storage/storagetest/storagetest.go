@@ -244,6 +244,7 @@ func Run(t *testing.T, h Harness) {
 		{"StaffSessions", testStaffSessions},
 		{"StaffAudit", testStaffAudit},
 		{"StaffUserDeleted", testStaffUserDeleted},
+		{"StaffViews", testStaffViews},
 		{"LifecycleCaseFields", testLifecycleCaseFields},
 		{"LifecycleEffects", testLifecycleEffects},
 		{"LifecycleEffectsAtomicity", testLifecycleEffectsAtomicity},
