@@ -306,6 +306,9 @@ type LifecycleStore interface {
 	FindTaskByID(ctx context.Context, id int64) (*Task, error)
 	// ListTasks returns a case's tasks ordered by due time.
 	ListTasks(ctx context.Context, caseID int64) ([]*Task, error)
+	// ListDueTasks returns the tasks not done and due at or before before,
+	// of every case, soonest first, at most limit (1–500).
+	ListDueTasks(ctx context.Context, before time.Time, limit int) ([]*Task, error)
 
 	// CaseStats computes the department's statistics over the cases received
 	// in [from, to) (zero times: unbounded), as seen at now.

@@ -39,6 +39,8 @@ type Store interface {
 	ListOutbox(ctx context.Context, caseID int64) ([]*casework.OutboxMessage, error)
 	// ListTasks: a case's coordination tasks (detail).
 	ListTasks(ctx context.Context, caseID int64) ([]*casework.Task, error)
+	// ListDueTasks: the coordination tasks due (the dashboard).
+	ListDueTasks(ctx context.Context, before time.Time, limit int) ([]*casework.Task, error)
 	// FindTaskByID and CompleteTask: POST /api/v1/tasks/{id}/done.
 	FindTaskByID(ctx context.Context, id int64) (*casework.Task, error)
 	CompleteTask(ctx context.Context, id int64, at time.Time, actor casework.Actor) error

@@ -55,6 +55,13 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, u *staff.User
 		}
 		out = append(out, tile{Key: t.key, Count: n, Link: "/console/cases?" + t.query.Encode(), Alert: t.alert && n > 0})
 	}
+	if u.MayAct() {
+		due, err := s.dueTasks(r, u)
+		if err != nil {
+			return err
+		}
+		out = append(out, tile{Key: "dash.tasks_due", Count: len(due), Link: "/console/tasks", Alert: len(due) > 0})
+	}
 	s.render(w, r, http.StatusOK, "dashboard", view{User: u, Nav: "dashboard", Title: uiText.Render(langOf(r), "dash.title"),
 		Data: struct{ Tiles []tile }{out}})
 	return nil

@@ -64,7 +64,7 @@ var pages = func() map[string]*template.Template {
 	}
 	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
 	out := map[string]*template.Template{}
-	for _, name := range []string{"login", "dashboard", "case_list", "case_show", "users", "audit", "parties", "error"} {
+	for _, name := range []string{"login", "dashboard", "case_list", "case_show", "users", "audit", "parties", "tasks", "error"} {
 		out[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
 	}
 	return out
@@ -101,6 +101,7 @@ func (s *Server) uiRoutes() {
 	mux.Handle("POST /console/views", s.page(s.viewSave))
 	mux.Handle("POST /console/views/{id}/delete", s.page(s.viewDelete))
 	mux.Handle("GET /console/audit", s.page(s.auditList))
+	mux.Handle("GET /console/tasks", s.page(s.taskList))
 	mux.Handle("GET /console/parties", s.page(s.partyList))
 	mux.Handle("/console/", s.page(func(http.ResponseWriter, *http.Request, *staff.User) error { return casework.ErrNotFound }))
 

@@ -7,6 +7,10 @@ import "github.com/aftersales/aftersales/l10n"
 var uiText = l10n.Catalog{
 	l10n.Chinese: {
 		"app.title":                "售后服务部",
+		"dash.tasks_due":           "协调任务到期",
+		"tasks.assignee":           "协调对象",
+		"tasks.description":        "事项",
+		"tasks.none":               "没有到期的协调任务。",
 		"views.name":               "视图名称",
 		"views.save":               "保存为视图",
 		"views.delete":             "删除此视图",
@@ -147,6 +151,10 @@ var uiText = l10n.Catalog{
 	},
 	l10n.English: {
 		"app.title":                "After-sales",
+		"dash.tasks_due":           "Coordination tasks due",
+		"tasks.assignee":           "With",
+		"tasks.description":        "Task",
+		"tasks.none":               "No coordination task is due.",
 		"views.name":               "View name",
 		"views.save":               "Save as a view",
 		"views.delete":             "Delete this view",

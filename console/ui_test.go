@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -394,4 +395,32 @@ func TestConsoleSavedViews(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, other.do(http.MethodPost, "/console/views/"+id+"/delete", url.Values{}).Code, "not another's")
 	require.Equal(t, http.StatusSeeOther, b.do(http.MethodPost, "/console/views/"+id+"/delete", url.Values{}).Code)
 	assert.NotContains(t, b.get("/console/cases").Body.String(), "紧急超时")
+}
+
+func TestConsoleTasksDue(t *testing.T) {
+	t.Parallel()
+	e := newUIEnv(t)
+	ctx := t.Context()
+	now := e.clock.Now()
+	for _, task := range []*casework.Task{
+		{CaseID: e.overdue.ID, Assignee: "物业公司", Description: "协调楼上业主开门检查", DueAt: now.Add(-time.Hour), CreatedBy: casework.Staff("7")},
+		{CaseID: e.other.ID, Assignee: "自来水公司", Description: "确认停水时间", DueAt: now.Add(-2 * time.Hour), CreatedBy: casework.Staff("7")},
+		{CaseID: e.onTime.ID, Assignee: "电梯公司", Description: "明天检修", DueAt: now.Add(24 * time.Hour), CreatedBy: casework.Staff("7")},
+	} {
+		require.NoError(t, e.store.CreateTask(ctx, task, casework.Effects{}))
+	}
+	sup := e.signedIn(t, "supervisor")
+	w := sup.get("/console/")
+	assert.Contains(t, w.Body.String(), "协调任务到期")
+	w = sup.get("/console/tasks")
+	require.Equal(t, http.StatusOK, w.Code)
+	assert.Contains(t, w.Body.String(), "协调楼上业主开门检查")
+	assert.Contains(t, w.Body.String(), "确认停水时间")
+	assert.NotContains(t, w.Body.String(), "明天检修", "not due yet")
+
+	agent := e.signedIn(t, "agent") // 绿水园 only
+	w = agent.get("/console/tasks")
+	assert.Contains(t, w.Body.String(), "确认停水时间")
+	assert.NotContains(t, w.Body.String(), "协调楼上业主开门检查", "another project's")
+	assert.Equal(t, http.StatusForbidden, e.signedIn(t, "party").get("/console/tasks").Code)
 }

@@ -323,6 +323,16 @@ func (db *DB) FindTaskByID(ctx context.Context, id int64) (*casework.Task, error
 	return readOne(ctx, db, fmt.Sprintf("postgres: find task %d", id), scanTask, `SELECT `+taskCols+` FROM case_tasks WHERE id = $1`, id)
 }
 
+// ListDueTasks returns the tasks not done and due at or before before, of
+// every case, soonest first, at most limit.
+func (db *DB) ListDueTasks(ctx context.Context, before time.Time, limit int) ([]*casework.Task, error) {
+	if limit < 1 || limit > 500 {
+		return nil, casework.Invalid("limit", "must be 1 to 500")
+	}
+	return readAll(ctx, db, "postgres: list due tasks", scanTask,
+		`SELECT `+taskCols+` FROM case_tasks WHERE done_at IS NULL AND due_at <= $1 ORDER BY due_at, id LIMIT $2`, dbTime(before), limit)
+}
+
 // ListTasks returns a case's tasks ordered by due time, then ID.
 func (db *DB) ListTasks(ctx context.Context, caseID int64) ([]*casework.Task, error) {
 	return readAll(ctx, db, fmt.Sprintf("postgres: list tasks of case %d", caseID), scanTask,

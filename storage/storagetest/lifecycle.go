@@ -824,6 +824,21 @@ func testTasks(t *testing.T, h Harness) {
 	require.Equal(t, casework.Staff("8"), e.Actor)
 	assert.Contains(t, e.Note, "自来水公司")
 
+	// Due: not done, due by then, of every case, soonest first.
+	due1, err := s.ListDueTasks(ctx, at(48*time.Hour+7), 10)
+	require.NoError(t, err)
+	require.Len(t, due1, 2, "the early task is done")
+	requireSameTask(t, task, due1[0])
+	requireSameTask(t, elsewhere, due1[1])
+	none, err := s.ListDueTasks(ctx, at(47*time.Hour), 10)
+	require.NoError(t, err)
+	require.Empty(t, none, "not due yet")
+	one, err := s.ListDueTasks(ctx, at(72*time.Hour), 1)
+	require.NoError(t, err)
+	require.Len(t, one, 1, "at most limit")
+	_, err = s.ListDueTasks(ctx, t0, 0)
+	requireInvalid(t, err, "limit")
+
 	requireErrNotFound(t, s.CompleteTask(ctx, 999999, t0, casework.Staff("7")))
 	requireInvalid(t, s.CompleteTask(ctx, task.ID, t0, ""), "actor")
 	_, err = s.FindTaskByID(ctx, 999999)
