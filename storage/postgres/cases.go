@@ -768,9 +768,11 @@ func (db *DB) FindCases(ctx context.Context, f casework.CaseFilter) ([]*casework
 	// order, the IDs and what the filter compares (cases_received_idx,
 	// cases_urgency_idx, cases_open_idx…), the pages before and the cases
 	// filtered out are skipped in the index, without reading their rows.
+	// As an array, the IDs are read by the primary key whatever the plan
+	// guesses of a page's length.
 	args := append(w.args, f.Limit, f.Offset)
-	b.Queue(`SELECT `+caseCols+` FROM cases WHERE id IN (SELECT id FROM cases`+w.sql()+
-		fmt.Sprintf(` ORDER BY received_at DESC, id DESC LIMIT $%d OFFSET $%d)`, len(args)-1, len(args))+
+	b.Queue(`SELECT `+caseCols+` FROM cases WHERE id = ANY(ARRAY(SELECT id FROM cases`+w.sql()+
+		fmt.Sprintf(` ORDER BY received_at DESC, id DESC LIMIT $%d OFFSET $%d))`, len(args)-1, len(args))+
 		` ORDER BY received_at DESC, id DESC`, args...).
 		Query(func(rows pgx.Rows) (err error) { cases, err = collect(rows, nil, scanCase); return err })
 	err := db.readBatch(ctx, b)

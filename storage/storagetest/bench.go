@@ -2,15 +2,14 @@ package storagetest
 
 import (
 	"fmt"
-	"math"
 	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/internal/benchtest"
 )
 
 // benchWriters is how many goroutines write at once in CreateCase/writers=8.
@@ -154,14 +153,5 @@ func seedCases(b *testing.B, f *fixture, n int) []string {
 
 // reportPercentiles reports the 50th and 99th percentile of durations in µs.
 func reportPercentiles(b *testing.B, durations []time.Duration) {
-	if len(durations) == 0 {
-		return
-	}
-	slices.Sort(durations)
-	pct := func(p float64) float64 {
-		i := int(math.Ceil(p*float64(len(durations)))) - 1
-		return float64(durations[max(i, 0)]) / float64(time.Microsecond)
-	}
-	b.ReportMetric(pct(0.50), "p50-µs")
-	b.ReportMetric(pct(0.99), "p99-µs")
+	benchtest.ReportPercentiles(b, durations, 0.50, 0.99)
 }
