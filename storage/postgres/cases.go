@@ -281,7 +281,9 @@ const currentCaseID = `currval(pg_get_serial_sequence('cases', 'id'))`
 // alone 2,150–2,840/s (BenchmarkStore: 1,680–2,500/s). An increment in a
 // short transaction of its own, before the case's, would not serialise
 // writers at all (about 1,900–2,800/s) but would leave a gap for every failed
-// registration.
+// registration. Those figures predate the console's indexes (migration
+// 0009): the text-search index about halves the rate (BenchmarkStore with 8
+// writers: about 950 → 530 cases/s), still far above a department's load.
 //
 // The same holds for a case refused as the duplicate of a report (its
 // intake_key is a case's already, errIntakeKeyTaken): the violation of
