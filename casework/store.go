@@ -359,6 +359,9 @@ type CaseFilter struct {
 	// OverdueAt, when set, keeps the cases that are overdue at that moment
 	// (Case.Overdue).
 	OverdueAt *time.Time
+	// Urged keeps the cases the owner urged (催办: an EventUrge) at least
+	// once.
+	Urged bool
 	// Text keeps the cases whose number, owner name, description, location
 	// detail or expectation contains it, case-insensitively for Latin letters.
 	Text   string

@@ -7,6 +7,8 @@ import "github.com/aftersales/aftersales/l10n"
 var uiText = l10n.Catalog{
 	l10n.Chinese: {
 		"app.title":                "售后服务部",
+		"dash.urged":               "业主催办",
+		"cases.urged_only":         "只看催办",
 		"dash.tasks_due":           "协调任务到期",
 		"tasks.assignee":           "协调对象",
 		"tasks.description":        "事项",
@@ -151,6 +153,8 @@ var uiText = l10n.Catalog{
 	},
 	l10n.English: {
 		"app.title":                "After-sales",
+		"dash.urged":               "Urged by the owner",
+		"cases.urged_only":         "Urged only",
 		"dash.tasks_due":           "Coordination tasks due",
 		"tasks.assignee":           "With",
 		"tasks.description":        "Task",

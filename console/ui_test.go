@@ -424,3 +424,18 @@ func TestConsoleTasksDue(t *testing.T) {
 	assert.NotContains(t, w.Body.String(), "协调楼上业主开门检查", "another project's")
 	assert.Equal(t, http.StatusForbidden, e.signedIn(t, "party").get("/console/tasks").Code)
 }
+
+func TestConsoleUrgedCases(t *testing.T) {
+	t.Parallel()
+	e := newUIEnv(t)
+	require.NoError(t, e.store.AddCaseEvent(t.Context(), &casework.Event{CaseID: e.onTime.ID, Kind: casework.EventUrge, Actor: casework.ActorBot, Note: "业主催办"}))
+	b := e.signedIn(t, "supervisor")
+	w := b.get("/console/")
+	assert.Contains(t, w.Body.String(), "业主催办")
+	assert.Contains(t, w.Body.String(), "/console/cases?open=true&amp;urged=true")
+	w = b.get("/console/cases?open=true&urged=true")
+	require.Equal(t, http.StatusOK, w.Code)
+	assert.Contains(t, w.Body.String(), e.onTime.Number)
+	assert.NotContains(t, w.Body.String(), e.overdue.Number)
+	assert.Contains(t, w.Body.String(), `name="urged" value="true" checked`)
+}

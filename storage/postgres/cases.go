@@ -747,6 +747,9 @@ func (db *DB) FindCases(ctx context.Context, f casework.CaseFilter) ([]*casework
 			AND ((responded_at IS NULL AND respond_by < ?) OR (on_site_at IS NULL AND on_site_by < ?) OR resolve_by < ?)`,
 			*f.OverdueAt, *f.OverdueAt, *f.OverdueAt)
 	}
+	if f.Urged {
+		w.add("id IN (SELECT case_id FROM case_events WHERE kind = 'urge')")
+	}
 	if f.Text != "" {
 		// The index cases_text_grams_idx finds the cases that hold every
 		// character pair of the text, lowered; ILIKE keeps those that

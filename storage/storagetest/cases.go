@@ -534,7 +534,15 @@ func testFindCasesOverdue(t *testing.T, h Harness) {
 	}
 	require.Len(t, wantOverdue, 6)
 
-	ids, n := findCaseIDs(t, s, casework.CaseFilter{OverdueAt: &now})
+	// Urged: the cases with an urge among their events.
+	urged := wantOverdue[len(wantOverdue)-1]
+	require.NoError(t, s.AddCaseEvent(ctx, &casework.Event{CaseID: urged, Kind: casework.EventUrge, Actor: casework.ActorBot, Note: "owner urged"}))
+	require.NoError(t, s.AddCaseEvent(ctx, &casework.Event{CaseID: urged, Kind: casework.EventUrge, Actor: casework.ActorBot, Note: "again"}))
+	ids, n := findCaseIDs(t, s, casework.CaseFilter{Urged: true})
+	require.Equal(t, []int64{urged}, ids, "urged twice, listed once")
+	require.Equal(t, 1, n)
+
+	ids, n = findCaseIDs(t, s, casework.CaseFilter{OverdueAt: &now})
 	require.Equal(t, wantOverdue, ids, "FindCases agrees with Case.Overdue")
 	require.Equal(t, len(wantOverdue), n)
 
