@@ -2,6 +2,9 @@ package conversation
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/aftersales/aftersales/bot"
@@ -64,4 +67,28 @@ func (s *Session) Clone() *Session {
 		c.Identity = &id
 	}
 	return &c
+}
+
+// MarshalSession checks a session and its ttl as every SessionStore does
+// before it saves — a nil session and a ttl that is not positive are
+// refused: nothing lives forever — and returns its key and its JSON.
+func MarshalSession(s *Session, ttl time.Duration) (key string, data []byte, err error) {
+	if s == nil {
+		return "", nil, errors.New("nil session")
+	}
+	key = s.User.Key()
+	if ttl <= 0 {
+		return key, nil, fmt.Errorf("ttl %v is not positive", ttl)
+	}
+	data, err = json.Marshal(s)
+	return key, data, err
+}
+
+// UnmarshalSession decodes a session MarshalSession encoded.
+func UnmarshalSession(data []byte) (*Session, error) {
+	var s Session
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
 }

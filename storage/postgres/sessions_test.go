@@ -40,55 +40,21 @@ func BenchmarkSessions(b *testing.B) {
 	})
 }
 
-// openOnClock opens a migrated DB on a fresh schema and a fake clock of
-// its own, standing at the tests' date, with a SessionStore and a Deduper.
-func openOnClock(t *testing.T) (*DB, *testclock.Clock, *SessionStore, *Deduper) {
+// openOn opens a migrated DB on a fresh schema and the fake clock clock,
+// with a SessionStore and a Deduper.
+func openOn(t *testing.T, clock *testclock.Clock) (*DB, *SessionStore, *Deduper) {
 	t.Helper()
-	clock := testclock.New(testclock.Start())
 	db, _ := openTestDB(t, Options{NowFunc: clock.Now})
-	return db, clock, db.Sessions(), db.Deduper()
+	return db, db.Sessions(), db.Deduper()
 }
 
-// TestSessionsOnTheDBClock checks that sessions and marks expire when the
-// DB's clock says so, whatever the real time and the database's now(), and
-// that a mark made again keeps its first expiry until it expired.
+// TestSessionsOnTheDBClock: sessions and marks expire by the DB's clock.
 func TestSessionsOnTheDBClock(t *testing.T) {
 	t.Parallel()
-	ctx := t.Context()
-	_, clock, sessions, dedupe := openOnClock(t)
-	user := bot.UserRef{Platform: bot.WeChat, ID: "oGZUI0egBJY1zhBYw2KhdUfwVJJE"}
-	const msg = "wechat:oGZUI0egBJY1zhBYw2KhdUfwVJJE:24518956789012345"
-	live := func() (session, mark bool) {
-		t.Helper()
-		s, err := sessions.Load(ctx, user.Key())
-		require.NoError(t, err)
-		seen, err := dedupe.Seen(ctx, msg)
-		require.NoError(t, err)
-		return s != nil, seen
-	}
-
-	require.NoError(t, sessions.Save(ctx, conversationtest.SampleSession(user, clock.Now()), 30*time.Minute))
-	require.NoError(t, dedupe.Mark(ctx, msg, 30*time.Minute))
-	clock.Advance(20 * time.Minute)
-	require.NoError(t, dedupe.Mark(ctx, msg, 30*time.Minute), "keeps the first expiry")
-	s, m := live()
-	require.True(t, s)
-	require.True(t, m)
-
-	clock.Advance(10*time.Minute - time.Microsecond)
-	s, m = live()
-	require.True(t, s, "a microsecond before its expiry")
-	require.True(t, m, "a microsecond before its first expiry")
-
-	clock.Advance(time.Microsecond)
-	s, m = live()
-	require.False(t, s, "at its expiry")
-	require.False(t, m, "at its first expiry")
-
-	require.NoError(t, dedupe.Mark(ctx, msg, time.Hour), "an expired mark is made again")
-	clock.Advance(59 * time.Minute)
-	_, m = live()
-	require.True(t, m)
+	conversationtest.RunOnClock(t, func(t *testing.T, clock *testclock.Clock) (conversation.SessionStore, bot.Deduper) {
+		_, sessions, dedupe := openOn(t, clock)
+		return sessions, dedupe
+	})
 }
 
 // TestSessionsAcrossInstances checks that a session and a mark written
@@ -123,7 +89,8 @@ func TestSessionsAcrossInstances(t *testing.T) {
 func TestSessionsSweep(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	db, clock, sessions, dedupe := openOnClock(t)
+	clock := testclock.New(testclock.Start())
+	db, sessions, dedupe := openOn(t, clock)
 	user := bot.UserRef{Platform: bot.Telegram, ID: "100200300"}
 	write := func() {
 		t.Helper()

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -41,24 +40,17 @@ func (s *SessionStore) Load(ctx context.Context, key string) (*conversation.Sess
 	if err != nil {
 		return nil, fmt.Errorf("load session %q: %w", key, err)
 	}
-	var sess conversation.Session
-	if err := json.Unmarshal(data, &sess); err != nil {
+	sess, err := conversation.UnmarshalSession(data)
+	if err != nil {
 		return nil, fmt.Errorf("load session %q: %w", key, err)
 	}
-	return &sess, nil
+	return sess, nil
 }
 
 // Save stores sess under sess.User.Key(), replacing what was there, for ttl,
 // which must be positive.
 func (s *SessionStore) Save(ctx context.Context, sess *conversation.Session, ttl time.Duration) error {
-	if sess == nil {
-		return errors.New("save session: nil session")
-	}
-	key := sess.User.Key()
-	if ttl <= 0 {
-		return fmt.Errorf("save session %q: ttl %v is not positive", key, ttl)
-	}
-	data, err := json.Marshal(sess)
+	key, data, err := conversation.MarshalSession(sess, ttl)
 	if err != nil {
 		return fmt.Errorf("save session %q: %w", key, err)
 	}
