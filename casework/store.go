@@ -362,6 +362,9 @@ type CaseFilter struct {
 	// Urged keeps the cases the owner urged (催办: an EventUrge) at least
 	// once.
 	Urged bool
+	// Unanswered keeps the cases no person of the department has acted on
+	// yet (RespondedAt unset: Case.NoteContact).
+	Unanswered bool
 	// Text keeps the cases whose number, owner name, description, location
 	// detail or expectation contains it, case-insensitively for Latin letters.
 	Text   string

@@ -18,6 +18,7 @@ const casesPerPage = 50
 type caseQuery struct {
 	Q, State, Urgency, Category string
 	Overdue, Open, Urged        bool
+	Unanswered                  bool
 	Page                        int
 }
 
@@ -39,7 +40,8 @@ func parseCaseQuery(q url.Values) (caseQuery, casework.CaseFilter, error) {
 		return caseQuery{}, f, err
 	}
 	cq := caseQuery{Q: q.Get("q"), State: q.Get("state"), Urgency: q.Get("urgency"), Category: q.Get("category"),
-		Overdue: q.Get("overdue") == "true", Open: q.Get("open") == "true", Urged: q.Get("urged") == "true", Page: 1}
+		Overdue: q.Get("overdue") == "true", Open: q.Get("open") == "true", Urged: q.Get("urged") == "true",
+		Unanswered: q.Get("unanswered") == "true", Page: 1}
 	if p := q.Get("page"); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 100000 {
@@ -48,6 +50,7 @@ func parseCaseQuery(q url.Values) (caseQuery, casework.CaseFilter, error) {
 		cq.Page = n
 	}
 	f.Text, f.Urgency, f.Category, f.Urged = cq.Q, casework.Urgency(cq.Urgency), casework.Category(cq.Category), cq.Urged
+	f.Unanswered = cq.Unanswered
 	switch {
 	case cq.State != "":
 		f.States = []casework.State{casework.State(cq.State)}

@@ -40,6 +40,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, u *staff.User
 		{"dash.triage", url.Values{"state": {string(casework.StateRegistered)}}, casework.CaseFilter{States: []casework.State{casework.StateRegistered}}, true},
 		{"dash.overdue", url.Values{"overdue": {"true"}}, casework.CaseFilter{OverdueAt: &now}, true},
 		{"dash.urgent", url.Values{"urgency": {string(casework.UrgencyUrgent)}, "open": {"true"}}, casework.CaseFilter{Urgency: casework.UrgencyUrgent, States: openStates()}, true},
+		{"dash.unanswered", url.Values{"unanswered": {"true"}, "open": {"true"}}, casework.CaseFilter{Unanswered: true, States: openStates()}, true},
 		{"dash.urged", url.Values{"urged": {"true"}, "open": {"true"}}, casework.CaseFilter{Urged: true, States: openStates()}, true},
 		{"dash.open", url.Values{"open": {"true"}}, casework.CaseFilter{States: openStates()}, false},
 	}

@@ -7,6 +7,8 @@ import "github.com/aftersales/aftersales/l10n"
 var uiText = l10n.Catalog{
 	l10n.Chinese: {
 		"app.title":                "售后服务部",
+		"dash.unanswered":          "尚无人响应",
+		"cases.unanswered_only":    "只看未响应",
 		"dash.urged":               "业主催办",
 		"cases.urged_only":         "只看催办",
 		"dash.tasks_due":           "协调任务到期",
@@ -153,6 +155,8 @@ var uiText = l10n.Catalog{
 	},
 	l10n.English: {
 		"app.title":                "After-sales",
+		"dash.unanswered":          "No one answered yet",
+		"cases.unanswered_only":    "Unanswered only",
 		"dash.urged":               "Urged by the owner",
 		"cases.urged_only":         "Urged only",
 		"dash.tasks_due":           "Coordination tasks due",

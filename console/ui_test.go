@@ -439,3 +439,14 @@ func TestConsoleUrgedCases(t *testing.T) {
 	assert.NotContains(t, w.Body.String(), e.overdue.Number)
 	assert.Contains(t, w.Body.String(), `name="urged" value="true" checked`)
 }
+
+func TestConsoleUnansweredCases(t *testing.T) {
+	t.Parallel()
+	e := newUIEnv(t)
+	b := e.signedIn(t, "supervisor")
+	w := b.get("/console/cases?unanswered=true")
+	require.Equal(t, http.StatusOK, w.Code)
+	assert.Contains(t, w.Body.String(), e.onTime.Number, "the bot's case no person touched")
+	assert.NotContains(t, w.Body.String(), e.other.Number, "accepted by staff: answered")
+	assert.Contains(t, b.get("/console/").Body.String(), "尚无人响应")
+}

@@ -750,6 +750,9 @@ func (db *DB) FindCases(ctx context.Context, f casework.CaseFilter) ([]*casework
 	if f.Urged {
 		w.add("id IN (SELECT case_id FROM case_events WHERE kind = 'urge')")
 	}
+	if f.Unanswered {
+		w.add("responded_at IS NULL")
+	}
 	if f.Text != "" {
 		// The index cases_text_grams_idx finds the cases that hold every
 		// character pair of the text, lowered; ILIKE keeps those that

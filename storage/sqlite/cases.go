@@ -444,6 +444,9 @@ func (db *DB) FindCases(ctx context.Context, f casework.CaseFilter) ([]*casework
 	if f.Urged {
 		w.add("c.id IN (SELECT case_id FROM case_events WHERE kind = 'urge')")
 	}
+	if f.Unanswered {
+		w.add("c.responded_at IS NULL")
+	}
 	if f.Text != "" {
 		// instr matches literally, so % and _ need no escaping; SQLite's
 		// lower() folds ASCII letters only, and so does asciiLower.

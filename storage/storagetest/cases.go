@@ -542,6 +542,21 @@ func testFindCasesOverdue(t *testing.T, h Harness) {
 	require.Equal(t, []int64{urged}, ids, "urged twice, listed once")
 	require.Equal(t, 1, n)
 
+	// Unanswered: no person acted on it yet.
+	everyCase, _ := findCaseIDs(t, s, casework.CaseFilter{Limit: 500})
+	var wantUnanswered []int64
+	for _, id := range everyCase {
+		c, err := s.FindCaseByID(ctx, id)
+		require.NoError(t, err)
+		if c.RespondedAt == nil {
+			wantUnanswered = append(wantUnanswered, id)
+		}
+	}
+	require.NotEmpty(t, wantUnanswered)
+	require.Less(t, len(wantUnanswered), len(everyCase), "some were answered")
+	ids, _ = findCaseIDs(t, s, casework.CaseFilter{Unanswered: true, Limit: 500})
+	require.Equal(t, wantUnanswered, ids)
+
 	ids, n = findCaseIDs(t, s, casework.CaseFilter{OverdueAt: &now})
 	require.Equal(t, wantOverdue, ids, "FindCases agrees with Case.Overdue")
 	require.Equal(t, len(wantOverdue), n)
