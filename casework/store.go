@@ -365,6 +365,9 @@ type CaseFilter struct {
 	// Unanswered keeps the cases no person of the department has acted on
 	// yet (RespondedAt unset: Case.NoteContact).
 	Unanswered bool
+	// Oldest lists the oldest first (by ReceivedAt, then ID); the default
+	// is the newest first.
+	Oldest bool
 	// Text keeps the cases whose number, owner name, description, location
 	// detail or expectation contains it, case-insensitively for Latin letters.
 	Text   string

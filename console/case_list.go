@@ -18,7 +18,7 @@ const casesPerPage = 50
 type caseQuery struct {
 	Q, State, Urgency, Category string
 	Overdue, Open, Urged        bool
-	Unanswered                  bool
+	Unanswered, Oldest          bool
 	Page                        int
 }
 
@@ -41,7 +41,10 @@ func parseCaseQuery(q url.Values) (caseQuery, casework.CaseFilter, error) {
 	}
 	cq := caseQuery{Q: q.Get("q"), State: q.Get("state"), Urgency: q.Get("urgency"), Category: q.Get("category"),
 		Overdue: q.Get("overdue") == "true", Open: q.Get("open") == "true", Urged: q.Get("urged") == "true",
-		Unanswered: q.Get("unanswered") == "true", Page: 1}
+		Unanswered: q.Get("unanswered") == "true", Oldest: q.Get("sort") == "oldest", Page: 1}
+	if s := q.Get("sort"); s != "" && s != "oldest" && s != "newest" {
+		return cq, f, casework.Invalid("sort", "newest or oldest")
+	}
 	if p := q.Get("page"); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 100000 {
@@ -50,7 +53,7 @@ func parseCaseQuery(q url.Values) (caseQuery, casework.CaseFilter, error) {
 		cq.Page = n
 	}
 	f.Text, f.Urgency, f.Category, f.Urged = cq.Q, casework.Urgency(cq.Urgency), casework.Category(cq.Category), cq.Urged
-	f.Unanswered = cq.Unanswered
+	f.Unanswered, f.Oldest = cq.Unanswered, cq.Oldest
 	switch {
 	case cq.State != "":
 		f.States = []casework.State{casework.State(cq.State)}

@@ -7,6 +7,8 @@ import "github.com/aftersales/aftersales/l10n"
 var uiText = l10n.Catalog{
 	l10n.Chinese: {
 		"app.title":                "售后服务部",
+		"cases.newest":             "最新在前",
+		"cases.oldest":             "最早在前",
 		"dash.unanswered":          "尚无人响应",
 		"cases.unanswered_only":    "只看未响应",
 		"dash.urged":               "业主催办",
@@ -155,6 +157,8 @@ var uiText = l10n.Catalog{
 	},
 	l10n.English: {
 		"app.title":                "After-sales",
+		"cases.newest":             "Newest first",
+		"cases.oldest":             "Oldest first",
 		"dash.unanswered":          "No one answered yet",
 		"cases.unanswered_only":    "Unanswered only",
 		"dash.urged":               "Urged by the owner",

@@ -450,3 +450,15 @@ func TestConsoleUnansweredCases(t *testing.T) {
 	assert.NotContains(t, w.Body.String(), e.other.Number, "accepted by staff: answered")
 	assert.Contains(t, b.get("/console/").Body.String(), "尚无人响应")
 }
+
+func TestConsoleCaseListOrder(t *testing.T) {
+	t.Parallel()
+	e := newUIEnv(t)
+	b := e.signedIn(t, "supervisor")
+	page := b.get("/console/cases").Body.String()
+	assert.Less(t, strings.Index(page, e.other.Number), strings.Index(page, e.overdue.Number), "newest first")
+	page = b.get("/console/cases?sort=oldest").Body.String()
+	assert.Less(t, strings.Index(page, e.overdue.Number), strings.Index(page, e.other.Number), "oldest first")
+	assert.Contains(t, page, `<option value="oldest" selected>`)
+	assert.Equal(t, http.StatusBadRequest, b.get("/console/cases?sort=due").Code)
+}

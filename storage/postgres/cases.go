@@ -779,9 +779,12 @@ func (db *DB) FindCases(ctx context.Context, f casework.CaseFilter) ([]*casework
 	// As an array, the IDs are read by the primary key whatever the plan
 	// guesses of a page's length.
 	args := append(w.args, f.Limit, f.Offset)
+	order := ` ORDER BY received_at DESC, id DESC`
+	if f.Oldest {
+		order = ` ORDER BY received_at, id` // the same indexes, read backwards
+	}
 	b.Queue(`SELECT `+caseCols+` FROM cases WHERE id = ANY(ARRAY(SELECT id FROM cases`+w.sql()+
-		fmt.Sprintf(` ORDER BY received_at DESC, id DESC LIMIT $%d OFFSET $%d))`, len(args)-1, len(args))+
-		` ORDER BY received_at DESC, id DESC`, args...).
+		order+fmt.Sprintf(` LIMIT $%d OFFSET $%d))`, len(args)-1, len(args))+order, args...).
 		Query(func(rows pgx.Rows) (err error) { cases, err = collect(rows, nil, scanCase); return err })
 	err := db.readBatch(ctx, b)
 	return cases, n, dbErr("postgres: find cases", err)

@@ -464,8 +464,12 @@ func (db *DB) FindCases(ctx context.Context, f casework.CaseFilter) ([]*casework
 		if f.Offset >= total {
 			return nil, nil
 		}
+		order := " ORDER BY c.received_at DESC, c.id DESC"
+		if f.Oldest {
+			order = " ORDER BY c.received_at, c.id"
+		}
 		cases, err := queryAll(ctx, tx, scanCase,
-			"SELECT "+caseColumns+" FROM cases c WHERE "+cond+" ORDER BY c.received_at DESC, c.id DESC LIMIT ? OFFSET ?",
+			"SELECT "+caseColumns+" FROM cases c WHERE "+cond+order+" LIMIT ? OFFSET ?",
 			append(args, f.Limit, f.Offset)...)
 		if err != nil {
 			return nil, fmt.Errorf("find cases: %w", err)

@@ -542,6 +542,13 @@ func testFindCasesOverdue(t *testing.T, h Harness) {
 	require.Equal(t, []int64{urged}, ids, "urged twice, listed once")
 	require.Equal(t, 1, n)
 
+	// Oldest first: the same cases, the other way round.
+	newest, _ := findCaseIDs(t, s, casework.CaseFilter{Limit: 500})
+	oldest, _ := findCaseIDs(t, s, casework.CaseFilter{Limit: 500, Oldest: true})
+	require.Len(t, oldest, len(newest))
+	slices.Reverse(newest)
+	require.Equal(t, newest, oldest)
+
 	// Unanswered: no person acted on it yet.
 	everyCase, _ := findCaseIDs(t, s, casework.CaseFilter{Limit: 500})
 	var wantUnanswered []int64
