@@ -70,6 +70,8 @@ func BenchmarkConsole(b *testing.B) {
 		{"queue/overdue", e.supervisor, page("/console/cases?overdue=true"), row},
 		{"queue/q=渗水", e.supervisor, page("/console/cases?q=" + url.QueryEscape("渗水")), row},
 		{"queue/agent", e.agent, page("/console/cases"), row},
+		{"queue/oldest", e.supervisor, page("/console/cases?sort=oldest&page=50"), row},
+		{"queue/unanswered", e.supervisor, page("/console/cases?unanswered=true"), row},
 		{"case", e.supervisor, func() string { return "/console/cases/" + e.numbers[pick.IntN(len(e.numbers))] }, number},
 		{"dashboard", e.supervisor, page("/console/"), alert},
 		{"dashboard/agent", e.agent, page("/console/"), alert},
