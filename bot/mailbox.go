@@ -242,3 +242,26 @@ func (s *Sweeper) Due(now time.Time) bool {
 	s.last = now
 	return true
 }
+
+// MailboxRow is a row of a SQL store's read of a box: the box's last number,
+// joined with one of its entries, or with none (Entry nil) when the box has
+// no entry after the one asked for.
+type MailboxRow struct {
+	Last  int64
+	Entry *MailboxEntry
+}
+
+// MailboxRows folds such rows into what Mailbox.After returns: the entries,
+// and the box's last number (0 when there are no rows: no such box).
+func MailboxRows(rows []MailboxRow) ([]MailboxEntry, int64) {
+	if len(rows) == 0 {
+		return nil, 0
+	}
+	var entries []MailboxEntry
+	for _, r := range rows {
+		if r.Entry != nil {
+			entries = append(entries, *r.Entry)
+		}
+	}
+	return entries, rows[0].Last
+}

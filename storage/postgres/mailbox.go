@@ -145,37 +145,28 @@ func isDedupeRace(err error) bool {
 
 // After implements bot.Mailbox, in one statement.
 func (m *Mailbox) After(ctx context.Context, box string, after int64, now time.Time) ([]bot.MailboxEntry, int64, error) {
-	type row struct {
-		last  int64
-		entry *bot.MailboxEntry
-	}
-	rows, err := readAll(ctx, m.db, "postgres: read mailbox "+box, func(s scanner) (row, error) {
-		var r row
+	rows, err := readAll(ctx, m.db, "postgres: read mailbox "+box, func(s scanner) (bot.MailboxRow, error) {
+		var r bot.MailboxRow
 		var seq *int64
 		var dedupe *string
 		var body []byte
-		if err := s.Scan(&r.last, &seq, &dedupe, &body); err != nil || seq == nil {
+		if err := s.Scan(&r.Last, &seq, &dedupe, &body); err != nil || seq == nil {
 			return r, err
 		}
-		r.entry = &bot.MailboxEntry{Seq: *seq, Body: body}
+		r.Entry = &bot.MailboxEntry{Seq: *seq, Body: body}
 		if dedupe != nil {
-			r.entry.Dedupe = *dedupe
+			r.Entry.Dedupe = *dedupe
 		}
 		return r, nil
 	}, `SELECT m.last_seq, e.seq, e.dedupe, e.body FROM mailboxes m
 		LEFT JOIN mailbox_entries e ON e.box = m.box AND e.seq > $1
 		WHERE m.box = $2 AND m.touched_at > $3
 		ORDER BY e.seq`, after, box, dbTime(now.Add(-m.keep)))
-	if err != nil || len(rows) == 0 {
+	if err != nil {
 		return nil, 0, err
 	}
-	var entries []bot.MailboxEntry
-	for _, r := range rows {
-		if r.entry != nil {
-			entries = append(entries, *r.entry)
-		}
-	}
-	return entries, rows[0].last, nil
+	entries, last := bot.MailboxRows(rows)
+	return entries, last, nil
 }
 
 // Watch implements bot.Mailbox.

@@ -104,32 +104,23 @@ func (m *Mailbox) put(ctx context.Context, tx *Tx, box, dedupe string, body []by
 
 // After implements bot.Mailbox, in one statement.
 func (m *Mailbox) After(ctx context.Context, box string, after int64, now time.Time) ([]bot.MailboxEntry, int64, error) {
-	type row struct {
-		last  int64
-		entry *bot.MailboxEntry
-	}
-	rows, err := readAll(ctx, m.db, "read mailbox "+box, func(s scanner) (row, error) {
-		var r row
+	rows, err := readAll(ctx, m.db, "read mailbox "+box, func(s scanner) (bot.MailboxRow, error) {
+		var r bot.MailboxRow
 		var seq sql.NullInt64
 		var dedupe sql.NullString
 		var body []byte
-		if err := s.Scan(&r.last, &seq, &dedupe, &body); err != nil || !seq.Valid {
+		if err := s.Scan(&r.Last, &seq, &dedupe, &body); err != nil || !seq.Valid {
 			return r, err
 		}
-		r.entry = &bot.MailboxEntry{Seq: seq.Int64, Dedupe: dedupe.String, Body: body}
+		r.Entry = &bot.MailboxEntry{Seq: seq.Int64, Dedupe: dedupe.String, Body: body}
 		return r, nil
 	}, `SELECT m.last_seq, e.seq, e.dedupe, e.body FROM mailboxes m
 		LEFT JOIN mailbox_entries e ON e.box = m.box AND e.seq > ?
 		WHERE m.box = ? AND m.touched_at > ?
 		ORDER BY e.seq`, after, box, encodeTime(now.Add(-m.keep)))
-	if err != nil || len(rows) == 0 {
+	if err != nil {
 		return nil, 0, err
 	}
-	var entries []bot.MailboxEntry
-	for _, r := range rows {
-		if r.entry != nil {
-			entries = append(entries, *r.entry)
-		}
-	}
-	return entries, rows[0].last, nil
+	entries, last := bot.MailboxRows(rows)
+	return entries, last, nil
 }
