@@ -124,6 +124,9 @@ type Store interface {
 	// is no such account.
 	FindUser(ctx context.Context, id int64) (*User, error)
 	FindUserByName(ctx context.Context, username string) (*User, error)
+	// FindServiceAccount returns the service account whose PasswordHash
+	// (its token's hash) is hash, or casework.ErrNotFound.
+	FindServiceAccount(ctx context.Context, hash string) (*User, error)
 	// ListUsers returns every account by username.
 	ListUsers(ctx context.Context) ([]*User, error)
 

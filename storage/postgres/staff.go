@@ -98,6 +98,13 @@ func (db *DB) FindUserByName(ctx context.Context, username string) (*staff.User,
 		`SELECT `+userCols+` FROM staff_users u WHERE u.username = $1`, username)
 }
 
+// FindServiceAccount returns the service account of a token's hash, or
+// casework.ErrNotFound.
+func (db *DB) FindServiceAccount(ctx context.Context, hash string) (*staff.User, error) {
+	return readOne(ctx, db, "postgres: find service account", scanUser,
+		`SELECT `+userCols+` FROM staff_users u WHERE u.kind = 'service' AND u.password_hash = $1`, hash)
+}
+
 // ListUsers returns every account ordered by username.
 func (db *DB) ListUsers(ctx context.Context) ([]*staff.User, error) {
 	return readAll(ctx, db, "postgres: list users", scanUser, `SELECT `+userCols+` FROM staff_users u ORDER BY u.username`)

@@ -96,6 +96,13 @@ func (db *DB) FindUserByName(ctx context.Context, username string) (*staff.User,
 		"SELECT "+userColumns+" FROM staff_users u WHERE u.username = ?", username)
 }
 
+// FindServiceAccount returns the service account of a token's hash, or
+// casework.ErrNotFound.
+func (db *DB) FindServiceAccount(ctx context.Context, hash string) (*staff.User, error) {
+	return readOne(ctx, db, "service account", scanUser,
+		"SELECT "+userColumns+" FROM staff_users u WHERE u.kind = 'service' AND u.password_hash = ?", hash)
+}
+
 // ListUsers returns every account ordered by username.
 func (db *DB) ListUsers(ctx context.Context) ([]*staff.User, error) {
 	return readAll(ctx, db, "list users", scanUser, "SELECT "+userColumns+" FROM staff_users u ORDER BY u.username")

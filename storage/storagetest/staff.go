@@ -281,3 +281,20 @@ func testStaffUserDeleted(t *testing.T, h Harness) {
 	require.Greater(t, again.ID, gone.ID)
 	requireUser(t, ss, again)
 }
+
+// testStaffServiceAccounts: a service account is found by its token's hash,
+// a person's account never is.
+func testStaffServiceAccounts(t *testing.T, h Harness) {
+	_, ss := openAs[staff.Store](t, h)
+	ctx := t.Context()
+	const hash = "sha256$0123456789abcdef"
+	crm := createUser(t, ss, "crm", staff.RoleAgent, func(u *staff.User) { u.Kind, u.PasswordHash = staff.KindService, hash })
+	createUser(t, ss, "person", staff.RoleAgent, func(u *staff.User) { u.PasswordHash = "sha256$fedcba9876543210" })
+	got, err := ss.FindServiceAccount(ctx, hash)
+	require.NoError(t, err)
+	require.Equal(t, crm, got)
+	_, err = ss.FindServiceAccount(ctx, "sha256$fedcba9876543210")
+	requireErrNotFound(t, err)
+	_, err = ss.FindServiceAccount(ctx, "sha256$nothing")
+	requireErrNotFound(t, err)
+}

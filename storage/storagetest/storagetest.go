@@ -245,6 +245,7 @@ func Run(t *testing.T, h Harness) {
 		{"StaffAudit", testStaffAudit},
 		{"StaffUserDeleted", testStaffUserDeleted},
 		{"StaffViews", testStaffViews},
+		{"StaffServiceAccounts", testStaffServiceAccounts},
 		{"LifecycleCaseFields", testLifecycleCaseFields},
 		{"LifecycleEffects", testLifecycleEffects},
 		{"LifecycleEffectsAtomicity", testLifecycleEffectsAtomicity},
