@@ -152,3 +152,20 @@ func (c *Case) Overdue(now time.Time) bool {
 	late := func(by, met *time.Time) bool { return by != nil && met == nil && now.After(*by) }
 	return late(c.RespondBy, c.RespondedAt) || late(c.OnSiteBy, c.OnSiteAt) || late(c.ResolveBy, c.ResolvedAt)
 }
+
+// NextDeadline returns the earliest deadline c still has to meet: the
+// soonest of its unmet steps' deadlines while it is open, not resolved and
+// not on hold (the cases Overdue can be true of); nil otherwise. The stores
+// sort by it (CaseFilter.Order OrderDue) with the same rule.
+func (c *Case) NextDeadline() *time.Time {
+	if !c.Open() || c.State == StateOnHold || c.ResolvedAt != nil {
+		return nil
+	}
+	var next *time.Time
+	for _, d := range []struct{ by, met *time.Time }{{c.RespondBy, c.RespondedAt}, {c.OnSiteBy, c.OnSiteAt}, {c.ResolveBy, c.ResolvedAt}} {
+		if d.by != nil && d.met == nil && (next == nil || d.by.Before(*next)) {
+			next = d.by
+		}
+	}
+	return next
+}

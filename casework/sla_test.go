@@ -110,3 +110,23 @@ func TestNumbering(t *testing.T) {
 	assert.Equal(t, "SH-20261127-0042", n.Format(key, 42))
 	assert.Equal(t, "SH-20261127-12345", n.Format(key, 12345))
 }
+
+func TestNextDeadline(t *testing.T) {
+	t.Parallel()
+	p := casework.DefaultSLAPolicy()
+	c := &casework.Case{Urgency: casework.UrgencyUrgent, Category: casework.CategoryEngineeringQuality, ReceivedAt: t0, State: casework.StateRegistered}
+	p.SetDeadlines(c)
+	at := func(d time.Duration) *time.Time { v := t0.Add(d); return &v }
+
+	assert.Equal(t, at(time.Hour), c.NextDeadline(), "the response first")
+	c.State, c.RespondedAt = casework.StateAccepted, at(10*time.Minute)
+	assert.Equal(t, at(4*time.Hour), c.NextDeadline(), "then being on site")
+	c.OnSiteBy = at(30 * time.Hour)
+	assert.Equal(t, at(24*time.Hour), c.NextDeadline(), "the soonest unmet step, whichever it is")
+	c.State = casework.StateOnHold
+	assert.Nil(t, c.NextDeadline(), "on hold: the clocks wait")
+	c.State, c.ResolvedAt = casework.StateDone, at(20*time.Hour)
+	assert.Nil(t, c.NextDeadline(), "resolved: nothing left to meet")
+	c.ResolvedAt, c.State = nil, casework.StateCancelled
+	assert.Nil(t, c.NextDeadline())
+}

@@ -365,9 +365,8 @@ type CaseFilter struct {
 	// Unanswered keeps the cases no person of the department has acted on
 	// yet (RespondedAt unset: Case.NoteContact).
 	Unanswered bool
-	// Oldest lists the oldest first (by ReceivedAt, then ID); the default
-	// is the newest first.
-	Oldest bool
+	// Order is the list's order; the default is the newest first.
+	Order CaseOrder
 	// Text keeps the cases whose number, owner name, description, location
 	// detail or expectation contains it, case-insensitively for Latin letters.
 	Text   string
@@ -375,8 +374,29 @@ type CaseFilter struct {
 	Limit  int // 0: 50; at most 500
 }
 
+// CaseOrder is the order of a case list.
+type CaseOrder string
+
+// The orders of a case list.
+const (
+	// OrderNewest lists the newest first (by ReceivedAt, then ID).
+	OrderNewest CaseOrder = ""
+	// OrderOldest lists the oldest first.
+	OrderOldest CaseOrder = "oldest"
+	// OrderDue lists the cases by their next deadline (Case.NextDeadline),
+	// the soonest first, then the cases with none; among equals, the oldest
+	// first.
+	OrderDue CaseOrder = "due"
+)
+
+// Valid reports whether o is one of the orders.
+func (o CaseOrder) Valid() bool { return o == OrderNewest || o == OrderOldest || o == OrderDue }
+
 // Normalize checks f and fills the default limit.
 func (f *CaseFilter) Normalize() error {
+	if !f.Order.Valid() {
+		return Invalid("order", "unknown order %q", f.Order)
+	}
 	for _, s := range f.States {
 		if !s.Valid() {
 			return Invalid("state", "unknown state %q", s)

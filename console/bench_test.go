@@ -72,6 +72,8 @@ func BenchmarkConsole(b *testing.B) {
 		{"queue/agent", e.agent, page("/console/cases"), row},
 		{"queue/oldest", e.supervisor, page("/console/cases?sort=oldest&page=50"), row},
 		{"queue/unanswered", e.supervisor, page("/console/cases?unanswered=true"), row},
+		{"queue/due", e.supervisor, page("/console/cases?sort=due&open=true"), row},
+		{"queue/due/agent", e.agent, page("/console/cases?sort=due"), row},
 		{"case", e.supervisor, func() string { return "/console/cases/" + e.numbers[pick.IntN(len(e.numbers))] }, number},
 		{"dashboard", e.supervisor, page("/console/"), alert},
 		{"dashboard/agent", e.agent, page("/console/"), alert},

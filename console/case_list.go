@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"time"
 
 	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/staff"
@@ -18,7 +17,8 @@ const casesPerPage = 50
 type caseQuery struct {
 	Q, State, Urgency, Category string
 	Overdue, Open, Urged        bool
-	Unanswered, Oldest          bool
+	Unanswered                  bool
+	Sort                        string
 	Page                        int
 }
 
@@ -41,9 +41,13 @@ func parseCaseQuery(q url.Values) (caseQuery, casework.CaseFilter, error) {
 	}
 	cq := caseQuery{Q: q.Get("q"), State: q.Get("state"), Urgency: q.Get("urgency"), Category: q.Get("category"),
 		Overdue: q.Get("overdue") == "true", Open: q.Get("open") == "true", Urged: q.Get("urged") == "true",
-		Unanswered: q.Get("unanswered") == "true", Oldest: q.Get("sort") == "oldest", Page: 1}
-	if s := q.Get("sort"); s != "" && s != "oldest" && s != "newest" {
-		return cq, f, casework.Invalid("sort", "newest or oldest")
+		Unanswered: q.Get("unanswered") == "true", Sort: q.Get("sort"), Page: 1}
+	switch cq.Sort {
+	case "", "newest":
+	case "oldest", "due":
+		f.Order = casework.CaseOrder(cq.Sort)
+	default:
+		return cq, f, casework.Invalid("sort", "newest, oldest or due")
 	}
 	if p := q.Get("page"); p != "" {
 		n, err := strconv.Atoi(p)
@@ -53,7 +57,7 @@ func parseCaseQuery(q url.Values) (caseQuery, casework.CaseFilter, error) {
 		cq.Page = n
 	}
 	f.Text, f.Urgency, f.Category, f.Urged = cq.Q, casework.Urgency(cq.Urgency), casework.Category(cq.Category), cq.Urged
-	f.Unanswered, f.Oldest = cq.Unanswered, cq.Oldest
+	f.Unanswered = cq.Unanswered
 	switch {
 	case cq.State != "":
 		f.States = []casework.State{casework.State(cq.State)}
@@ -86,7 +90,7 @@ func (s *Server) caseList(w http.ResponseWriter, r *http.Request, u *staff.User)
 	for _, c := range cases {
 		row := caseRow{Number: c.Number, Received: s.formatTime(c.ReceivedAt), Owner: c.OwnerName,
 			Category: c.Category, Subcategory: c.Subcategory, Urgency: c.Urgency, State: c.State, Overdue: c.Overdue(now)}
-		if by := nextDeadline(c); by != nil {
+		if by := c.NextDeadline(); by != nil {
 			row.Due = s.formatTime(*by)
 		}
 		rows = append(rows, row)
@@ -134,14 +138,4 @@ type viewLink struct {
 	ID   int64
 	Name string
 	Link template.URL
-}
-
-// nextDeadline is the first service-level deadline not met yet, or nil.
-func nextDeadline(c *casework.Case) *time.Time {
-	for _, d := range []struct{ by, met *time.Time }{{c.RespondBy, c.RespondedAt}, {c.OnSiteBy, c.OnSiteAt}, {c.ResolveBy, c.ResolvedAt}} {
-		if d.by != nil && d.met == nil {
-			return d.by
-		}
-	}
-	return nil
 }

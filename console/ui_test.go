@@ -460,5 +460,8 @@ func TestConsoleCaseListOrder(t *testing.T) {
 	page = b.get("/console/cases?sort=oldest").Body.String()
 	assert.Less(t, strings.Index(page, e.overdue.Number), strings.Index(page, e.other.Number), "oldest first")
 	assert.Contains(t, page, `<option value="oldest" selected>`)
-	assert.Equal(t, http.StatusBadRequest, b.get("/console/cases?sort=due").Code)
+	page = b.get("/console/cases?sort=due").Body.String()
+	assert.Contains(t, page, `<option value="due" selected>`)
+	assert.Less(t, strings.Index(page, e.overdue.Number), strings.Index(page, e.other.Number), "a deadline long past before a case with none")
+	assert.Equal(t, http.StatusBadRequest, b.get("/console/cases?sort=cheapest").Code)
 }

@@ -780,8 +780,11 @@ func (db *DB) FindCases(ctx context.Context, f casework.CaseFilter) ([]*casework
 	// guesses of a page's length.
 	args := append(w.args, f.Limit, f.Offset)
 	order := ` ORDER BY received_at DESC, id DESC`
-	if f.Oldest {
+	switch f.Order {
+	case casework.OrderOldest:
 		order = ` ORDER BY received_at, id` // the same indexes, read backwards
+	case casework.OrderDue:
+		order = ` ORDER BY ` + nextDeadlineSQL + ` NULLS LAST, received_at, id` // cases_next_deadline_idx
 	}
 	b.Queue(`SELECT `+caseCols+` FROM cases WHERE id = ANY(ARRAY(SELECT id FROM cases`+w.sql()+
 		order+fmt.Sprintf(` LIMIT $%d OFFSET $%d))`, len(args)-1, len(args))+order, args...).
@@ -789,3 +792,8 @@ func (db *DB) FindCases(ctx context.Context, f casework.CaseFilter) ([]*casework
 	err := db.readBatch(ctx, b)
 	return cases, n, dbErr("postgres: find cases", err)
 }
+
+// nextDeadlineSQL is casework.Case.NextDeadline of a row (LEAST passes over
+// NULLs); the index cases_next_deadline_idx holds it, in the same words.
+const nextDeadlineSQL = `(CASE WHEN resolved_at IS NULL AND state NOT IN ('closed', 'cancelled', 'rejected', 'on_hold')
+	THEN LEAST(CASE WHEN responded_at IS NULL THEN respond_by END, CASE WHEN on_site_at IS NULL THEN on_site_by END, resolve_by) END)`

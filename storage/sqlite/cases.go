@@ -465,8 +465,11 @@ func (db *DB) FindCases(ctx context.Context, f casework.CaseFilter) ([]*casework
 			return nil, nil
 		}
 		order := " ORDER BY c.received_at DESC, c.id DESC"
-		if f.Oldest {
+		switch f.Order {
+		case casework.OrderOldest:
 			order = " ORDER BY c.received_at, c.id"
+		case casework.OrderDue:
+			order = " ORDER BY " + nextDeadlineSQL + " NULLS LAST, c.received_at, c.id"
 		}
 		cases, err := queryAll(ctx, tx, scanCase,
 			"SELECT "+caseColumns+" FROM cases c WHERE "+cond+order+" LIMIT ? OFFSET ?",
@@ -687,3 +690,10 @@ func (db *DB) ListCaseEvents(ctx context.Context, caseID int64) ([]*casework.Eve
 		return &e, err
 	}, "SELECT id, case_id, seq, at, actor, kind, action, from_state, to_state, note FROM case_events WHERE case_id = ? ORDER BY seq", caseID)
 }
+
+// nextDeadlineSQL is casework.Case.NextDeadline of a row. SQLite's min() of
+// several values is NULL when one is, so a missing deadline counts as 'z',
+// later than every stored time, and a case with none is NULL again.
+const nextDeadlineSQL = `(CASE WHEN c.resolved_at IS NULL AND c.state NOT IN ('closed', 'cancelled', 'rejected', 'on_hold')
+	THEN nullif(min(CASE WHEN c.responded_at IS NULL THEN coalesce(c.respond_by, 'z') ELSE 'z' END,
+		CASE WHEN c.on_site_at IS NULL THEN coalesce(c.on_site_by, 'z') ELSE 'z' END, coalesce(c.resolve_by, 'z')), 'z') END)`

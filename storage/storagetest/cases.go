@@ -544,10 +544,49 @@ func testFindCasesOverdue(t *testing.T, h Harness) {
 
 	// Oldest first: the same cases, the other way round.
 	newest, _ := findCaseIDs(t, s, casework.CaseFilter{Limit: 500})
-	oldest, _ := findCaseIDs(t, s, casework.CaseFilter{Limit: 500, Oldest: true})
+	oldest, _ := findCaseIDs(t, s, casework.CaseFilter{Limit: 500, Order: casework.OrderOldest})
 	require.Len(t, oldest, len(newest))
 	slices.Reverse(newest)
 	require.Equal(t, newest, oldest)
+
+	// Soonest deadline first: the store's order is casework's
+	// Case.NextDeadline, the cases with none last, then the oldest first.
+	var all []*casework.Case
+	withDeadline := 0
+	for _, id := range oldest {
+		c, err := s.FindCaseByID(ctx, id)
+		require.NoError(t, err)
+		all = append(all, c)
+		if c.NextDeadline() != nil {
+			withDeadline++
+		}
+	}
+	require.GreaterOrEqual(t, withDeadline, 3, "the crafted cases have deadlines to sort by")
+	require.Less(t, withDeadline, len(all), "and some have none")
+	slices.SortStableFunc(all, func(a, b *casework.Case) int {
+		da, db := a.NextDeadline(), b.NextDeadline()
+		switch {
+		case da == nil && db == nil:
+			return 0
+		case da == nil:
+			return 1
+		case db == nil:
+			return -1
+		}
+		return da.Compare(*db)
+	})
+	wantDue := make([]int64, len(all))
+	for i, c := range all {
+		wantDue[i] = c.ID
+	}
+	require.NotEqual(t, oldest, wantDue, "the crafted cases' deadlines are not in the order they came")
+	due, _ := findCaseIDs(t, s, casework.CaseFilter{Limit: 500, Order: casework.OrderDue})
+	require.Equal(t, wantDue, due)
+	due2, n := findCaseIDs(t, s, casework.CaseFilter{Limit: 2, Offset: 2, Order: casework.OrderDue})
+	require.Equal(t, wantDue[2:4], due2, "a page of the list by deadline")
+	require.Equal(t, len(all), n)
+	_, _, err := s.FindCases(ctx, casework.CaseFilter{Order: "cheapest"})
+	require.ErrorIs(t, err, casework.ErrInvalid, "an unknown order is refused")
 
 	// Unanswered: no person acted on it yet.
 	everyCase, _ := findCaseIDs(t, s, casework.CaseFilter{Limit: 500})
@@ -573,7 +612,7 @@ func testFindCasesOverdue(t *testing.T, h Harness) {
 	ids, _ = findCaseIDs(t, s, casework.CaseFilter{OverdueAt: ptr(t0)})
 	require.Empty(t, ids)
 	later := now.Add(365 * 24 * time.Hour)
-	all, _, err := s.FindCases(ctx, casework.CaseFilter{Limit: 500})
+	all, _, err = s.FindCases(ctx, casework.CaseFilter{Limit: 500})
 	require.NoError(t, err)
 	var wantLater []int64
 	for _, c := range all {
