@@ -494,24 +494,42 @@ const (
 	ActorSystem Actor = "system"
 )
 
-// The prefixes of the actors who are people of the department.
+// The prefixes of the actors who are people of the department, and of
+// integrations.
 const (
-	staffPrefix  = "staff:"
-	memberPrefix = "member:"
+	staffPrefix   = "staff:"
+	memberPrefix  = "member:"
+	servicePrefix = "service:"
 )
 
 // Staff returns the Actor for a staff member — an agent, a supervisor or an
-// admin — by username or ID ("api": the staff API).
+// admin — by username or ID.
 func Staff(id string) Actor { return Actor(staffPrefix + id) }
+
+// Service returns the Actor for an integration's service account by name
+// ("api": the configured staff API token; "party-<code>": a party's token).
+// What it records names it, but it is no person: no human contact.
+func Service(name string) Actor { return Actor(servicePrefix + name) }
 
 // MemberActor returns the Actor for the member of a party with the ID: an
 // engineer, in house or of a contractor, supplier or property management.
 func MemberActor(id int64) Actor { return Actor(memberPrefix + strconv.FormatInt(id, 10)) }
 
+// Parse splits a into its kind — "staff", "member", "service", "owner",
+// "chat", or a well-known actor ("bot", "system") — and what follows the
+// kind's colon: a staff or service account's name, a member's or owner's ID.
+func (a Actor) Parse() (kind, id string) {
+	k, rest, ok := strings.Cut(string(a), ":")
+	if !ok {
+		return k, ""
+	}
+	return k, rest
+}
+
 // IsPerson reports whether a is a person of the department — staff or a
 // party's member — whose entry on a case's timeline is a human contact
-// (Case.NoteContact). The bot, the system and its timers, the owner and
-// chat accounts are not.
+// (Case.NoteContact). The bot, the system and its timers, integrations'
+// service accounts, the owner and chat accounts are not.
 func (a Actor) IsPerson() bool {
 	return strings.HasPrefix(string(a), staffPrefix) || strings.HasPrefix(string(a), memberPrefix)
 }

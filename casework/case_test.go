@@ -65,7 +65,8 @@ func TestActorIsPerson(t *testing.T) {
 	t.Parallel()
 	for a, want := range map[casework.Actor]bool{
 		casework.Staff("zhangwei"):     true,
-		casework.Staff("api"):          true,
+		casework.Service("api"):        false,
+		casework.Service("crm"):        false,
 		casework.MemberActor(12):       true,
 		casework.ActorBot:              false,
 		casework.ActorSystem:           false,

@@ -36,7 +36,7 @@ func (c caller) staff() bool { return c.user != nil && c.user.MayAct() }
 func (c caller) sees(k *casework.Case) bool { return c.user != nil && c.user.MaySeeCase(k) }
 
 // actor is who the caller's notes and actions are recorded as:
-// "staff:<account>".
+// "staff:<account>", or "service:<account>" for a token's service account.
 func (c caller) actor() casework.Actor { return casework.Actor(c.user.Actor()) }
 
 // actorOf is the actor of the request's caller.

@@ -448,7 +448,7 @@ func TestAddNote(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &got))
 	assert.Equal(t, "note", got.Event["kind"])
-	assert.Equal(t, "staff:api", got.Event["actor"])
+	assert.Equal(t, "service:api", got.Event["actor"])
 	assert.Equal(t, "owner not home, will call back", got.Event["note"])
 	assert.Equal(t, float64(2), got.Event["seq"])
 	assert.Equal(t, float64(e.overdue.ID), got.Event["case_id"])
@@ -459,7 +459,7 @@ func TestAddNote(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, events, 2)
 	assert.Equal(t, casework.EventNote, events[1].Kind)
-	assert.Equal(t, casework.Staff("api"), events[1].Actor)
+	assert.Equal(t, casework.Service("api"), events[1].Actor)
 	assert.Equal(t, "owner not home, will call back", events[1].Note)
 	assert.Equal(t, got.Event["id"], float64(events[1].ID))
 

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -140,8 +141,13 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, u *staff.Use
 		data.Media = append(data.Media, mediaItem{Kind: string(m.Kind), ContentType: m.ContentType,
 			URL: fmt.Sprintf("/console/cases/%s/media/%d", c.Number, m.ID)})
 	}
+	names := s.actorNamer(lang)
 	for _, e := range events {
-		data.Timeline = append(data.Timeline, line{At: s.formatTime(e.At), Actor: string(e.Actor), Text: eventText(lang, e)})
+		who, err := names.name(ctx, e.Actor)
+		if err != nil {
+			return err
+		}
+		data.Timeline = append(data.Timeline, line{At: s.formatTime(e.At), Actor: who, Text: eventText(lang, e)})
 	}
 	for _, m := range msgs {
 		l := line{At: s.formatTime(m.CreatedAt), Purpose: m.Purpose, Platform: m.Platform, Status: string(m.Status), Error: m.LastError,
@@ -328,4 +334,52 @@ func (s *Server) userList(w http.ResponseWriter, r *http.Request, u *staff.User)
 	s.render(w, r, http.StatusOK, "users", view{User: u, Nav: "users", Title: uiText.Render(langOf(r), "users.title"),
 		Data: struct{ Users []*staff.User }{users}})
 	return nil
+}
+
+// actorNamer names the actors of a case's timeline for a person to read:
+// staff and integrations by their display names, engineers by theirs, the bot,
+// the system and the owner in the reader's language. It looks each one up
+// once.
+type actorNamer struct {
+	s     *Server
+	lang  l10n.Lang
+	known map[casework.Actor]string
+}
+
+func (s *Server) actorNamer(lang l10n.Lang) *actorNamer {
+	return &actorNamer{s: s, lang: lang, known: map[casework.Actor]string{}}
+}
+
+// name returns how a is shown; an account or member that no longer exists is
+// shown as recorded.
+func (n *actorNamer) name(ctx context.Context, a casework.Actor) (string, error) {
+	if v, ok := n.known[a]; ok {
+		return v, nil
+	}
+	v := string(a)
+	kind, id := a.Parse()
+	switch kind {
+	case "staff", "service":
+		u, err := n.s.cfg.Staff.User(ctx, id)
+		switch {
+		case err == nil:
+			v = u.Name()
+		case !errors.Is(err, casework.ErrNotFound):
+			return "", err
+		}
+	case "member":
+		if mid, err := strconv.ParseInt(id, 10, 64); err == nil {
+			m, err := n.s.cfg.Store.FindMemberByID(ctx, mid)
+			switch {
+			case err == nil:
+				v = m.Name + uiText.Render(n.lang, "actor.engineer_suffix")
+			case !errors.Is(err, casework.ErrNotFound):
+				return "", err
+			}
+		}
+	case "bot", "system", "owner", "chat":
+		v = uiText.Render(n.lang, "actor."+kind)
+	}
+	n.known[a] = v
+	return v, nil
 }

@@ -46,7 +46,7 @@ func TestVerifyReporter(t *testing.T) {
 	var got map[string]any
 	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &got))
 	assert.Equal(t, float64(e.owner.ID), got["owner_id"])
-	assert.Equal(t, "staff:api", got["verified_by"])
+	assert.Equal(t, "service:api", got["verified_by"])
 	assert.Equal(t, float64(1), got["cases_attached"])
 	assert.NotContains(t, w.Body.String(), visitor, "the chat account is not shown")
 
@@ -65,7 +65,7 @@ func TestVerifyReporter(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &events))
 	require.Len(t, events.Events, 1)
-	assert.Equal(t, "staff:api", events.Events[0]["actor"])
+	assert.Equal(t, "service:api", events.Events[0]["actor"])
 	assert.Equal(t, "identity_verified", events.Events[0]["kind"])
 	w = e.do(t, http.MethodGet, "/api/v1/owners/"+id(e.owner.ID)+"/events", fs01Token, nil)
 	assert.Equal(t, http.StatusForbidden, w.Code, "an owner's timeline is for staff")

@@ -111,7 +111,7 @@ func (b *browser) get(target string) *httptest.ResponseRecorder {
 	return w
 }
 
-var rawKey = regexp.MustCompile(`>[^<]*\b(app|nav|login|dash|cases|col|case|users|role|error|warranty|channel|state|urgency|category|sub|location)\.[a-z_]+\b`)
+var rawKey = regexp.MustCompile(`>[^<]*\b(app|nav|login|dash|cases|col|case|users|role|error|warranty|channel|state|urgency|category|sub|location|actor)\.[a-z_]+\b`)
 
 func (b *browser) login(user, password string) *httptest.ResponseRecorder {
 	return b.do(http.MethodPost, "/console/login", url.Values{"username": {user}, "password": {password}, "next": {"/console/cases"}})
@@ -464,4 +464,30 @@ func TestConsoleCaseListOrder(t *testing.T) {
 	assert.Contains(t, page, `<option value="due" selected>`)
 	assert.Less(t, strings.Index(page, e.overdue.Number), strings.Index(page, e.other.Number), "a deadline long past before a case with none")
 	assert.Equal(t, http.StatusBadRequest, b.get("/console/cases?sort=cheapest").Code)
+}
+
+func TestConsoleTimelineNamesActors(t *testing.T) {
+	t.Parallel()
+	e := newUIEnv(t)
+	ctx := t.Context()
+	engineer := &casework.Member{PartyID: e.party.ID, Name: "赵师傅", Phone: "13900001111", Role: "engineer"}
+	require.NoError(t, e.store.CreateMember(ctx, engineer))
+	for _, a := range []casework.Actor{casework.Staff("supervisor"), casework.MemberActor(engineer.ID), casework.ActorBot,
+		casework.Service("crm"), casework.Staff("gone")} {
+		require.NoError(t, e.store.AddCaseEvent(ctx, &casework.Event{CaseID: e.overdue.ID, Kind: casework.EventNote, Actor: a, Note: "记录 " + string(a)}))
+	}
+	for lang, want := range map[string][]string{
+		"zh": {"王主管", "赵师傅（工程师）", "机器人", "service:crm", "staff:gone"},
+		"en": {"王主管", "赵师傅 (engineer)", "Bot"},
+	} {
+		b := e.signedIn(t, "supervisor")
+		if lang == "en" {
+			b.cookies["aftersales_console_lang"] = &http.Cookie{Name: "aftersales_console_lang", Value: "en"}
+		}
+		page := b.get("/console/cases/" + e.overdue.Number).Body.String()
+		for _, w := range want {
+			assert.Contains(t, page, `<span class="actor">`+w+`</span>`, lang)
+		}
+		assert.NotContains(t, page, `<span class="actor">staff:supervisor</span>`, "a person is shown by name")
+	}
 }

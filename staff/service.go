@@ -120,6 +120,12 @@ func (s *Service) Disable(ctx context.Context, username, actor string) error {
 // Users lists every account.
 func (s *Service) Users(ctx context.Context) ([]*User, error) { return s.cfg.Store.ListUsers(ctx) }
 
+// User returns the account named username, disabled or not; ErrNotFound if
+// there is none.
+func (s *Service) User(ctx context.Context, username string) (*User, error) {
+	return s.cfg.Store.FindUserByName(ctx, username)
+}
+
 // Login checks a person's username and password and opens a session; it
 // returns the session's token, for the cookie. Attempts are limited per
 // username and per address; every attempt is in the audit log.

@@ -75,8 +75,14 @@ func (u *User) Name() string {
 	return u.Username
 }
 
-// Actor is how the user's actions are recorded on cases ("staff:zhangwei").
-func (u *User) Actor() string { return "staff:" + u.Username }
+// Actor is how the user's actions are recorded on cases: "staff:zhangwei"
+// for a person, "service:api" for a service account.
+func (u *User) Actor() string {
+	if u.Kind == KindService {
+		return string(casework.Service(u.Username))
+	}
+	return string(casework.Staff(u.Username))
+}
 
 // Session is a signed-in browser: the hash of the random token its cookie
 // holds, and its expiries.

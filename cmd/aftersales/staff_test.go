@@ -153,8 +153,8 @@ func TestServiceAccounts(t *testing.T) {
 			actors = append(actors, string(e.Actor))
 		}
 	}
-	assert.Contains(t, actors, "staff:api")
-	assert.Contains(t, actors, "staff:crm")
+	assert.Contains(t, actors, "service:api")
+	assert.Contains(t, actors, "service:crm")
 
 	stop()
 	m2, _ := runMain(t, true, func(c *Config) { c.DataDir = dir })
