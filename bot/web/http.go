@@ -426,7 +426,8 @@ func (c *Channel) messages(w http.ResponseWriter, r *http.Request) error {
 
 // media serves a photo of the visitor's conversation: GET api/media/{seq},
 // the photo of their message seq. Only the visitor whose cookie it is, and
-// only a photo the service sent them, is served; anything else is 404.
+// only a photo the service sent them or one of theirs it stored, is served;
+// anything else is 404.
 func (c *Channel) media(w http.ResponseWriter, r *http.Request) error {
 	notFound := &apiError{status: http.StatusNotFound, code: codeNotFound, msg: "no such photo"}
 	seq, err := strconv.ParseInt(r.PathValue("seq"), 10, 64)
@@ -445,7 +446,7 @@ func (c *Channel) media(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if !ok || m.BlobKey == "" || m.From != fromBot {
+	if !ok || m.BlobKey == "" || (m.From != fromBot && m.Kind != kindStored) {
 		return notFound
 	}
 	f, err := c.opts.Media.Open(r.Context(), m.BlobKey)
@@ -481,6 +482,13 @@ func (c *Channel) handle(ctx context.Context, echo message, in *bot.Inbound) err
 	}
 	if err := c.opts.DispatchFunc(ctx, in); err != nil {
 		return fmt.Errorf("dispatch %s message %s: %w", in.Kind, in.MessageID, err)
+	}
+	if in.Kind == bot.KindPhoto && in.Media != nil && in.Media.BlobKey != "" && in.Media.Err == nil {
+		// The Router's Intake stored the photo: the page may now show
+		// the visitor's own photo from the service, after a reload too.
+		if err := c.push(ctx, in.User.ID, message{From: fromUser, Kind: kindStored, ID: echo.ID, BlobKey: in.Media.BlobKey}); err != nil {
+			return err
+		}
 	}
 	return nil
 }

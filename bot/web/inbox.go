@@ -42,7 +42,10 @@ func (c *Channel) push(ctx context.Context, visitor string, m message) error {
 		return err
 	}
 	var dedupe string
-	if m.From == fromUser {
+	switch {
+	case m.Kind == kindStored:
+		dedupe = "stored:" + m.ID
+	case m.From == fromUser:
 		dedupe = "user:" + m.ID
 	}
 	if _, _, err := c.opts.Mailbox.Put(ctx, visitor, dedupe, body, c.opts.NowFunc()); err != nil {
@@ -95,10 +98,19 @@ func (c *Channel) poll(ctx context.Context, visitor string, seq int64) ([]messag
 	}
 }
 
+// kindStored is the kind of the entry that follows a visitor's photo once
+// the service stored it: its ID is the photo message's, its BlobKey the
+// stored photo.
+const kindStored = "stored"
+
 // decode turns the Mailbox's entries into messages; an entry that is not a
-// message (written by another version of the page) is skipped.
+// message (written by another version of the page) is skipped. A stored
+// entry gives its URL to the visitor's photo message among entries, and is
+// a message of its own only when that one came in an earlier poll: the page
+// then adds the photo to the message it shows.
 func decode(entries []bot.MailboxEntry) []message {
 	out := make([]message, 0, len(entries))
+	byID := map[string]int{} // the visitor's messages among out
 	for _, e := range entries {
 		var m message
 		if json.Unmarshal(e.Body, &m) != nil {
@@ -107,6 +119,14 @@ func decode(entries []bot.MailboxEntry) []message {
 		m.Seq = e.Seq
 		if m.BlobKey != "" {
 			m.MediaURL, m.BlobKey = mediaPath(e.Seq), ""
+		}
+		if m.Kind == kindStored {
+			if i, ok := byID[m.ID]; ok {
+				out[i].MediaURL = m.MediaURL
+				continue
+			}
+		} else if m.From == fromUser && m.ID != "" {
+			byID[m.ID] = len(out)
 		}
 		out = append(out, m)
 	}

@@ -848,7 +848,60 @@ func TestRoundTripThroughTheRouter(t *testing.T) {
 		"user:leak.png", "bot:stored image/png true",
 		"user:notes.txt", "bot:refused: media type not accepted: text/plain sent as document",
 	}, p.texts())
-	assert.Equal(t, int64(8), p.Next)
+	assert.Equal(t, "api/media/7", p.Messages[2].MediaURL, "the stored photo, from the entry that follows its reply")
+	assert.Empty(t, p.Messages[4].MediaURL, "a refused file is not shown")
+	assert.Equal(t, int64(9), p.Next)
+}
+
+// TestVisitorsOwnPhotos: a photo the visitor sent is shown from the service
+// once the Router stored it, to that visitor only, after a reload too.
+func TestVisitorsOwnPhotos(t *testing.T) {
+	t.Parallel()
+	blobs := &bot.FileBlobStore{Dir: t.TempDir()}
+	router := &bot.Router{
+		Handler: bot.HandlerFunc(echo),
+		Dedupe:  bot.NewMemoryDeduper(),
+		Locker:  bot.NewMemoryLocker(),
+		Intake:  &bot.Intake{Blobs: blobs, Policy: bot.DefaultMediaPolicy()},
+	}
+	ch := web.New(web.Options{DispatchFunc: router.Dispatch, PollWait: 5 * time.Millisecond, Media: blobs})
+	router.Channels = map[bot.Platform]bot.Channel{bot.Web: ch}
+	srv := newServer(t, ch)
+	img := pngBytes(t)
+
+	require.Equal(t, http.StatusNoContent, uploadFile(t, srv, "p1", "leak.png", img).StatusCode)
+	// A page that showed its own upload at once, and polls after it.
+	p := poll(t, srv, visitor, 1)
+	require.Equal(t, []string{"bot:stored image/png true", "user:"}, p.texts())
+	stored := p.Messages[1]
+	assert.Equal(t, "stored", stored.Kind)
+	assert.Equal(t, "p1", stored.ID, "names the message whose photo it is")
+	assert.Empty(t, stored.BlobKey)
+	require.Equal(t, "api/media/3", stored.MediaURL)
+
+	// The page reloaded: the photo comes with the visitor's message.
+	p = poll(t, srv, visitor, 0)
+	require.Equal(t, []string{"user:leak.png", "bot:stored image/png true"}, p.texts())
+	assert.Equal(t, "api/media/3", p.Messages[0].MediaURL)
+
+	// A retry of the same upload is dropped by the Router: nothing new.
+	require.Equal(t, http.StatusNoContent, uploadFile(t, srv, "p1", "leak.png", img).StatusCode)
+	assert.Equal(t, int64(3), poll(t, srv, visitor, 0).Next)
+
+	get := func(cookie *http.Cookie) *http.Response {
+		req, err := http.NewRequest(http.MethodGet, srv.URL+"/chat/api/media/3", nil)
+		require.NoError(t, err)
+		req.AddCookie(cookie)
+		resp, err := (&http.Client{}).Do(req)
+		require.NoError(t, err)
+		t.Cleanup(func() { resp.Body.Close() })
+		return resp
+	}
+	resp := get(ch.CookieFor(visitor))
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	body, _ := io.ReadAll(resp.Body)
+	assert.Equal(t, img, body)
+	assert.Equal(t, http.StatusNotFound, get(ch.CookieFor("another_visitor_0123")).StatusCode)
 }
 
 func TestConcurrentSendersAndPollers(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"image/png"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -166,6 +168,28 @@ func TestConsoleInTheBrowser(t *testing.T) {
 		chromedp.Text(`main`, &caseText),
 		shot("case"),
 	))
+	// The owner opens the chat page again, in this browser: their own
+	// photo is shown from the service, not from a preview the page lost.
+	chatURL, err := url.Parse(base + "/chat/")
+	require.NoError(t, err)
+	var ownPhotoWidth string
+	require.NoError(t, chromedp.Run(bctx,
+		chromedp.ActionFunc(func(ctx context.Context) error {
+			for _, ck := range v.client.Jar.Cookies(chatURL) {
+				if err := network.SetCookie(ck.Name, ck.Value).WithURL(chatURL.String()).WithHTTPOnly(true).Do(ctx); err != nil {
+					return err
+				}
+			}
+			return nil
+		}),
+		chromedp.Navigate(chatURL.String()),
+		chromedp.WaitVisible(`.row.user img.photo`),
+		chromedp.Poll(`document.querySelector('.row.user img.photo').complete && document.querySelector('.row.user img.photo').naturalWidth > 0`, nil),
+		chromedp.Evaluate(`String(document.querySelector('.row.user img.photo').naturalWidth)`, &ownPhotoWidth),
+		chromedp.ScrollIntoView(`.row.user img.photo`),
+		shot("chat-own-photo"),
+	))
+	assert.Equal(t, "480", ownPhotoWidth, "the owner's own photo, as they sent it")
 	assert.Contains(t, dashboard, "待分诊")
 	assert.Contains(t, list, number)
 	assert.Contains(t, caseText, "客户诉求登记表")

@@ -79,7 +79,7 @@
   let after = 0; // the seq of the last message shown
   let inFlight = 0; // sends and uploads waiting for the server
   let contactMode = false;
-  const shown = new Set(); // ids of the visitor's own messages on the page
+  const shown = new Map(); // the visitor's own messages on the page: id → bubble
 
   // ---- helpers ----
 
@@ -196,12 +196,30 @@
     return box;
   }
 
+  // photo is an image of the conversation, served by the service.
+  function photo(url) {
+    const img = el('img', 'photo');
+    img.alt = t('image');
+    img.loading = 'lazy';
+    img.src = url;
+    img.addEventListener('load', scrollDown);
+    return img;
+  }
+
   // render shows a message from the server.
   function render(m) {
+    if (m.from === 'user' && m.kind === 'stored') {
+      // The service stored a photo the visitor sent from this page: shown
+      // from the service when the browser could not preview it (HEIC).
+      const b = shown.get(m.id);
+      if (b && m.media_url && !b.querySelector('img')) b.prepend(photo(m.media_url));
+      return;
+    }
     if (m.from === 'user') {
       if (m.id && shown.has(m.id)) return; // already on the page
-      if (m.id) shown.add(m.id);
       const [r, b] = row('user');
+      if (m.id) shown.set(m.id, b);
+      if (m.kind === 'photo' && m.media_url) b.appendChild(photo(m.media_url));
       if (m.kind && m.kind !== 'text') b.appendChild(mediaTag(m.kind));
       b.appendChild(document.createTextNode(m.text || ''));
       add(r);
@@ -210,12 +228,7 @@
     const [r, b] = row('bot');
     if (m.kind === 'photo') {
       if (m.media_url) {
-        const img = el('img', 'photo');
-        img.alt = t('image');
-        img.loading = 'lazy';
-        img.src = m.media_url;
-        img.addEventListener('load', scrollDown);
-        b.appendChild(img);
+        b.appendChild(photo(m.media_url));
       } else {
         b.appendChild(el('span', 'tag', t('image')));
       }
@@ -273,8 +286,8 @@
   // it resolves to whether the server took the message.
   async function sendMessage(fields, shownText) {
     const id = randomId(12);
-    shown.add(id);
     const [r, b] = row('user');
+    shown.set(id, b);
     b.textContent = shownText;
     add(r);
     busy(+1);
@@ -314,9 +327,9 @@
 
   function upload(file) {
     const id = randomId(12);
-    shown.add(id);
     const kind = file.type.startsWith('video/') ? 'video' : file.type.startsWith('image/') ? 'photo' : 'document';
     const [r, b] = row('user');
+    shown.set(id, b);
     if (kind === 'photo') {
       const img = el('img', 'preview');
       img.alt = '';
