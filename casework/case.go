@@ -31,6 +31,14 @@ var Categories = []Category{
 // Valid reports whether c is a known Category.
 func (c Category) Valid() bool { return slices.Contains(Categories, c) }
 
+// GetsWorkOrder reports whether a case of category c is repaired: sent to a
+// responsible party as a work order (派工). Complaints about service,
+// consultations, suggestions and praise are answered instead (答复), never
+// dispatched.
+func (c Category) GetsWorkOrder() bool {
+	return c == CategoryEngineeringQuality || c == CategoryDesignDefect || c == CategoryFacilitiesEquipment
+}
+
 // Subcategory refines a Category; each belongs to exactly one.
 type Subcategory string
 

@@ -318,3 +318,17 @@ var uiText = l10n.Catalog{
 		"channel.walk_in":          "walk-in",
 	},
 }
+
+// addText adds a page's texts to the catalogue, Chinese and English; a file
+// of its own (ui_catalog_<page>.go) calls it from init. A key given twice is
+// a mistake, and panics.
+func addText(zh, en map[string]string) {
+	for lang, texts := range map[l10n.Lang]map[string]string{l10n.Chinese: zh, l10n.English: en} {
+		for k, v := range texts {
+			if _, dup := uiText[lang][k]; dup {
+				panic("console: text " + k + " given twice")
+			}
+			uiText[lang][k] = v
+		}
+	}
+}

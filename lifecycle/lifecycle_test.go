@@ -1032,3 +1032,23 @@ func FuzzParsePayload(f *testing.F) {
 		}
 	})
 }
+
+// TestStaffActOnTheVersionTheySaw: an action under WithVersion is refused
+// when the case changed since the version the person saw, and changes
+// nothing; at the version it goes through, its later steps included.
+func TestStaffActOnTheVersionTheySaw(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.bind(t, "郑晓东", "eng-zheng", "zh")
+	c := e.newCase(t, func(c *casework.Case) { c.WarrantyStatus = casework.WarrantyUnknown })
+	c, err := e.svc.Triage(t.Context(), c)
+	require.NoError(t, err)
+	seen := c.Version
+	_, err = e.svc.Reject(lifecycle.WithVersion(t.Context(), c.Number, seen-1), c.Number, casework.Staff("7"), lifecycle.RejectOutOfWarranty, "", "")
+	require.ErrorIs(t, err, casework.ErrConflict, "a stale form")
+	again, err := e.svc.Accept(lifecycle.WithVersion(t.Context(), c.Number, seen), c.Number, casework.Staff("7"), "", 0, 0)
+	require.NoError(t, err, "accepting, then dispatching the case it just changed")
+	assert.Equal(t, casework.StateDispatched, again.State)
+	_, err = e.svc.Reject(lifecycle.WithVersion(t.Context(), c.Number, seen), c.Number, casework.Staff("8"), lifecycle.RejectOutOfWarranty, "", "")
+	require.ErrorIs(t, err, casework.ErrConflict, "another agent acted meanwhile")
+}

@@ -357,11 +357,42 @@ func (s *Service) address(ctx context.Context, c *casework.Case) string {
 	return strings.Join(parts, " ")
 }
 
-// load finds a case by number.
+// versionKey is the context key of WithVersion.
+type versionKey struct{}
+
+// versionCheck is what WithVersion asks: the case the person acted on, and
+// the version they saw. It is checked once, by the first load of that case:
+// the steps of one action that follow (accepting, then dispatching) load the
+// case they just changed.
+type versionCheck struct {
+	number  string
+	version int
+	done    bool
+}
+
+// WithVersion returns a context under which a staff action on case number
+// (Accept, Dispatch, Reject, Hold…) is refused with a *casework.ConflictError
+// unless the case is still at version: the version of the case the person
+// saw when they chose the action (a form's hidden field, the API's
+// "version"), so that nobody acts on a case another person changed
+// meanwhile. Use one such context for one action.
+func WithVersion(ctx context.Context, number string, version int) context.Context {
+	return context.WithValue(ctx, versionKey{}, &versionCheck{number: strings.TrimSpace(number), version: version})
+}
+
+// load finds a case by number and, under WithVersion, checks its version
+// once. The change that follows writes the case at the version read here, so
+// a change by someone else in between is refused by the store as well.
 func (s *Service) load(ctx context.Context, number string) (*casework.Case, error) {
 	c, err := s.cfg.Store.FindCaseByNumber(ctx, strings.TrimSpace(number))
 	if err != nil {
 		return nil, fmt.Errorf("case %s: %w", number, err)
+	}
+	if v, ok := ctx.Value(versionKey{}).(*versionCheck); ok && !v.done && v.number == c.Number {
+		v.done = true
+		if v.version != c.Version {
+			return nil, &casework.ConflictError{What: fmt.Sprintf("case %s changed since version %d (now %d): reload it", c.Number, v.version, c.Version)}
+		}
 	}
 	return c, nil
 }
