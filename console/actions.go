@@ -20,13 +20,48 @@ import (
 
 // withLifecycle adapts an action that goes through the lifecycle service:
 // without one (Config.Lifecycle nil) it answers errUnavailable.
+//
+// An action on a case sent with If-Match: "<version>" (the case's version as
+// the caller last read it: GET /api/v1/cases/{number} answers it as ETag) is
+// refused with 409 conflict when the case changed since.
 func (s *Server) withLifecycle(h func(svc *lifecycle.Service, w http.ResponseWriter, r *http.Request) error) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		if s.cfg.Lifecycle == nil {
 			return fmt.Errorf("%w: the case lifecycle is not configured", errUnavailable)
 		}
+		v, ok, err := ifMatch(r)
+		if err != nil {
+			return err
+		}
+		if ok && r.PathValue("number") != "" {
+			r = r.WithContext(lifecycle.WithVersion(r.Context(), r.PathValue("number"), v))
+		}
 		return h(s.cfg.Lifecycle, w, r)
 	}
+}
+
+// ifMatch reads the case version of an If-Match header: "12" or 12 (a weak
+// W/"12" too); ok is false without one.
+func ifMatch(r *http.Request) (version int, ok bool, err error) {
+	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	if h == "" {
+		return 0, false, nil
+	}
+	v, err := strconv.Atoi(strings.Trim(strings.TrimPrefix(h, "W/"), `"`))
+	if err != nil || v < 0 {
+		return 0, false, casework.Invalid("If-Match", "must be the case's version, as its ETag gives it: %q", h)
+	}
+	return v, true, nil
+}
+
+// checkVersion refuses, under If-Match, a change to c when c is no longer at
+// the version the caller saw.
+func checkVersion(r *http.Request, c *casework.Case) error {
+	v, ok, err := ifMatch(r)
+	if err != nil || !ok || v == c.Version {
+		return err
+	}
+	return &casework.ConflictError{What: fmt.Sprintf("case %s changed since version %d (now %d): reload it", c.Number, v, c.Version)}
 }
 
 // caseResponse is the answer of an action that changed a case.
@@ -81,12 +116,26 @@ func (s *Server) triage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if !c.Open() {
-		return &casework.TransitionError{From: c.State, Action: triageAction}
+	if err := checkVersion(r, c); err != nil {
+		return err
 	}
-	upd, changes, err := triageUpdate(c, req, actorOf(r))
+	nc, err := s.triageCase(r.Context(), c, actorOf(r), req, note)
 	if err != nil {
 		return err
+	}
+	s.writeCase(w, nc)
+	return nil
+}
+
+// triageCase confirms or overrides the first judgment of c, at the version
+// of c as given.
+func (s *Server) triageCase(ctx context.Context, c *casework.Case, actor casework.Actor, req triageRequest, note string) (*casework.Case, error) {
+	if !c.Open() {
+		return nil, &casework.TransitionError{From: c.State, Action: triageAction}
+	}
+	upd, changes, err := triageUpdate(c, req, actor)
+	if err != nil {
+		return nil, err
 	}
 	var eff casework.Effects
 	if upd.Category != nil || upd.Urgency != nil {
@@ -104,12 +153,7 @@ func (s *Server) triage(w http.ResponseWriter, r *http.Request) error {
 	if note != "" {
 		upd.Note += ": " + note
 	}
-	nc, err := s.cfg.Store.UpdateCaseWith(r.Context(), c.ID, c.Version, upd, eff)
-	if err != nil {
-		return err
-	}
-	s.writeCase(w, nc)
-	return nil
+	return s.cfg.Store.UpdateCaseWith(ctx, c.ID, c.Version, upd, eff)
 }
 
 // valueOr returns *p, or def when p is nil.
@@ -210,19 +254,24 @@ func (s *Server) accept(svc *lifecycle.Service, w http.ResponseWriter, r *http.R
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	note, err := optionalNote(req.Note)
-	if err != nil {
-		return err
-	}
-	if err := s.checkAssignee(r.Context(), req.PartyID, req.MemberID, false); err != nil {
-		return err
-	}
-	c, err := svc.Accept(r.Context(), r.PathValue("number"), actorOf(r), note, req.PartyID, req.MemberID)
+	c, err := s.acceptCase(r.Context(), svc, r.PathValue("number"), actorOf(r), req)
 	if err != nil {
 		return err
 	}
 	s.writeCase(w, c)
 	return nil
+}
+
+// acceptCase checks req and accepts the case: the API's and the console's.
+func (s *Server) acceptCase(ctx context.Context, svc *lifecycle.Service, number string, actor casework.Actor, req acceptRequest) (*casework.Case, error) {
+	note, err := optionalNote(req.Note)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkAssignee(ctx, req.PartyID, req.MemberID, false); err != nil {
+		return nil, err
+	}
+	return svc.Accept(ctx, number, actor, note, req.PartyID, req.MemberID)
 }
 
 // checkAssignee checks the party and member named in a request, so that a
@@ -278,33 +327,37 @@ func (s *Server) reject(svc *lifecycle.Service, w http.ResponseWriter, r *http.R
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	reason := lifecycle.RejectReason(strings.TrimSpace(req.Reason))
-	switch {
-	case reason == "":
-		return casework.Invalid("reason", "is required: one of %v", lifecycle.RejectReasons)
-	case !reason.Valid():
-		return casework.Invalid("reason", "%q is not one of %v", reason, lifecycle.RejectReasons)
-	}
-	note, err := optionalNote(req.Note)
-	if err != nil {
-		return err
-	}
-	number := r.PathValue("number")
-	dup := strings.TrimSpace(req.DuplicateOf)
-	switch {
-	case reason == lifecycle.RejectDuplicate && dup == "":
-		return casework.Invalid("duplicate_of", "is required with reason %s", reason)
-	case reason != lifecycle.RejectDuplicate && dup != "":
-		return casework.Invalid("duplicate_of", "goes only with reason %s", lifecycle.RejectDuplicate)
-	case dup != "" && dup == number:
-		return casework.Invalid("duplicate_of", "names this very case")
-	}
-	c, err := svc.Reject(r.Context(), number, actorOf(r), reason, note, dup)
+	c, err := rejectCase(r.Context(), svc, r.PathValue("number"), actorOf(r), req)
 	if err != nil {
 		return err
 	}
 	s.writeCase(w, c)
 	return nil
+}
+
+// rejectCase checks req and rejects the case: the API's and the console's.
+func rejectCase(ctx context.Context, svc *lifecycle.Service, number string, actor casework.Actor, req rejectRequest) (*casework.Case, error) {
+	reason := lifecycle.RejectReason(strings.TrimSpace(req.Reason))
+	switch {
+	case reason == "":
+		return nil, casework.Invalid("reason", "is required: one of %v", lifecycle.RejectReasons)
+	case !reason.Valid():
+		return nil, casework.Invalid("reason", "%q is not one of %v", reason, lifecycle.RejectReasons)
+	}
+	note, err := optionalNote(req.Note)
+	if err != nil {
+		return nil, err
+	}
+	dup := strings.TrimSpace(req.DuplicateOf)
+	switch {
+	case reason == lifecycle.RejectDuplicate && dup == "":
+		return nil, casework.Invalid("duplicate_of", "is required with reason %s", reason)
+	case reason != lifecycle.RejectDuplicate && dup != "":
+		return nil, casework.Invalid("duplicate_of", "goes only with reason %s", lifecycle.RejectDuplicate)
+	case dup != "" && dup == number:
+		return nil, casework.Invalid("duplicate_of", "names this very case")
+	}
+	return svc.Reject(ctx, number, actor, reason, note, dup)
 }
 
 // dispatchRequest is the body of POST /api/v1/cases/{number}/dispatch and
@@ -325,15 +378,21 @@ func (s *Server) dispatch(svc *lifecycle.Service, w http.ResponseWriter, r *http
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	if err := s.checkAssignee(r.Context(), req.PartyID, req.MemberID, true); err != nil {
-		return err
-	}
-	c, err := svc.Dispatch(r.Context(), r.PathValue("number"), actorOf(r), req.PartyID, req.MemberID)
+	c, err := s.dispatchCase(r.Context(), svc, r.PathValue("number"), actorOf(r), req)
 	if err != nil {
 		return err
 	}
 	s.writeCase(w, c)
 	return nil
+}
+
+// dispatchCase checks req and dispatches (or reassigns) the case: the API's
+// and the console's.
+func (s *Server) dispatchCase(ctx context.Context, svc *lifecycle.Service, number string, actor casework.Actor, req dispatchRequest) (*casework.Case, error) {
+	if err := s.checkAssignee(ctx, req.PartyID, req.MemberID, true); err != nil {
+		return nil, err
+	}
+	return svc.Dispatch(ctx, number, actor, req.PartyID, req.MemberID)
 }
 
 // messageRequest is the body of POST /api/v1/cases/{number}/messages.
@@ -405,20 +464,27 @@ func (s *Server) addTask(svc *lifecycle.Service, w http.ResponseWriter, r *http.
 	if err != nil {
 		return casework.Invalid("due_at", "must be RFC 3339, e.g. 2026-03-01T18:00:00+08:00, not %q", req.DueAt)
 	}
-	if due.Before(s.cfg.NowFunc().Add(-taskDueSlack)) {
-		return casework.Invalid("due_at", "is in the past")
-	}
-	t, err := svc.AddTask(r.Context(), r.PathValue("number"), actorOf(r), strings.TrimSpace(req.Assignee), strings.TrimSpace(req.Description), due)
-	var ve *casework.ValidationError
-	if errors.As(err, &ve) && strings.HasPrefix(ve.Field, "task_") {
-		// The service names the task's fields; the request names them plainly.
-		return casework.Invalid(strings.TrimPrefix(ve.Field, "task_"), "%s", ve.Reason)
-	}
+	t, err := s.addCaseTask(r.Context(), svc, r.PathValue("number"), actorOf(r), req.Assignee, req.Description, due)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, map[string]taskJSON{"task": newTaskJSON(t, s.cfg.NowFunc())})
 	return nil
+}
+
+// addCaseTask checks a task and adds it to the case: the API's and the
+// console's.
+func (s *Server) addCaseTask(ctx context.Context, svc *lifecycle.Service, number string, actor casework.Actor, assignee, description string, due time.Time) (*casework.Task, error) {
+	if due.Before(s.cfg.NowFunc().Add(-taskDueSlack)) {
+		return nil, casework.Invalid("due_at", "is in the past")
+	}
+	t, err := svc.AddTask(ctx, number, actor, strings.TrimSpace(assignee), strings.TrimSpace(description), due)
+	var ve *casework.ValidationError
+	if errors.As(err, &ve) && strings.HasPrefix(ve.Field, "task_") {
+		// The service names the task's fields; the request names them plainly.
+		return nil, casework.Invalid(strings.TrimPrefix(ve.Field, "task_"), "%s", ve.Reason)
+	}
+	return t, err
 }
 
 // completeTask serves POST /api/v1/tasks/{id}/done: the task is marked done

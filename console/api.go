@@ -506,6 +506,8 @@ func (s *Server) getCase(w http.ResponseWriter, r *http.Request) error {
 	for _, e := range events {
 		out.Timeline = append(out.Timeline, newEventJSON(e))
 	}
+	// The version to send back as If-Match with an action on the case.
+	w.Header().Set("ETag", strconv.Quote(strconv.Itoa(c.Version)))
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
