@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -54,7 +55,7 @@ func (s *Server) caseShow(w http.ResponseWriter, r *http.Request, u *staff.User)
 	if err != nil {
 		return err
 	}
-	return s.renderCase(w, r, u, c, casework.MaskPhone(c.OwnerPhone), true)
+	return s.renderCase(w, r, u, c, caseView{phone: casework.MaskPhone(c.OwnerPhone), audit: true, done: r.URL.Query().Get("done")})
 }
 
 // casePhone serves POST /console/cases/{number}/phone: the case page with
@@ -70,13 +71,26 @@ func (s *Server) casePhone(w http.ResponseWriter, r *http.Request, u *staff.User
 	if err := s.cfg.Staff.Audit(r.Context(), &staff.AuditEntry{UserID: u.ID, Actor: u.Actor(), Action: "phone_view", Subject: c.Number, IP: clientAddr(r)}); err != nil {
 		return err
 	}
-	return s.renderCase(w, r, u, c, c.OwnerPhone, false)
+	return s.renderCase(w, r, u, c, caseView{phone: c.OwnerPhone})
 }
 
-func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, u *staff.User, c *casework.Case, phone string, audit bool) error {
+// caseView is how the case page is shown: the owner's phone (masked or
+// whole), whether the view goes into the audit log, the action just done,
+// and an action refused with its form's values and why.
+type caseView struct {
+	phone  string
+	audit  bool
+	done   string
+	failed string
+	form   url.Values
+	err    error
+}
+
+func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, u *staff.User, c *casework.Case, cv caseView) error {
 	ctx := r.Context()
 	lang := langOf(r)
 	now := s.cfg.NowFunc()
+	phone, audit := cv.phone, cv.audit
 	if audit {
 		if err := s.cfg.Staff.Audit(ctx, &staff.AuditEntry{UserID: u.ID, Actor: u.Actor(), Action: "case_view", Subject: c.Number, IP: clientAddr(r)}); err != nil {
 			return err
@@ -94,12 +108,14 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, u *staff.Use
 		Case                         *casework.Case
 		Phone, Home, Occurred, Party string
 		Received, WarrantyUntil      string
+		ReceivedBy                   string
 		MayShowPhone, Overdue        bool
 		Clocks                       []clock
 		Media                        []mediaItem
 		Timeline, Outbox             []line
 		Warranty                     []partWarranty
 		Order                        orderView
+		Panel                        actionPanel
 	}{Case: c, Phone: phone, Received: s.formatTime(c.ReceivedAt), Overdue: c.Overdue(now),
 		MayShowPhone: audit && u.MayAct() && c.OwnerPhone != ""}
 	home, err := s.home(r, c)
@@ -154,7 +170,13 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, u *staff.Use
 			Text: lifecycle.OutboxText(m.Payload)}
 		data.Outbox = append(data.Outbox, l)
 	}
-	s.render(w, r, http.StatusOK, "case_show", view{User: u, Nav: "cases", Title: c.Number, Path: "/console/cases/" + c.Number, Data: data})
+	if data.Panel, err = s.actionPanel(ctx, lang, u, c, cv); err != nil {
+		return err
+	}
+	if rc, lerr := names.name(ctx, c.ReceivedBy); lerr == nil {
+		data.ReceivedBy = rc
+	}
+	s.render(w, r, actionStatus(cv.err), "case_show", view{User: u, Nav: "cases", Title: c.Number, Path: "/console/cases/" + c.Number, Data: data})
 	return nil
 }
 

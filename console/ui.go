@@ -96,6 +96,7 @@ func (s *Server) uiRoutes() {
 	mux.Handle("GET /console/cases", s.page(s.caseList))
 	mux.Handle("GET /console/cases/{number}", s.page(s.caseShow))
 	mux.Handle("POST /console/cases/{number}/phone", s.page(s.casePhone))
+	mux.Handle("POST /console/cases/{number}/act/{action}", s.page(s.caseAct))
 	mux.Handle("GET /console/cases/{number}/media/{id}", s.page(s.mediaShow))
 	mux.Handle("GET /console/users", s.page(s.userList))
 	mux.Handle("POST /console/views", s.page(s.viewSave))

@@ -43,10 +43,10 @@ type uiEnv struct {
 
 const uiPassword = "correct-horse-battery"
 
-func newUIEnv(t *testing.T) *uiEnv {
+func newUIEnv(t *testing.T, configure ...func(e *apiEnv, cfg *console.Config)) *uiEnv {
 	t.Helper()
 	var svc *staff.Service
-	e := newAPIEnv(t, testToken, func(e *apiEnv, cfg *console.Config) {
+	e := newAPIEnv(t, testToken, append([]func(*apiEnv, *console.Config){func(e *apiEnv, cfg *console.Config) {
 		svc = staff.New(staff.Config{Store: e.store, NowFunc: e.clock.Now,
 			AccountLimit: bot.NewMemoryLimiter(bot.Limit{Burst: 5, Every: 3 * 60 * 1e9})})
 		cfg.Staff, cfg.Media = svc, fakeMedia{}
@@ -59,7 +59,7 @@ func newUIEnv(t *testing.T) *uiEnv {
 		} {
 			require.NoError(t, svc.AddUser(ctx, u, uiPassword, "test"))
 		}
-	})
+	}}, configure...)...)
 	return &uiEnv{apiEnv: e, staff: svc}
 }
 
