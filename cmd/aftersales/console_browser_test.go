@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -70,6 +71,43 @@ func photoPNG(t *testing.T) []byte {
 	return buf.Bytes()
 }
 
+// openBrowser starts Chromium for the test, closed with it, and returns its
+// context (a minute long) and an action that saves a screenshot of the page
+// as screenshotDir/console-<name>.png. JavaScript dialogs (an action's
+// confirmation) are accepted, as a person who means it would.
+func openBrowser(t *testing.T, exe string) (context.Context, func(name string) chromedp.Action) {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.WindowSize(1280, 900))
+	actx, cancel := chromedp.NewExecAllocator(t.Context(), opts...)
+	t.Cleanup(cancel)
+	// This chromedp's protocol tables lag Chromium's: events with values it
+	// does not know are logged and dropped; they are not the test's errors.
+	bctx, cancel := chromedp.NewContext(actx, chromedp.WithErrorf(func(format string, args ...any) {
+		if msg := fmt.Sprintf(format, args...); !strings.Contains(msg, "could not unmarshal event") {
+			t.Logf("chromedp: %s", msg)
+		}
+	}))
+	t.Cleanup(cancel)
+	chromedp.ListenTarget(bctx, func(ev any) {
+		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+			go func() { _ = chromedp.Run(bctx, page.HandleJavaScriptDialog(true)) }()
+		}
+	})
+	bctx, cancel = context.WithTimeout(bctx, 60*time.Second)
+	t.Cleanup(cancel)
+	dir := screenshotDir(t)
+	shot := func(name string) chromedp.Action {
+		return chromedp.ActionFunc(func(ctx context.Context) error {
+			var buf []byte
+			if err := chromedp.FullScreenshot(&buf, 100).Do(ctx); err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(dir, "console-"+name+".png"), buf, 0o644)
+		})
+	}
+	return bctx, shot
+}
+
 // TestConsoleInTheBrowser: an owner reports a leak with a photo on the
 // chat page; a supervisor signs in to the console in Chromium, sees the
 // dashboard, filters the queue to urgent cases, opens the case and sees the
@@ -116,29 +154,8 @@ func TestConsoleInTheBrowser(t *testing.T) {
 	require.Len(t, cases, 1)
 	number := cases[0].Number
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.WindowSize(1280, 900))
-	actx, cancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancel()
-	// This chromedp's protocol tables lag Chromium's: events with values it
-	// does not know are logged and dropped; they are not the test's errors.
-	bctx, cancel := chromedp.NewContext(actx, chromedp.WithErrorf(func(format string, args ...any) {
-		if msg := fmt.Sprintf(format, args...); !strings.Contains(msg, "could not unmarshal event") {
-			t.Logf("chromedp: %s", msg)
-		}
-	}))
-	defer cancel()
-	bctx, cancel = context.WithTimeout(bctx, 60*time.Second)
-	defer cancel()
+	bctx, shot := openBrowser(t, exe)
 	dir := screenshotDir(t)
-	shot := func(name string) chromedp.Action {
-		return chromedp.ActionFunc(func(ctx context.Context) error {
-			var buf []byte
-			if err := chromedp.FullScreenshot(&buf, 100).Do(ctx); err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(dir, "console-"+name+".png"), buf, 0o644)
-		})
-	}
 	var dashboard, list, photoWidth, caseText string
 	require.NoError(t, chromedp.Run(bctx,
 		chromedp.Navigate(base+"/console/"),
