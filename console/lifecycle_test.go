@@ -954,3 +954,36 @@ func TestUnbind(t *testing.T) {
 	requireError(t, e.post(t, "/api/v1/members/999999/unbind", ``), http.StatusNotFound, "not_found", "")
 	requireError(t, e.do(t, http.MethodPost, path, "", nil), http.StatusUnauthorized, "unauthorized", "")
 }
+
+// TestActionsWithIfMatch: the API answers a case's version as its ETag; an
+// action sent with it as If-Match goes through, one sent with an older
+// version is refused with 409 and changes nothing, and a malformed one is a
+// 400.
+func TestActionsWithIfMatch(t *testing.T) {
+	t.Parallel()
+	e := newLifecycleEnv(t)
+	number := e.overdue.Number
+	w := e.get(t, "/api/v1/cases/"+number)
+	require.Equal(t, http.StatusOK, w.Code)
+	etag := w.Header().Get("ETag")
+	require.Equal(t, strconv.Quote(strconv.Itoa(e.overdue.Version)), etag)
+
+	send := func(path, body, ifMatch string) *httptest.ResponseRecorder {
+		r := httptest.NewRequestWithContext(t.Context(), http.MethodPost, path, strings.NewReader(body))
+		r.Header.Set("Authorization", "Bearer "+testToken)
+		r.Header.Set("If-Match", ifMatch)
+		rec := httptest.NewRecorder()
+		e.srv.ServeHTTP(rec, r)
+		return rec
+	}
+	requireError(t, send("/api/v1/cases/"+number+"/triage", `{"urgency":"normal"}`, `"x"`), http.StatusBadRequest, "invalid", "If-Match")
+	require.Equal(t, http.StatusOK, send("/api/v1/cases/"+number+"/triage", `{"urgency":"normal"}`, etag).Code)
+	requireError(t, send("/api/v1/cases/"+number+"/triage", `{"urgency":"urgent"}`, etag), http.StatusConflict, "conflict", "")
+	requireError(t, send("/api/v1/cases/"+number+"/accept", `{}`, etag), http.StatusConflict, "conflict", "")
+	c, err := e.store.FindCaseByNumber(t.Context(), number)
+	require.NoError(t, err)
+	assert.Equal(t, casework.UrgencyNormal, c.Urgency, "the stale triage changed nothing")
+	assert.Equal(t, casework.StateRegistered, c.State, "the stale acceptance changed nothing")
+	w = send("/api/v1/cases/"+number+"/accept", `{}`, strconv.Quote(strconv.Itoa(c.Version)))
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+}
