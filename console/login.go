@@ -9,9 +9,12 @@ import (
 	"github.com/aftersales/aftersales/staff"
 )
 
-// loginForm is the login page's data.
+// loginForm is the login page's data. The password and the code are never
+// put back in the page; CodeError marks a refusal of the code, whose field
+// then takes the focus.
 type loginForm struct {
 	Username, Next, Error string
+	CodeError             bool
 }
 
 // loginShow serves GET /console/login.
@@ -24,12 +27,15 @@ func (s *Server) loginShow(w http.ResponseWriter, r *http.Request) {
 		Data: loginForm{Next: localPath(r.URL.Query().Get("next"))}})
 }
 
-// loginCheck serves POST /console/login: the form fields username and
-// password. A success sets the session cookie and goes on to next.
+// loginCheck serves POST /console/login: the form fields username,
+// password and code, the authenticator's code of an account that has one
+// (optional otherwise). A success sets the session cookie and goes on to
+// next.
 func (s *Server) loginCheck(w http.ResponseWriter, r *http.Request) {
 	lang := langOf(r)
 	form := loginForm{Username: r.PostFormValue("username"), Next: localPath(r.PostFormValue("next"))}
-	u, token, err := s.cfg.Staff.Login(r.Context(), form.Username, r.PostFormValue("password"), clientAddr(r), r.UserAgent())
+	u, token, err := s.cfg.Staff.Login(r.Context(), form.Username, r.PostFormValue("password"), r.PostFormValue("code"),
+		clientAddr(r), r.UserAgent())
 	var limited *staff.TooManyAttemptsError
 	switch {
 	case err == nil:
@@ -40,6 +46,13 @@ func (s *Server) loginCheck(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.Is(err, staff.ErrLoginFailed):
 		form.Error = uiText.Render(lang, "login.failed")
+		s.render(w, r, http.StatusUnauthorized, "login", view{Title: uiText.Render(lang, "login.title"), Data: form})
+	case errors.Is(err, staff.ErrCodeRequired), errors.Is(err, staff.ErrBadCode):
+		key := "login.code_required"
+		if errors.Is(err, staff.ErrBadCode) {
+			key = "login.code_wrong"
+		}
+		form.Error, form.CodeError = uiText.Render(lang, key), true
 		s.render(w, r, http.StatusUnauthorized, "login", view{Title: uiText.Render(lang, "login.title"), Data: form})
 	case errors.As(err, &limited):
 		w.Header().Set("Retry-After", retryAfter(limited.RetryAfter))

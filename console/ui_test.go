@@ -4,16 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -490,4 +493,82 @@ func TestConsoleTimelineNamesActors(t *testing.T) {
 		}
 		assert.NotContains(t, page, `<span class="actor">staff:supervisor</span>`, "a person is shown by name")
 	}
+}
+
+// TestConsoleLoginTOTP: an admin with an authenticator signs in with the
+// password and the app's current code, not with the password alone nor a
+// wrong code, and a code signs in once; the form keeps the username, never
+// the password, and says what is wrong in either language.
+func TestConsoleLoginTOTP(t *testing.T) {
+	t.Parallel()
+	e := newUIEnv(t)
+	ctx := t.Context()
+	e.clock.Freeze()
+	enrol, err := e.staff.EnrolTOTP(ctx, "admin", "cli")
+	require.NoError(t, err)
+	appCode := func(at time.Time) string {
+		t.Helper()
+		c, err := totp.GenerateCode(enrol.Secret, at)
+		require.NoError(t, err)
+		return c
+	}
+	require.NoError(t, e.staff.ConfirmTOTP(ctx, "admin", appCode(e.clock.Now()), "cli"))
+	e.clock.Advance(30 * time.Second) // the next code
+	now := e.clock.Now()
+	near := []string{appCode(now.Add(-30 * time.Second)), appCode(now), appCode(now.Add(30 * time.Second))}
+	wrong := "000000"
+	for i := 1; slices.Contains(near, wrong); i++ {
+		wrong = fmt.Sprintf("%06d", i)
+	}
+	login := func(b *browser, code string) *httptest.ResponseRecorder {
+		t.Helper()
+		return b.do(http.MethodPost, "/console/login", url.Values{"username": {"admin"}, "password": {uiPassword}, "code": {code},
+			"next": {"/console/cases"}})
+	}
+
+	w := e.browser(t).get("/console/login")
+	assert.Contains(t, w.Body.String(), `name="code"`, "the code field is always there")
+	assert.Contains(t, w.Body.String(), "动态验证码")
+	assert.Contains(t, w.Body.String(), "选填")
+
+	b := e.browser(t)
+	for _, tc := range []struct {
+		lang, code, want string
+	}{
+		{"zh", "", "此账号已开启两步验证"},
+		{"zh", wrong, "动态验证码不正确或已用过"},
+		{"en", "", "This account has two-step sign-in"},
+	} {
+		if tc.lang == "en" {
+			b.cookies["aftersales_console_lang"] = &http.Cookie{Name: "aftersales_console_lang", Value: "en"}
+		}
+		w := login(b, tc.code)
+		require.Equal(t, http.StatusUnauthorized, w.Code, "the password alone, or with a wrong code: %q", tc.code)
+		page := w.Body.String()
+		assert.Contains(t, page, tc.want)
+		assert.Contains(t, page, `value="admin"`, "the username is kept")
+		assert.NotContains(t, page, uiPassword, "the password is never echoed")
+		assert.Regexp(t, `name="code"[^>]*autofocus`, page, "the code field takes the focus")
+		assert.NotRegexp(t, rawKey, page)
+		assert.Nil(t, b.cookies["aftersales_console"], "no session")
+	}
+	delete(b.cookies, "aftersales_console_lang")
+	assert.Equal(t, http.StatusSeeOther, b.get("/console/").Code, "still not signed in")
+
+	w = login(b, appCode(now))
+	require.Equal(t, http.StatusSeeOther, w.Code, w.Body.String())
+	assert.Equal(t, "/console/cases", w.Header().Get("Location"))
+	assert.Equal(t, http.StatusOK, b.get("/console/").Code, "signed in")
+
+	w = login(e.browser(t), appCode(now))
+	assert.Equal(t, http.StatusUnauthorized, w.Code, "the same code again")
+	assert.Contains(t, w.Body.String(), "动态验证码不正确或已用过")
+
+	entries, err := e.staff.AuditLog(ctx, staff.AuditFilter{Action: "login_failed"})
+	require.NoError(t, err)
+	var details []string
+	for _, a := range entries {
+		details = append(details, a.Detail)
+	}
+	assert.Equal(t, []string{"code used", "code required", "wrong code", "code required"}, details)
 }

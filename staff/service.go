@@ -51,8 +51,12 @@ type Config struct {
 	// and DefaultMaxAge.
 	IdleTimeout, MaxAge time.Duration
 	// AccountLimit and IPLimit bound the login attempts per username and
-	// per address; nil: none.
+	// per address, a wrong or missing authenticator code counted as a wrong
+	// password; nil: none.
 	AccountLimit, IPLimit bot.Limiter
+	// TOTPIssuer names the service in authenticator apps; default
+	// DefaultTOTPIssuer.
+	TOTPIssuer string
 }
 
 // Service signs people in and out, manages accounts and writes the audit
@@ -75,6 +79,9 @@ func New(cfg Config) *Service {
 	}
 	if cfg.MaxAge <= 0 {
 		cfg.MaxAge = DefaultMaxAge
+	}
+	if cfg.TOTPIssuer == "" {
+		cfg.TOTPIssuer = DefaultTOTPIssuer
 	}
 	dummy, err := HashPassword(rand.Text())
 	if err != nil {
@@ -126,10 +133,14 @@ func (s *Service) User(ctx context.Context, username string) (*User, error) {
 	return s.cfg.Store.FindUserByName(ctx, username)
 }
 
-// Login checks a person's username and password and opens a session; it
-// returns the session's token, for the cookie. Attempts are limited per
-// username and per address; every attempt is in the audit log.
-func (s *Service) Login(ctx context.Context, username, password, ip, userAgent string) (*User, string, error) {
+// Login checks a person's username and password, and the code of their
+// authenticator when they have one, and opens a session; it returns the
+// session's token, for the cookie. A wrong password is ErrLoginFailed,
+// whatever the code; the right one of an account with an authenticator is
+// ErrCodeRequired without a code, ErrBadCode with a wrong one or one used
+// before. Attempts are limited per username and per address, whatever
+// failed; every attempt is in the audit log.
+func (s *Service) Login(ctx context.Context, username, password, code, ip, userAgent string) (*User, string, error) {
 	now := s.cfg.NowFunc()
 	for _, l := range []struct {
 		lim bot.Limiter
@@ -168,6 +179,14 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 		}
 		_ = s.Audit(ctx, &AuditEntry{UserID: u.ID, Actor: u.Actor(), Action: "login_failed", Detail: detail, IP: ip})
 		return nil, "", ErrLoginFailed
+	}
+	if u.TOTPEnabled() {
+		if detail, err := s.checkTOTP(ctx, u, code, now); err != nil {
+			if detail != "" {
+				_ = s.Audit(ctx, &AuditEntry{UserID: u.ID, Actor: u.Actor(), Action: "login_failed", Detail: detail, IP: ip})
+			}
+			return nil, "", err
+		}
 	}
 	token := rand.Text() + rand.Text()
 	sess := &Session{

@@ -39,7 +39,7 @@ func TestSessionExpiries(t *testing.T) {
 	ctx := t.Context()
 	svc, clock := newService(t)
 
-	_, token, err := svc.Login(ctx, "lihua", password, "192.0.2.1", "test")
+	_, token, err := svc.Login(ctx, "lihua", password, "", "192.0.2.1", "test")
 	require.NoError(t, err)
 	clock.Advance(2*time.Hour - time.Second)
 	u, _, err := svc.Authenticate(ctx, token)
@@ -52,7 +52,7 @@ func TestSessionExpiries(t *testing.T) {
 	_, _, err = svc.Authenticate(ctx, token)
 	assert.ErrorIs(t, err, staff.ErrNoSession, "two hours unused")
 
-	_, token, err = svc.Login(ctx, "lihua", password, "192.0.2.1", "test")
+	_, token, err = svc.Login(ctx, "lihua", password, "", "192.0.2.1", "test")
 	require.NoError(t, err)
 	for range 12 {
 		clock.Advance(time.Hour)
@@ -74,32 +74,32 @@ func TestLoginRefusals(t *testing.T) {
 	ctx := t.Context()
 	svc, clock := newService(t)
 
-	_, _, err := svc.Login(ctx, "nobody", password, "192.0.2.1", "")
+	_, _, err := svc.Login(ctx, "nobody", password, "", "192.0.2.1", "")
 	assert.ErrorIs(t, err, staff.ErrLoginFailed)
 	for range 4 {
-		_, _, err = svc.Login(ctx, "lihua", "wrong-password-1", "192.0.2.1", "")
+		_, _, err = svc.Login(ctx, "lihua", "wrong-password-1", "", "192.0.2.1", "")
 		assert.ErrorIs(t, err, staff.ErrLoginFailed)
 	}
-	_, _, err = svc.Login(ctx, "lihua", password, "192.0.2.1", "")
+	_, _, err = svc.Login(ctx, "lihua", password, "", "192.0.2.1", "")
 	require.NoError(t, err, "the fifth try is within the limit")
-	_, _, err = svc.Login(ctx, "lihua", password, "192.0.2.1", "")
+	_, _, err = svc.Login(ctx, "lihua", password, "", "192.0.2.1", "")
 	var limited *staff.TooManyAttemptsError
 	require.True(t, errors.As(err, &limited), "over the limit: %v", err)
 	assert.Equal(t, 3*time.Minute, limited.RetryAfter)
 	clock.Advance(3 * time.Minute)
-	_, token, err := svc.Login(ctx, "lihua", password, "192.0.2.1", "")
+	_, token, err := svc.Login(ctx, "lihua", password, "", "192.0.2.1", "")
 	require.NoError(t, err, "one more try after a while")
 
 	require.NoError(t, svc.SetPassword(ctx, "lihua", "a-brand-new-password", "test"))
 	_, _, err = svc.Authenticate(ctx, token)
 	assert.ErrorIs(t, err, staff.ErrNoSession, "a new password ends the sessions")
 	clock.Advance(time.Hour)
-	_, _, err = svc.Login(ctx, "lihua", password, "192.0.2.1", "")
+	_, _, err = svc.Login(ctx, "lihua", password, "", "192.0.2.1", "")
 	assert.ErrorIs(t, err, staff.ErrLoginFailed, "the old password no longer works")
 
 	require.NoError(t, svc.Disable(ctx, "lihua", "test"))
 	clock.Advance(time.Hour)
-	_, _, err = svc.Login(ctx, "lihua", "a-brand-new-password", "192.0.2.1", "")
+	_, _, err = svc.Login(ctx, "lihua", "a-brand-new-password", "", "192.0.2.1", "")
 	assert.ErrorIs(t, err, staff.ErrLoginFailed, "disabled")
 	assert.ErrorIs(t, svc.Disable(ctx, "nobody", "test"), casework.ErrNotFound)
 

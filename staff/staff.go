@@ -62,9 +62,18 @@ type User struct {
 	// PasswordHash is the argon2id hash of a person's password (PHC
 	// string); a service account's holds its token's hash.
 	PasswordHash string
-	Disabled     bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// TOTPSecret is the base32 secret of the person's authenticator app
+	// (RFC 6238), their second factor once confirmed; "" when they have
+	// none. TOTPPending is a secret enrolled but not yet confirmed with a
+	// code, which signs nobody in. A service account has neither.
+	TOTPSecret, TOTPPending string
+	// TOTPStep is the time step of the last code accepted (Unix time / 30
+	// s): a code of that step or an earlier one is refused, so that each
+	// code is good once. It never goes back.
+	TOTPStep  int64
+	Disabled  bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Name is how the user is shown: the display name, else the login.
@@ -124,7 +133,8 @@ type Store interface {
 	// CreateUser stores u and sets its ID and timestamps; a taken username
 	// is a *casework.ConflictError.
 	CreateUser(ctx context.Context, u *User) error
-	// UpdateUser saves u's fields (not its username) and sets UpdatedAt.
+	// UpdateUser saves u's fields (not its username) and sets UpdatedAt;
+	// TOTPStep only moves forward (the later of the stored and u's).
 	UpdateUser(ctx context.Context, u *User) error
 	// FindUser and FindUserByName return casework.ErrNotFound when there
 	// is no such account.
@@ -135,6 +145,11 @@ type Store interface {
 	FindServiceAccount(ctx context.Context, hash string) (*User, error)
 	// ListUsers returns every account by username.
 	ListUsers(ctx context.Context) ([]*User, error)
+	// UseTOTPStep records that a code of time step was accepted for the
+	// account, unless one of that step or a later one was: it reports
+	// whether it did, so that of two who send the same code only one
+	// signs in. casework.ErrNotFound when there is no such account.
+	UseTOTPStep(ctx context.Context, userID, step int64) (bool, error)
 
 	// CreateSession stores s and sets its ID.
 	CreateSession(ctx context.Context, s *Session) error
@@ -177,7 +192,7 @@ func (u *User) Validate() error {
 	if len([]rune(u.DisplayName)) > 64 {
 		return casework.Invalid("display_name", "at most 64 characters")
 	}
-	return nil
+	return u.validateTOTP()
 }
 
 func usernameOK(s string) bool {
@@ -208,7 +223,7 @@ func (u *User) String() string {
 	if u.Disabled {
 		state = "disabled"
 	}
-	return fmt.Sprintf("%s\t%s\t%s\t%s\t%s", u.Username, u.Name(), u.Role, scope, state)
+	return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s", u.Username, u.Name(), u.Role, scope, state, u.totpState())
 }
 
 // Normalize checks f and fills its limit: 100 when zero, at most 500.

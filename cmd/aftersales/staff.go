@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/staff"
@@ -98,8 +99,14 @@ func (m *Main) demoAdmin(ctx context.Context, out io.Writer) error {
 	return nil
 }
 
-// userCommand runs `aftersales user add|list|disable`.
+// userCommand runs `aftersales user add|list|disable|totp`.
 func userCommand(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return userCommandAt(ctx, nil, args, getenv, stdin, stdout, stderr)
+}
+
+// userCommandAt is userCommand on the clock now, a test's; nil: the
+// system's. An authenticator's code is checked against it.
+func userCommandAt(ctx context.Context, now func() time.Time, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	const usageText = `usage:
   aftersales user add NAME -role admin|supervisor|agent|party [-project CODE,…] [-party CODE] [-display-name NAME]
                         (the password is read from standard input)
@@ -107,6 +114,11 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
                         (an integration's account: its API token is printed once)
   aftersales user list
   aftersales user disable NAME
+  aftersales user totp NAME
+                        (a second factor for an admin, or any person: prints the authenticator app's
+                        otpauth:// URL and secret, then reads the code the app shows from standard input)
+  aftersales user totp -disable NAME
+                        (removes it: the password alone signs in again)
 `
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usageText)
@@ -120,14 +132,18 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
 	party := fs.String("party", "", "the party code of a party account")
 	display := fs.String("display-name", "", "the name shown on cases (受理人)")
 	service := fs.Bool("service", false, "an integration's account, with an API token instead of a password")
+	noTOTP := fs.Bool("disable", false, "user totp: remove the account's authenticator")
 	var name string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = args[0], args[1:]
 	}
 	// Settings flags (database…) come from the environment here.
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+	if err := fs.Parse(args); err != nil || fs.NArg() > 1 || (fs.NArg() == 1 && name != "") || (*noTOTP && sub != "totp") {
 		fmt.Fprint(stderr, usageText)
 		return exitUsage
+	}
+	if name == "" {
+		name = fs.Arg(0) // after the flags: user totp -disable NAME
 	}
 	cfg, _, err := LoadConfig("user", nil, getenv)
 	if err != nil {
@@ -138,6 +154,7 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
 		fmt.Fprintf(stderr, "aftersales: configuration is invalid:\n%s\n", indent(err.Error()))
 		return exitUsage
 	}
+	cfg.nowFunc = now
 	m := NewMain(cfg, stderr)
 	if err := m.OpenStore(ctx); err != nil {
 		fmt.Fprintf(stderr, "aftersales user: %v\n", err)
@@ -166,6 +183,8 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
 		}
 		fmt.Fprintf(stdout, "%s is disabled; their sessions are ended\n", name)
 		return exitOK
+	case sub == "totp" && name != "":
+		return totpCommand(ctx, m, name, *noTOTP, stdin, stdout, stderr)
 	case sub == "add" && name != "":
 	default:
 		fmt.Fprint(stderr, usageText)
@@ -211,5 +230,54 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
 		return exitUsage
 	}
 	fmt.Fprintf(stdout, "%s (%s) can sign in at /console/login\n", u.Username, u.Role)
+	if u.Role == staff.RoleAdmin {
+		fmt.Fprintf(stdout, "an authenticator app's code can be required too: aftersales user totp %s\n", u.Username)
+	}
+	return exitOK
+}
+
+// totpCommand runs `aftersales user totp [-disable] NAME`: it enrols the
+// account's authenticator and confirms it with the code read from stdin, or
+// removes it.
+func totpCommand(ctx context.Context, m *Main, name string, disable bool, stdin io.Reader, stdout, stderr io.Writer) int {
+	if disable {
+		if err := m.Staff.DisableTOTP(ctx, name, "cli"); err != nil {
+			fmt.Fprintf(stderr, "aftersales user totp: %v\n", err)
+			return exitFailed
+		}
+		fmt.Fprintf(stdout, "%s signs in without an authenticator code\n", name)
+		return exitOK
+	}
+	enrol, err := m.Staff.EnrolTOTP(ctx, name, "cli")
+	var invalid *casework.ValidationError
+	switch {
+	case errors.As(err, &invalid):
+		fmt.Fprintf(stderr, "aftersales user totp: %v\n", err)
+		return exitUsage
+	case err != nil:
+		fmt.Fprintf(stderr, "aftersales user totp: %v\n", err)
+		return exitFailed
+	}
+	fmt.Fprintf(stdout, "Add %s to an authenticator app: scan this URL as a QR code, or type the secret.\n  %s\n  secret: %s\n"+
+		"(shown once: keep it from others)\nThe code the app shows now: ", name, enrol.URL, enrol.Secret)
+	code, err := bufio.NewReader(io.LimitReader(stdin, 64)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		fmt.Fprintf(stderr, "\naftersales user totp: read the code: %v\n", err)
+		return exitFailed
+	}
+	fmt.Fprintln(stdout)
+	code = strings.TrimSpace(code)
+	if code == "" {
+		fmt.Fprintf(stderr, "aftersales user totp: no code: %s's authenticator is not turned on; run this again\n", name)
+		return exitFailed
+	}
+	if err := m.Staff.ConfirmTOTP(ctx, name, code, "cli"); err != nil {
+		if errors.Is(err, staff.ErrBadCode) {
+			err = errors.New("the code is not the app's for this secret now (is the phone's clock right?); run this again")
+		}
+		fmt.Fprintf(stderr, "aftersales user totp: %s's authenticator is not turned on: %v\n", name, err)
+		return exitFailed
+	}
+	fmt.Fprintf(stdout, "%s now signs in with their password and the app's code\n", name)
 	return exitOK
 }

@@ -17,13 +17,13 @@ var _ staff.Store = (*DB)(nil)
 
 // userCols are an account's, its projects last: sorted, or NULL when there
 // are none.
-const userCols = `u.id, u.username, u.display_name, u.role, u.kind, coalesce(u.party_id, 0), u.password_hash, u.disabled,
-	u.created_at, u.updated_at, (SELECT array_agg(p.project_id ORDER BY p.project_id) FROM staff_user_projects p WHERE p.user_id = u.id)`
+const userCols = `u.id, u.username, u.display_name, u.role, u.kind, coalesce(u.party_id, 0), u.password_hash,
+	u.totp_secret, u.totp_pending, u.totp_step, u.disabled, u.created_at, u.updated_at, (SELECT array_agg(p.project_id ORDER BY p.project_id) FROM staff_user_projects p WHERE p.user_id = u.id)`
 
 func scanUser(row scanner) (*staff.User, error) {
 	var u staff.User
-	err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Role, &u.Kind, &u.PartyID, &u.PasswordHash, &u.Disabled,
-		&u.CreatedAt, &u.UpdatedAt, &u.ProjectIDs)
+	err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Role, &u.Kind, &u.PartyID, &u.PasswordHash,
+		&u.TOTPSecret, &u.TOTPPending, &u.TOTPStep, &u.Disabled, &u.CreatedAt, &u.UpdatedAt, &u.ProjectIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -38,22 +38,27 @@ func scanUser(row scanner) (*staff.User, error) {
 // "project".
 func (db *DB) CreateUser(ctx context.Context, u *staff.User) error {
 	return db.saveUser(ctx, u, "postgres: create user "+u.Username, func(tx pgx.Tx) (id int64, err error) {
-		err = tx.QueryRow(ctx, `INSERT INTO staff_users (username, display_name, role, kind, party_id, password_hash, disabled, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id`,
-			u.Username, u.DisplayName, u.Role, u.Kind, nullID(u.PartyID), u.PasswordHash, u.Disabled, db.nowUTC()).Scan(&id)
+		err = tx.QueryRow(ctx, `INSERT INTO staff_users (username, display_name, role, kind, party_id, password_hash,
+				totp_secret, totp_pending, totp_step, disabled, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id`,
+			u.Username, u.DisplayName, u.Role, u.Kind, nullID(u.PartyID), u.PasswordHash,
+			u.TOTPSecret, u.TOTPPending, u.TOTPStep, u.Disabled, db.nowUTC()).Scan(&id)
 		return id, err
 	})
 }
 
 // UpdateUser saves u's fields and projects, not its username, and sets u to
-// what is stored, as CreateUser does. casework.ErrNotFound when there is no
-// such account; otherwise it fails as CreateUser does.
+// what is stored, as CreateUser does; TOTPStep becomes the later of the
+// stored and u's, so that an account read before a sign-in does not give
+// back its code. casework.ErrNotFound when there is no such account;
+// otherwise it fails as CreateUser does.
 func (db *DB) UpdateUser(ctx context.Context, u *staff.User) error {
 	return db.saveUser(ctx, u, fmt.Sprintf("postgres: update user %d", u.ID), func(tx pgx.Tx) (id int64, err error) {
 		err = tx.QueryRow(ctx, `UPDATE staff_users SET display_name = $2, role = $3, kind = $4, party_id = $5, password_hash = $6,
-				disabled = $7, updated_at = $8
+				totp_secret = $7, totp_pending = $8, totp_step = GREATEST(totp_step, $9), disabled = $10, updated_at = $11
 			WHERE id = $1 RETURNING id`,
-			u.ID, u.DisplayName, u.Role, u.Kind, nullID(u.PartyID), u.PasswordHash, u.Disabled, db.nowUTC()).Scan(&id)
+			u.ID, u.DisplayName, u.Role, u.Kind, nullID(u.PartyID), u.PasswordHash,
+			u.TOTPSecret, u.TOTPPending, u.TOTPStep, u.Disabled, db.nowUTC()).Scan(&id)
 		return id, err
 	})
 }
@@ -108,6 +113,24 @@ func (db *DB) FindServiceAccount(ctx context.Context, hash string) (*staff.User,
 // ListUsers returns every account ordered by username.
 func (db *DB) ListUsers(ctx context.Context) ([]*staff.User, error) {
 	return readAll(ctx, db, "postgres: list users", scanUser, `SELECT `+userCols+` FROM staff_users u ORDER BY u.username`)
+}
+
+// UseTOTPStep sets the account's TOTPStep to step if it was earlier, and
+// reports whether it did, in one statement: of two sign-ins with one code,
+// the second waits for the first's row and then finds its step taken.
+// casework.ErrNotFound when there is no such account.
+func (db *DB) UseTOTPStep(ctx context.Context, userID, step int64) (bool, error) {
+	var used, found bool
+	err := db.pool.QueryRow(ctx, `WITH used AS (UPDATE staff_users SET totp_step = $2 WHERE id = $1 AND totp_step < $2 RETURNING id)
+		SELECT EXISTS (SELECT 1 FROM used), EXISTS (SELECT 1 FROM staff_users WHERE id = $1)`, userID, step).Scan(&used, &found)
+	op := fmt.Sprintf("postgres: use time step of user %d", userID)
+	switch {
+	case err != nil:
+		return false, dbErr(op, err)
+	case !found:
+		return false, fmt.Errorf("%s: %w", op, casework.ErrNotFound)
+	}
+	return used, nil
 }
 
 // Sessions.

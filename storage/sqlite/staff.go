@@ -24,23 +24,28 @@ var _ staff.Store = (*DB)(nil)
 func (db *DB) CreateUser(ctx context.Context, u *staff.User) error {
 	return db.saveUser(ctx, u, func(tx *Tx) (id int64, err error) {
 		err = tx.QueryRowContext(ctx, `
-			INSERT INTO staff_users (username, display_name, role, kind, party_id, password_hash, disabled, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			u.Username, u.DisplayName, u.Role, u.Kind, nullID(u.PartyID), u.PasswordHash, u.Disabled,
-			encodeTime(tx.now), encodeTime(tx.now)).Scan(&id)
+			INSERT INTO staff_users (username, display_name, role, kind, party_id, password_hash, totp_secret, totp_pending, totp_step,
+				disabled, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			u.Username, u.DisplayName, u.Role, u.Kind, nullID(u.PartyID), u.PasswordHash, u.TOTPSecret, u.TOTPPending, u.TOTPStep,
+			u.Disabled, encodeTime(tx.now), encodeTime(tx.now)).Scan(&id)
 		return id, err
 	})
 }
 
 // UpdateUser saves u's fields and projects, not its username, and sets u to
-// what is stored, as CreateUser does. casework.ErrNotFound when there is no
-// such account; otherwise it fails as CreateUser does.
+// what is stored, as CreateUser does; TOTPStep becomes the later of the
+// stored and u's, so that an account read before a sign-in does not give
+// back its code. casework.ErrNotFound when there is no such account;
+// otherwise it fails as CreateUser does.
 func (db *DB) UpdateUser(ctx context.Context, u *staff.User) error {
 	return db.saveUser(ctx, u, func(tx *Tx) (id int64, err error) {
 		err = tx.QueryRowContext(ctx, `
-			UPDATE staff_users SET display_name = ?, role = ?, kind = ?, party_id = ?, password_hash = ?, disabled = ?, updated_at = ?
+			UPDATE staff_users SET display_name = ?, role = ?, kind = ?, party_id = ?, password_hash = ?,
+				totp_secret = ?, totp_pending = ?, totp_step = max(totp_step, ?), disabled = ?, updated_at = ?
 			WHERE id = ? RETURNING id`,
-			u.DisplayName, u.Role, u.Kind, nullID(u.PartyID), u.PasswordHash, u.Disabled, encodeTime(tx.now), u.ID).Scan(&id)
+			u.DisplayName, u.Role, u.Kind, nullID(u.PartyID), u.PasswordHash, u.TOTPSecret, u.TOTPPending, u.TOTPStep,
+			u.Disabled, encodeTime(tx.now), u.ID).Scan(&id)
 		return id, err
 	})
 }
@@ -108,16 +113,35 @@ func (db *DB) ListUsers(ctx context.Context) ([]*staff.User, error) {
 	return readAll(ctx, db, "list users", scanUser, "SELECT "+userColumns+" FROM staff_users u ORDER BY u.username")
 }
 
+// UseTOTPStep sets the account's TOTPStep to step if it was earlier, and
+// reports whether it did; casework.ErrNotFound when there is no such
+// account.
+func (db *DB) UseTOTPStep(ctx context.Context, userID, step int64) (bool, error) {
+	return inWriteResult(ctx, db, func(tx *Tx) (bool, error) {
+		res, err := tx.ExecContext(ctx, "UPDATE staff_users SET totp_step = ? WHERE id = ? AND totp_step < ?", step, userID, step)
+		if err != nil {
+			return false, fmt.Errorf("use time step of user %d: %w", userID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n > 0 {
+			return n > 0, err
+		}
+		_, err = queryOne(ctx, tx, fmt.Sprintf("user %d", userID), func(s scanner) (id int64, err error) { return id, s.Scan(&id) },
+			"SELECT id FROM staff_users WHERE id = ?", userID)
+		return false, err
+	})
+}
+
 // userColumns are an account's, its projects last: a sorted JSON array, or
 // NULL when there are none.
-const userColumns = `u.id, u.username, u.display_name, u.role, u.kind, u.party_id, u.password_hash, u.disabled, u.created_at, u.updated_at,
+const userColumns = `u.id, u.username, u.display_name, u.role, u.kind, u.party_id, u.password_hash,
+	u.totp_secret, u.totp_pending, u.totp_step, u.disabled, u.created_at, u.updated_at,
 	(SELECT json_group_array(p.project_id ORDER BY p.project_id) FROM staff_user_projects p WHERE p.user_id = u.id HAVING count(*) > 0)`
 
 func scanUser(s scanner) (*staff.User, error) {
 	var u staff.User
 	var projects sql.NullString
-	err := s.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Role, &u.Kind, idCol{&u.PartyID}, &u.PasswordHash, &u.Disabled,
-		timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt}, &projects)
+	err := s.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Role, &u.Kind, idCol{&u.PartyID}, &u.PasswordHash,
+		&u.TOTPSecret, &u.TOTPPending, &u.TOTPStep, &u.Disabled, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt}, &projects)
 	if err != nil {
 		return nil, err
 	}

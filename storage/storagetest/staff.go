@@ -3,6 +3,7 @@ package storagetest
 import (
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -297,4 +298,78 @@ func testStaffServiceAccounts(t *testing.T, h Harness) {
 	requireErrNotFound(t, err)
 	_, err = ss.FindServiceAccount(ctx, "sha256$nothing")
 	requireErrNotFound(t, err)
+}
+
+// testStaffTOTP: an account's authenticator secrets and its last time step
+// are kept; the step only moves forward, by UseTOTPStep once per step
+// however many ask at once, and UpdateUser never takes it back; a service
+// account has no secret.
+func testStaffTOTP(t *testing.T, h Harness) {
+	_, ss := openAs[staff.Store](t, h)
+	ctx := t.Context()
+	const secret, pending = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU"
+
+	admin := createUser(t, ss, "admin", staff.RoleAdmin, func(u *staff.User) { u.TOTPPending = pending })
+	require.Equal(t, pending, admin.TOTPPending)
+	require.Empty(t, admin.TOTPSecret)
+	require.Zero(t, admin.TOTPStep)
+	requireUser(t, ss, admin)
+	admin.TOTPSecret, admin.TOTPPending, admin.TOTPStep = secret, "", 59_000_000
+	require.NoError(t, ss.UpdateUser(ctx, admin))
+	require.Equal(t, secret, admin.TOTPSecret)
+	require.Equal(t, int64(59_000_000), admin.TOTPStep)
+	requireUser(t, ss, admin)
+
+	// Refused, storing nothing.
+	requireInvalid(t, ss.CreateUser(ctx, &staff.User{Username: "crm", Role: staff.RoleAgent, Kind: staff.KindService, TOTPSecret: secret}), "totp")
+	requireInvalid(t, ss.CreateUser(ctx, &staff.User{Username: "crm", Role: staff.RoleAgent, Kind: staff.KindService, TOTPPending: pending}), "totp")
+	requireInvalid(t, ss.CreateUser(ctx, &staff.User{Username: "lihua", Role: staff.RoleAgent, Kind: staff.KindPerson, TOTPSecret: "not base32!"}), "totp")
+	bad := *admin
+	bad.Kind = staff.KindService
+	requireInvalid(t, ss.UpdateUser(ctx, &bad), "totp")
+	requireUser(t, ss, admin)
+
+	// A step is used once; an earlier one is refused too.
+	for _, tc := range []struct {
+		step int64
+		want bool
+	}{{59_000_001, true}, {59_000_001, false}, {59_000_000, false}, {58_999_999, false}, {59_000_003, true}} {
+		used, err := ss.UseTOTPStep(ctx, admin.ID, tc.step)
+		require.NoError(t, err)
+		require.Equal(t, tc.want, used, "step %d", tc.step)
+	}
+	_, err := ss.UseTOTPStep(ctx, 999999, 59_000_004)
+	requireErrNotFound(t, err)
+
+	// An account read before a sign-in and saved after it keeps the step
+	// the sign-in used.
+	stale := *admin // step 59_000_000
+	stale.TOTPSecret = ""
+	require.NoError(t, ss.UpdateUser(ctx, &stale))
+	require.Empty(t, stale.TOTPSecret, "the authenticator removed")
+	require.Equal(t, int64(59_000_003), stale.TOTPStep, "the step never goes back")
+	requireUser(t, ss, &stale)
+
+	// Of many sign-ins with one code at once, one uses its step.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var used, refused int
+	for range 8 {
+		wg.Go(func() {
+			ok, err := ss.UseTOTPStep(ctx, admin.ID, 59_000_010)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil:
+				t.Errorf("UseTOTPStep: %v", err)
+			case ok:
+				used++
+			default:
+				refused++
+			}
+		})
+	}
+	wg.Wait()
+	require.Equal(t, 1, used)
+	require.Equal(t, 7, refused)
 }

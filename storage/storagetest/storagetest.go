@@ -128,7 +128,10 @@
 //     ListAudit orders by ID, newest first, and a negative Limit is a
 //     *casework.ValidationError "limit". An account's row deleted takes its
 //     sessions and its projects with it, not its audit entries, and its ID
-//     is never given to another account.
+//     is never given to another account. A service account has no TOTP
+//     secret ("totp"); UpdateUser keeps the later of the stored TOTPStep
+//     and the account's, and UseTOTPStep moves it forward once per step,
+//     however many call it at once.
 package storagetest
 
 import (
@@ -246,6 +249,7 @@ func Run(t *testing.T, h Harness) {
 		{"StaffUserDeleted", testStaffUserDeleted},
 		{"StaffViews", testStaffViews},
 		{"StaffServiceAccounts", testStaffServiceAccounts},
+		{"StaffTOTP", testStaffTOTP},
 		{"LifecycleCaseFields", testLifecycleCaseFields},
 		{"LifecycleEffects", testLifecycleEffects},
 		{"LifecycleEffectsAtomicity", testLifecycleEffectsAtomicity},
