@@ -63,14 +63,13 @@ const printLayout = `{{define "print"}}<!doctype html>
 </article>
 </body>
 </html>{{end}}
-{{define "photos"}}{{$l := .Lang}}{{with .Case}}{{if .Photos}}<div class="thumbs">{{range .Photos}}<img src="{{.Thumb}}" alt="">{{end}}</div>{{else}}<span class="hint">{{t $l "doc.no_photos"}}</span>{{end}}{{if .Others}} <span class="hint">{{t $l "doc.other_media" "n" (print .Others)}}</span>{{end}}{{end}}{{end}}`
+{{define "photos"}}{{$l := .Lang}}{{with .Case}}{{if .Photos}}<div class="thumbs">{{range .Photos}}<a href="{{.URL}}" target="_blank"><img src="{{.Thumb}}" alt=""></a>{{end}}</div>{{else}}<span class="hint">{{t $l "doc.no_photos"}}</span>{{end}}{{if .Others}} <span class="hint">{{t $l "doc.other_media" "n" (print .Others)}}</span>{{end}}{{end}}{{end}}`
 
 // printPages are the documents' templates: the print layout with each
 // document's "doc".
 var printPages = func() map[string]*template.Template {
 	funcs := template.FuncMap{
-		"t":    func(lang l10n.Lang, key string, kv ...string) string { return uiText.Render(lang, key, kv...) },
-		"term": func(lang l10n.Lang, key string) string { return l10n.Terms.Render(lang, key) },
+		"t": func(lang l10n.Lang, key string, kv ...string) string { return uiText.Render(lang, key, kv...) },
 	}
 	layout := template.Must(template.New("print").Funcs(funcs).Parse(printLayout))
 	out := map[string]*template.Template{}
@@ -100,8 +99,7 @@ type printView struct {
 // caseDoc is the registration form of a case as the documents print it,
 // in the reader's language.
 type caseDoc struct {
-	Owner, Phone                      string
-	PhoneWhole                        bool
+	Owner, Phone                      string // the phone whole or masked
 	Project, Building, Entrance, Room string
 	Address                           string // project and unit, as engineers read it
 	Location, Description             string
@@ -109,7 +107,6 @@ type caseDoc struct {
 	Channel, Received, ReceivedBy     string
 	Category, Urgency                 string
 	UrgencyKey                        casework.Urgency
-	State                             string
 	Photos                            []docPhoto
 	Others                            int // attachments that are not photos
 }
@@ -224,11 +221,11 @@ func (s *Server) printDoc(w http.ResponseWriter, r *http.Request, u *staff.User,
 func (s *Server) caseDoc(r *http.Request, c *casework.Case, names *actorNamer, whole bool) (caseDoc, error) {
 	ctx := r.Context()
 	lang := langOf(r)
-	d := caseDoc{Owner: c.OwnerName, Phone: casework.MaskPhone(c.OwnerPhone), PhoneWhole: whole,
+	d := caseDoc{Owner: c.OwnerName, Phone: casework.MaskPhone(c.OwnerPhone),
 		Description: c.Description, Occurred: c.OccurredText, Expectation: c.Expectation, Contact: c.ContactTime,
 		Channel: uiText.Render(lang, "channel."+string(c.Channel)), Received: s.formatTime(c.ReceivedAt),
 		Category: docCategory(lang, c), Urgency: l10n.Terms.Render(lang, "urgency."+string(c.Urgency)), UrgencyKey: c.Urgency,
-		State: l10n.Terms.Render(lang, "state."+string(c.State)), Location: docPlace(lang, c)}
+		Location: docPlace(lang, c)}
 	if whole {
 		d.Phone = c.OwnerPhone
 	}
