@@ -12,6 +12,7 @@ import (
 func init() {
 	addText(map[string]string{
 		"act.title":                    "处理",
+		"case.print":                   "打印：",
 		"act.none":                     "此诉求当前没有可执行的操作。",
 		"act.triage":                   "研判（分类、紧急程度、责任）",
 		"act.accept":                   "受理",
@@ -87,6 +88,7 @@ func init() {
 		"canned.other.2":               "您好，感谢您的表扬，我们已转达给相关同事，这是对我们工作的最大鼓励。",
 	}, map[string]string{
 		"act.title":                    "Actions",
+		"case.print":                   "Print:",
 		"act.none":                     "Nothing can be done on this case now.",
 		"act.triage":                   "Triage (category, urgency, responsibility)",
 		"act.accept":                   "Accept",
