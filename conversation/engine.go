@@ -616,25 +616,9 @@ func clean(s string) string {
 	return strings.TrimSpace(s)
 }
 
-func truncateRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n])
-}
+// truncateRunes cuts s to at most n characters.
+func truncateRunes(s string, n int) string { return casework.TruncateRunes(s, n) }
 
 // hasWords reports whether s has at least n letters or digits (emoji and
 // punctuation alone are not an answer).
-func hasWords(s string, n int) bool {
-	c := 0
-	for _, r := range s {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			c++
-			if c >= n {
-				return true
-			}
-		}
-	}
-	return false
-}
+func hasWords(s string, n int) bool { return casework.HasWords(s, n) }

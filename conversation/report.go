@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -194,51 +193,6 @@ func promptOccurred(t *turn) error {
 	return nil
 }
 
-var (
-	isoDate   = regexp.MustCompile(`^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$`)
-	monthDay  = regexp.MustCompile(`^(\d{1,2})[-/.月](\d{1,2})[日号]?$`)
-	daysAgoRE = regexp.MustCompile(`^(\d{1,3})\s*(天前|days? ago)$`)
-)
-
-// parseDay reads a day as owners write it: 2026-11-20, 2026年11月20日,
-// 11月20日, 11/20, 今天, 昨天, 前天, yesterday, 3天前, 3 days ago.
-func parseDay(text string, today time.Time) (time.Time, bool) {
-	s := strings.ToLower(strings.TrimSpace(text))
-	day := func(t time.Time) time.Time { y, m, d := t.Date(); return time.Date(y, m, d, 0, 0, 0, 0, t.Location()) }
-	switch s {
-	case "今天", "today":
-		return day(today), true
-	case "昨天", "yesterday":
-		return day(today.AddDate(0, 0, -1)), true
-	case "前天":
-		return day(today.AddDate(0, 0, -2)), true
-	}
-	if m := daysAgoRE.FindStringSubmatch(s); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		return day(today.AddDate(0, 0, -n)), true
-	}
-	y, mo, d := 0, 0, 0
-	if m := isoDate.FindStringSubmatch(s); m != nil {
-		y, _ = strconv.Atoi(m[1])
-		mo, _ = strconv.Atoi(m[2])
-		d, _ = strconv.Atoi(m[3])
-	} else if m := monthDay.FindStringSubmatch(s); m != nil {
-		y = today.Year()
-		mo, _ = strconv.Atoi(m[1])
-		d, _ = strconv.Atoi(m[2])
-	} else {
-		return time.Time{}, false
-	}
-	t := time.Date(y, time.Month(mo), d, 0, 0, 0, 0, today.Location())
-	if t.Month() != time.Month(mo) || t.Day() != d {
-		return time.Time{}, false
-	}
-	if y == today.Year() && t.After(today) && isoDate.FindStringSubmatch(s) == nil {
-		t = t.AddDate(-1, 0, 0) // "12月20日" said in January means last December
-	}
-	return t, true
-}
-
 // dateExample fills the date prompts' {date} and {md} with a day a week
 // before today, written as an owner may type it: 2026-11-20, and 11月20日
 // or 11/20.
@@ -271,22 +225,18 @@ func handleOccurred(t *turn, in input) error {
 		t.say("ask.date", dateExample(t.s.Lang, today)...)
 		return nil
 	}
-	if d, ok := parseDay(in.text, today); ok {
-		if d.After(today) {
-			return again("bad.future_date")
-		}
-		if d.Before(today.AddDate(-30, 0, 0)) {
-			return again("bad.date", dateExample(t.s.Lang, today)...)
-		}
-		t.set("occurred_at", d.Format("2006-01-02"))
-		t.set("occurred_text", in.text)
-		return t.next()
-	}
-	if !hasWords(in.text, 2) {
+	at, words, err := casework.ParseOccurred(in.text, today)
+	switch {
+	case errors.Is(err, casework.ErrOccurredFuture):
+		return again("bad.future_date")
+	case err != nil:
 		return again("bad.date", dateExample(t.s.Lang, today)...)
+	case at != nil:
+		t.set("occurred_at", at.Format("2006-01-02"))
+	default:
+		t.set("occurred_at", "")
 	}
-	t.set("occurred_at", "")
-	t.set("occurred_text", truncateRunes(in.text, 100))
+	t.set("occurred_text", words)
 	return t.next()
 }
 
@@ -509,7 +459,7 @@ func (t *turn) submit() error {
 	}
 	for _, m := range t.s.Media {
 		// Stored with the case, in its transaction.
-		c.Media = append(c.Media, casework.MediaRef{Kind: mediaKind(m.ContentType), BlobKey: m.BlobKey, ContentType: m.ContentType, Size: m.Size})
+		c.Media = append(c.Media, casework.MediaRef{Kind: casework.MediaKindOf(m.ContentType), BlobKey: m.BlobKey, ContentType: m.ContentType, Size: m.Size})
 	}
 	resubmitted := false
 	var dup *casework.DuplicateIntakeError
@@ -624,18 +574,6 @@ func (t *turn) register(c *casework.Case) error {
 		return ls.CreateCaseWith(t.ctx, c, casework.Effects{Timers: lifecycle.DeadlineTimers(c)})
 	}
 	return st.CreateCase(t.ctx, c)
-}
-
-func mediaKind(contentType string) casework.MediaKind {
-	switch {
-	case strings.HasPrefix(contentType, "image/"):
-		return casework.MediaPhoto
-	case strings.HasPrefix(contentType, "video/"):
-		return casework.MediaVideo
-	case strings.HasPrefix(contentType, "audio/"):
-		return casework.MediaVoice
-	}
-	return casework.MediaDocument
 }
 
 // caseFromSlots builds the registration form from the answers; it also
