@@ -20,7 +20,6 @@ import (
 
 	"github.com/aftersales/aftersales/bot"
 	"github.com/aftersales/aftersales/casework"
-	"github.com/aftersales/aftersales/classify"
 	"github.com/aftersales/aftersales/identity"
 	"github.com/aftersales/aftersales/lifecycle"
 )
@@ -31,10 +30,9 @@ type Store interface {
 	casework.IdentityStore
 }
 
-// Classifier proposes a category, subcategory and urgency for an owner's words.
-type Classifier interface {
-	Classify(text string) classify.Result
-}
+// Classifier proposes a category, subcategory and urgency for an owner's
+// words; the first judgment reads the words of every case with it.
+type Classifier = lifecycle.Classifier
 
 // Config is what an Engine needs.
 type Config struct {
