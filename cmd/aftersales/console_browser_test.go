@@ -53,6 +53,54 @@ func screenshotDir(t *testing.T) string {
 	return dir
 }
 
+// browserTest runs the service, with the demo data and the console account
+// u signing in with password, for a test that drives Chromium, in parallel
+// with the others; it skips the test in -short runs and, out of CI, without
+// Chromium. It returns the service, its base URL and Chromium's path.
+func browserTest(t *testing.T, u *staff.User, password string) (m *Main, base, exe string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("drives a browser")
+	}
+	t.Parallel()
+	exe = chromium(t)
+	m, _ = runMain(t, true, nil)
+	require.NoError(t, m.Staff.AddUser(t.Context(), u, password, "test"))
+	return m, "http://" + m.Addr(), exe
+}
+
+// startBrowser starts Chromium exe, 1280×900, for a minute at most, closed
+// when t ends. It returns the browser's context and shot, an action that
+// saves a screenshot of the whole page as console-<name>.png in
+// screenshotDir.
+func startBrowser(t *testing.T, exe string) (context.Context, func(name string) chromedp.Action) {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.WindowSize(1280, 900))
+	actx, cancel := chromedp.NewExecAllocator(t.Context(), opts...)
+	t.Cleanup(cancel)
+	// This chromedp's protocol tables lag Chromium's: events with values it
+	// does not know are logged and dropped; they are not the test's errors.
+	bctx, cancel := chromedp.NewContext(actx, chromedp.WithErrorf(func(format string, args ...any) {
+		if msg := fmt.Sprintf(format, args...); !strings.Contains(msg, "could not unmarshal event") {
+			t.Logf("chromedp: %s", msg)
+		}
+	}))
+	t.Cleanup(cancel)
+	bctx, cancel = context.WithTimeout(bctx, 60*time.Second)
+	t.Cleanup(cancel)
+	dir := screenshotDir(t)
+	shot := func(name string) chromedp.Action {
+		return chromedp.ActionFunc(func(ctx context.Context) error {
+			var buf []byte
+			if err := chromedp.FullScreenshot(&buf, 100).Do(ctx); err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(dir, "console-"+name+".png"), buf, 0o644)
+		})
+	}
+	return bctx, shot
+}
+
 // photoPNG is a photo an owner might send: 480×360, a wall with a stain.
 func photoPNG(t *testing.T) []byte {
 	img := image.NewRGBA(image.Rect(0, 0, 480, 360))
@@ -75,15 +123,8 @@ func photoPNG(t *testing.T) []byte {
 // dashboard, filters the queue to urgent cases, opens the case and sees the
 // photo. The screenshots of the pages are left in screenshotDir.
 func TestConsoleInTheBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("drives a browser")
-	}
-	t.Parallel()
-	exe := chromium(t)
-	m, _ := runMain(t, true, nil)
-	base := "http://" + m.Addr()
+	m, base, exe := browserTest(t, &staff.User{Username: "wang", DisplayName: "王主管", Role: staff.RoleSupervisor}, "海景苑-主管-2026-密码")
 	ctx := t.Context()
-	require.NoError(t, m.Staff.AddUser(ctx, &staff.User{Username: "wang", DisplayName: "王主管", Role: staff.RoleSupervisor}, "海景苑-主管-2026-密码", "test"))
 
 	v := newVisitor(t, base)
 	v.say("报修")
@@ -116,29 +157,8 @@ func TestConsoleInTheBrowser(t *testing.T) {
 	require.Len(t, cases, 1)
 	number := cases[0].Number
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.WindowSize(1280, 900))
-	actx, cancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancel()
-	// This chromedp's protocol tables lag Chromium's: events with values it
-	// does not know are logged and dropped; they are not the test's errors.
-	bctx, cancel := chromedp.NewContext(actx, chromedp.WithErrorf(func(format string, args ...any) {
-		if msg := fmt.Sprintf(format, args...); !strings.Contains(msg, "could not unmarshal event") {
-			t.Logf("chromedp: %s", msg)
-		}
-	}))
-	defer cancel()
-	bctx, cancel = context.WithTimeout(bctx, 60*time.Second)
-	defer cancel()
+	bctx, shot := startBrowser(t, exe)
 	dir := screenshotDir(t)
-	shot := func(name string) chromedp.Action {
-		return chromedp.ActionFunc(func(ctx context.Context) error {
-			var buf []byte
-			if err := chromedp.FullScreenshot(&buf, 100).Do(ctx); err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(dir, "console-"+name+".png"), buf, 0o644)
-		})
-	}
 	var dashboard, list, photoWidth, caseText string
 	require.NoError(t, chromedp.Run(bctx,
 		chromedp.Navigate(base+"/console/"),
