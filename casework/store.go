@@ -63,6 +63,9 @@ type RegistryStore interface {
 	FindOwnerByID(ctx context.Context, id int64) (*Owner, error)
 	// FindOwnersByPhone returns the owners with the phone (normalised first).
 	FindOwnersByPhone(ctx context.Context, phone string) ([]*Owner, error)
+	// FindOwnersByName returns the owners called exactly name, spaces around
+	// it ignored, ordered by ID: at most MaxOwnersByName.
+	FindOwnersByName(ctx context.Context, name string) ([]*Owner, error)
 	// BindOwnerUnit records that the owner holds the unit. Binding twice is not
 	// an error. Returns ErrNotFound when either does not exist.
 	BindOwnerUnit(ctx context.Context, ownerID, unitID int64) error

@@ -173,6 +173,8 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /api/v1/cases/{number}", s.api(s.getCase))
 	s.mux.Handle("GET /api/v1/work-orders/waiting", s.api(s.listWaitingOrders))
 
+	s.mux.Handle("POST /api/v1/cases", s.staffAPI(s.withLifecycle(s.registerCase)))
+	s.mux.Handle("POST /api/v1/cases/{number}/media", withUpload(maxUploadBytes, s.staffAPI(s.withLifecycle(s.addCaseMedia))))
 	s.mux.Handle("POST /api/v1/cases/{number}/notes", s.staffAPI(s.addNote))
 	s.mux.Handle("POST /api/v1/cases/{number}/triage", s.staffAPI(s.triage))
 	s.mux.Handle("POST /api/v1/cases/{number}/accept", s.staffAPI(s.withLifecycle(s.accept)))

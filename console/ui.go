@@ -64,7 +64,7 @@ var pages = func() map[string]*template.Template {
 	}
 	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
 	out := map[string]*template.Template{}
-	for _, name := range []string{"login", "dashboard", "case_list", "case_show", "users", "audit", "parties", "tasks", "error"} {
+	for _, name := range []string{"login", "dashboard", "case_list", "case_show", "users", "audit", "parties", "tasks", "error", "intake"} {
 		out[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
 	}
 	return out
@@ -94,6 +94,8 @@ func (s *Server) uiRoutes() {
 	mux.HandleFunc("POST /console/lang", s.langSwitch)
 	mux.Handle("GET /console/{$}", s.page(s.dashboard))
 	mux.Handle("GET /console/cases", s.page(s.caseList))
+	mux.Handle("GET /console/cases/new", s.page(s.intakeShow))
+	mux.Handle("POST /console/cases/new", s.page(s.intakeSave))
 	mux.Handle("GET /console/cases/{number}", s.page(s.caseShow))
 	mux.Handle("POST /console/cases/{number}/phone", s.page(s.casePhone))
 	mux.Handle("POST /console/cases/{number}/act/{action}", s.page(s.caseAct))
@@ -110,7 +112,7 @@ func (s *Server) uiRoutes() {
 	mux.Handle("/console/", s.page(func(http.ResponseWriter, *http.Request, *staff.User) error { return casework.ErrNotFound }))
 
 	cop := http.NewCrossOriginProtection()
-	s.mux.Handle("/console/", cop.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	console := cop.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
@@ -119,7 +121,9 @@ func (s *Server) uiRoutes() {
 			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 		}
 		mux.ServeHTTP(w, r)
-	})))
+	}))
+	s.mux.Handle("/console/", console)
+	s.mux.Handle("POST /console/cases/new", withUpload(maxIntakeFormBytes, console))
 }
 
 // page wraps a page's handler: it finds the signed-in user, sending the

@@ -87,6 +87,13 @@ func (b *browser) do(method, target string, form url.Values, header ...string) *
 	if form != nil {
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
+	return b.send(r, header...)
+}
+
+// send sends r from the browser with its cookies and the headers (name,
+// value, …), and keeps the cookies the answer sets.
+func (b *browser) send(r *http.Request, header ...string) *httptest.ResponseRecorder {
+	b.t.Helper()
 	for i := 0; i+1 < len(header); i += 2 {
 		r.Header.Set(header[i], header[i+1])
 	}

@@ -20,7 +20,6 @@ import (
 
 	"github.com/aftersales/aftersales/bot"
 	"github.com/aftersales/aftersales/casework"
-	"github.com/aftersales/aftersales/classify"
 	"github.com/aftersales/aftersales/identity"
 	"github.com/aftersales/aftersales/lifecycle"
 )
@@ -31,10 +30,9 @@ type Store interface {
 	casework.IdentityStore
 }
 
-// Classifier proposes a category, subcategory and urgency for an owner's words.
-type Classifier interface {
-	Classify(text string) classify.Result
-}
+// Classifier proposes a category, subcategory and urgency for an owner's
+// words; the first judgment reads the words of every case with it.
+type Classifier = lifecycle.Classifier
 
 // Config is what an Engine needs.
 type Config struct {
@@ -616,25 +614,9 @@ func clean(s string) string {
 	return strings.TrimSpace(s)
 }
 
-func truncateRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n])
-}
+// truncateRunes cuts s to at most n characters.
+func truncateRunes(s string, n int) string { return casework.TruncateRunes(s, n) }
 
 // hasWords reports whether s has at least n letters or digits (emoji and
 // punctuation alone are not an answer).
-func hasWords(s string, n int) bool {
-	c := 0
-	for _, r := range s {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			c++
-			if c >= n {
-				return true
-			}
-		}
-	}
-	return false
-}
+func hasWords(s string, n int) bool { return casework.HasWords(s, n) }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aftersales/aftersales/bot"
 	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/lifecycle"
 )
 
 // The flows of the dialogue.
@@ -255,7 +256,7 @@ func handleUnit(t *turn, in input) error {
 	if strings.HasPrefix(in.payload, "unit:") {
 		return t.pickUnit(strings.TrimPrefix(in.payload, "unit:"))
 	}
-	units, err := t.e.matchUnits(t.ctx, in.text)
+	units, err := lifecycle.MatchUnits(t.ctx, t.e.cfg.Store, in.text)
 	if err != nil {
 		return err
 	}
@@ -263,14 +264,14 @@ func handleUnit(t *turn, in input) error {
 	case 0:
 		return again("bad.unit", "unit", truncateRunes(in.text, 40))
 	case 1:
-		return t.pickUnit(strconv.FormatInt(units[0].unit.ID, 10))
+		return t.pickUnit(strconv.FormatInt(units[0].Unit.ID, 10))
 	}
 	if len(units) > 8 {
 		return again("unit_too_many")
 	}
 	choices := make([]bot.Choice, 0, len(units))
 	for _, u := range units {
-		choices = append(choices, bot.Choice{Label: u.label, Payload: "unit:" + strconv.FormatInt(u.unit.ID, 10)})
+		choices = append(choices, bot.Choice{Label: u.Label, Payload: "unit:" + strconv.FormatInt(u.Unit.ID, 10)})
 	}
 	t.ask(t.T("unit_ambiguous"), choices...)
 	return nil

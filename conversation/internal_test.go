@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -107,26 +106,6 @@ func TestRenderReplacesPlaceholders(t *testing.T) {
 	assert.Equal(t, "没有找到编号为 SH-1 的报修。", render(Chinese, "case_not_found", "number", "SH-1"))
 	assert.Equal(t, "No case numbered SH-1 was found.", render(English, "case_not_found", "number", "SH-1"))
 	assert.Equal(t, "no.such.key", render(English, "no.such.key"))
-}
-
-func TestParseDay(t *testing.T) {
-	t.Parallel()
-	today := time.Date(2026, 1, 10, 15, 0, 0, 0, casework.ChinaTime())
-	for in, want := range map[string]string{
-		"今天": "2026-01-10", "today": "2026-01-10", "昨天": "2026-01-09", "Yesterday": "2026-01-09", "前天": "2026-01-08",
-		"3天前": "2026-01-07", "3 days ago": "2026-01-07", "2025-12-20": "2025-12-20", "2025年12月20日": "2025-12-20",
-		"2025/12/20": "2025-12-20", "1月5日": "2026-01-05", "12月20日": "2025-12-20", "12/20": "2025-12-20", "1-5": "2026-01-05",
-		"2024-02-29": "2024-02-29",
-	} {
-		got, ok := parseDay(in, today)
-		if assert.True(t, ok, in) {
-			assert.Equal(t, want, got.Format("2006-01-02"), in)
-		}
-	}
-	for _, in := range []string{"", "上个月", "2025-02-29", "13月1日", "2月30日", "long ago", "2026-13-01"} {
-		_, ok := parseDay(in, today)
-		assert.False(t, ok, in)
-	}
 }
 
 func TestGlobalCommands(t *testing.T) {

@@ -505,7 +505,7 @@ func handleLCPhotos(t *turn, in input) error {
 	}
 	var refs []casework.MediaRef
 	for _, m := range t.s.Media {
-		refs = append(refs, casework.MediaRef{Kind: mediaKind(m.ContentType), BlobKey: m.BlobKey, ContentType: m.ContentType, Size: m.Size})
+		refs = append(refs, lifecycle.MediaRefOf(m))
 	}
 	lc, number := t.e.cfg.Lifecycle, t.slot("lc_case")
 	if t.slot("lc_act") == lifecycle.ActDone {

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -194,51 +193,6 @@ func promptOccurred(t *turn) error {
 	return nil
 }
 
-var (
-	isoDate   = regexp.MustCompile(`^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$`)
-	monthDay  = regexp.MustCompile(`^(\d{1,2})[-/.月](\d{1,2})[日号]?$`)
-	daysAgoRE = regexp.MustCompile(`^(\d{1,3})\s*(天前|days? ago)$`)
-)
-
-// parseDay reads a day as owners write it: 2026-11-20, 2026年11月20日,
-// 11月20日, 11/20, 今天, 昨天, 前天, yesterday, 3天前, 3 days ago.
-func parseDay(text string, today time.Time) (time.Time, bool) {
-	s := strings.ToLower(strings.TrimSpace(text))
-	day := func(t time.Time) time.Time { y, m, d := t.Date(); return time.Date(y, m, d, 0, 0, 0, 0, t.Location()) }
-	switch s {
-	case "今天", "today":
-		return day(today), true
-	case "昨天", "yesterday":
-		return day(today.AddDate(0, 0, -1)), true
-	case "前天":
-		return day(today.AddDate(0, 0, -2)), true
-	}
-	if m := daysAgoRE.FindStringSubmatch(s); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		return day(today.AddDate(0, 0, -n)), true
-	}
-	y, mo, d := 0, 0, 0
-	if m := isoDate.FindStringSubmatch(s); m != nil {
-		y, _ = strconv.Atoi(m[1])
-		mo, _ = strconv.Atoi(m[2])
-		d, _ = strconv.Atoi(m[3])
-	} else if m := monthDay.FindStringSubmatch(s); m != nil {
-		y = today.Year()
-		mo, _ = strconv.Atoi(m[1])
-		d, _ = strconv.Atoi(m[2])
-	} else {
-		return time.Time{}, false
-	}
-	t := time.Date(y, time.Month(mo), d, 0, 0, 0, 0, today.Location())
-	if t.Month() != time.Month(mo) || t.Day() != d {
-		return time.Time{}, false
-	}
-	if y == today.Year() && t.After(today) && isoDate.FindStringSubmatch(s) == nil {
-		t = t.AddDate(-1, 0, 0) // "12月20日" said in January means last December
-	}
-	return t, true
-}
-
 // dateExample fills the date prompts' {date} and {md} with a day a week
 // before today, written as an owner may type it: 2026-11-20, and 11月20日
 // or 11/20.
@@ -271,22 +225,18 @@ func handleOccurred(t *turn, in input) error {
 		t.say("ask.date", dateExample(t.s.Lang, today)...)
 		return nil
 	}
-	if d, ok := parseDay(in.text, today); ok {
-		if d.After(today) {
-			return again("bad.future_date")
-		}
-		if d.Before(today.AddDate(-30, 0, 0)) {
-			return again("bad.date", dateExample(t.s.Lang, today)...)
-		}
-		t.set("occurred_at", d.Format("2006-01-02"))
-		t.set("occurred_text", in.text)
-		return t.next()
-	}
-	if !hasWords(in.text, 2) {
+	at, words, err := casework.ParseOccurred(in.text, today)
+	switch {
+	case errors.Is(err, casework.ErrOccurredFuture):
+		return again("bad.future_date")
+	case err != nil:
 		return again("bad.date", dateExample(t.s.Lang, today)...)
+	case at != nil:
+		t.set("occurred_at", at.Format("2006-01-02"))
+	default:
+		t.set("occurred_at", "")
 	}
-	t.set("occurred_at", "")
-	t.set("occurred_text", truncateRunes(in.text, 100))
+	t.set("occurred_text", words)
 	return t.next()
 }
 
@@ -489,16 +439,15 @@ func handleEdit(t *turn, in input) error {
 // judgment, what happens next and by when.
 func (t *turn) submit() error {
 	ctx, st := t.ctx, t.e.cfg.Store
-	c, signals, err := t.caseFromSlots()
+	c, err := t.caseFromSlots()
 	if err != nil {
 		return err
 	}
-	t.e.cfg.SLA.SetDeadlines(c)
-	judgment, err := t.judge(c, signals)
+	judgment, err := t.e.registrar().Judge(ctx, c)
 	if err != nil {
-		return err
+		return fmt.Errorf("first judgment: %w", err)
 	}
-	c.WarrantyStatus, c.WarrantyUntil = judgment.warranty.Status, judgment.warranty.Until
+	note, text := judgment.Note(c), t.judgmentText(c, judgment.Warranty)
 	c.ReporterPlatform, c.ReporterUserID = string(t.in.User.Platform), t.in.User.ID
 	if t.slot("intake_key") == "" {
 		t.set("intake_key", newIntakeKey()) // a dialogue begun before reports had keys
@@ -509,7 +458,7 @@ func (t *turn) submit() error {
 	}
 	for _, m := range t.s.Media {
 		// Stored with the case, in its transaction.
-		c.Media = append(c.Media, casework.MediaRef{Kind: mediaKind(m.ContentType), BlobKey: m.BlobKey, ContentType: m.ContentType, Size: m.Size})
+		c.Media = append(c.Media, lifecycle.MediaRefOf(m))
 	}
 	resubmitted := false
 	var dup *casework.DuplicateIntakeError
@@ -532,7 +481,7 @@ func (t *turn) submit() error {
 		}
 		return fmt.Errorf("create case: %w", err)
 	}
-	if err := t.recordJudgment(c, judgment.note, resubmitted); err != nil {
+	if err := t.recordJudgment(c, note, resubmitted); err != nil {
 		return err
 	}
 	if lc := t.e.cfg.Lifecycle; lc != nil && c.State == casework.StateRegistered {
@@ -553,10 +502,10 @@ func (t *turn) submit() error {
 		t.say("submitted.unverified")
 	}
 	if c.Urgency == casework.UrgencyUrgent {
-		t.sayText(t.safetyAdvice(judgment.signals, c.Subcategory))
+		t.sayText(t.safetyAdvice(judgment.Signals, c.Subcategory))
 	}
 	if flow == flowReport || flow == flowComplaint || flow == flowConsult {
-		t.sayText(judgment.text)
+		t.sayText(text)
 	}
 	return nil
 }
@@ -597,7 +546,7 @@ func (t *turn) recordJudgment(c *casework.Case, note string, resubmitted bool) e
 			return fmt.Errorf("case events: %w", err)
 		}
 		for _, e := range events {
-			if e.Kind == casework.EventNote && e.Actor == casework.ActorBot && strings.HasPrefix(e.Note, judgmentPrefix) {
+			if e.Kind == casework.EventNote && e.Actor == casework.ActorBot && strings.HasPrefix(e.Note, lifecycle.JudgmentPrefix) {
 				return nil
 			}
 		}
@@ -626,21 +575,9 @@ func (t *turn) register(c *casework.Case) error {
 	return st.CreateCase(t.ctx, c)
 }
 
-func mediaKind(contentType string) casework.MediaKind {
-	switch {
-	case strings.HasPrefix(contentType, "image/"):
-		return casework.MediaPhoto
-	case strings.HasPrefix(contentType, "video/"):
-		return casework.MediaVideo
-	case strings.HasPrefix(contentType, "audio/"):
-		return casework.MediaVoice
-	}
-	return casework.MediaDocument
-}
-
-// caseFromSlots builds the registration form from the answers; it also
-// returns the urgency signals the classifier found in the owner's words.
-func (t *turn) caseFromSlots() (*casework.Case, []string, error) {
+// caseFromSlots builds the registration form from the answers, with the
+// category of the flow: the first judgment completes it (Registrar.Judge).
+func (t *turn) caseFromSlots() (*casework.Case, error) {
 	id := func(k string) int64 { v, _ := strconv.ParseInt(t.slot(k), 10, 64); return v }
 	c := &casework.Case{
 		ProjectID: id("project_id"), BuildingID: id("building_id"), UnitID: id("unit_id"), OwnerID: t.id.OwnerID,
@@ -649,42 +586,26 @@ func (t *turn) caseFromSlots() (*casework.Case, []string, error) {
 		OccurredText: t.slot("occurred_text"), LocationDetail: t.slot("location_detail"),
 		Location:   casework.Location(t.slot("location")),
 		Channel:    channelOf(t.in.User.Platform),
-		ReceivedAt: t.now, ReceivedBy: casework.ActorBot, Urgency: casework.UrgencyNormal,
+		ReceivedAt: t.now, ReceivedBy: casework.ActorBot,
 	}
 	if d := t.slot("occurred_at"); d != "" {
 		if at, err := time.ParseInLocation("2006-01-02", d, t.e.cfg.Location); err == nil {
 			c.OccurredAt = &at
 		}
 	}
-	var r struct {
-		cat     casework.Category
-		sub     casework.Subcategory
-		urg     casework.Urgency
-		signals []string
-	}
-	if t.e.cfg.Classifier != nil {
-		res := t.e.cfg.Classifier.Classify(strings.Join([]string{c.Description, c.LocationDetail}, " "))
-		r.cat, r.sub, r.urg, r.signals = res.Category, res.Subcategory, res.Urgency, res.Signals
-	}
 	switch t.s.Flow {
 	case flowReport:
 		c.Category, c.Subcategory = casework.Category(t.slot("category")), casework.Subcategory(t.slot("subcategory"))
-		if r.urg == casework.UrgencyUrgent {
-			c.Urgency = casework.UrgencyUrgent
-		}
 	case flowConsult:
-		c.Category, c.Subcategory = casework.CategoryPolicyConsultation, subIf(r.cat, r.sub, casework.CategoryPolicyConsultation)
+		c.Category = casework.CategoryPolicyConsultation
 	case flowComplaint:
-		c.Category, c.Subcategory = casework.CategoryServiceAttitude, subIf(r.cat, r.sub, casework.CategoryServiceAttitude)
-		if r.urg == casework.UrgencyMajorComplaint {
-			c.Urgency = casework.UrgencyMajorComplaint
-		}
+		c.Category = casework.CategoryServiceAttitude
 	case flowSuggestion:
 		c.Category, c.Subcategory = casework.CategoryOther, casework.SubSuggestion
 	case flowPraise:
 		c.Category, c.Subcategory = casework.CategoryOther, casework.SubPraise
 	default:
-		return nil, nil, fmt.Errorf("submit from flow %q", t.s.Flow)
+		return nil, fmt.Errorf("submit from flow %q", t.s.Flow)
 	}
 	c.IdentityVerified = t.verified()
 	switch {
@@ -693,42 +614,13 @@ func (t *turn) caseFromSlots() (*casework.Case, []string, error) {
 	case t.slot("not_on_register") != "":
 		c.DecisionReason = "联系人不在该房号的业主登记名册中，请核实身份 / caller is not on the unit's owner register"
 	}
-	if err := t.suggestParty(c); err != nil {
-		return nil, nil, err
-	}
-	return c, r.signals, nil
+	return c, nil
 }
 
-// suggestParty routes the case (most specific routing rule) and takes the
-// first judgment of responsibility from the party's kind. The party itself
-// is named on the timeline; it becomes the case's party when staff or the
-// triage policy dispatch it.
-func (t *turn) suggestParty(c *casework.Case) error {
-	routes, err := t.e.cfg.Store.ListRoutes(t.ctx, c.ProjectID)
-	if err != nil {
-		return fmt.Errorf("list routes: %w", err)
-	}
-	r, err := casework.ResolveRoute(routes, c.ProjectID, c.BuildingID, c.Category, c.Subcategory)
-	if errors.Is(err, casework.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	p, err := t.e.cfg.Store.FindPartyByID(t.ctx, r.PartyID)
-	if err != nil {
-		return fmt.Errorf("find party: %w", err)
-	}
-	c.Responsibility = casework.ResponsibilityOf(p.Kind)
-	t.set("suggested_party", p.Code+" "+p.Name)
-	return nil
-}
-
-func subIf(c casework.Category, s casework.Subcategory, want casework.Category) casework.Subcategory {
-	if c == want && s.Valid(want) {
-		return s
-	}
-	return casework.SubOther
+// registrar forms the first judgment of the cases the dialogue registers,
+// as staff's registration does (lifecycle.Service.Register).
+func (e *Engine) registrar() lifecycle.Registrar {
+	return lifecycle.Registrar{Store: e.cfg.Store, Classifier: e.cfg.Classifier, SLA: e.cfg.SLA, Warranty: e.cfg.Warranty, Location: e.cfg.Location}
 }
 
 func channelOf(p bot.Platform) casework.Channel {
@@ -741,42 +633,11 @@ func channelOf(p bot.Platform) casework.Channel {
 	return casework.ChannelWeb
 }
 
-type judgment struct {
-	warranty casework.WarrantyResult
-	text     string   // for the owner
-	note     string   // for the timeline
-	signals  []string // urgency signals the classifier found
-}
-
-// judgmentPrefix starts the first judgment's note on the timeline.
-const judgmentPrefix = "初步判断"
-
-// judge forms the first judgment (初步判断) of a registered case: category,
-// urgency, warranty status, and the service-level time points.
-func (t *turn) judge(c *casework.Case, signals []string) (judgment, error) {
-	ctx, st, loc := t.ctx, t.e.cfg.Store, t.e.cfg.Location
-	j := judgment{signals: signals}
-	w := casework.WarrantyResult{Status: casework.WarrantyNone}
-	if part := casework.PartOf(c.Category, c.Subcategory); part != casework.PartNone {
-		p, err := st.FindProjectByID(ctx, c.ProjectID)
-		if err != nil {
-			return j, fmt.Errorf("find project: %w", err)
-		}
-		var b *casework.Building
-		var u *casework.Unit
-		if c.BuildingID != 0 {
-			if b, err = st.FindBuildingByID(ctx, c.BuildingID); err != nil {
-				return j, fmt.Errorf("find building: %w", err)
-			}
-		}
-		if c.UnitID != 0 {
-			if u, err = st.FindUnitByID(ctx, c.UnitID); err != nil {
-				return j, fmt.Errorf("find unit: %w", err)
-			}
-		}
-		completion, delivery := casework.HomeDates(p, b, u)
-		w = casework.CheckWarranty(t.e.cfg.Warranty.Merge(p.Warranty), part, completion, delivery, casework.DateOf(c.ReceivedAt.In(loc)))
-	}
+// judgmentText tells the owner the first judgment (初步判断) of the case
+// registered: category, urgency, warranty status w, and the service-level
+// time points.
+func (t *turn) judgmentText(c *casework.Case, w casework.WarrantyResult) string {
+	loc := t.e.cfg.Location
 	var b strings.Builder
 	b.WriteString(t.T("judgment.head"))
 	b.WriteString(t.field("field.category", t.T("category."+string(c.Category))+" · "+t.T("sub."+string(c.Subcategory))))
@@ -803,11 +664,7 @@ func (t *turn) judge(c *casework.Case, signals []string) (judgment, error) {
 	if w.Status == casework.WarrantyOut {
 		fmt.Fprintf(&b, "\n\n%s", t.T("out_of_warranty_note"))
 	}
-	j.warranty = w
-	j.text = b.String()
-	j.note = fmt.Sprintf(judgmentPrefix+" first judgment: %s/%s, %s; responsibility %s; suggested party %s; warranty %s %s (%s); signals %v",
-		c.Category, c.Subcategory, c.Urgency, c.Responsibility, orNone(t.slot("suggested_party")), w.Status, w.Until, w.Rule, j.signals)
-	return j, nil
+	return b.String()
 }
 
 // safetyAdvice tells the owner of an urgent case what to do now.
@@ -853,11 +710,4 @@ func (t *turn) safetyAdvice(signals []string, sub casework.Subcategory) string {
 	b.WriteString("\n")
 	b.WriteString(t.T("urgent.duty"))
 	return b.String()
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "none (no routing rule)"
-	}
-	return s
 }

@@ -69,6 +69,15 @@ type Config struct {
 	// RepeatEscalation is the repair of one defect that escalates to the
 	// supervisor: 3, the third.
 	RepeatEscalation int
+
+	// Classifier reads the category, subcategory and urgency of the cases
+	// staff register (Register) where they leave them to the system, as
+	// the chat reads its owners' words; nil: staff choose them.
+	Classifier Classifier
+	// Warranty are the default warranty terms of the cases staff register;
+	// a project's own are merged over them. Zero:
+	// casework.DefaultWarrantyTerms().
+	Warranty casework.WarrantyTerms
 }
 
 // DefaultReturnVisits are the return-visit delays by subcategory: a leak is

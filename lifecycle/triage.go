@@ -84,20 +84,9 @@ func (s *Service) Triage(ctx context.Context, c *casework.Case) (*casework.Case,
 // receive the work order: for an urgent case the duty engineer, else an
 // engineer, else the first member. Both nil when no rule matches.
 func (s *Service) route(ctx context.Context, c *casework.Case) (*casework.Party, *casework.Member, error) {
-	routes, err := s.cfg.Store.ListRoutes(ctx, c.ProjectID)
-	if err != nil {
-		return nil, nil, fmt.Errorf("list routes: %w", err)
-	}
-	r, err := casework.ResolveRoute(routes, c.ProjectID, c.BuildingID, c.Category, c.Subcategory)
-	if errors.Is(err, casework.ErrNotFound) {
-		return nil, nil, nil
-	}
-	if err != nil {
+	p, err := routedParty(ctx, s.cfg.Store, c)
+	if p == nil || err != nil {
 		return nil, nil, err
-	}
-	p, err := s.cfg.Store.FindPartyByID(ctx, r.PartyID)
-	if err != nil {
-		return nil, nil, fmt.Errorf("find party: %w", err)
 	}
 	m, err := s.pickMember(ctx, p.ID, c.Urgency == casework.UrgencyUrgent)
 	return p, m, err

@@ -42,15 +42,8 @@ func reportDesignDefect(t *testing.T, m *Main, base string) *casework.Case {
 // chosen by name, confirming the dialog; the page says it is done and the
 // timeline names the supervisor.
 func TestCaseActionsInTheBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("drives a browser")
-	}
-	t.Parallel()
-	exe := chromium(t)
-	m, _ := runMain(t, true, nil)
-	base := "http://" + m.Addr()
+	m, base, exe := browserTest(t, &staff.User{Username: "wang", DisplayName: "王主管", Role: staff.RoleSupervisor}, "海景苑-主管-2026-密码")
 	ctx := t.Context()
-	require.NoError(t, m.Staff.AddUser(ctx, &staff.User{Username: "wang", DisplayName: "王主管", Role: staff.RoleSupervisor}, "海景苑-主管-2026-密码", "test"))
 	c := reportDesignDefect(t, m, base)
 	gcb, err := m.Store.FindPartyByCode(ctx, "GCB")
 	require.NoError(t, err)
@@ -64,7 +57,7 @@ func TestCaseActionsInTheBrowser(t *testing.T) {
 	}
 	require.NotZero(t, taoRan, "the demo's in-house engineer")
 
-	bctx, shot := openBrowser(t, exe)
+	bctx, shot := startBrowser(t, exe)
 	var after, timeline string
 	require.NoError(t, chromedp.Run(bctx,
 		chromedp.Navigate(base+"/console/login"),
@@ -82,7 +75,7 @@ func TestCaseActionsInTheBrowser(t *testing.T) {
 		chromedp.WaitVisible(`.notice.done`),
 		chromedp.Click(`details.act-accept summary`),
 		chromedp.SetValue(`details.act-accept select[name=assignee]`, "m:"+strconv.FormatInt(taoRan, 10)),
-		chromedp.Click(`details.act-accept button`), // confirmed in the dialog
+		chromedp.Click(`details.act-accept button`),  // confirmed in the dialog
 		chromedp.WaitVisible(`details.act-dispatch`), // the new page offers to reassign
 		chromedp.Text(`.notice.done`, &after),
 		chromedp.Text(`.timeline`, &timeline),

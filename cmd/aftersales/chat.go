@@ -49,13 +49,19 @@ func loadRules(path string) (*classify.Rules, error) {
 // sessions, dedupe and per-user locks on Redis, or else the sessions and
 // dedupe in the database, which a restart keeps, and the locks in memory;
 // the router that delivers notifications (its handler, the dialogue, comes
-// with openChat), and the lifecycle service, which the job queue's jobs call.
+// with openChat), the classifier that reads every new case's words, and the
+// lifecycle service, which the job queue's jobs call.
 func (m *Main) openLifecycle(ctx context.Context) error {
 	loc, err := time.LoadLocation(m.Config.TimeZone)
 	if err != nil {
 		return fmt.Errorf("time zone: %w", err)
 	}
 	m.loc, m.sla = loc, casework.DefaultSLAPolicy()
+	rules, err := loadRules(m.Config.RulesFile)
+	if err != nil {
+		return fmt.Errorf("classification rules: %w", err)
+	}
+	m.classifier = classify.New(rules)
 	m.sessions = conversation.NewMemoryStore()
 	var (
 		dedupe bot.Deduper = bot.NewMemoryDeduper()
@@ -109,19 +115,16 @@ func (m *Main) openLifecycle(ctx context.Context) error {
 		AcceptWithin:       acceptWithin,
 		ReturnVisits:       visits,
 		ReturnVisitDefault: visitDefault,
+		Classifier:         m.classifier,
 	})
 	m.jobHandler.svc = m.Lifecycle
 	return nil
 }
 
-// openChat wires the chatbot: the classifier, the conversation engine over
+// openChat wires the chatbot: the conversation engine over
 // the store, sessions, dedupe and per-user locks in memory or on Redis, media
 // intake into the data dir, the router, and the local chat page at /chat/.
 func (m *Main) openChat(ctx context.Context, srv *console.Server) error {
-	rules, err := loadRules(m.Config.RulesFile)
-	if err != nil {
-		return fmt.Errorf("classification rules: %w", err)
-	}
 	loc, err := time.LoadLocation(m.Config.TimeZone)
 	if err != nil {
 		return fmt.Errorf("time zone: %w", err)
@@ -129,7 +132,7 @@ func (m *Main) openChat(ctx context.Context, srv *console.Server) error {
 	m.Engine = conversation.New(conversation.Config{
 		Store:       m.Store,
 		Sessions:    m.sessions,
-		Classifier:  classify.New(rules),
+		Classifier:  m.classifier,
 		SLA:         m.sla,
 		Location:    loc,
 		Logger:      m.Logger,

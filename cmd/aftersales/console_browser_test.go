@@ -54,28 +54,28 @@ func screenshotDir(t *testing.T) string {
 	return dir
 }
 
-// photoPNG is a photo an owner might send: 480×360, a wall with a stain.
-func photoPNG(t *testing.T) []byte {
-	img := image.NewRGBA(image.Rect(0, 0, 480, 360))
-	for y := range 360 {
-		for x := range 480 {
-			c := color.RGBA{225, 222, 214, 255}
-			if dx, dy := x-240, y-150; dx*dx+dy*dy*2 < 90*90 {
-				c = color.RGBA{120, 104, 80, 255}
-			}
-			img.Set(x, y, c)
-		}
+// browserTest runs the service, with the demo data and the console account
+// u signing in with password, for a test that drives Chromium, in parallel
+// with the others; it skips the test in -short runs and, out of CI, without
+// Chromium. It returns the service, its base URL and Chromium's path.
+func browserTest(t *testing.T, u *staff.User, password string) (m *Main, base, exe string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("drives a browser")
 	}
-	var buf bytes.Buffer
-	require.NoError(t, png.Encode(&buf, img))
-	return buf.Bytes()
+	t.Parallel()
+	exe = chromium(t)
+	m, _ = runMain(t, true, nil)
+	require.NoError(t, m.Staff.AddUser(t.Context(), u, password, "test"))
+	return m, "http://" + m.Addr(), exe
 }
 
-// openBrowser starts Chromium for the test, closed with it, and returns its
-// context (a minute long) and an action that saves a screenshot of the page
-// as screenshotDir/console-<name>.png. JavaScript dialogs (an action's
-// confirmation) are accepted, as a person who means it would.
-func openBrowser(t *testing.T, exe string) (context.Context, func(name string) chromedp.Action) {
+// startBrowser starts Chromium exe, 1280×900, for 90 seconds at most, closed
+// when t ends. It returns the browser's context and shot, an action that
+// saves a screenshot of the whole page as console-<name>.png in
+// screenshotDir. JavaScript dialogs (an action's confirmation) are
+// accepted, as a person who means it would.
+func startBrowser(t *testing.T, exe string) (context.Context, func(name string) chromedp.Action) {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.WindowSize(1280, 900))
 	actx, cancel := chromedp.NewExecAllocator(t.Context(), opts...)
@@ -93,7 +93,7 @@ func openBrowser(t *testing.T, exe string) (context.Context, func(name string) c
 			go func() { _ = chromedp.Run(bctx, page.HandleJavaScriptDialog(true)) }()
 		}
 	})
-	bctx, cancel = context.WithTimeout(bctx, 60*time.Second)
+	bctx, cancel = context.WithTimeout(bctx, 90*time.Second)
 	t.Cleanup(cancel)
 	dir := screenshotDir(t)
 	shot := func(name string) chromedp.Action {
@@ -108,20 +108,30 @@ func openBrowser(t *testing.T, exe string) (context.Context, func(name string) c
 	return bctx, shot
 }
 
+// photoPNG is a photo an owner might send: 480×360, a wall with a stain.
+func photoPNG(t *testing.T) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 480, 360))
+	for y := range 360 {
+		for x := range 480 {
+			c := color.RGBA{225, 222, 214, 255}
+			if dx, dy := x-240, y-150; dx*dx+dy*dy*2 < 90*90 {
+				c = color.RGBA{120, 104, 80, 255}
+			}
+			img.Set(x, y, c)
+		}
+	}
+	var buf bytes.Buffer
+	require.NoError(t, png.Encode(&buf, img))
+	return buf.Bytes()
+}
+
 // TestConsoleInTheBrowser: an owner reports a leak with a photo on the
 // chat page; a supervisor signs in to the console in Chromium, sees the
 // dashboard, filters the queue to urgent cases, opens the case and sees the
 // photo. The screenshots of the pages are left in screenshotDir.
 func TestConsoleInTheBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("drives a browser")
-	}
-	t.Parallel()
-	exe := chromium(t)
-	m, _ := runMain(t, true, nil)
-	base := "http://" + m.Addr()
+	m, base, exe := browserTest(t, &staff.User{Username: "wang", DisplayName: "王主管", Role: staff.RoleSupervisor}, "海景苑-主管-2026-密码")
 	ctx := t.Context()
-	require.NoError(t, m.Staff.AddUser(ctx, &staff.User{Username: "wang", DisplayName: "王主管", Role: staff.RoleSupervisor}, "海景苑-主管-2026-密码", "test"))
 
 	v := newVisitor(t, base)
 	v.say("报修")
@@ -154,7 +164,7 @@ func TestConsoleInTheBrowser(t *testing.T) {
 	require.Len(t, cases, 1)
 	number := cases[0].Number
 
-	bctx, shot := openBrowser(t, exe)
+	bctx, shot := startBrowser(t, exe)
 	dir := screenshotDir(t)
 	var dashboard, list, photoWidth, caseText string
 	require.NoError(t, chromedp.Run(bctx,

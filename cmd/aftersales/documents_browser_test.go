@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -36,41 +35,15 @@ const a4Content = 176 * 960 / 254 // 665
 // engineer's plan is agreed, the written plan prints too. The screenshots
 // are left in screenshotDir.
 func TestDocumentsInTheBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("drives a browser")
-	}
-	t.Parallel()
-	exe := chromium(t)
-	m, _ := runMain(t, true, nil)
-	base := "http://" + m.Addr()
+	m, base, exe := browserTest(t, &staff.User{Username: "wang", DisplayName: "王主管", Role: staff.RoleSupervisor}, "海景苑-主管-2026-密码")
 	ctx := t.Context()
-	require.NoError(t, m.Staff.AddUser(ctx, &staff.User{Username: "wang", DisplayName: "王主管", Role: staff.RoleSupervisor}, "海景苑-主管-2026-密码", "test"))
 	number := reportLeakWithPhoto(t, m, base)
 	c, err := m.Store.FindCaseByNumber(ctx, number)
 	require.NoError(t, err)
 	require.Equal(t, casework.StateDispatched, c.State, "the demo dispatches a leak at once")
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.WindowSize(1100, 900))
-	actx, cancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancel()
-	bctx, cancel := chromedp.NewContext(actx, chromedp.WithErrorf(func(format string, args ...any) {
-		if msg := fmt.Sprintf(format, args...); !strings.Contains(msg, "could not unmarshal event") {
-			t.Logf("chromedp: %s", msg)
-		}
-	}))
-	defer cancel()
-	bctx, cancel = context.WithTimeout(bctx, 90*time.Second)
-	defer cancel()
+	bctx, shot := startBrowser(t, exe)
 	dir := screenshotDir(t)
-	shot := func(name string) chromedp.Action {
-		return chromedp.ActionFunc(func(ctx context.Context) error {
-			var buf []byte
-			if err := chromedp.FullScreenshot(&buf, 100).Do(ctx); err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(dir, "print-"+name+".png"), buf, 0o644)
-		})
-	}
 	require.NoError(t, chromedp.Run(bctx,
 		chromedp.Navigate(base+"/console/login"),
 		chromedp.WaitVisible(`input[name=username]`),
@@ -98,7 +71,7 @@ func TestDocumentsInTheBrowser(t *testing.T) {
 			chromedp.Navigate(base+"/console/cases/"+number+"/print/"+doc),
 			chromedp.WaitVisible(`.sheet`),
 			chromedp.Poll(`Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)`, nil),
-			shot(name+"-screen"),
+			shot("print-"+name+"-screen"),
 			// The button calls window.print: a stand-in records the call,
 			// as a headless browser has no printer dialog.
 			chromedp.Evaluate(`window.print = () => { window.printed = true }`, nil),
@@ -112,7 +85,7 @@ func TestDocumentsInTheBrowser(t *testing.T) {
 			chromedp.Evaluate(`document.documentElement.scrollWidth`, &p.width),
 			chromedp.Evaluate(`Math.max(...Array.from(document.querySelectorAll('.sheet *')).map(e => e.getBoundingClientRect().right))`, &p.overflow),
 			chromedp.Text(`.sheet`, &p.text),
-			shot(name),
+			shot("print-"+name),
 			chromedp.ActionFunc(func(ctx context.Context) error {
 				pdf, _, err := page.PrintToPDF().WithPreferCSSPageSize(true).Do(ctx)
 				if err != nil {

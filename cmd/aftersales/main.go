@@ -202,6 +202,7 @@ type Main struct {
 
 	redis      *redis.Client
 	sla        casework.SLAPolicy
+	classifier *classify.Classifier // reads every new case's words, the chat's and staff's alike
 	sessions   conversation.SessionStore
 	loc        *time.Location
 	jobs       jobQueue

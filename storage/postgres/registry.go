@@ -392,6 +392,13 @@ func (db *DB) FindOwnersByPhone(ctx context.Context, phone string) ([]*casework.
 		`SELECT `+ownerCols+` FROM owners WHERE phone = $1 ORDER BY id`, p)
 }
 
+// FindOwnersByName returns the owners called exactly name, spaces around it
+// ignored, ordered by ID: at most casework.MaxOwnersByName.
+func (db *DB) FindOwnersByName(ctx context.Context, name string) ([]*casework.Owner, error) {
+	return readAll(ctx, db, "postgres: find owners by name", scanOwner,
+		`SELECT `+ownerCols+` FROM owners WHERE btrim(name) = $1 ORDER BY id LIMIT $2`, strings.TrimSpace(name), casework.MaxOwnersByName)
+}
+
 // BindOwnerUnit records that the owner holds the unit; binding twice is not
 // an error.
 func (db *DB) BindOwnerUnit(ctx context.Context, ownerID, unitID int64) error {

@@ -410,6 +410,13 @@ func (db *DB) FindOwnersByPhone(ctx context.Context, phone string) ([]*casework.
 	return readAll(ctx, db, "find owners by phone", scanOwner, "SELECT "+ownerColumns+" FROM owners o WHERE o.phone = ? ORDER BY o.id", p)
 }
 
+// FindOwnersByName returns the owners called exactly name, spaces around it
+// ignored, ordered by ID: at most casework.MaxOwnersByName.
+func (db *DB) FindOwnersByName(ctx context.Context, name string) ([]*casework.Owner, error) {
+	return readAll(ctx, db, "find owners by name", scanOwner, "SELECT "+ownerColumns+" FROM owners o WHERE trim(o.name) = ? ORDER BY o.id LIMIT ?",
+		strings.TrimSpace(name), casework.MaxOwnersByName)
+}
+
 // BindOwnerUnit records that the owner holds the unit.
 func (db *DB) BindOwnerUnit(ctx context.Context, ownerID, unitID int64) error {
 	return db.inWrite(ctx, func(tx *Tx) error { return bindOwnerUnit(ctx, tx, ownerID, unitID) })

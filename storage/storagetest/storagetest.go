@@ -206,6 +206,7 @@ func Run(t *testing.T, h Harness) {
 		{"FindUnits", testFindUnits},
 		{"Owner", testOwner},
 		{"OwnerUnit", testOwnerUnit},
+		{"FindOwnersByName", testFindOwnersByName},
 		{"Party", testParty},
 		{"Member", testMember},
 		{"Route", testRoute},
