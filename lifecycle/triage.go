@@ -284,11 +284,19 @@ func (r RejectReason) Valid() bool { return slices.Contains(RejectReasons, r) }
 
 // Accept accepts a case waiting for staff and, when a party is given or
 // routed, dispatches it. partyID and memberID are optional (0: from the
-// routing rules).
+// routing rules). A case that gets no work order (a consultation, a
+// complaint about service, a suggestion, praise: Category.GetsWorkOrder) is
+// accepted to be answered (Answer): it is neither routed nor dispatched, a
+// party given for it is refused with a *casework.ValidationError of
+// "category", and the owner is told by when they will be answered.
 func (s *Service) Accept(ctx context.Context, number string, staff casework.Actor, note string, partyID, memberID int64) (*casework.Case, error) {
 	c, err := s.load(ctx, number)
 	if err != nil {
 		return nil, err
+	}
+	answer := !c.Category.GetsWorkOrder()
+	if answer && (partyID != 0 || memberID != 0) {
+		return nil, noWorkOrder(c)
 	}
 	reason := "accepted by staff"
 	if note != "" {
@@ -298,10 +306,23 @@ func (s *Service) Accept(ctx context.Context, number string, staff casework.Acto
 	if err != nil {
 		return nil, err
 	}
-	eff := casework.Effects{Messages: outbox(c.ID, "owner_update", tell(owners, "owner.accepted", []string{"number", c.Number}, nil)...)}
+	var ns []notice
+	if answer {
+		key := "owner.accepted_answer"
+		if c.ResolveBy == nil || !c.ResolveBy.After(s.now()) {
+			key += "_soon" // no time limit to promise, or it has passed
+		}
+		ns = s.tellOwner(owners, c, key, "by", s.whenPtr(c.ResolveBy))
+	} else {
+		ns = tell(owners, "owner.accepted", []string{"number", c.Number}, nil)
+	}
+	eff := casework.Effects{Messages: outbox(c.ID, "owner_update", ns...)}
 	c, err = s.transition(ctx, c, casework.Transition{Action: casework.ActionAccept, Actor: staff, DecisionReason: &reason, Note: note}, eff)
 	if err != nil {
 		return nil, err
+	}
+	if answer {
+		return c, nil
 	}
 	if partyID == 0 && memberID == 0 {
 		party, member, err := s.route(ctx, c)
@@ -314,11 +335,16 @@ func (s *Service) Accept(ctx context.Context, number string, staff casework.Acto
 }
 
 // Dispatch sends (or re-sends to someone else: reassign) the work order of a
-// case to a party's member; memberID 0 picks one from the party.
+// case to a party's member; memberID 0 picks one from the party. A case that
+// gets no work order is refused with a *casework.ValidationError of
+// "category": it is answered (Answer).
 func (s *Service) Dispatch(ctx context.Context, number string, staff casework.Actor, partyID, memberID int64) (*casework.Case, error) {
 	c, err := s.load(ctx, number)
 	if err != nil {
 		return nil, err
+	}
+	if !c.Category.GetsWorkOrder() {
+		return nil, noWorkOrder(c)
 	}
 	var member *casework.Member
 	if memberID != 0 {
@@ -352,7 +378,8 @@ func (s *Service) Dispatch(ctx context.Context, number string, staff casework.Ac
 
 // Reject refuses a case with a reason template; the owner receives a patient
 // explanation naming the rule and, for what property management handles,
-// whom to ask. dup names the other case for RejectDuplicate.
+// whom to ask; out of warranty, the paid repair the department can arrange
+// (a quote first) and the property manager's contact. dup names the other case for RejectDuplicate.
 func (s *Service) Reject(ctx context.Context, number string, staff casework.Actor, reason RejectReason, note, dup string) (*casework.Case, error) {
 	if !reason.Valid() {
 		return nil, casework.Invalid("reason", "%q is not one of %v", reason, RejectReasons)
@@ -382,7 +409,14 @@ func (s *Service) Reject(ctx context.Context, number string, staff casework.Acto
 		}
 		text := T(r.lang, "reject.head", "number", c.Number) + "\n" +
 			T(r.lang, key, "until", c.WarrantyUntil.String(), "dup", dup, "part", T(r.lang, "sub."+string(c.Subcategory)))
-		if help != nil && (reason == RejectNotResponsible || reason == RejectOwnerCaused) {
+		switch {
+		case reason == RejectOutOfWarranty:
+			// Intake promised to say what service is still on offer.
+			text += "\n" + T(r.lang, "reject.paid_repair")
+			if help != nil {
+				text += "\n" + T(r.lang, "reject.help_property", "name", help.Name, "phone", help.Phone)
+			}
+		case help != nil && (reason == RejectNotResponsible || reason == RejectOwnerCaused):
 			text += "\n" + T(r.lang, "reject.help", "name", help.Name, "phone", help.Phone)
 		}
 		if note != "" {
