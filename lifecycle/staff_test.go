@@ -613,4 +613,3 @@ func TestMovedDeadlineTimers(t *testing.T) {
 	got = lifecycle.MovedDeadlineTimers(&casework.Case{ID: 9}, casework.Deadlines{OnSiteBy: at(5)})
 	assert.Equal(t, []casework.Timer{{CaseID: 9, Kind: casework.TimerOnSiteDeadline, At: *at(5)}}, got, "a deadline new to the case")
 }
-
