@@ -258,8 +258,20 @@ func (e *Engine) Offer(ctx context.Context, user bot.UserRef, choices []bot.Choi
 		return nil
 	}
 	if s == nil {
+		// The first the account hears from us may be a notification: its
+		// buttons are answered in the account's language.
+		lang := Chinese
+		if e.cfg.Store != nil {
+			id, err := e.cfg.Store.FindChatIdentity(ctx, string(user.Platform), user.ID)
+			switch {
+			case err == nil && id.Lang != "":
+				lang = Lang(id.Lang)
+			case err != nil && !errors.Is(err, casework.ErrNotFound):
+				return fmt.Errorf("find chat identity: %w", err)
+			}
+		}
 		now := e.cfg.NowFunc()
-		s = &Session{User: user, Lang: Chinese, StartedAt: now, UpdatedAt: now}
+		s = &Session{User: user, Lang: lang, StartedAt: now, UpdatedAt: now}
 	}
 	s.Choices = choices
 	return e.cfg.Sessions.Save(ctx, s, e.cfg.SessionTTL)

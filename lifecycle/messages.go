@@ -103,7 +103,7 @@ var zh = map[string]string{
 	"engineer.reminder":    "提醒：{at} 上门 {number}（{address}）。",
 	"engineer.hold":        "工单 {number} 暂停（挂起），预计 {until} 恢复。原因：{reason}\n暂停期间无需处理，恢复时会再通知您。",
 	"engineer.resumed":     "工单 {number} 已恢复处理，请继续跟进。完成时限：{resolve}",
-	"engineer.cancelled":   "工单 {number} 已撤销：业主撤回了报修。您无需再处理，也无需上门；这张工单的按钮已失效。",
+	"engineer.cancelled":   "工单 {number} 已撤销：业主撤回了报修。您无需再处理，也无需上门，这张工单已不能再操作。",
 
 	"staff.triage":                   "新报修待研判：{number}\n{summary}\n原因：{why}",
 	"staff.declined":                 "派工被拒：{number}，{name}：{reason}\n请重新派工。",
@@ -282,7 +282,7 @@ var en = map[string]string{
 	"engineer.reminder":    "Reminder: visit at {at} for {number} ({address}).",
 	"engineer.hold":        "Work order {number} is on hold until about {until}. Reason: {reason}\nNothing to do meanwhile; we will tell you when it resumes.",
 	"engineer.resumed":     "Work order {number} has resumed; please carry on. Resolve by: {resolve}",
-	"engineer.cancelled":   "Work order {number} is withdrawn: the owner cancelled the report. Nothing more is needed from you, and no visit; this order's buttons no longer work.",
+	"engineer.cancelled":   "Work order {number} is withdrawn: the owner cancelled the report. Nothing more is needed from you, and no visit; the order can no longer be acted on.",
 
 	"staff.triage":                   "New case to assess: {number}\n{summary}\nWhy: {why}",
 	"staff.declined":                 "Work order declined: {number}, {name}: {reason}\nPlease reassign.",
