@@ -295,7 +295,7 @@ type Case struct {
 	// Lifecycle.
 	State       State
 	HeldFrom    State // the state to resume when State is StateOnHold
-	RepairCount int   // times the owner rejected the repair
+	RepairCount int   // times the owner rejected the repair (never an answer: Apply)
 
 	// Service levels: deadlines fixed at registration from the SLA policy and
 	// the moments they were met. RespondedAt is the first human contact

@@ -72,12 +72,15 @@ const (
 	TimerSurveyExpiry        TimerKind = "survey_expiry"        // the survey went unanswered
 	TimerReturnVisit         TimerKind = "return_visit"         // time for the return visit (回访)
 	TimerTaskDue             TimerKind = "task_due"             // a coordination task is due
+	TimerAnswerExpiry        TimerKind = "answer_expiry"        // the owner said nothing of an answer: settled
+	TimerResumeDue           TimerKind = "resume_due"           // a case on hold was to resume by now
 )
 
 // TimerKinds lists every TimerKind.
 var TimerKinds = []TimerKind{
 	TimerRespondDeadline, TimerOnSiteDeadline, TimerResolveDeadline, TimerAcceptEscalation,
 	TimerAppointmentReminder, TimerDisruptionWarning, TimerSurveyExpiry, TimerReturnVisit, TimerTaskDue,
+	TimerAnswerExpiry, TimerResumeDue,
 }
 
 // Timer is a durable timer: at At, the handler of Kind runs for the case.

@@ -110,6 +110,30 @@ func (p SLAPolicy) SetDeadlines(c *Case) {
 	c.RespondBy, c.OnSiteBy, c.ResolveBy = d.RespondBy, d.OnSiteBy, d.ResolveBy
 }
 
+// Deadlines returns c's service-level deadlines.
+func (c *Case) Deadlines() Deadlines {
+	return Deadlines{RespondBy: c.RespondBy, OnSiteBy: c.OnSiteBy, ResolveBy: c.ResolveBy}
+}
+
+// PausedDeadlines returns c's deadlines after its service-level clocks
+// stood still from since for paused (a case on hold, 挂起): each deadline
+// still running at since — its step not met, its time after since — is
+// moved paused later. A deadline met, or already missed at since, stays as
+// it is: the hold does not undo a breach that happened before it.
+func (c *Case) PausedDeadlines(since time.Time, paused time.Duration) Deadlines {
+	move := func(by, met *time.Time) *time.Time {
+		if by == nil || met != nil || !by.After(since) || paused <= 0 {
+			return by
+		}
+		return timePtr(by.Add(paused))
+	}
+	return Deadlines{
+		RespondBy: move(c.RespondBy, c.RespondedAt),
+		OnSiteBy:  move(c.OnSiteBy, c.OnSiteAt),
+		ResolveBy: move(c.ResolveBy, c.ResolvedAt),
+	}
+}
+
 // Breach names a deadline a case missed.
 type Breach string
 

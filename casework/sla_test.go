@@ -130,3 +130,41 @@ func TestNextDeadline(t *testing.T) {
 	c.ResolvedAt, c.State = nil, casework.StateCancelled
 	assert.Nil(t, c.NextDeadline())
 }
+
+// TestPausedDeadlines: the clocks stand still while a case is on hold; a
+// deadline still running when it was held moves later by the time held, a
+// met or already missed one stays.
+func TestPausedDeadlines(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 3, 10, 2, 0, 0, 0, time.UTC)
+	at := func(h int) *time.Time { v := t0.Add(time.Duration(h) * time.Hour); return &v }
+	held := *at(10)
+	paused := 50 * time.Hour
+	for _, tc := range []struct {
+		name string
+		c    casework.Case
+		want casework.Deadlines
+	}{
+		{"every step still to meet", casework.Case{RespondBy: at(24), OnSiteBy: at(72), ResolveBy: at(360)},
+			casework.Deadlines{RespondBy: at(74), OnSiteBy: at(122), ResolveBy: at(410)}},
+		{"response met", casework.Case{RespondBy: at(24), RespondedAt: at(1), OnSiteBy: at(72), ResolveBy: at(360)},
+			casework.Deadlines{RespondBy: at(24), OnSiteBy: at(122), ResolveBy: at(410)}},
+		{"on site met, resolution still running", casework.Case{RespondBy: at(24), RespondedAt: at(1), OnSiteBy: at(72), OnSiteAt: at(9), ResolveBy: at(360)},
+			casework.Deadlines{RespondBy: at(24), OnSiteBy: at(72), ResolveBy: at(410)}},
+		{"response missed before the hold", casework.Case{RespondBy: at(5), OnSiteBy: at(72), ResolveBy: at(360)},
+			casework.Deadlines{RespondBy: at(5), OnSiteBy: at(122), ResolveBy: at(410)}},
+		{"a step without a deadline", casework.Case{RespondBy: at(24), ResolveBy: at(168)},
+			casework.Deadlines{RespondBy: at(74), ResolveBy: at(218)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			before := tc.c
+			got := tc.c.PausedDeadlines(held, paused)
+			assert.Equal(t, tc.want, got)
+			assert.Equal(t, before, tc.c, "the case is left as it is")
+			assert.Equal(t, before.Deadlines(), tc.c.Deadlines())
+		})
+	}
+	c := casework.Case{RespondBy: at(24)}
+	assert.Equal(t, casework.Deadlines{RespondBy: at(24)}, c.PausedDeadlines(held, 0), "no time held, nothing moves")
+}

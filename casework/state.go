@@ -31,12 +31,16 @@ const (
 	StatePlanAgreed State = "plan_agreed"
 	// StateInProgress: the repair is under way.
 	StateInProgress State = "in_progress"
-	// StateDone: the party reports the work complete; the owner is to accept it.
+	// StateDone: the party reports the work complete, or staff answered a
+	// case that gets no work order (答复); the owner is to accept it or say
+	// it is settled.
 	StateDone State = "done"
-	// StateOwnerAccepted: the owner accepted the repair (业主验收).
+	// StateOwnerAccepted: the owner accepted the repair (业主验收), or said
+	// the answer settles the matter.
 	StateOwnerAccepted State = "owner_accepted"
 	// StateReopened: the owner rejected the repair, or a return visit found the
-	// problem back; it goes to dispatch again.
+	// problem back; it goes to dispatch again. An answer the owner said does
+	// not settle the matter is answered again instead.
 	StateReopened State = "reopened"
 	// StateSurveyed: the owner answered the satisfaction survey (满意度回访).
 	StateSurveyed State = "surveyed"
@@ -77,7 +81,8 @@ const (
 	ActionAgreePlan    Action = "agree_plan"    // owner agrees
 	ActionDisagreePlan Action = "disagree_plan" // owner disagrees; back to the engineer and staff
 	ActionStartWork    Action = "start_work"
-	ActionComplete     Action = "complete"     // work done, or a consultation answered
+	ActionComplete     Action = "complete"     // the work is done
+	ActionAnswer       Action = "answer"       // 答复: a consultation, complaint, suggestion or praise answered in writing
 	ActionOwnerAccept  Action = "owner_accept" // 业主验收通过
 	ActionOwnerReject  Action = "owner_reject" // not fixed: reopens
 	ActionSurvey       Action = "survey"       // satisfaction survey answered
@@ -91,7 +96,7 @@ const (
 // Actions lists every Action.
 var Actions = []Action{
 	ActionAccept, ActionReject, ActionDispatch, ActionSchedule, ActionInspect,
-	ActionProposePlan, ActionAgreePlan, ActionDisagreePlan, ActionStartWork, ActionComplete,
+	ActionProposePlan, ActionAgreePlan, ActionDisagreePlan, ActionStartWork, ActionComplete, ActionAnswer,
 	ActionOwnerAccept, ActionOwnerReject, ActionSurvey, ActionClose, ActionReopen,
 	ActionHold, ActionResume, ActionCancel,
 }
@@ -111,7 +116,7 @@ var transitions = map[State]map[Action]State{
 		ActionHold: StateOnHold, ActionCancel: StateCancelled,
 	},
 	StateAccepted: {
-		ActionDispatch: StateDispatched, ActionComplete: StateDone,
+		ActionDispatch: StateDispatched, ActionComplete: StateDone, ActionAnswer: StateDone,
 		ActionHold: StateOnHold, ActionCancel: StateCancelled,
 	},
 	StateRejected: {
@@ -146,7 +151,7 @@ var transitions = map[State]map[Action]State{
 		ActionSurvey: StateSurveyed, ActionClose: StateClosed,
 	},
 	StateReopened: {
-		ActionDispatch: StateDispatched, ActionHold: StateOnHold, ActionCancel: StateCancelled,
+		ActionDispatch: StateDispatched, ActionAnswer: StateDone, ActionHold: StateOnHold, ActionCancel: StateCancelled,
 	},
 	StateSurveyed: {
 		ActionClose: StateClosed,
@@ -192,8 +197,9 @@ func Allowed(s State) []Action {
 // state, and records the service-level moments the action meets (the first
 // visit on site, the resolution, the closure). The response is not one of
 // them: it is who acts, not what, that makes the first human contact
-// (NoteContact). Apply changes nothing and returns a *TransitionError when
-// the action is not allowed. Stores call Apply inside the transaction that
+// (NoteContact). Reopening a repair counts a repeat repair (RepairCount);
+// reopening an answer does not. Apply changes nothing and returns a
+// *TransitionError when the action is not allowed. Stores call Apply inside the transaction that
 // writes the case and its event.
 func (c *Case) Apply(action Action, at time.Time) (from State, err error) {
 	to, err := Next(c.State, action, c.HeldFrom)
@@ -216,7 +222,11 @@ func (c *Case) Apply(action Action, at time.Time) (from State, err error) {
 	case StateReopened:
 		c.ResolvedAt = nil
 		c.ClosedAt = nil
-		c.RepairCount++
+		if c.Category.GetsWorkOrder() {
+			// An answer the owner found wanting is answered again: no
+			// repair was made, none is repeated.
+			c.RepairCount++
+		}
 	case StateClosed:
 		c.ClosedAt = timePtr(at)
 	case StateCancelled:

@@ -18,7 +18,7 @@ import (
 // means changing this table and docs/state_machine.md together.
 var want = map[casework.State]map[casework.Action]casework.State{
 	casework.StateRegistered:    {"accept": "accepted", "reject": "rejected", "hold": "on_hold", "cancel": "cancelled"},
-	casework.StateAccepted:      {"dispatch": "dispatched", "complete": "done", "hold": "on_hold", "cancel": "cancelled"},
+	casework.StateAccepted:      {"dispatch": "dispatched", "complete": "done", "answer": "done", "hold": "on_hold", "cancel": "cancelled"},
 	casework.StateRejected:      {"accept": "accepted", "close": "closed"},
 	casework.StateDispatched:    {"dispatch": "dispatched", "schedule": "scheduled", "inspect": "inspected", "hold": "on_hold", "cancel": "cancelled"},
 	casework.StateScheduled:     {"schedule": "scheduled", "dispatch": "dispatched", "inspect": "inspected", "hold": "on_hold", "cancel": "cancelled"},
@@ -28,7 +28,7 @@ var want = map[casework.State]map[casework.Action]casework.State{
 	casework.StateInProgress:    {"complete": "done", "hold": "on_hold"},
 	casework.StateDone:          {"owner_accept": "owner_accepted", "owner_reject": "reopened"},
 	casework.StateOwnerAccepted: {"survey": "surveyed", "close": "closed"},
-	casework.StateReopened:      {"dispatch": "dispatched", "hold": "on_hold", "cancel": "cancelled"},
+	casework.StateReopened:      {"dispatch": "dispatched", "answer": "done", "hold": "on_hold", "cancel": "cancelled"},
 	casework.StateSurveyed:      {"close": "closed"},
 	casework.StateClosed:        {"reopen": "reopened"},
 	casework.StateOnHold:        {"resume": "(held from)", "cancel": "cancelled"},
@@ -84,7 +84,7 @@ func TestResumeNeedsAHeldFromState(t *testing.T) {
 func TestApplyRecordsServiceMoments(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
-	c := &casework.Case{State: casework.StateRegistered}
+	c := &casework.Case{State: casework.StateRegistered, Category: casework.CategoryEngineeringQuality}
 	step := func(a casework.Action, h int) {
 		t.Helper()
 		from := c.State
@@ -127,6 +127,29 @@ func TestApplyRecordsServiceMoments(t *testing.T) {
 	assert.Equal(t, 2, c.RepairCount)
 	assert.Nil(t, c.ClosedAt)
 	assert.True(t, c.Open())
+}
+
+// TestApplyAnswer: a case that gets no work order is answered (答复) from
+// accepted and, when the owner says the answer does not settle it, answered
+// again from reopened; reopening an answer counts no repeat repair.
+func TestApplyAnswer(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	c := &casework.Case{State: casework.StateRegistered, Category: casework.CategoryPolicyConsultation}
+	for i, a := range []casework.Action{casework.ActionAccept, casework.ActionAnswer, casework.ActionOwnerReject} {
+		_, err := c.Apply(a, t0.Add(time.Duration(i)*time.Hour))
+		require.NoError(t, err, a)
+	}
+	assert.Equal(t, casework.StateReopened, c.State)
+	assert.Zero(t, c.RepairCount, "an answer is no repair")
+	assert.Nil(t, c.ResolvedAt)
+	_, err := c.Apply(casework.ActionAnswer, t0.Add(5*time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, casework.StateDone, c.State)
+	require.NotNil(t, c.ResolvedAt, "the answer resolves the case")
+	assert.Equal(t, t0.Add(5*time.Hour), *c.ResolvedAt)
+	_, err = c.Apply(casework.ActionAnswer, t0.Add(6*time.Hour))
+	require.ErrorIs(t, err, casework.ErrInvalidTransition, "an answer waits for the owner")
 }
 
 func TestApplyRefusedChangesNothing(t *testing.T) {

@@ -143,7 +143,7 @@ func (s *Server) triageCase(ctx context.Context, c *casework.Case, actor casewor
 		upd.Deadlines = &d
 		if s.cfg.Lifecycle != nil {
 			// Only the lifecycle fires timers; without it none are set.
-			eff.Timers = movedDeadlineTimers(c, d)
+			eff.Timers = lifecycle.MovedDeadlineTimers(c, d)
 		}
 	}
 	upd.Note = "triage by staff: confirmed"
@@ -219,24 +219,6 @@ func triageUpdate(c *casework.Case, req triageRequest, actor casework.Actor) (ca
 		changed("responsibility", string(c.Responsibility), string(resp))
 	}
 	return upd, changes, nil
-}
-
-// movedDeadlineTimers returns the timers of the deadlines in d that differ
-// from c's and whose step is not met yet. A timer of a deadline that moved
-// later finds, when it fires, that its deadline has not passed and does
-// nothing; one of a deadline already past fires at once.
-func movedDeadlineTimers(c *casework.Case, d casework.Deadlines) []casework.Timer {
-	var out []casework.Timer
-	add := func(k casework.TimerKind, old, now, met *time.Time) {
-		if now == nil || met != nil || (old != nil && old.Equal(*now)) {
-			return
-		}
-		out = append(out, casework.Timer{CaseID: c.ID, Kind: k, At: *now})
-	}
-	add(casework.TimerRespondDeadline, c.RespondBy, d.RespondBy, c.RespondedAt)
-	add(casework.TimerOnSiteDeadline, c.OnSiteBy, d.OnSiteBy, c.OnSiteAt)
-	add(casework.TimerResolveDeadline, c.ResolveBy, d.ResolveBy, c.ResolvedAt)
-	return out
 }
 
 // acceptRequest is the body of POST /api/v1/cases/{number}/accept.

@@ -60,12 +60,16 @@ func (t *turn) lcFail(err error) error {
 	return err
 }
 
-// startLC begins a lifecycle flow at step for action on case number.
-func (t *turn) startLC(action, number, step string) error {
+// startLC begins a lifecycle flow at step for action on case number; arg is
+// the button's argument (lifecycle.ArgAnswer), kept in slot lc_arg.
+func (t *turn) startLC(action, number, step, arg string) error {
 	t.reset()
 	t.s.Flow = flowLC
 	t.set("lc_act", action)
 	t.set("lc_case", number)
+	if arg != "" {
+		t.set("lc_arg", arg)
+	}
 	return t.goTo(step)
 }
 
@@ -90,9 +94,9 @@ func (t *turn) lifecycleButton(payload string) error {
 		}
 		t.ask(t.lcT("reply.taken", "number", number, "owner", o.Case.OwnerName, "phone", phone), o.Choices...)
 	case lifecycle.ActDecline, lifecycle.ActOther, lifecycle.ActDisagree, lifecycle.ActNotFixed:
-		return t.startLC(action, number, "lc_reason")
+		return t.startLC(action, number, "lc_reason", arg)
 	case lifecycle.ActSlots:
-		return t.startLC(action, number, "lc_slots")
+		return t.startLC(action, number, "lc_slots", "")
 	case lifecycle.ActCheckIn:
 		o, err := lc.CheckIn(ctx, who, number)
 		if err != nil {
@@ -103,12 +107,12 @@ func (t *turn) lifecycleButton(payload string) error {
 		if _, err := lc.ShowOrder(ctx, who, number, t.s.Lang); err != nil {
 			return t.lcFail(err)
 		}
-		return t.startLC(action, number, "lc_cause")
+		return t.startLC(action, number, "lc_cause", "")
 	case lifecycle.ActDone:
 		if _, err := lc.ShowOrder(ctx, who, number, t.s.Lang); err != nil {
 			return t.lcFail(err)
 		}
-		return t.startLC(action, number, "lc_photos")
+		return t.startLC(action, number, "lc_photos", "")
 	case lifecycle.ActStart:
 		o, err := lc.StartWork(ctx, who, number)
 		if err != nil {
@@ -138,8 +142,15 @@ func (t *turn) lifecycleButton(payload string) error {
 		}
 		t.sayText(t.lcT("reply.agreed"))
 	case lifecycle.ActAccept:
-		if _, err := lc.OwnerAccept(ctx, who, number); err != nil {
+		c, err := lc.OwnerAccept(ctx, who, number)
+		if err != nil {
 			return t.lcFail(err)
+		}
+		if !c.Category.GetsWorkOrder() {
+			// An answer (答复) the owner says settles the matter: closed,
+			// with no survey of a repair.
+			t.sayText(t.lcT("reply.settled", "number", number))
+			return nil
 		}
 		t.reset()
 		t.s.Flow = flowLC
@@ -247,8 +258,20 @@ func (e *Engine) Offer(ctx context.Context, user bot.UserRef, choices []bot.Choi
 		return nil
 	}
 	if s == nil {
+		// The first the account hears from us may be a notification: its
+		// buttons are answered in the account's language.
+		lang := Chinese
+		if e.cfg.Store != nil {
+			id, err := e.cfg.Store.FindChatIdentity(ctx, string(user.Platform), user.ID)
+			switch {
+			case err == nil && id.Lang != "":
+				lang = Lang(id.Lang)
+			case err != nil && !errors.Is(err, casework.ErrNotFound):
+				return fmt.Errorf("find chat identity: %w", err)
+			}
+		}
 		now := e.cfg.NowFunc()
-		s = &Session{User: user, Lang: Chinese, StartedAt: now, UpdatedAt: now}
+		s = &Session{User: user, Lang: lang, StartedAt: now, UpdatedAt: now}
 	}
 	s.Choices = choices
 	return e.cfg.Sessions.Save(ctx, s, e.cfg.SessionTTL)
@@ -283,6 +306,9 @@ func promptLCReason(t *turn) error {
 		lifecycle.ActDecline: "ask.decline_reason", lifecycle.ActOther: "ask.other_slots",
 		lifecycle.ActDisagree: "ask.disagree_reason", lifecycle.ActNotFixed: "ask.notfixed_reason",
 	}[t.slot("lc_act")]
+	if t.slot("lc_act") == lifecycle.ActNotFixed && t.slot("lc_arg") == lifecycle.ArgAnswer {
+		key = "ask.unsettled_reason" // what the answer left open
+	}
 	t.sayText(t.lcT(key))
 	return nil
 }
@@ -308,8 +334,12 @@ func handleLCReason(t *turn, in input) error {
 		_, err = lc.DisagreePlan(ctx, who, number, in.text)
 		reply = t.lcT("reply.disagreed")
 	case lifecycle.ActNotFixed:
-		_, err = lc.NotFixed(ctx, who, number, in.text)
+		var c *casework.Case
+		c, err = lc.NotFixed(ctx, who, number, in.text)
 		reply = t.lcT("reply.reopened", "number", number)
+		if err == nil && !c.Category.GetsWorkOrder() {
+			reply = t.lcT("reply.unsettled", "number", number)
+		}
 	}
 	t.reset()
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aftersales/aftersales/bot"
+	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/internal/testclock"
 )
 
@@ -45,4 +46,40 @@ func TestOfferRemembersAPushedNotificationsChoices(t *testing.T) {
 	s, err = sessions.Load(ctx, user.Key())
 	require.NoError(t, err)
 	assert.Equal(t, pushed, s.Choices, "a step left idle past the timeout gives way")
+}
+
+// identitiesOnly is a Store that knows chat identities and nothing else.
+type identitiesOnly struct {
+	Store
+	ids map[string]*casework.ChatIdentity
+}
+
+func (s identitiesOnly) FindChatIdentity(_ context.Context, platform, userID string) (*casework.ChatIdentity, error) {
+	if id, ok := s.ids[platform+":"+userID]; ok {
+		return id, nil
+	}
+	return nil, casework.ErrNotFound
+}
+
+// TestOfferSpeaksTheAccountsLanguage: a notification may be the first the
+// account hears from us; the session it starts is in the account's
+// language, so that the buttons' answers are too.
+func TestOfferSpeaksTheAccountsLanguage(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	now := testclock.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	sessions := NewMemoryStore()
+	store := identitiesOnly{ids: map[string]*casework.ChatIdentity{"telegram:42": {Platform: "telegram", UserID: "42", Lang: "en"}}}
+	e := New(Config{Sessions: sessions, Store: store, NowFunc: func() time.Time { return now }})
+	pushed := []bot.Choice{{Label: "Settled", Payload: "lc:accept:SH-1"}}
+
+	for user, want := range map[bot.UserRef]Lang{
+		{Platform: bot.Telegram, ID: "42"}: English,
+		{Platform: bot.Telegram, ID: "43"}: Chinese, // no account on record
+	} {
+		require.NoError(t, e.Offer(ctx, user, pushed))
+		s, err := sessions.Load(ctx, user.Key())
+		require.NoError(t, err)
+		assert.Equal(t, want, s.Lang, "%s", user.ID)
+	}
 }

@@ -653,10 +653,15 @@ func (s *Service) DisagreePlan(ctx context.Context, who Who, number, reason stri
 
 // OwnerAccept records the owner's acceptance (验收通过); the engineer is told
 // and the survey's expiry is set. The caller asks the survey's questions.
+// Of an answer (a case that gets no work order: Answer) it records that the
+// answer settles the matter and closes the case, with no survey.
 func (s *Service) OwnerAccept(ctx context.Context, who Who, number string) (*casework.Case, error) {
 	c, err := s.ownerCase(ctx, who, number)
 	if err != nil {
 		return nil, err
+	}
+	if !c.Category.GetsWorkOrder() {
+		return s.settle(ctx, c, who.Actor(), "the owner says the answer settles the matter", casework.Effects{})
 	}
 	engineers, err := s.memberChats(ctx, c.AssigneeID)
 	if err != nil {
@@ -674,7 +679,9 @@ func (s *Service) OwnerAccept(ctx context.Context, who Who, number string) (*cas
 
 // NotFixed reopens the case on the owner's word: it counts a repeat repair,
 // goes back to the same party, and the third repair of one defect is
-// escalated to the supervisors.
+// escalated to the supervisors. Of an answer it reopens the case to be
+// answered again, with the owner's words as what is still open: no engineer,
+// no repeat repair, the supervisors told.
 func (s *Service) NotFixed(ctx context.Context, who Who, number, reason string) (*casework.Case, error) {
 	if err := casework.ValidText("reason", reason, 500); err != nil {
 		return nil, err
@@ -682,6 +689,12 @@ func (s *Service) NotFixed(ctx context.Context, who Who, number, reason string) 
 	c, err := s.ownerCase(ctx, who, number)
 	if err != nil {
 		return nil, err
+	}
+	if !c.Category.GetsWorkOrder() {
+		if c.State != casework.StateDone {
+			return nil, &casework.TransitionError{From: c.State, Action: casework.ActionOwnerReject}
+		}
+		return s.unsettled(ctx, c, who.Actor(), reason)
 	}
 	return s.reopen(ctx, c, casework.ActionOwnerReject, who.Actor(), reason)
 }
@@ -761,12 +774,12 @@ func (s *Service) SubmitSurvey(ctx context.Context, who Who, number string, sv c
 			return nil, err
 		}
 	}
-	return s.close(ctx, c, casework.ActorBot, "")
+	return s.close(ctx, c, casework.ActorBot, "", casework.Effects{})
 }
 
-// close archives a case and sets its return visit.
-func (s *Service) close(ctx context.Context, c *casework.Case, actor casework.Actor, note string) (*casework.Case, error) {
-	var eff casework.Effects
+// close archives a case with eff and, when it was repaired, sets its
+// return visit.
+func (s *Service) close(ctx context.Context, c *casework.Case, actor casework.Actor, note string, eff casework.Effects) (*casework.Case, error) {
 	delay, ok := s.cfg.ReturnVisits[c.Subcategory]
 	if !ok {
 		delay = s.cfg.ReturnVisitDefault
@@ -774,7 +787,8 @@ func (s *Service) close(ctx context.Context, c *casework.Case, actor casework.Ac
 	// The timer's Ref is the closing time: a case reopened and closed again
 	// has a return visit of its own.
 	now := s.now().UTC().Truncate(time.Second)
-	if delay > 0 && (c.Category == casework.CategoryEngineeringQuality || c.Category == casework.CategoryFacilitiesEquipment) {
+	repaired := c.ResolvedAt != nil // not a case rejected
+	if delay > 0 && repaired && (c.Category == casework.CategoryEngineeringQuality || c.Category == casework.CategoryFacilitiesEquipment) {
 		eff.Timers = append(eff.Timers, casework.Timer{CaseID: c.ID, Kind: casework.TimerReturnVisit, At: now.Add(delay), Ref: now.Unix()})
 	}
 	return s.transition(ctx, c, casework.Transition{Action: casework.ActionClose, Actor: actor, Note: note, At: now}, eff)

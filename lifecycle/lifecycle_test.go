@@ -485,9 +485,13 @@ func TestReject(t *testing.T) {
 			assert.Equal(t, "owner_update", ms[0].Purpose)
 			want := zh("reject.head", "number", c.Number) + "\n" +
 				zh("reject."+string(reason), "until", "2026-09-28", "dup", dup, "part", "门窗")
-			if reason == lifecycle.RejectOwnerCaused || reason == lifecycle.RejectNotResponsible {
-				pm := e.parties["HJWY"]
+			pm := e.parties["HJWY"]
+			switch reason {
+			case lifecycle.RejectOwnerCaused, lifecycle.RejectNotResponsible:
 				want += "\n" + zh("reject.help", "name", pm.Name, "phone", pm.Phone)
+			case lifecycle.RejectOutOfWarranty:
+				// Intake promised to say what service is on offer.
+				want += "\n" + zh("reject.paid_repair") + "\n" + zh("reject.help_property", "name", pm.Name, "phone", pm.Phone)
 			}
 			want += "\n" + zh("reject.note", "note", "已电话沟通") + "\n" + zh("reject.tail")
 			assert.Equal(t, want, ms[0].text())
@@ -495,6 +499,8 @@ func TestReject(t *testing.T) {
 			switch reason {
 			case lifecycle.RejectOutOfWarranty:
 				assert.Contains(t, ms[0].text(), "门窗的保修期已于 2026-09-28 届满")
+				assert.Contains(t, ms[0].text(), "有偿维修：先上门查看并报价")
+				assert.Contains(t, ms[0].text(), "海景物业服务有限公司（021-60000005）")
 			case lifecycle.RejectDuplicate:
 				assert.Contains(t, ms[0].text(), "已经在报修 "+dup+" 中登记")
 			}

@@ -59,7 +59,11 @@ type Config struct {
 	ReminderBefore   time.Duration // the owner and engineer are reminded this long before a visit; 2 h
 	DisruptionNotice time.Duration // disruptive work is announced this long ahead; 24 h
 	SurveyTTL        time.Duration // an unanswered survey expires; 72 h
-	BindCodeTTL      time.Duration // an engineer's bind code is valid; 72 h
+	// AnswerWait is how long the owner has to say whether staff's answer
+	// (答复) settles the matter; then it is taken as settled and the case
+	// closes. 7 days.
+	AnswerWait  time.Duration
+	BindCodeTTL time.Duration // an engineer's bind code is valid; 72 h
 	// ReturnVisits is how long after closure the return visit (回访) asks
 	// whether the problem stayed fixed, by subcategory; ReturnVisitDefault
 	// for the others. Zero turns it off. With neither set: leaks and
@@ -123,6 +127,7 @@ func New(cfg Config) *Service {
 	def(&cfg.ReminderBefore, 2*time.Hour)
 	def(&cfg.DisruptionNotice, 24*time.Hour)
 	def(&cfg.SurveyTTL, 72*time.Hour)
+	def(&cfg.AnswerWait, 7*24*time.Hour)
 	def(&cfg.BindCodeTTL, 72*time.Hour)
 	if cfg.ReturnVisits == nil {
 		// Neither given: the defaults. Given, a zero default turns the
@@ -428,7 +433,7 @@ func (s *Service) event(ctx context.Context, c *casework.Case, kind casework.Eve
 	return nil
 }
 
-// deadlineTimers are the service-level timers of a case.
+// DeadlineTimers are the service-level timers of a case.
 func DeadlineTimers(c *casework.Case) []casework.Timer {
 	var out []casework.Timer
 	add := func(k casework.TimerKind, at *time.Time) {
@@ -439,6 +444,26 @@ func DeadlineTimers(c *casework.Case) []casework.Timer {
 	add(casework.TimerRespondDeadline, c.RespondBy)
 	add(casework.TimerOnSiteDeadline, c.OnSiteBy)
 	add(casework.TimerResolveDeadline, c.ResolveBy)
+	return out
+}
+
+// MovedDeadlineTimers returns the timers of the deadlines in d that differ
+// from c's and whose step c has not met: what to set when c's deadlines
+// become d (staff changed the urgency or category, a case resumed from
+// hold). A timer of a deadline that moved later finds, when it fires, that
+// its deadline has not passed and does nothing; one of a deadline already
+// past fires at once.
+func MovedDeadlineTimers(c *casework.Case, d casework.Deadlines) []casework.Timer {
+	var out []casework.Timer
+	add := func(k casework.TimerKind, old, now, met *time.Time) {
+		if now == nil || met != nil || (old != nil && old.Equal(*now)) {
+			return
+		}
+		out = append(out, casework.Timer{CaseID: c.ID, Kind: k, At: *now})
+	}
+	add(casework.TimerRespondDeadline, c.RespondBy, d.RespondBy, c.RespondedAt)
+	add(casework.TimerOnSiteDeadline, c.OnSiteBy, d.OnSiteBy, c.OnSiteAt)
+	add(casework.TimerResolveDeadline, c.ResolveBy, d.ResolveBy, c.ResolvedAt)
 	return out
 }
 

@@ -85,8 +85,33 @@ func (s *Service) Fire(ctx context.Context, t casework.Timer) error {
 			return err // an earlier acceptance's timer
 		}
 		log.Info("survey expired unanswered")
-		_, err := s.close(ctx, c, casework.ActorSystem, "survey expired unanswered")
+		_, err := s.close(ctx, c, casework.ActorSystem, "survey expired unanswered", casework.Effects{})
 		return err
+	case casework.TimerAnswerExpiry:
+		if c.State != casework.StateDone || c.Category.GetsWorkOrder() {
+			return nil // settled, reopened or closed by the owner's word
+		}
+		if at, err := s.lastTransition(ctx, c, casework.ActionAnswer); err != nil || at.Unix() != t.Ref {
+			return err // an earlier answer's timer
+		}
+		owners, err := s.ownerChats(ctx, c)
+		if err != nil {
+			return err
+		}
+		log.Info("answer unanswered by the owner: taken as settled")
+		eff := casework.Effects{Messages: outbox(c.ID, "owner_update", s.tellOwner(owners, c, "owner.answer_expired")...)}
+		_, err = s.settle(ctx, c, casework.ActorSystem, "no word from the owner within "+spanText(s.cfg.AnswerWait)+" of the answer: taken as settled", eff)
+		return err
+	case casework.TimerResumeDue:
+		if c.State != casework.StateOnHold {
+			return nil // resumed or withdrawn
+		}
+		e, err := s.lastTransitionEvent(ctx, c, casework.ActionHold)
+		if err != nil || e == nil || e.At.Unix() != t.Ref {
+			return err // an earlier hold's timer
+		}
+		log.Info("still on hold on the date it was to resume")
+		return s.escalate(ctx, c, "staff.hold_due", "still on hold on "+s.day(t.At)+", the date it was to resume", "until", s.day(t.At), "reason", holdReason(e.Note))
 	case casework.TimerReturnVisit:
 		if c.State != casework.StateClosed || c.ClosedAt == nil || c.ClosedAt.Unix() != t.Ref {
 			return nil // reopened, or an earlier closing's timer
@@ -156,18 +181,28 @@ func (s *Service) deadline(ctx context.Context, c *casework.Case, t casework.Tim
 	return s.escalate(ctx, c, "staff.overdue."+string(t.Kind), string(t.Kind)+" missed")
 }
 
-// lastTransition returns when action was last performed on c.
+// lastTransition returns when action was last performed on c; zero if never.
 func (s *Service) lastTransition(ctx context.Context, c *casework.Case, action casework.Action) (time.Time, error) {
+	e, err := s.lastTransitionEvent(ctx, c, action)
+	if err != nil || e == nil {
+		return time.Time{}, err
+	}
+	return e.At, nil
+}
+
+// lastTransitionEvent returns the timeline entry of the last time action
+// was performed on c; nil if never.
+func (s *Service) lastTransitionEvent(ctx context.Context, c *casework.Case, action casework.Action) (*casework.Event, error) {
 	evs, err := s.cfg.Store.ListCaseEvents(ctx, c.ID)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("timeline: %w", err)
+		return nil, fmt.Errorf("timeline: %w", err)
 	}
 	for i := len(evs) - 1; i >= 0; i-- {
 		if evs[i].Kind == casework.EventTransition && evs[i].Action == action {
-			return evs[i].At, nil
+			return evs[i], nil
 		}
 	}
-	return time.Time{}, nil
+	return nil, nil
 }
 
 // escalate tells the supervisors about c and records it.

@@ -273,9 +273,32 @@ func (r RejectReason) Valid() bool { return slices.Contains(RejectReasons, r) }
 
 // Accept accepts a case waiting for staff and, when a party is given or
 // routed, dispatches it. partyID and memberID are optional (0: from the
-// routing rules).
+// routing rules); a party or member that does not fit is refused before
+// anything changes. The owner is told the case is accepted, then whom it is
+// dispatched to. A case
+// that gets no work order (a consultation, a complaint about service, a
+// suggestion, praise: Category.GetsWorkOrder) is accepted to be answered
+// (Answer): it is neither routed nor dispatched, a party given for it is
+// refused with a *casework.ValidationError of "category", and the owner is
+// told by when they will be answered.
 func (s *Service) Accept(ctx context.Context, number string, staff casework.Actor, note string, partyID, memberID int64) (*casework.Case, error) {
 	c, err := s.load(ctx, number)
+	if err != nil {
+		return nil, err
+	}
+	answer := !c.Category.GetsWorkOrder()
+	if answer && (partyID != 0 || memberID != 0) {
+		return nil, noWorkOrder(c)
+	}
+	var party *casework.Party
+	var member *casework.Member
+	switch {
+	case answer:
+	case partyID == 0 && memberID == 0:
+		party, member, err = s.route(ctx, c)
+	default:
+		party, member, err = s.assignee(ctx, c, partyID, memberID)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -287,51 +310,72 @@ func (s *Service) Accept(ctx context.Context, number string, staff casework.Acto
 	if err != nil {
 		return nil, err
 	}
-	eff := casework.Effects{Messages: outbox(c.ID, "owner_update", tell(owners, "owner.accepted", []string{"number", c.Number}, nil)...)}
-	c, err = s.transition(ctx, c, casework.Transition{Action: casework.ActionAccept, Actor: staff, DecisionReason: &reason, Note: note}, eff)
-	if err != nil {
-		return nil, err
-	}
-	if partyID == 0 && memberID == 0 {
-		party, member, err := s.route(ctx, c)
-		if err != nil || party == nil {
-			return c, err
+	var ns []notice
+	switch {
+	case answer:
+		key := "owner.accepted_answer"
+		if c.ResolveBy == nil || !c.ResolveBy.After(s.now()) {
+			key += "_soon" // no time limit to promise, or it has passed
 		}
-		return s.dispatch(ctx, c, party, member, staff, false)
+		ns = s.tellOwner(owners, c, key, "by", s.whenPtr(c.ResolveBy))
+	default:
+		ns = tell(owners, "owner.accepted", []string{"number", c.Number}, nil)
 	}
-	return s.Dispatch(ctx, number, staff, partyID, memberID)
+	eff := casework.Effects{Messages: outbox(c.ID, "owner_update", ns...)}
+	c, err = s.transition(ctx, c, casework.Transition{Action: casework.ActionAccept, Actor: staff, DecisionReason: &reason, Note: note}, eff)
+	if err != nil || party == nil {
+		return c, err
+	}
+	return s.dispatch(ctx, c, party, member, staff, c.RepairCount > 0)
 }
 
-// Dispatch sends (or re-sends to someone else: reassign) the work order of a
-// case to a party's member; memberID 0 picks one from the party.
-func (s *Service) Dispatch(ctx context.Context, number string, staff casework.Actor, partyID, memberID int64) (*casework.Case, error) {
-	c, err := s.load(ctx, number)
-	if err != nil {
-		return nil, err
-	}
+// assignee returns the party and member staff named for c's work order:
+// the member's party when partyID is 0, a member picked from the party when
+// memberID is 0.
+func (s *Service) assignee(ctx context.Context, c *casework.Case, partyID, memberID int64) (*casework.Party, *casework.Member, error) {
 	var member *casework.Member
+	var err error
 	if memberID != 0 {
 		if member, err = s.cfg.Store.FindMemberByID(ctx, memberID); err != nil {
-			return nil, fmt.Errorf("member %d: %w", memberID, err)
+			return nil, nil, fmt.Errorf("member %d: %w", memberID, err)
 		}
 		if partyID == 0 {
 			partyID = member.PartyID
 		}
 		if member.PartyID != partyID {
-			return nil, casework.Invalid("member_id", "member %d is not of party %d", memberID, partyID)
+			return nil, nil, casework.Invalid("member_id", "member %d is not of party %d", memberID, partyID)
 		}
 	}
 	if partyID == 0 {
-		return nil, casework.Invalid("party_id", "is required")
+		return nil, nil, casework.Invalid("party_id", "is required")
 	}
 	party, err := s.cfg.Store.FindPartyByID(ctx, partyID)
 	if err != nil {
-		return nil, fmt.Errorf("party %d: %w", partyID, err)
+		return nil, nil, fmt.Errorf("party %d: %w", partyID, err)
 	}
 	if member == nil {
 		if member, err = s.pickMember(ctx, party.ID, c.Urgency == casework.UrgencyUrgent); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
+	}
+	return party, member, nil
+}
+
+// Dispatch sends (or re-sends to someone else: reassign) the work order of a
+// case to a party's member; memberID 0 picks one from the party. A case that
+// gets no work order is refused with a *casework.ValidationError of
+// "category": it is answered (Answer).
+func (s *Service) Dispatch(ctx context.Context, number string, staff casework.Actor, partyID, memberID int64) (*casework.Case, error) {
+	c, err := s.load(ctx, number)
+	if err != nil {
+		return nil, err
+	}
+	if !c.Category.GetsWorkOrder() {
+		return nil, noWorkOrder(c)
+	}
+	party, member, err := s.assignee(ctx, c, partyID, memberID)
+	if err != nil {
+		return nil, err
 	}
 	if c.State == casework.StateRegistered {
 		return nil, &casework.TransitionError{From: c.State, Action: casework.ActionDispatch}
@@ -341,7 +385,8 @@ func (s *Service) Dispatch(ctx context.Context, number string, staff casework.Ac
 
 // Reject refuses a case with a reason template; the owner receives a patient
 // explanation naming the rule and, for what property management handles,
-// whom to ask. dup names the other case for RejectDuplicate.
+// whom to ask; out of warranty, the paid repair the department can arrange
+// (a quote first) and the property manager's contact. dup names the other case for RejectDuplicate.
 func (s *Service) Reject(ctx context.Context, number string, staff casework.Actor, reason RejectReason, note, dup string) (*casework.Case, error) {
 	if !reason.Valid() {
 		return nil, casework.Invalid("reason", "%q is not one of %v", reason, RejectReasons)
@@ -371,7 +416,14 @@ func (s *Service) Reject(ctx context.Context, number string, staff casework.Acto
 		}
 		text := T(r.lang, "reject.head", "number", c.Number) + "\n" +
 			T(r.lang, key, "until", c.WarrantyUntil.String(), "dup", dup, "part", T(r.lang, "sub."+string(c.Subcategory)))
-		if help != nil && (reason == RejectNotResponsible || reason == RejectOwnerCaused) {
+		switch {
+		case reason == RejectOutOfWarranty:
+			// Intake promised to say what service is still on offer.
+			text += "\n" + T(r.lang, "reject.paid_repair")
+			if help != nil {
+				text += "\n" + T(r.lang, "reject.help_property", "name", help.Name, "phone", help.Phone)
+			}
+		case help != nil && (reason == RejectNotResponsible || reason == RejectOwnerCaused):
 			text += "\n" + T(r.lang, "reject.help", "name", help.Name, "phone", help.Phone)
 		}
 		if note != "" {

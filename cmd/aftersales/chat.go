@@ -102,6 +102,7 @@ func (m *Main) openLifecycle(ctx context.Context) error {
 	}
 	// Checked by Config.Validate.
 	surveyTTL, _ := parseDuration(m.Config.SurveyTTL)
+	answerWait, _ := parseDuration(m.Config.AnswerWait)
 	acceptWithin, _ := parseDuration(m.Config.AcceptWithin)
 	visits, visitDefault, _ := m.Config.returnVisits()
 	m.Lifecycle = lifecycle.New(lifecycle.Config{
@@ -112,6 +113,7 @@ func (m *Main) openLifecycle(ctx context.Context) error {
 		Logger:             m.Logger,
 		NowFunc:            m.now,
 		SurveyTTL:          surveyTTL,
+		AnswerWait:         answerWait,
 		AcceptWithin:       acceptWithin,
 		ReturnVisits:       visits,
 		ReturnVisitDefault: visitDefault,

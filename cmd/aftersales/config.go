@@ -39,6 +39,7 @@ type Config struct {
 	PartyTokens string // AFTERSALES_PARTY_TOKENS: CODE:token,… read-only API tokens of responsible parties
 
 	SurveyTTL    string // AFTERSALES_SURVEY_TTL: an unanswered satisfaction survey expires after this
+	AnswerWait   string // AFTERSALES_ANSWER_WAIT: an answer (答复) the owner says nothing of is taken as settled after this
 	AcceptWithin string // AFTERSALES_URGENT_ACCEPT_WITHIN: an urgent work order not taken by then is escalated
 	ReturnVisits string // AFTERSALES_RETURN_VISITS: days after closure of the return visit, by subcategory
 
@@ -128,6 +129,7 @@ var settings = []setting{
 	{"AFTERSALES_API_TOKEN", "api-token", "bearer token of the staff API under /api/v1 (at least 24 characters; secret); the API is off without it", func(c *Config) *string { return &c.APIToken }},
 	{"AFTERSALES_PARTY_TOKENS", "party-tokens", "read-only API tokens of responsible parties, CODE:token,CODE:token (each token at least 24 characters; secret): a party sees only its own cases", func(c *Config) *string { return &c.PartyTokens }},
 	{"AFTERSALES_SURVEY_TTL", "survey-ttl", "how long the satisfaction survey waits for the owner's answer before the case closes without it (72h, 3d)", func(c *Config) *string { return &c.SurveyTTL }},
+	{"AFTERSALES_ANSWER_WAIT", "answer-wait", "how long staff's answer (答复) to a consultation or complaint waits for the owner to say whether it settles the matter; then it is taken as settled and the case closes (7d)", func(c *Config) *string { return &c.AnswerWait }},
 	{"AFTERSALES_URGENT_ACCEPT_WITHIN", "urgent-accept-within", "an urgent work order not taken within this is escalated to the supervisor (30m)", func(c *Config) *string { return &c.AcceptWithin }},
 	{"AFTERSALES_RETURN_VISITS", "return-visits", "when the return visit (回访) asks whether the repair held, by subcategory: leak:14d,crack:30d,*:30d; 0 turns one off", func(c *Config) *string { return &c.ReturnVisits }},
 	{"AFTERSALES_TELEGRAM_TOKEN", "telegram-token", "the Telegram bot's token from @BotFather; enables Telegram (secret)", func(c *Config) *string { return &c.TelegramToken }},
@@ -153,6 +155,7 @@ func DefaultConfig() Config {
 		LimitAddressCases:    "200/24h",
 
 		SurveyTTL:    "72h",
+		AnswerWait:   "7d",
 		AcceptWithin: "30m",
 		ReturnVisits: "leak:14d,plumbing:14d,*:30d",
 	}
@@ -261,6 +264,9 @@ func (c *Config) Validate() error {
 	}
 	if d, err := parseDuration(c.SurveyTTL); err != nil || d <= 0 {
 		bad("AFTERSALES_SURVEY_TTL", "%q: give a duration such as 72h or 3d", c.SurveyTTL)
+	}
+	if d, err := parseDuration(c.AnswerWait); err != nil || d <= 0 {
+		bad("AFTERSALES_ANSWER_WAIT", "%q: give a duration such as 7d or 72h", c.AnswerWait)
 	}
 	if d, err := parseDuration(c.AcceptWithin); err != nil || d <= 0 {
 		bad("AFTERSALES_URGENT_ACCEPT_WITHIN", "%q: give a duration such as 30m", c.AcceptWithin)

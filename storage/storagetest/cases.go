@@ -286,13 +286,20 @@ func testCaseEnums(t *testing.T, h Harness) {
 		require.NoError(t, err)
 		requireSameCase(t, got, found)
 	}
+	// An answer (答复) is for a case that gets no work order.
+	consult := f.newCase(t0)
+	consult.Category, consult.Subcategory = casework.CategoryPolicyConsultation, casework.SubFees
+	consult = f.create(t, consult)
+	f.transition(t, consult.ID, at(time.Hour), casework.ActionAccept, casework.ActionAnswer)
+	answered, err := s.ListCaseEvents(ctx, consult.ID)
+	require.NoError(t, err)
 	for _, k := range []casework.EventKind{casework.EventNote, casework.EventUrge} {
 		require.NoError(t, s.AddCaseEvent(ctx, &casework.Event{CaseID: c.ID, Kind: k, Actor: casework.ActorSystem}))
 	}
 	events, err := s.ListCaseEvents(ctx, c.ID)
 	require.NoError(t, err)
 	actions, states, kinds := map[casework.Action]bool{}, map[casework.State]bool{}, map[casework.EventKind]bool{}
-	for _, e := range events {
+	for _, e := range append(events, answered...) {
 		actions[e.Action], states[e.To], kinds[e.Kind] = true, true, true
 	}
 	for _, a := range casework.Actions {
@@ -1009,6 +1016,60 @@ func testTransitionReopen(t *testing.T, h Harness) {
 	found, err := s.FindCaseByID(f.ctx, c.ID)
 	require.NoError(t, err)
 	requireSameCase(t, got, found)
+}
+
+// testTransitionAnswer: a consultation answered (答复), found wanting by the
+// owner and answered again, then settled and closed; and a case resumed
+// from hold with its deadlines moved later, in the resume's transaction.
+func testTransitionAnswer(t *testing.T, h Harness) {
+	s := h.Open(t)
+	f := newFixture(t, s)
+	k := f.newCase(t0)
+	k.Category, k.Subcategory, k.Location = casework.CategoryPolicyConsultation, casework.SubFees, ""
+	c := f.create(t, k)
+
+	got := f.transition(t, c.ID, at(time.Hour), casework.ActionAccept, casework.ActionAnswer, casework.ActionOwnerReject)
+	require.Equal(t, casework.StateReopened, got.State)
+	require.Zero(t, got.RepairCount, "an answer found wanting is no repeat repair")
+	require.Nil(t, got.ResolvedAt)
+	got = f.transition(t, c.ID, at(2*time.Hour), casework.ActionAnswer)
+	require.Equal(t, casework.StateDone, got.State)
+	requireStoredTime(t, at(2*time.Hour), *got.ResolvedAt, "ResolvedAt")
+	got = f.transition(t, c.ID, at(3*time.Hour), casework.ActionOwnerAccept, casework.ActionClose)
+	require.Equal(t, casework.StateClosed, got.State)
+	found, err := s.FindCaseByID(f.ctx, c.ID)
+	require.NoError(t, err)
+	requireSameCase(t, got, found)
+	events, err := s.ListCaseEvents(f.ctx, c.ID)
+	require.NoError(t, err)
+	var actions []casework.Action
+	for _, e := range events {
+		if e.Kind == casework.EventTransition {
+			actions = append(actions, e.Action)
+		}
+	}
+	require.Equal(t, []casework.Action{casework.ActionAccept, casework.ActionAnswer, casework.ActionOwnerReject,
+		casework.ActionAnswer, casework.ActionOwnerAccept, casework.ActionClose}, actions)
+	require.Equal(t, casework.StateAccepted, events[2].From)
+	require.Equal(t, casework.StateDone, events[2].To)
+
+	// Held for 50 hours: the deadlines still running move with the resume.
+	r := f.newCase(t0)
+	casework.DefaultSLAPolicy().SetDeadlines(r)
+	r = f.create(t, r)
+	held := f.transition(t, r.ID, at(time.Hour), casework.ActionAccept, casework.ActionHold)
+	d := held.PausedDeadlines(at(time.Hour), 50*time.Hour)
+	resumed, err := s.TransitionCase(f.ctx, r.ID, held.Version, casework.Transition{Action: casework.ActionResume, Actor: casework.Staff("7"),
+		At: at(51 * time.Hour), Deadlines: &d})
+	require.NoError(t, err)
+	require.Equal(t, casework.StateAccepted, resumed.State)
+	requireStoredTime(t, r.OnSiteBy.Add(50*time.Hour), *resumed.OnSiteBy, "OnSiteBy")
+	requireStoredTime(t, r.ResolveBy.Add(50*time.Hour), *resumed.ResolveBy, "ResolveBy")
+	require.NotNil(t, resumed.RespondedAt, "staff's acceptance was the response")
+	requireStoredTime(t, *r.RespondBy, *resumed.RespondBy, "RespondBy: met, it stays")
+	found, err = s.FindCaseByID(f.ctx, r.ID)
+	require.NoError(t, err)
+	requireSameCase(t, resumed, found)
 }
 
 func testTransitionInvalid(t *testing.T, h Harness) {

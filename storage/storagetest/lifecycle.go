@@ -909,11 +909,12 @@ func testCaseStats(t *testing.T, h Harness) {
 	// B: urgent, responded in 3h: late (1h).
 	b := mk(at(time.Minute), func(c *casework.Case) { c.Urgency = casework.UrgencyUrgent },
 		step{3 * time.Hour, casework.ActionAccept, nil}, step{3*time.Hour + time.Minute, casework.ActionDispatch, nil})
-	// C: a consultation in the second project, responded in 2h, resolved in
-	// 10h, then rejected by the owner: a repeat repair, no longer resolved.
+	// C: a design defect in the second project, responded in 2h, resolved
+	// in 10h, then rejected by the owner: a repeat repair, no longer
+	// resolved.
 	c := mk(at(2*time.Minute), func(c *casework.Case) {
 		c.ProjectID, c.BuildingID, c.UnitID, c.OwnerID = f.project2.ID, f.buildingP2.ID, f.unitP2.ID, 0
-		c.Category, c.Subcategory = casework.CategoryPolicyConsultation, casework.SubFees
+		c.Category, c.Subcategory = casework.CategoryDesignDefect, casework.SubLayout
 	}, step{2 * time.Hour, casework.ActionAccept, nil}, step{10 * time.Hour, casework.ActionComplete, nil},
 		step{11 * time.Hour, casework.ActionOwnerReject, nil})
 	// D: a suggestion never answered: late by now.
@@ -939,7 +940,7 @@ func testCaseStats(t *testing.T, h Harness) {
 	require.Equal(t, 5, st.Total)
 	require.Equal(t, map[casework.State]int{casework.StateClosed: 1, casework.StateDispatched: 1, casework.StateReopened: 1,
 		casework.StateRegistered: 1, casework.StateSurveyed: 1}, st.ByState)
-	require.Equal(t, map[casework.Category]int{casework.CategoryEngineeringQuality: 3, casework.CategoryPolicyConsultation: 1,
+	require.Equal(t, map[casework.Category]int{casework.CategoryEngineeringQuality: 3, casework.CategoryDesignDefect: 1,
 		casework.CategoryOther: 1}, st.ByCategory)
 	require.Equal(t, map[int64]int{f.project.ID: 4, f.project2.ID: 1}, st.ByProject)
 	require.Equal(t, map[int64]int{f.party.ID: 3, 0: 2}, st.ByParty)

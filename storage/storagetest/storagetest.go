@@ -230,6 +230,7 @@ func Run(t *testing.T, h Harness) {
 		{"TransitionHappyPath", testTransitionHappyPath},
 		{"TransitionHoldResume", testTransitionHoldResume},
 		{"TransitionReopen", testTransitionReopen},
+		{"TransitionAnswer", testTransitionAnswer},
 		{"TransitionInvalid", testTransitionInvalid},
 		{"Timeline", testTimeline},
 		{"AddCaseEvent", testAddCaseEvent},
