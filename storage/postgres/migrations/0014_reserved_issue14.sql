@@ -1,3 +1,0 @@
--- 0014: reserved. Other parts of issue 14 are written at the same time and
--- take 0014 and 0015; this empty migration only keeps the numbers without a
--- gap on the branch that adds 0016. Drop it when those are merged.
