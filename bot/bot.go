@@ -106,6 +106,11 @@ const (
 	OutText   OutKind = "text"   // Text, and Choices when there are any
 	OutPhoto  OutKind = "photo"  // BlobKey, with Text as caption
 	OutTyping OutKind = "typing" // a typing indicator
+	// OutEdit changes a message sent earlier, named by Ref: its buttons are
+	// taken away and, when Mark is given, Mark is added under its text (Text
+	// is then the text it was sent with). Only a RefSender channel gives
+	// references to edit, and performs it; the others skip it.
+	OutEdit OutKind = "edit"
 )
 
 // Outbound is one message to a user. Adapters render Choices natively: inline
@@ -120,6 +125,12 @@ type Outbound struct {
 	// RequestContact asks for the user's phone with the platform's share
 	// button where there is one (Telegram).
 	RequestContact bool `json:"request_contact,omitempty"`
+	// Ref names, for OutEdit, the message to edit: the reference its
+	// channel returned when it sent it (RefSender).
+	Ref string `json:"ref,omitempty"`
+	// Mark is, for OutEdit, the words added under the edited text
+	// ("（已改派）"); "" takes the buttons away only.
+	Mark string `json:"mark,omitempty"`
 }
 
 // Choice is one option offered to the user. Payload comes back in a
@@ -135,6 +146,17 @@ type Channel interface {
 	Platform() Platform
 	// Send delivers msg or returns why it could not.
 	Send(ctx context.Context, msg Outbound) error
+}
+
+// RefSender is a Channel whose platform can change a message after it was
+// delivered (Telegram). SendRef sends msg as Send does and returns the
+// platform's reference of the message it delivered — "" when there is none
+// to refer to (a typing indicator, an edit) — which a later OutEdit names in
+// Ref. A RefSender performs OutEdit; a Channel that is not one skips it
+// (returns nil), as it gave no reference to edit.
+type RefSender interface {
+	Channel
+	SendRef(ctx context.Context, msg Outbound) (ref string, err error)
 }
 
 // Handler is the conversation engine as the Router sees it: one inbound

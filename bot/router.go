@@ -111,16 +111,27 @@ func (r *Router) Dispatch(ctx context.Context, in *Inbound) error {
 }
 
 // Send delivers out through the Channels, in order; it stops at the first
-// failure and returns it.
+// failure and returns it. Under WithSentRefs, the references that RefSender
+// channels return are recorded.
 func (r *Router) Send(ctx context.Context, out []Outbound) error {
+	refs := sentRefsOf(ctx)
 	for _, o := range out {
 		ch, ok := r.Channels[o.To.Platform]
 		if !ok {
 			return fmt.Errorf("%w %s", ErrNoChannel, o.To.Platform)
 		}
-		if err := ch.Send(ctx, o); err != nil {
+		rs, isRefSender := ch.(RefSender)
+		if refs == nil || !isRefSender {
+			if err := ch.Send(ctx, o); err != nil {
+				return fmt.Errorf("send to %s: %w", o.To.Platform, err)
+			}
+			continue
+		}
+		ref, err := rs.SendRef(ctx, o)
+		if err != nil {
 			return fmt.Errorf("send to %s: %w", o.To.Platform, err)
 		}
+		refs.add(ref)
 	}
 	return nil
 }

@@ -54,6 +54,11 @@ type OutboxMessage struct {
 	LastError string
 	CreatedAt time.Time
 	SentAt    *time.Time
+	// SentRef is the platform's reference of the message it delivered
+	// (bot.RefSender: Telegram's "chat_id:message_id"), by which the message
+	// can be edited later (its buttons taken away); "" when the platform gave
+	// none or the message is not sent.
+	SentRef string
 }
 
 // TimerKind names a durable timer of a case.
@@ -280,6 +285,10 @@ type LifecycleStore interface {
 	// MarkOutboxSent records a delivery; marking a sent message again is not
 	// an error.
 	MarkOutboxSent(ctx context.Context, id int64, at time.Time) error
+	// MarkOutboxSentRef is MarkOutboxSent that also keeps ref, the
+	// platform's reference of what it delivered (OutboxMessage.SentRef; ""
+	// for none). A message sent already keeps its first SentAt and SentRef.
+	MarkOutboxSentRef(ctx context.Context, id int64, at time.Time, ref string) error
 	// MarkOutboxAttempt records a failed attempt and its error. When final,
 	// the message becomes OutboxFailed and, if it concerns a case, an
 	// EventDeliveryFailed is added to the case's timeline.

@@ -139,7 +139,8 @@ func (s *Service) Bind(ctx context.Context, who Who, code string) (*casework.Mem
 }
 
 // engineerCase loads a case for an engineer and checks that the account is
-// bound to a member of the case's party.
+// bound to a member of the case's party and that the order is theirs, or
+// tells them what became of an order that was (notTheirs).
 func (s *Service) engineerCase(ctx context.Context, who Who, number string) (*casework.Case, *casework.Member, error) {
 	if who.Identity == nil || who.Identity.MemberID == 0 {
 		return nil, nil, ErrNotBound
@@ -152,10 +153,8 @@ func (s *Service) engineerCase(ctx context.Context, who Who, number string) (*ca
 	if err != nil {
 		return nil, nil, err
 	}
-	// The engineer the order is with; anyone of the party while it is with
-	// no one (declined), to take it.
-	if c.PartyID != m.PartyID || (c.AssigneeID != 0 && c.AssigneeID != m.ID) {
-		return nil, nil, ErrForbidden
+	if err := s.notTheirs(ctx, c, who, m); err != nil {
+		return nil, nil, err
 	}
 	return c, m, nil
 }
@@ -845,6 +844,10 @@ func errorKey(err error) string {
 	var te *casework.TransitionError
 	var ve *casework.ValidationError
 	switch {
+	case errors.Is(err, ErrReassigned): // before ErrForbidden, which it is
+		return "err.reassigned"
+	case errors.Is(err, ErrOrderCancelled):
+		return "err.order_cancelled"
 	case errors.Is(err, ErrForbidden):
 		return "err.forbidden"
 	case errors.Is(err, ErrNotBound):

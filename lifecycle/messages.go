@@ -186,6 +186,14 @@ var zh = map[string]string{
 	"err.slot_gone":    "这个时间已经不可选了（维修人员可能提供了新的时间，或已预约）。请看最新的消息。",
 	"err.plan_changed": "维修方案已经更新，请查看最新的方案后再确认。",
 	"err.invalid":      "内容不完整或格式不对，请检查后再试。",
+
+	// A work order withdrawn from its engineer (reassign.go).
+	"withdrawn.reassigned":      "工单 {number} 已改派给他人，您无需再处理。这张工单之前的按钮和选项已失效。",
+	"withdrawn.cancelled":       "工单 {number} 已撤销，您无需再处理。这张工单之前的按钮和选项已失效。",
+	"withdrawn.mark_reassigned": "（已改派）",
+	"withdrawn.mark_cancelled":  "（已撤销）",
+	"err.reassigned":            "这张工单已改派，您无需再处理。",
+	"err.order_cancelled":       "这张工单已撤销，您无需再处理。",
 }
 
 var en = map[string]string{
@@ -365,4 +373,12 @@ var en = map[string]string{
 	"err.slot_gone":    "That time is no longer on offer (new times may have been offered, or one is booked). Please see the latest message.",
 	"err.plan_changed": "The plan was revised; please read the latest one before you confirm.",
 	"err.invalid":      "Something is missing or not in the right form; please check and try again.",
+
+	// A work order withdrawn from its engineer (reassign.go).
+	"withdrawn.reassigned":      "Work order {number} has been reassigned to someone else; you need not handle it. Its earlier buttons and options no longer apply.",
+	"withdrawn.cancelled":       "Work order {number} has been withdrawn: the case was cancelled. You need not handle it; its earlier buttons and options no longer apply.",
+	"withdrawn.mark_reassigned": "(Reassigned)",
+	"withdrawn.mark_cancelled":  "(Withdrawn: case cancelled)",
+	"err.reassigned":            "This work order was reassigned to someone else; you need not handle it.",
+	"err.order_cancelled":       "This work order was withdrawn: the case was cancelled. You need not handle it.",
 }

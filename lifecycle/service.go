@@ -509,9 +509,12 @@ func (s *Service) deliverOne(ctx context.Context, m *casework.OutboxMessage, sen
 		}
 		return nil
 	}
-	sendErr := send(ctx, p.Messages)
+	// What the platform made of the message is kept (OutboxMessage.SentRef),
+	// so that it can be edited later: a withdrawn work order's buttons.
+	sendCtx, refs := bot.WithSentRefs(ctx)
+	sendErr := send(sendCtx, p.Messages)
 	if sendErr == nil {
-		if err := s.cfg.Store.MarkOutboxSent(ctx, m.ID, s.now()); err != nil {
+		if err := s.cfg.Store.MarkOutboxSentRef(ctx, m.ID, s.now(), refs.Last()); err != nil {
 			return fmt.Errorf("mark outbox message %d sent: %w", m.ID, err)
 		}
 		return nil

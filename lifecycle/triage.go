@@ -165,8 +165,11 @@ func (s *Service) dispatch(ctx context.Context, c *casework.Case, party *casewor
 	pid := party.ID
 	t := casework.Transition{Action: casework.ActionDispatch, Actor: actor, PartyID: &pid, AssigneeID: &memberID, Note: note, At: now}
 	if c.AssigneeID != memberID {
-		// Another engineer books their own visit.
+		// Another engineer books their own visit; the one before is told.
 		t.ClearSlots, t.ClearAppointment = true, true
+		if err := s.withdrawAssignee(ctx, c, "reassigned", &eff); err != nil {
+			return nil, err
+		}
 	}
 	return s.transition(ctx, c, t, eff)
 }

@@ -147,7 +147,7 @@ func (a *Adapter) callback(ctx context.Context, q *tgbotapi.CallbackQuery) (*bot
 func (a *Adapter) sendQuietly(chatID int64, text string) {
 	ctx, cancel := context.WithTimeout(a.life, time.Minute)
 	defer cancel()
-	if err := a.do(ctx, chatID, tgbotapi.NewMessage(chatID, text)); err != nil {
+	if _, err := a.do(ctx, chatID, tgbotapi.NewMessage(chatID, text)); err != nil {
 		a.log.Warn("telegram: group reply not sent", "chat_id", chatID, "error", err)
 	}
 }

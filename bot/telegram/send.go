@@ -32,30 +32,141 @@ const contactButton = "📱 分享手机号 Share my number"
 // Send delivers msg, within the per-chat and overall rate limits; it waits
 // out 429s as long as retry_after says and retries transient failures. A
 // text too long for one message is split at line breaks. Sending to a user
-// who blocked the bot returns ErrUnreachable after recording it.
+// who blocked the bot returns ErrUnreachable after recording it. An edit
+// (bot.OutEdit) is performed as SendRef describes.
 func (a *Adapter) Send(ctx context.Context, msg bot.Outbound) error {
+	_, err := a.SendRef(ctx, msg)
+	return err
+}
+
+// SendRef is Send that returns the reference of the message delivered
+// (bot.RefSender): "chat_id:message_id" of a photo, or of a text's last part
+// — the one that shows its buttons —, "" for a typing indicator and an
+// edit.
+//
+// An edit (bot.OutEdit) takes the inline keyboard away from the message its
+// Ref names and, with a Mark, adds the mark under the message's text:
+// editMessageText without reply_markup, which removes the keyboard too.
+// Where the text cannot take the mark (no Text, too long, a photo),
+// editMessageReplyMarkup removes the keyboard alone. "message is not
+// modified" — edited so before — counts as done; the Bot API's other
+// refusals of an edit (400: the message is gone, or can't be edited) will
+// not change on a retry, and are final (bot.ErrUndeliverable), as is a
+// malformed Ref.
+func (a *Adapter) SendRef(ctx context.Context, msg bot.Outbound) (string, error) {
 	chatID, err := strconv.ParseInt(msg.To.ID, 10, 64)
 	if err != nil {
-		return fmt.Errorf("telegram: chat id %q: %w", msg.To.ID, err)
+		return "", fmt.Errorf("telegram: chat id %q: %w", msg.To.ID, err)
 	}
 	switch msg.Kind {
 	case bot.OutTyping:
-		return a.do(ctx, chatID, tgbotapi.NewChatAction(chatID, tgbotapi.ChatTyping))
+		_, err := a.do(ctx, chatID, tgbotapi.NewChatAction(chatID, tgbotapi.ChatTyping))
+		return "", err
 	case bot.OutPhoto:
 		return a.sendPhoto(ctx, chatID, msg)
+	case bot.OutEdit:
+		return "", a.edit(ctx, chatID, msg)
 	}
 	parts := splitText(msg.Text, maxText)
+	var resp *tgbotapi.APIResponse
 	for i, part := range parts {
 		m := tgbotapi.NewMessage(chatID, part)
 		m.DisableWebPagePreview = true
 		if i == len(parts)-1 {
 			a.markup(chatID, &m, msg)
 		}
-		if err := a.do(ctx, chatID, m); err != nil {
-			return err
+		if resp, err = a.do(ctx, chatID, m); err != nil {
+			return "", err
 		}
 	}
-	return nil
+	return sentRef(resp), nil
+}
+
+// sentRef is the reference of the message a send answered with:
+// "chat_id:message_id", "" when the answer is not a message.
+func sentRef(resp *tgbotapi.APIResponse) string {
+	if resp == nil {
+		return ""
+	}
+	var m struct {
+		MessageID int `json:"message_id"`
+		Chat      struct {
+			ID int64 `json:"id"`
+		} `json:"chat"`
+	}
+	if json.Unmarshal(resp.Result, &m) != nil || m.MessageID == 0 || m.Chat.ID == 0 {
+		return ""
+	}
+	return strconv.FormatInt(m.Chat.ID, 10) + ":" + strconv.Itoa(m.MessageID)
+}
+
+// parseRef reads a reference of sentRef.
+func parseRef(ref string) (chatID int64, messageID int, err error) {
+	c, m, ok := strings.Cut(ref, ":")
+	if ok {
+		chatID, err = strconv.ParseInt(c, 10, 64)
+		if err == nil {
+			messageID, err = strconv.Atoi(m)
+		}
+	}
+	if !ok || err != nil || messageID <= 0 {
+		return 0, 0, fmt.Errorf("telegram: %q is not a message reference (chat_id:message_id)", ref)
+	}
+	return chatID, messageID, nil
+}
+
+// edit performs an OutEdit (SendRef) in chat chatID.
+func (a *Adapter) edit(ctx context.Context, chatID int64, msg bot.Outbound) error {
+	refChat, id, err := parseRef(msg.Ref)
+	if err == nil && refChat != chatID {
+		err = fmt.Errorf("telegram: message %s is not in chat %d", msg.Ref, chatID)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %w", err, bot.ErrUndeliverable)
+	}
+	// The library sends a nil ReplyMarkup as no reply_markup at all, which
+	// takes the inline keyboard away; an empty InlineKeyboardMarkup would
+	// go as {"inline_keyboard":null}, which the Bot API refuses.
+	keyboardOnly := tgbotapi.EditMessageReplyMarkupConfig{BaseEdit: tgbotapi.BaseEdit{ChatID: chatID, MessageID: id}}
+	if text := markedText(msg.Text, msg.Mark); text != "" {
+		e := tgbotapi.NewEditMessageText(chatID, id, text)
+		e.DisableWebPagePreview = true
+		_, err = a.do(ctx, chatID, e)
+		if isBadRequest(err, "there is no text in the message to edit") {
+			_, err = a.do(ctx, chatID, keyboardOnly) // a photo: its caption stays
+		}
+	} else {
+		_, err = a.do(ctx, chatID, keyboardOnly)
+	}
+	switch {
+	case err == nil, isBadRequest(err, "message is not modified"):
+		return nil
+	case isBadRequest(err, ""):
+		return fmt.Errorf("telegram: edit message %d: %w: %w", id, err, bot.ErrUndeliverable)
+	}
+	return err
+}
+
+// markedText is the text an edit gives a message: the last part of text as
+// SendRef sent it, with mark on a line of its own; "" when there is no mark
+// or text, or the result would be too long for one message.
+func markedText(text, mark string) string {
+	if mark == "" || strings.TrimSpace(text) == "" {
+		return ""
+	}
+	parts := splitText(text, maxText)
+	out := parts[len(parts)-1] + "\n" + mark
+	if len(utf16.Encode([]rune(out))) > maxText {
+		return ""
+	}
+	return out
+}
+
+// isBadRequest reports whether err is the Bot API's 400 whose description
+// contains what (any 400 for "").
+func isBadRequest(err error, what string) bool {
+	var te *tgbotapi.Error
+	return errors.As(err, &te) && te.Code == 400 && strings.Contains(strings.ToLower(te.Message), what)
 }
 
 // markup attaches the choices as an inline keyboard, the share-contact
@@ -110,22 +221,26 @@ func inlineKeyboard(choices []bot.Choice) tgbotapi.InlineKeyboardMarkup {
 	return tgbotapi.NewInlineKeyboardMarkup(rows...)
 }
 
-func (a *Adapter) sendPhoto(ctx context.Context, chatID int64, msg bot.Outbound) error {
+func (a *Adapter) sendPhoto(ctx context.Context, chatID int64, msg bot.Outbound) (string, error) {
 	if a.cfg.Blobs == nil {
-		return errors.New("telegram: no blob store for photos")
+		return "", errors.New("telegram: no blob store for photos")
 	}
 	rc, err := a.cfg.Blobs.Open(ctx, msg.BlobKey)
 	if err != nil {
-		return fmt.Errorf("telegram: open photo: %w", err)
+		return "", fmt.Errorf("telegram: open photo: %w", err)
 	}
 	data, err := readAll(rc, bot.MaxMediaMB<<20)
 	rc.Close()
 	if err != nil {
-		return fmt.Errorf("telegram: read photo: %w", err)
+		return "", fmt.Errorf("telegram: read photo: %w", err)
 	}
 	p := tgbotapi.NewPhoto(chatID, tgbotapi.FileBytes{Name: "photo.jpg", Bytes: data})
 	p.Caption = string(truncateUTF16(msg.Text, 1024))
-	return a.do(ctx, chatID, p)
+	resp, err := a.do(ctx, chatID, p)
+	if err != nil {
+		return "", err
+	}
+	return sentRef(resp), nil
 }
 
 // chat returns the per-chat state, creating it; idle chats are forgotten.
@@ -150,25 +265,26 @@ func (a *Adapter) chat(chatID int64) *chatState {
 }
 
 // do sends one request to a chat within the limits, retrying what can be
-// retried.
-func (a *Adapter) do(ctx context.Context, chatID int64, c tgbotapi.Chattable) error {
+// retried, and returns the Bot API's answer.
+func (a *Adapter) do(ctx context.Context, chatID int64, c tgbotapi.Chattable) (*tgbotapi.APIResponse, error) {
 	st := a.chat(chatID)
 	backoff := 500 * time.Millisecond
 	var err error
 	for attempt := 1; attempt <= a.cfg.MaxAttempts; attempt++ {
 		if err := st.limiter.Wait(ctx); err != nil {
-			return fmt.Errorf("telegram: waiting for the chat's rate limit: %w", err)
+			return nil, fmt.Errorf("telegram: waiting for the chat's rate limit: %w", err)
 		}
 		if err := a.global.Wait(ctx); err != nil {
-			return fmt.Errorf("telegram: waiting for the rate limit: %w", err)
+			return nil, fmt.Errorf("telegram: waiting for the rate limit: %w", err)
 		}
-		_, err = a.request(ctx, c)
+		var resp *tgbotapi.APIResponse
+		resp, err = a.request(ctx, c)
 		if err == nil {
-			return nil
+			return resp, nil
 		}
 		wait, retry := a.classify(ctx, chatID, err)
 		if !retry {
-			return err
+			return nil, err
 		}
 		if wait == 0 {
 			wait = backoff
@@ -179,11 +295,11 @@ func (a *Adapter) do(ctx context.Context, chatID int64, c tgbotapi.Chattable) er
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("telegram: send abandoned: %w (last error: %v)", ctx.Err(), err)
+			return nil, fmt.Errorf("telegram: send abandoned: %w (last error: %v)", ctx.Err(), err)
 		case <-t.C:
 		}
 	}
-	return fmt.Errorf("telegram: gave up after %d attempts: %w", a.cfg.MaxAttempts, err)
+	return nil, fmt.Errorf("telegram: gave up after %d attempts: %w", a.cfg.MaxAttempts, err)
 }
 
 // request performs one call, cancelled when ctx or the adapter ends.

@@ -25,6 +25,8 @@ import (
 	"github.com/aftersales/aftersales/bot"
 )
 
+var _ bot.RefSender = (*Adapter)(nil)
+
 // DefaultAPIURL is Telegram's Bot API.
 const DefaultAPIURL = "https://api.telegram.org"
 
@@ -60,8 +62,9 @@ type Config struct {
 	HTTPClient   *http.Client // default: a client with HTTPTimeout
 }
 
-// Adapter is the Telegram channel: it implements bot.Channel and
-// bot.MediaFetcher, runs the long-polling loop or serves the webhook.
+// Adapter is the Telegram channel: it implements bot.Channel,
+// bot.RefSender (messages it sent can be edited) and bot.MediaFetcher, runs
+// the long-polling loop or serves the webhook.
 type Adapter struct {
 	cfg  Config
 	api  *tgbotapi.BotAPI

@@ -173,7 +173,8 @@ func (c *Channel) Platform() bot.Platform { return bot.Web }
 
 // Send keeps msg for the visitor msg.To in the Mailbox, which wakes their
 // waiting poll on whichever instance it is. A typing indicator is dropped:
-// the page shows its own while a message is being handled.
+// the page shows its own while a message is being handled. An edit
+// (bot.OutEdit) is dropped too: the page gives no references to edit.
 func (c *Channel) Send(ctx context.Context, msg bot.Outbound) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -185,7 +186,9 @@ func (c *Channel) Send(ctx context.Context, msg bot.Outbound) error {
 		return fmt.Errorf("web: invalid visitor id %q", msg.To.ID)
 	}
 	switch msg.Kind {
-	case bot.OutTyping:
+	case bot.OutTyping, bot.OutEdit:
+		// The page shows no typing; it gave no message reference, so an
+		// edit (bot.OutEdit) is not for it and is skipped.
 		return nil
 	case bot.OutText, bot.OutPhoto:
 	default:

@@ -42,7 +42,8 @@ type unit struct {
 // a template message if Config.Template has one, and otherwise Send returns
 // a *NotDeliveredError. WeChat's own refusals (45015, 45047, 43004) are
 // final too: *NotDeliveredError, never tried again. Typing indicators are
-// dropped.
+// dropped, and so are edits (bot.OutEdit): WeChat cannot change a message
+// it delivered.
 func (a *Adapter) Send(ctx context.Context, msg bot.Outbound) error {
 	return a.deliver(ctx, msg.To, pack([]bot.Outbound{msg}))
 }
@@ -262,7 +263,10 @@ func pack(out []bot.Outbound) []unit {
 	}
 	for _, o := range out {
 		switch o.Kind {
-		case bot.OutTyping:
+		case bot.OutTyping, bot.OutEdit:
+			// WeChat cannot change a message it delivered: an edit
+			// (bot.OutEdit) is skipped, and what it would say is said in a
+			// message of its own.
 			continue
 		case bot.OutPhoto:
 			src := o

@@ -99,12 +99,12 @@ func (db *DB) Enqueue(ctx context.Context, eff casework.Effects) error {
 	return nil
 }
 
-const outboxCols = `id, coalesce(case_id, 0), platform, user_id, purpose, payload, status, attempts, last_error, created_at, sent_at`
+const outboxCols = `id, coalesce(case_id, 0), platform, user_id, purpose, payload, status, attempts, last_error, created_at, sent_at, sent_ref`
 
 func scanOutbox(row scanner) (*casework.OutboxMessage, error) {
 	var m casework.OutboxMessage
 	if err := row.Scan(&m.ID, &m.CaseID, &m.Platform, &m.UserID, &m.Purpose, &m.Payload, &m.Status, &m.Attempts, &m.LastError,
-		&m.CreatedAt, &m.SentAt); err != nil {
+		&m.CreatedAt, &m.SentAt, &m.SentRef); err != nil {
 		return nil, err
 	}
 	if len(m.Payload) == 0 {
@@ -136,11 +136,18 @@ func (db *DB) ListPendingOutbox(ctx context.Context, platform, userID string, up
 // MarkOutboxSent records that the message was delivered at at (zero: now).
 // A message already sent keeps its first SentAt; a failed one becomes sent.
 func (db *DB) MarkOutboxSent(ctx context.Context, id int64, at time.Time) error {
+	return db.MarkOutboxSentRef(ctx, id, at, "")
+}
+
+// MarkOutboxSentRef is MarkOutboxSent that also keeps the platform's
+// reference of what it delivered (casework.OutboxMessage.SentRef); a
+// message already sent keeps its first SentAt and SentRef.
+func (db *DB) MarkOutboxSentRef(ctx context.Context, id int64, at time.Time, ref string) error {
 	if at.IsZero() {
 		at = db.now()
 	}
 	return db.inWrite(ctx, fmt.Sprintf("postgres: mark outbox message %d sent", id), func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE outbox SET status = 'sent', sent_at = $2 WHERE id = $1 AND status <> 'sent'`, id, dbTime(at))
+		tag, err := tx.Exec(ctx, `UPDATE outbox SET status = 'sent', sent_at = $2, sent_ref = $3 WHERE id = $1 AND status <> 'sent'`, id, dbTime(at), ref)
 		if err != nil || tag.RowsAffected() > 0 {
 			return err
 		}

@@ -104,12 +104,12 @@ func (db *DB) Enqueue(ctx context.Context, eff casework.Effects) error {
 	return nil
 }
 
-const outboxColumns = "id, case_id, platform, user_id, purpose, payload, status, attempts, last_error, created_at, sent_at"
+const outboxColumns = "id, case_id, platform, user_id, purpose, payload, status, attempts, last_error, created_at, sent_at, sent_ref"
 
 func scanOutbox(s scanner) (*casework.OutboxMessage, error) {
 	var m casework.OutboxMessage
 	err := s.Scan(&m.ID, idCol{&m.CaseID}, &m.Platform, &m.UserID, &m.Purpose, &m.Payload, &m.Status, &m.Attempts, &m.LastError,
-		timeCol{&m.CreatedAt}, nullTimeCol{&m.SentAt})
+		timeCol{&m.CreatedAt}, nullTimeCol{&m.SentAt}, &m.SentRef)
 	if len(m.Payload) == 0 {
 		m.Payload = nil
 	}
@@ -137,11 +137,18 @@ func (db *DB) ListPendingOutbox(ctx context.Context, platform, userID string, up
 // MarkOutboxSent records that the message was delivered at at (zero: now).
 // A message already sent keeps its first SentAt; a failed one becomes sent.
 func (db *DB) MarkOutboxSent(ctx context.Context, id int64, at time.Time) error {
+	return db.MarkOutboxSentRef(ctx, id, at, "")
+}
+
+// MarkOutboxSentRef is MarkOutboxSent that also keeps the platform's
+// reference of what it delivered (casework.OutboxMessage.SentRef); a
+// message already sent keeps its first SentAt and SentRef.
+func (db *DB) MarkOutboxSentRef(ctx context.Context, id int64, at time.Time, ref string) error {
 	return db.inWrite(ctx, func(tx *Tx) error {
 		if at.IsZero() {
 			at = tx.now
 		}
-		res, err := tx.ExecContext(ctx, "UPDATE outbox SET status = 'sent', sent_at = ? WHERE id = ? AND status <> 'sent'", encodeTime(at), id)
+		res, err := tx.ExecContext(ctx, "UPDATE outbox SET status = 'sent', sent_at = ?, sent_ref = ? WHERE id = ? AND status <> 'sent'", encodeTime(at), ref, id)
 		if err != nil {
 			return fmt.Errorf("mark outbox message %d sent: %w", id, err)
 		}

@@ -71,7 +71,8 @@
 //     message needs a platform and a user ID ("message_platform",
 //     "message_user_id"); a timer a known kind and a time ("timer_kind",
 //     "timer_at").
-//   - Outbox: MarkOutboxSent on a sent message keeps its first SentAt;
+//   - Outbox: MarkOutboxSent on a sent message keeps its first SentAt
+//     (and MarkOutboxSentRef its first SentRef as well);
 //     MarkOutboxAttempt on a message no longer pending changes nothing. The
 //     note of an EventDeliveryFailed names the platform, the purpose and the
 //     error, never the payload.
@@ -259,6 +260,7 @@ func Run(t *testing.T, h Harness) {
 		{"LifecycleIntakeKey", testLifecycleIntakeKey},
 		{"Outbox", testOutbox},
 		{"PendingOutbox", testPendingOutbox},
+		{"OutboxSentRef", testOutboxSentRef},
 		{"BindCode", testBindCode},
 		{"BindCodeConcurrency", testBindCodeConcurrency},
 		{"Tasks", testTasks},
