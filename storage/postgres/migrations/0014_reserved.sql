@@ -1,3 +1,0 @@
--- 0014: reserved. main has 0014_totp (issue 13), committed after this branch
--- began; this empty migration only keeps the numbers without a gap on the
--- branch that adds 0016. Drop it when the branch meets main.

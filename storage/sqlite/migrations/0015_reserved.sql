@@ -1,3 +1,0 @@
--- 0015: reserved for another part of issue 14, written at the same time;
--- this empty migration only keeps the numbers without a gap on the branch
--- that adds 0016. Drop it when that part is merged.
