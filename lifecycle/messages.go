@@ -103,7 +103,6 @@ var zh = map[string]string{
 	"engineer.reminder":    "提醒：{at} 上门 {number}（{address}）。",
 	"engineer.hold":        "工单 {number} 暂停（挂起），预计 {until} 恢复。原因：{reason}\n暂停期间无需处理，恢复时会再通知您。",
 	"engineer.resumed":     "工单 {number} 已恢复处理，请继续跟进。完成时限：{resolve}",
-	"engineer.cancelled":   "工单 {number} 已撤销：业主撤回了报修。您无需再处理，也无需上门，这张工单已不能再操作。",
 
 	"staff.triage":                   "新报修待研判：{number}\n{summary}\n原因：{why}",
 	"staff.declined":                 "派工被拒：{number}，{name}：{reason}\n请重新派工。",
@@ -189,7 +188,7 @@ var zh = map[string]string{
 
 	// A work order withdrawn from its engineer (reassign.go).
 	"withdrawn.reassigned":      "工单 {number} 已改派给他人，您无需再处理。这张工单之前的按钮和选项已失效。",
-	"withdrawn.cancelled":       "工单 {number} 已撤销，您无需再处理。这张工单之前的按钮和选项已失效。",
+	"withdrawn.cancelled":       "工单 {number} 已撤销：业主撤回了报修。您无需再处理，也无需上门；这张工单之前的按钮和选项已失效。",
 	"withdrawn.mark_reassigned": "（已改派）",
 	"withdrawn.mark_cancelled":  "（已撤销）",
 	"err.reassigned":            "这张工单已改派，您无需再处理。",
@@ -290,7 +289,6 @@ var en = map[string]string{
 	"engineer.reminder":    "Reminder: visit at {at} for {number} ({address}).",
 	"engineer.hold":        "Work order {number} is on hold until about {until}. Reason: {reason}\nNothing to do meanwhile; we will tell you when it resumes.",
 	"engineer.resumed":     "Work order {number} has resumed; please carry on. Resolve by: {resolve}",
-	"engineer.cancelled":   "Work order {number} is withdrawn: the owner cancelled the report. Nothing more is needed from you, and no visit; the order can no longer be acted on.",
 
 	"staff.triage":                   "New case to assess: {number}\n{summary}\nWhy: {why}",
 	"staff.declined":                 "Work order declined: {number}, {name}: {reason}\nPlease reassign.",
@@ -376,7 +374,7 @@ var en = map[string]string{
 
 	// A work order withdrawn from its engineer (reassign.go).
 	"withdrawn.reassigned":      "Work order {number} has been reassigned to someone else; you need not handle it. Its earlier buttons and options no longer apply.",
-	"withdrawn.cancelled":       "Work order {number} has been withdrawn: the case was cancelled. You need not handle it; its earlier buttons and options no longer apply.",
+	"withdrawn.cancelled":       "Work order {number} is withdrawn: the owner cancelled the report. Nothing more is needed from you, and no visit; its earlier buttons and options no longer apply.",
 	"withdrawn.mark_reassigned": "(Reassigned)",
 	"withdrawn.mark_cancelled":  "(Withdrawn: case cancelled)",
 	"err.reassigned":            "This work order was reassigned to someone else; you need not handle it.",

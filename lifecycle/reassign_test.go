@@ -318,7 +318,7 @@ func TestOldOrderButtonsSayCancelled(t *testing.T) {
 	ms, err := e.svc.WithdrawOrder(ctx, c, e.member(t, "郑晓东").ID, "cancelled")
 	require.NoError(t, err)
 	require.Len(t, ms, 2, "the notice and the edit of the order")
-	assert.Contains(t, string(ms[0].Payload), "工单 "+c.Number+" 已撤销，您无需再处理。")
+	assert.Contains(t, string(ms[0].Payload), "工单 "+c.Number+" 已撤销：业主撤回了报修。您无需再处理")
 	assert.Contains(t, string(ms[1].Payload), `"mark":"（已撤销）"`)
 	for _, m := range ms {
 		assert.Equal(t, "work_order_withdrawn", m.Purpose)

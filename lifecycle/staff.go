@@ -348,12 +348,11 @@ func (s *Service) Cancel(ctx context.Context, number string, staff casework.Acto
 	if err != nil {
 		return nil, err
 	}
-	engineers, err := s.memberChats(ctx, c.AssigneeID)
-	if err != nil {
+	eff := casework.Effects{Messages: outbox(c.ID, "owner_update", s.tellOwner(owners, c, "owner.cancelled", "reason", reason)...)}
+	// The engineer, if one has the order, is told and loses its buttons.
+	if err := s.withdrawAssignee(ctx, c, "cancelled", &eff); err != nil {
 		return nil, err
 	}
-	eff := casework.Effects{Messages: append(outbox(c.ID, "owner_update", s.tellOwner(owners, c, "owner.cancelled", "reason", reason)...),
-		outbox(c.ID, "work_order", tell(engineers, "engineer.cancelled", []string{"number", c.Number}, nil)...)...)}
 	return s.transition(ctx, c, casework.Transition{Action: casework.ActionCancel, Actor: staff, Note: "withdrawn at the owner's request: " + reason}, eff)
 }
 

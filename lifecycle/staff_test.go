@@ -534,7 +534,7 @@ func TestCancel(t *testing.T) {
 	assert.Equal(t, ownerChat, ms[0].UserID)
 	assert.Equal(t, zh("owner.cancelled", "kind", "报修", "number", c.Number, "reason", "业主已自行修好"), ms[0].text())
 	assert.Equal(t, "eng-zheng", ms[1].UserID)
-	assert.Equal(t, zh("engineer.cancelled", "number", c.Number), ms[1].text())
+	assert.Equal(t, zh("withdrawn.cancelled", "number", c.Number), ms[1].text())
 	assert.Empty(t, ms[1].Messages[0].Choices, "a plain text")
 	// The visit's reminder, when it comes, finds the case withdrawn.
 	for _, tm := range e.jobs.timers(c.ID) {
