@@ -103,6 +103,51 @@ var caseActions = map[string]caseAction{
 			return err
 		},
 	},
+	"answer": {
+		may: func(u *staff.User, c *casework.Case) bool {
+			switch c.State {
+			case casework.StateRegistered, casework.StateAccepted, casework.StateReopened:
+				return !c.Category.GetsWorkOrder() && mayAnswer(u, c)
+			}
+			return false
+		},
+		run: func(s *Server, ctx context.Context, svc *lifecycle.Service, c *casework.Case, actor casework.Actor, f url.Values) error {
+			_, err := svc.Answer(ctx, c.Number, actor, strings.TrimSpace(f.Get("text")))
+			return err
+		},
+	},
+	"hold": {
+		may: staffMay(casework.ActionHold),
+		run: func(s *Server, ctx context.Context, svc *lifecycle.Service, c *casework.Case, actor casework.Actor, f url.Values) error {
+			until, err := s.parseUntil(f.Get("until"))
+			if err != nil {
+				return err
+			}
+			_, err = svc.Hold(ctx, c.Number, actor, strings.TrimSpace(f.Get("reason")), until)
+			return err
+		},
+	},
+	"resume": {
+		may: staffMay(casework.ActionResume),
+		run: func(s *Server, ctx context.Context, svc *lifecycle.Service, c *casework.Case, actor casework.Actor, f url.Values) error {
+			_, err := svc.Resume(ctx, c.Number, actor, strings.TrimSpace(f.Get("note")))
+			return err
+		},
+	},
+	"cancel": {
+		may: staffMay(casework.ActionCancel),
+		run: func(s *Server, ctx context.Context, svc *lifecycle.Service, c *casework.Case, actor casework.Actor, f url.Values) error {
+			_, err := svc.Cancel(ctx, c.Number, actor, strings.TrimSpace(f.Get("reason")))
+			return err
+		},
+	},
+	"close": {
+		may: staffMay(casework.ActionClose),
+		run: func(s *Server, ctx context.Context, svc *lifecycle.Service, c *casework.Case, actor casework.Actor, f url.Values) error {
+			_, err := svc.Close(ctx, c.Number, actor, strings.TrimSpace(f.Get("note")))
+			return err
+		},
+	},
 	"note": {
 		// A party's manager reads and comments on their party's cases.
 		may: func(*staff.User, *casework.Case) bool { return true },
@@ -183,7 +228,7 @@ func (s *Server) caseAct(w http.ResponseWriter, r *http.Request, u *staff.User) 
 		return casework.ErrNotFound
 	}
 	if !act.may(u, c) {
-		if !u.MayAct() {
+		if !u.MayAct() || (name == "answer" && !mayAnswer(u, c)) {
 			return errForbidden
 		}
 		// The page offered it on an older state of the case.
