@@ -15,6 +15,7 @@ import (
 
 	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/l10n"
+	"github.com/aftersales/aftersales/lifecycle"
 	"github.com/aftersales/aftersales/staff"
 )
 
@@ -53,6 +54,9 @@ var pages = func() map[string]*template.Template {
 		"term": func(lang l10n.Lang, key string) string {
 			return l10n.Terms.Render(lang, key)
 		},
+		// lc is a text of the lifecycle's catalogue: the words the owner
+		// and the engineers read (responsibility.…).
+		"lc": func(lang l10n.Lang, key string) string { return lifecycle.T(lang, key) },
 		// purpose names why a message was sent; one the catalogue does not
 		// know yet is shown as it is.
 		"purpose": func(lang l10n.Lang, p string) string {

@@ -121,7 +121,7 @@ func (b *browser) get(target string) *httptest.ResponseRecorder {
 	return w
 }
 
-var rawKey = regexp.MustCompile(`>[^<]*\b(app|nav|login|dash|cases|col|case|users|role|error|warranty|channel|state|urgency|category|sub|location|actor)\.[a-z_]+\b`)
+var rawKey = regexp.MustCompile(`>[^<]*(\b(app|nav|login|dash|cases|col|case|users|role|error|warranty|channel|state|urgency|category|sub|location|actor|act|field|reason|responsibility|part|outbox|purpose)\.[a-z_]+\b|\b(warranty|channel|state|urgency|category|sub|location|reason|responsibility|part)\.[<\s·])`)
 
 func (b *browser) login(user, password string) *httptest.ResponseRecorder {
 	return b.do(http.MethodPost, "/console/login", url.Values{"username": {user}, "password": {password}, "next": {"/console/cases"}})
