@@ -18,12 +18,7 @@ import (
 // chat page, bound to them.
 func reportDesignDefect(t *testing.T, m *Main, base string) (*casework.Case, *visitor) {
 	t.Helper()
-	v := newVisitor(t, base)
-	v.say("报修")
-	v.say("张伟")
-	v.say("1-1-101")
-	v.say("13900000001")
-	v.say(smsCode(t, m, "13900000001"))
+	v := startReport(t, m, base)
 	v.press("cat:design_defect/missing_function")
 	v.press("loc:kitchen")
 	v.say("厨房没有预留洗碗机的上下水接口")
@@ -67,12 +62,7 @@ func TestCaseActionsInTheBrowser(t *testing.T) {
 	bctx, shot := startBrowser(t, exe)
 	var after, timeline string
 	require.NoError(t, chromedp.Run(bctx,
-		chromedp.Navigate(base+"/console/login"),
-		chromedp.WaitVisible(`input[name=username]`),
-		chromedp.SendKeys(`input[name=username]`, "wang"),
-		chromedp.SendKeys(`input[name=password]`, "海景苑-主管-2026-密码"),
-		chromedp.Click(`button.primary`),
-		chromedp.WaitVisible(`.tiles`),
+		signIn(base, "wang", "海景苑-主管-2026-密码"),
 		chromedp.Navigate(base+"/console/cases/"+c.Number),
 		chromedp.WaitVisible(`#actions`),
 		shot("case-actions"),
@@ -136,12 +126,7 @@ func TestAnswerAConsultationInTheBrowser(t *testing.T) {
 	bctx, shot := startBrowser(t, exe)
 	var done, answer string
 	require.NoError(t, chromedp.Run(bctx,
-		chromedp.Navigate(base+"/console/login"),
-		chromedp.WaitVisible(`input[name=username]`),
-		chromedp.SendKeys(`input[name=username]`, "wang"),
-		chromedp.SendKeys(`input[name=password]`, "海景苑-主管-2026-密码"),
-		chromedp.Click(`button.primary`),
-		chromedp.WaitVisible(`.tiles`),
+		signIn(base, "wang", "海景苑-主管-2026-密码"),
 		chromedp.Navigate(base+"/console/cases/"+c.Number),
 		chromedp.WaitVisible(`#actions`),
 		chromedp.Click(`details.act-answer summary`),

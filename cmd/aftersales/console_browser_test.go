@@ -125,20 +125,39 @@ func photoPNG(t *testing.T) []byte {
 	return buf.Bytes()
 }
 
-// TestConsoleInTheBrowser: an owner reports a leak with a photo on the
-// chat page; a supervisor signs in to the console in Chromium, sees the
-// dashboard, filters the queue to urgent cases, opens the case and sees the
-// photo. The screenshots of the pages are left in screenshotDir.
-func TestConsoleInTheBrowser(t *testing.T) {
-	m, base, exe := browserTest(t, &staff.User{Username: "wang", DisplayName: "王主管", Role: staff.RoleSupervisor}, "海景苑-主管-2026-密码")
-	ctx := t.Context()
-
+// startReport opens the chat page as 张伟, owner of the demo's 1-1-101,
+// who starts a report and proves their phone: the dialogue then asks what
+// the problem is. It returns the owner's chat page.
+func startReport(t *testing.T, m *Main, base string) *visitor {
+	t.Helper()
 	v := newVisitor(t, base)
 	v.say("报修")
 	v.say("张伟")
 	v.say("1-1-101")
 	v.say("13900000001")
 	v.say(smsCode(t, m, "13900000001"))
+	return v
+}
+
+// signIn signs user in to the console in the browser and waits for the
+// dashboard.
+func signIn(base, user, password string) chromedp.Tasks {
+	return chromedp.Tasks{
+		chromedp.Navigate(base + "/console/login"),
+		chromedp.WaitVisible(`input[name=username]`),
+		chromedp.SendKeys(`input[name=username]`, user),
+		chromedp.SendKeys(`input[name=password]`, password),
+		chromedp.Click(`button.primary`),
+		chromedp.WaitVisible(`.tiles`),
+	}
+}
+
+// reportLeakWithPhoto reports a leak with a photo on the chat page, as an
+// owner of the demo's 1-1-101, and returns the case's number and the
+// owner's chat page.
+func reportLeakWithPhoto(t *testing.T, m *Main, base string) (string, *visitor) {
+	t.Helper()
+	v := startReport(t, m, base)
 	v.press("cat:engineering_quality/leak")
 	v.press("loc:bathroom")
 	v.say("卫生间吊顶在滴水，墙角发霉")
@@ -159,10 +178,21 @@ func TestConsoleInTheBrowser(t *testing.T) {
 	v.press("exp:repair")
 	v.press("ct:anytime")
 	require.Contains(t, v.press("sum:submit"), "SH-")
-	cases, _, err := m.Store.FindCases(ctx, casework.CaseFilter{})
+	cases, _, err := m.Store.FindCases(t.Context(), casework.CaseFilter{})
 	require.NoError(t, err)
 	require.Len(t, cases, 1)
-	number := cases[0].Number
+	return cases[0].Number, v
+}
+
+// TestConsoleInTheBrowser: an owner reports a leak with a photo on the
+// chat page; a supervisor signs in to the console in Chromium, sees the
+// dashboard, filters the queue to urgent cases, opens the case and sees the
+// photo. The screenshots of the pages are left in screenshotDir.
+func TestConsoleInTheBrowser(t *testing.T) {
+	m, base, exe := browserTest(t, &staff.User{Username: "wang", DisplayName: "王主管", Role: staff.RoleSupervisor}, "海景苑-主管-2026-密码")
+	ctx := t.Context()
+
+	number, v := reportLeakWithPhoto(t, m, base)
 
 	bctx, shot := startBrowser(t, exe)
 	dir := screenshotDir(t)

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"mime/multipart"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -37,7 +34,7 @@ const a4Content = 176 * 960 / 254 // 665
 func TestDocumentsInTheBrowser(t *testing.T) {
 	m, base, exe := browserTest(t, &staff.User{Username: "wang", DisplayName: "王主管", Role: staff.RoleSupervisor}, "海景苑-主管-2026-密码")
 	ctx := t.Context()
-	number := reportLeakWithPhoto(t, m, base)
+	number, _ := reportLeakWithPhoto(t, m, base)
 	c, err := m.Store.FindCaseByNumber(ctx, number)
 	require.NoError(t, err)
 	require.Equal(t, casework.StateDispatched, c.State, "the demo dispatches a leak at once")
@@ -45,12 +42,7 @@ func TestDocumentsInTheBrowser(t *testing.T) {
 	bctx, shot := startBrowser(t, exe)
 	dir := screenshotDir(t)
 	require.NoError(t, chromedp.Run(bctx,
-		chromedp.Navigate(base+"/console/login"),
-		chromedp.WaitVisible(`input[name=username]`),
-		chromedp.SendKeys(`input[name=username]`, "wang"),
-		chromedp.SendKeys(`input[name=password]`, "海景苑-主管-2026-密码"),
-		chromedp.Click(`button.primary`),
-		chromedp.WaitVisible(`.tiles`),
+		signIn(base, "wang", "海景苑-主管-2026-密码"),
 	))
 
 	// paper opens a document on the screen, presses its print button, then
@@ -167,39 +159,3 @@ var (
 	pdfPage  = regexp.MustCompile(`/Type\s*/Page\b[^s]`)
 	mediaBox = regexp.MustCompile(`/MediaBox\s*\[\s*([\d. ]+?)\s*\]`)
 )
-
-// reportLeakWithPhoto reports a leak with a photo on the chat page, as an
-// owner of the demo's 1-1-101, and returns the case's number.
-func reportLeakWithPhoto(t *testing.T, m *Main, base string) string {
-	t.Helper()
-	v := newVisitor(t, base)
-	v.say("报修")
-	v.say("张伟")
-	v.say("1-1-101")
-	v.say("13900000001")
-	v.say(smsCode(t, m, "13900000001"))
-	v.press("cat:engineering_quality/leak")
-	v.press("loc:bathroom")
-	v.say("卫生间吊顶在滴水，墙角发霉")
-	v.press("occ:week")
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	require.NoError(t, mw.WriteField("id", "upload-0001-abcdefgh"))
-	fw, err := mw.CreateFormFile("file", "ceiling.png")
-	require.NoError(t, err)
-	_, _ = fw.Write(photoPNG(t))
-	require.NoError(t, mw.Close())
-	resp, err := v.client.Post(base+"/chat/api/upload", mw.FormDataContentType(), &body)
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, http.StatusNoContent, resp.StatusCode)
-	v.read()
-	v.press("media:done")
-	v.press("exp:repair")
-	v.press("ct:anytime")
-	require.Contains(t, v.press("sum:submit"), "SH-")
-	cases, _, err := m.Store.FindCases(t.Context(), casework.CaseFilter{})
-	require.NoError(t, err)
-	require.Len(t, cases, 1)
-	return cases[0].Number
-}

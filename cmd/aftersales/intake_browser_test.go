@@ -29,12 +29,7 @@ func TestIntakeInTheBrowser(t *testing.T) {
 	bctx, shot := startBrowser(t, exe)
 	var found, refused, caseText, photoWidth, location string
 	require.NoError(t, chromedp.Run(bctx,
-		chromedp.Navigate(base+"/console/login"),
-		chromedp.WaitVisible(`input[name=username]`),
-		chromedp.SendKeys(`input[name=username]`, "li"),
-		chromedp.SendKeys(`input[name=password]`, "海景苑-客服-2026-密码"),
-		chromedp.Click(`button.primary`),
-		chromedp.WaitVisible(`.top nav`),
+		signIn(base, "li", "海景苑-客服-2026-密码"),
 		chromedp.Click(`a[href="/console/cases/new"]`),
 		chromedp.WaitVisible(`input[name=q]`),
 		shot("intake-lookup"),
