@@ -151,8 +151,11 @@ func (s *Service) dispatch(ctx context.Context, c *casework.Case, party *casewor
 		who += " " + member.Name
 	}
 	key := "owner.dispatched"
-	if redo {
+	switch {
+	case redo:
 		key = "owner.redispatched"
+	case c.AssigneeID != 0 && c.AssigneeID != memberID:
+		key = "owner.reassigned" // another engineer takes over
 	}
 	now := s.now()
 	if c.OnSiteBy == nil || !c.OnSiteBy.After(now) {

@@ -376,6 +376,24 @@ func testStaffActions(t *testing.T, lang string) {
 	assert.Equal(t, []casework.Action{"accept", "answer", "owner_accept", "close"}, actions)
 	assert.Equal(t, casework.ActorSystem, actors[2], "settled by the owner's silence")
 
+	// Reassign: the engineer who had the order is told it is withdrawn.
+	s.section("11. reassign (改派) from the engineer who took the order to another")
+	f := s.register(nil)
+	_, err = svc.Accept(ctx, f.Number, s.staff, "", wu.PartyID, wu.ID)
+	require.NoError(t, err)
+	s.w.engineer.expect("【派工单】" + f.Number)
+	s.w.engineer.say("1", "已接单")
+	s.idle()
+	s.ownerAt = len(s.w.tg.Sent(s.w.owner.id()))
+	s.engineAt = len(s.w.wx.SentTo(s.w.engineer.openID))
+	zhou := s.w.member("周建国")
+	s.does("reassign " + f.Number + " from 吴海涛 to 周建国")
+	moved, err := svc.Dispatch(ctx, f.Number, s.staff, zhou.PartyID, zhou.ID)
+	require.NoError(t, err)
+	require.Equal(t, zhou.ID, moved.AssigneeID)
+	s.w.engineer.expect("已改派")
+	s.received()
+
 	// Every message about these cases went out; none failed.
 	for _, n := range s.numbers {
 		c, err := s.w.m.Store.FindCaseByNumber(ctx, n)
