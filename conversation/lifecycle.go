@@ -93,10 +93,18 @@ func (t *turn) lifecycleButton(payload string) error {
 			phone = "—"
 		}
 		t.ask(t.lcT("reply.taken", "number", number, "owner", o.Case.OwnerName, "phone", phone), o.Choices...)
-	case lifecycle.ActDecline, lifecycle.ActOther, lifecycle.ActDisagree, lifecycle.ActNotFixed:
+	case lifecycle.ActDecline, lifecycle.ActSlots:
+		// An engineer's order that is no longer theirs (reassigned,
+		// withdrawn) is said so at once, before anything is asked.
+		if _, err := lc.ShowOrder(ctx, who, number, t.s.Lang); err != nil {
+			return t.lcFail(err)
+		}
+		if action == lifecycle.ActSlots {
+			return t.startLC(action, number, "lc_slots", "")
+		}
 		return t.startLC(action, number, "lc_reason", arg)
-	case lifecycle.ActSlots:
-		return t.startLC(action, number, "lc_slots", "")
+	case lifecycle.ActOther, lifecycle.ActDisagree, lifecycle.ActNotFixed:
+		return t.startLC(action, number, "lc_reason", arg)
 	case lifecycle.ActCheckIn:
 		o, err := lc.CheckIn(ctx, who, number)
 		if err != nil {

@@ -108,3 +108,58 @@ func TestReassignWithdrawsTheOldOrder(t *testing.T) {
 	newer.say("1", "已接单") // 1. 接单
 	owner.expect("周建国 已接单")
 }
+
+// TestOldOrderDeclineSaysReassigned: an engineer on the chat page whose
+// order went to another presses its old 拒单, or 提供预约时间: he is told
+// at once that it was reassigned, and asked for no reason.
+func TestOldOrderDeclineSaysReassigned(t *testing.T) {
+	t.Parallel()
+	m, _ := runMain(t, true, nil)
+	base := "http://" + m.Addr()
+	ctx := t.Context()
+	gcb, err := m.Store.FindPartyByCode(ctx, "GCB")
+	require.NoError(t, err)
+	members, err := m.Store.ListMembers(ctx, gcb.ID)
+	require.NoError(t, err)
+	byName := map[string]*casework.Member{}
+	for _, mb := range members {
+		byName[mb.Name] = mb
+	}
+	tao, lin := byName["陶然"], byName["林峰"]
+	require.NotNil(t, tao)
+	require.NotNil(t, lin)
+	eng := newVisitor(t, base)
+	code, err := m.Lifecycle.IssueBindCode(ctx, tao.ID, casework.Staff("test"))
+	require.NoError(t, err)
+	eng.say("/bind " + code.Code)
+
+	c := registerDesignDefect(t, m)
+	_, err = m.Lifecycle.Accept(ctx, c.Number, casework.Staff("test"), "", gcb.ID, tao.ID)
+	require.NoError(t, err)
+	eng.waitFor("【派工单】" + c.Number)
+	_, err = m.Lifecycle.Dispatch(ctx, c.Number, casework.Staff("test"), gcb.ID, lin.ID)
+	require.NoError(t, err)
+	eng.waitFor("已改派")
+
+	for _, act := range []string{lifecycle.ActDecline, lifecycle.ActSlots} {
+		said := eng.press(lifecycle.Payload(act, c.Number))
+		assert.Contains(t, said, "这张工单已改派", act)
+		assert.NotContains(t, said, "拒单原因", act)
+		assert.NotContains(t, said, "可以上门的时间", act)
+	}
+}
+
+// registerDesignDefect registers, as staff from a hotline call, a design
+// defect of the demo's 张伟 at 1-1-101: a case that waits for staff.
+func registerDesignDefect(t *testing.T, m *Main) *casework.Case {
+	t.Helper()
+	units, err := lifecycle.MatchUnits(t.Context(), m.Store, "1-1-101")
+	require.NoError(t, err)
+	require.NotEmpty(t, units)
+	c, err := m.Lifecycle.Register(t.Context(), casework.Staff("test"), lifecycle.IntakeForm{Channel: casework.ChannelHotline,
+		UnitID: units[0].Unit.ID, OwnerName: "张伟", OwnerPhone: "13900000001", Description: "厨房没有预留洗碗机的上下水接口",
+		Category: casework.CategoryDesignDefect, Subcategory: casework.SubMissingFunction, Location: casework.LocationKitchen})
+	require.NoError(t, err)
+	require.Equal(t, casework.StateRegistered, c.State)
+	return c
+}
