@@ -284,7 +284,7 @@ func (a *Adapter) do(ctx context.Context, chatID int64, c tgbotapi.Chattable) (*
 		}
 		wait, retry := a.classify(ctx, chatID, err)
 		if !retry {
-			return nil, err
+			return nil, final(err)
 		}
 		if wait == 0 {
 			wait = backoff
@@ -346,6 +346,23 @@ func (a *Adapter) classify(ctx context.Context, chatID int64, err error) (wait t
 }
 
 var errBadResponse = errors.New("telegram: bad response")
+
+// final names a refusal the Bot API will repeat: a user who blocked the bot
+// (403) is ErrUnreachable, any other refusal of the request (400: a chat
+// not found, a message too long…) bot.ErrUndeliverable, so that the outbox
+// fails the message at once rather than retrying it for an hour.
+func final(err error) error {
+	var te *tgbotapi.Error
+	switch {
+	case !errors.As(err, &te):
+		return err
+	case te.Code == 403 || strings.HasPrefix(te.Message, "Forbidden"):
+		return fmt.Errorf("%w (%v)", ErrUnreachable, err)
+	case te.Code >= 400 && te.Code < 500:
+		return fmt.Errorf("telegram: %w: %w", err, bot.ErrUndeliverable)
+	}
+	return err
+}
 
 func (a *Adapter) unreachable(ctx context.Context, chatID int64, why string) {
 	a.log.Info("telegram user unreachable", "chat_id", chatID, "reason", why)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"unicode/utf16"
 
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"github.com/stretchr/testify/assert"
 
 	"github.com/aftersales/aftersales/bot"
@@ -57,4 +58,18 @@ func TestRedactRemovesTheToken(t *testing.T) {
 	assert.Contains(t, err.Error(), "<token>")
 	plain := errors.New("plain")
 	assert.Same(t, plain, a.redact(plain))
+}
+
+func TestFinalRefusals(t *testing.T) {
+	t.Parallel()
+	blocked := final(&tgbotapi.Error{Code: 403, Message: "Forbidden: bot was blocked by the user"})
+	assert.ErrorIs(t, blocked, ErrUnreachable)
+	assert.ErrorIs(t, blocked, bot.ErrUndeliverable, "the outbox fails it at once")
+	bad := final(&tgbotapi.Error{Code: 400, Message: "Bad Request: chat not found"})
+	assert.ErrorIs(t, bad, bot.ErrUndeliverable)
+	assert.NotErrorIs(t, bad, ErrUnreachable)
+	var te *tgbotapi.Error
+	assert.ErrorAs(t, bad, &te, "the API's error is kept")
+	other := errors.New("telegram: gave up")
+	assert.Same(t, other, final(other))
 }
