@@ -348,9 +348,10 @@ func (a *Adapter) classify(ctx context.Context, chatID int64, err error) (wait t
 var errBadResponse = errors.New("telegram: bad response")
 
 // final names a refusal the Bot API will repeat: a user who blocked the bot
-// (403) is ErrUnreachable, any other refusal of the request (400: a chat
-// not found, a message too long…) bot.ErrUndeliverable, so that the outbox
-// fails the message at once rather than retrying it for an hour.
+// (403) is ErrUnreachable, a bad request (400: a chat not found, a message
+// too long…) bot.ErrUndeliverable, so that the outbox fails the message at
+// once rather than retrying it for an hour. Anything else (401 while the
+// token is being fixed, a 429 without retry_after) the outbox tries again.
 func final(err error) error {
 	var te *tgbotapi.Error
 	switch {
@@ -358,7 +359,7 @@ func final(err error) error {
 		return err
 	case te.Code == 403 || strings.HasPrefix(te.Message, "Forbidden"):
 		return fmt.Errorf("%w (%v)", ErrUnreachable, err)
-	case te.Code >= 400 && te.Code < 500:
+	case te.Code == 400:
 		return fmt.Errorf("telegram: %w: %w", err, bot.ErrUndeliverable)
 	}
 	return err

@@ -70,6 +70,8 @@ func TestFinalRefusals(t *testing.T) {
 	assert.NotErrorIs(t, bad, ErrUnreachable)
 	var te *tgbotapi.Error
 	assert.ErrorAs(t, bad, &te, "the API's error is kept")
+	busy := &tgbotapi.Error{Code: 429, Message: "Too Many Requests"}
+	assert.Same(t, error(busy), final(busy), "tried again later")
 	other := errors.New("telegram: gave up")
 	assert.Same(t, other, final(other))
 }

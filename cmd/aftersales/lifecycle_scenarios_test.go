@@ -381,9 +381,10 @@ func TestLifecycleRestartLosesNothing(t *testing.T) {
 	require.NotNil(t, c.AppointmentAt)
 	s.idle()
 
-	// Staff write to the owner; Telegram refuses the first try, which the
-	// adapter does not retry itself: the message waits for the queue's retry.
-	s.tg.FailNext("sendMessage", 1, http.StatusBadRequest, "Bad Request: try again later", 0)
+	// Staff write to the owner; Telegram refuses the first try (the bot's
+	// token was being replaced), which the adapter does not retry itself
+	// and which is not final: the message waits for the queue's retry.
+	s.tg.FailNext("sendMessage", 1, http.StatusUnauthorized, "Unauthorized", 0)
 	require.NoError(t, s.m.Lifecycle.MessageOwner(ctx, c.Number, casework.Staff("test"), "师傅上门前会先给您打电话"))
 	var note *casework.OutboxMessage
 	require.Eventually(t, func() bool {
