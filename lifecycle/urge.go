@@ -209,13 +209,16 @@ func wordsLine(lang l10n.Lang, words string) string {
 	return "\n" + T(lang, "urge.words", "words", words)
 }
 
-// waitedText says how long someone has waited, for people: "不到 1 小时",
-// "5 小时", "3 days" — hours up to two days, days after, rounded down.
+// waitedText says how long someone has waited, for people: "40 分钟",
+// "5 小时", "3 days" — minutes up to an hour, hours up to two days, days
+// after, rounded down.
 func waitedText(lang l10n.Lang, d time.Duration) string {
 	const day = 24 * time.Hour
 	switch {
+	case d < 2*time.Minute:
+		return T(lang, "wait.minute")
 	case d < time.Hour:
-		return T(lang, "wait.under_hour")
+		return T(lang, "wait.minutes", "n", strconv.Itoa(int(d/time.Minute)))
 	case d < 2*time.Hour:
 		return T(lang, "wait.hour")
 	case d < 2*day:
@@ -237,17 +240,19 @@ func init() {
 }
 
 var urgeZH = map[string]string{
-	"engineer.urged":  "【业主催办】{number}（第 {n} 次催办）\n任务：{task}\n地址：{address}\n业主 {owner} 已等待 {waited}，请尽快跟进并与业主联系。{words}",
-	"staff.urged":     "业主第 {n} 次催办：{number}{late}\n负责人：{assignee}\n业主已等待 {waited}\n{summary}{words}",
-	"urge.late":       "（已超时）",
-	"urge.words":      "业主留言：{words}",
-	"wait.under_hour": "不到 1 小时",
+	"engineer.urged": "【业主催办】{number}（第 {n} 次催办）\n任务：{task}\n地址：{address}\n业主 {owner} 已等待 {waited}，请尽快跟进并与业主联系。{words}",
+	"staff.urged":    "业主第 {n} 次催办：{number}{late}\n负责人：{assignee}\n业主已等待 {waited}\n{summary}{words}",
+	"urge.late":      "（已超时）",
+	"urge.words":     "业主留言：{words}",
+	"wait.minute":    "1 分钟",
+	"wait.minutes":   "{n} 分钟",
 }
 
 var urgeEN = map[string]string{
-	"engineer.urged":  "[The owner is chasing] {number} (urge {n})\nTask: {task}\nAddress: {address}\nThe owner, {owner}, has waited {waited}. Please follow up and contact them soon.{words}",
-	"staff.urged":     "The owner urges {number} (urge {n}){late}\nIn the hands of: {assignee}\nThe owner has waited {waited}\n{summary}{words}",
-	"urge.late":       " (overdue)",
-	"urge.words":      "The owner says: {words}",
-	"wait.under_hour": "less than an hour",
+	"engineer.urged": "[The owner is chasing] {number} (urge {n})\nTask: {task}\nAddress: {address}\nThe owner, {owner}, has waited {waited}. Please follow up and contact them soon.{words}",
+	"staff.urged":    "The owner urges {number} (urge {n}){late}\nIn the hands of: {assignee}\nThe owner has waited {waited}\n{summary}{words}",
+	"urge.late":      " (overdue)",
+	"urge.words":     "The owner says: {words}",
+	"wait.minute":    "a minute",
+	"wait.minutes":   "{n} minutes",
 }
