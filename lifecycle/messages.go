@@ -323,7 +323,7 @@ var en = map[string]string{
 
 	// What supervisors and staff are told (staffNotices): in words, with
 	// no code; {summary} is staff.summary.
-	"staff.summary":                  "Address: {address}\nCategory: {category}\nUrgency: {urgency}\nOwner's words: {description}",
+	"staff.summary":                  "Address: {address}\nCategory: {category}\nUrgency: {urgency}\nDescription: {description}",
 	"staff.unassigned":               "not assigned yet",
 	"staff.warranty":                 "Warranty: {warranty}",
 	"staff.responsibility":           "Responsibility (first judgment): {responsibility}",
