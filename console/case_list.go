@@ -1,12 +1,15 @@
 package console
 
 import (
+	"context"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
 
 	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/lifecycle"
 	"github.com/aftersales/aftersales/staff"
 )
 
@@ -30,6 +33,7 @@ type caseRow struct {
 	Urgency                      casework.Urgency
 	State                        casework.State
 	Overdue                      bool
+	Urge                         urgeMark
 }
 
 // parseCaseQuery reads the list's filter from the query string; a value that
@@ -93,6 +97,12 @@ func (s *Server) caseList(w http.ResponseWriter, r *http.Request, u *staff.User)
 		if by := c.NextDeadline(); by != nil {
 			row.Due = s.formatTime(*by)
 		}
+		if c.Open() {
+			// An urge is a call to act: marked on the open cases.
+			if row.Urge, err = s.urgeMarkOf(r.Context(), c); err != nil {
+				return err
+			}
+		}
 		rows = append(rows, row)
 	}
 	saved, err := s.cfg.Staff.Views(r.Context(), u)
@@ -138,4 +148,29 @@ type viewLink struct {
 	ID   int64
 	Name string
 	Link template.URL
+}
+
+// urgeMark is how often the owner urged a case (催办) and when last, as the
+// case list and the case page mark it; zero when never.
+type urgeMark struct {
+	Count int
+	Last  string
+}
+
+// urgeMarkIn reads the urge mark from a case's timeline.
+func (s *Server) urgeMarkIn(events []*casework.Event) urgeMark {
+	n, last := lifecycle.Urges(events)
+	if n == 0 {
+		return urgeMark{}
+	}
+	return urgeMark{Count: n, Last: s.formatTime(last)}
+}
+
+// urgeMarkOf reads the urge mark of a case from the store.
+func (s *Server) urgeMarkOf(ctx context.Context, c *casework.Case) (urgeMark, error) {
+	events, err := s.cfg.Store.ListCaseEvents(ctx, c.ID)
+	if err != nil {
+		return urgeMark{}, fmt.Errorf("timeline of %s: %w", c.Number, err)
+	}
+	return s.urgeMarkIn(events), nil
 }

@@ -110,6 +110,7 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, u *staff.Use
 		Received, WarrantyUntil      string
 		ReceivedBy                   string
 		MayShowPhone, Overdue        bool
+		Urge                         urgeMark
 		Clocks                       []clock
 		Media                        []mediaItem
 		Timeline, Outbox             []line
@@ -117,7 +118,7 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, u *staff.Use
 		Order                        orderView
 		Panel                        actionPanel
 	}{Case: c, Phone: phone, Received: s.formatTime(c.ReceivedAt), Overdue: c.Overdue(now),
-		MayShowPhone: audit && u.MayAct() && c.OwnerPhone != ""}
+		MayShowPhone: audit && u.MayAct() && c.OwnerPhone != "", Urge: s.urgeMarkIn(events)}
 	home, err := s.home(r, c)
 	if err != nil {
 		return err

@@ -7,9 +7,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/aftersales/aftersales/bot"
 	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/lifecycle"
 )
 
 var caseNumberRE = regexp.MustCompile(`(?i)\b([A-Z][A-Z0-9]{0,7}-\d{8}-\d{4,})\b`)
@@ -158,27 +160,81 @@ func promptUrgePick(t *turn) error {
 
 func handleUrgePick(t *turn, in input) error {
 	number, ok := strings.CutPrefix(in.payload, "urge:")
-	if !ok {
-		if number, ok = caseNumberIn(in.text); !ok {
-			return again("pick_one")
-		}
+	if ok {
+		return t.urge(number)
 	}
-	return t.urge(number)
+	number, ok = caseNumberIn(in.text)
+	if !ok {
+		return again("pick_one")
+	}
+	return t.urgeSaying(number, urgeWords(in.text))
 }
 
-// urge records the owner's urging (催办) of an open case, at most once per
-// UrgeInterval.
-func (t *turn) urge(number string) error {
+// urgeWords is what the owner said with a case number they typed to urge
+// it ("SH-20261127-0001 三天了还没人来"): the text without the number, if it
+// has words; "" otherwise.
+func urgeWords(text string) string {
+	words := strings.TrimSpace(caseNumberRE.ReplaceAllString(text, " "))
+	words = strings.TrimFunc(words, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsPunct(r) })
+	if !hasWords(words, 2) {
+		return ""
+	}
+	return truncateRunes(words, 500)
+}
+
+// urge urges (催办) an open case of the owner's, at most once per
+// UrgeInterval, and tells the owner who was alerted: with the lifecycle on,
+// the engineer who has the order and, on a second urge or an overdue case,
+// the supervisors (lifecycle.Service.Urge); the department's staff see
+// every urged case in the console.
+func (t *turn) urge(number string) error { return t.urgeSaying(number, "") }
+
+// urgeSaying urges case number with the owner's words, which the people
+// alerted read.
+func (t *turn) urgeSaying(number, words string) error {
+	t.reset()
+	lc := t.e.cfg.Lifecycle
+	if lc == nil {
+		return t.urgeForStaff(number, words)
+	}
+	u, err := lc.Urge(t.ctx, t.who(), number, words, t.e.cfg.UrgeInterval)
+	var soon *lifecycle.UrgeTooSoonError
+	switch {
+	case errors.Is(err, casework.ErrNotFound), errors.Is(err, lifecycle.ErrForbidden):
+		t.say("case_not_found", "number", number)
+		return t.menu()
+	case errors.Is(err, lifecycle.ErrNotOpen):
+		t.say("urge_closed", "number", number)
+		return t.menu()
+	case errors.As(err, &soon):
+		t.say("urge_too_soon", "number", soon.Number, "next", soon.Next.In(t.e.cfg.Location).Format("01-02 15:04"))
+		return nil
+	case err != nil:
+		return t.lcFail(err)
+	}
+	key := "urged.staff"
+	if u.Engineer != "" {
+		key = "urged.engineer"
+	}
+	if u.Supervisors {
+		key += "_sup" // and the supervisors
+	}
+	t.say(key, "number", u.Case.Number, "name", u.Engineer, "hours", strconv.Itoa(int(t.e.cfg.UrgeInterval/time.Hour)))
+	return nil
+}
+
+// urgeForStaff records the owner's urge of an open case, with their words,
+// for the staff's console, at most once per UrgeInterval, when no lifecycle
+// alerts anyone in chat.
+func (t *turn) urgeForStaff(number, words string) error {
 	c, err := t.e.cfg.Store.FindCaseByNumber(t.ctx, number)
 	if errors.Is(err, casework.ErrNotFound) || (err == nil && !t.maySee(c)) {
-		t.reset()
 		t.say("case_not_found", "number", number)
 		return t.menu()
 	}
 	if err != nil {
 		return fmt.Errorf("find case: %w", err)
 	}
-	t.reset()
 	if !c.Open() {
 		t.say("urge_closed", "number", c.Number)
 		return t.menu()
@@ -187,19 +243,20 @@ func (t *turn) urge(number string) error {
 	if err != nil {
 		return fmt.Errorf("case events: %w", err)
 	}
-	for i := len(events) - 1; i >= 0; i-- {
-		e := events[i]
-		if e.Kind == casework.EventUrge && t.now.Sub(e.At) < t.e.cfg.UrgeInterval {
-			next := e.At.Add(t.e.cfg.UrgeInterval).In(t.e.cfg.Location).Format("01-02 15:04")
-			t.say("urge_too_soon", "number", c.Number, "next", next)
-			return nil
-		}
+	if n, last := lifecycle.Urges(events); n > 0 && t.now.Sub(last) < t.e.cfg.UrgeInterval {
+		next := last.Add(t.e.cfg.UrgeInterval).In(t.e.cfg.Location).Format("01-02 15:04")
+		t.say("urge_too_soon", "number", c.Number, "next", next)
+		return nil
 	}
-	ev := &casework.Event{CaseID: c.ID, At: t.now, Actor: t.who().Actor(), Kind: casework.EventUrge, Note: "业主催办 urged by the owner"}
+	note := "业主催办 urged by the owner; alerted: staff in the console"
+	if words != "" {
+		note += "; the owner says: " + words
+	}
+	ev := &casework.Event{CaseID: c.ID, At: t.now, Actor: t.who().Actor(), Kind: casework.EventUrge, Note: note}
 	if err := t.e.cfg.Store.AddCaseEvent(t.ctx, ev); err != nil {
 		return fmt.Errorf("record urge: %w", err)
 	}
 	t.e.cfg.Logger.Info("case urged", "case_id", c.ID, "case_number", c.Number)
-	t.say("urged", "number", c.Number, "hours", strconv.Itoa(int(t.e.cfg.UrgeInterval/time.Hour)))
+	t.say("urged.staff", "number", c.Number, "hours", strconv.Itoa(int(t.e.cfg.UrgeInterval/time.Hour)))
 	return nil
 }

@@ -144,7 +144,10 @@ var zh = map[string]string{
 	"ask.urge":                 "请选择要催办的报修：",
 	"urge_closed":              "{number} 已经办结，无需催办。如问题又出现，请重新报修。",
 	"urge_too_soon":            "{number} 已经催办过了，我们正在加紧处理。{next} 之后可再次催办。",
-	"urged":                    "已为 {number} 催办，负责人会尽快跟进（每 {hours} 小时可催办一次）。",
+	"urged.engineer":           "已为 {number} 催办：已通知维修人员 {name}，我们会尽快跟进（每 {hours} 小时可催办一次）。",
+	"urged.engineer_sup":       "已为 {number} 催办：已通知维修人员 {name}，并通知了主管，我们会尽快跟进（每 {hours} 小时可催办一次）。",
+	"urged.staff":              "已为 {number} 催办：已通知客服，我们会尽快跟进（每 {hours} 小时可催办一次）。",
+	"urged.staff_sup":          "已为 {number} 催办：已通知客服，并通知了主管，我们会尽快跟进（每 {hours} 小时可催办一次）。",
 	"handoff":                  "已为您转接人工客服，客服人员会在这里回复您（工作时间 8:30–18:00，紧急情况 24 小时）。回复“菜单”可回到自助服务。",
 
 	"choice.report":        "我要报修",
@@ -369,7 +372,10 @@ var en = map[string]string{
 	"ask.urge":                 "Which case should we hurry up?",
 	"urge_closed":              "{number} is already closed. If the problem is back, please report it again.",
 	"urge_too_soon":            "{number} was already hurried and we're on it. You can hurry it again after {next}.",
-	"urged":                    "We've asked the people responsible for {number} to hurry (you can do this once every {hours} hours).",
+	"urged.engineer":           "We've hurried {number} along: we told the engineer, {name}, and will follow up soon (you can do this once every {hours} hours).",
+	"urged.engineer_sup":       "We've hurried {number} along: we told the engineer, {name}, and the supervisor, and will follow up soon (you can do this once every {hours} hours).",
+	"urged.staff":              "We've hurried {number} along: we told our customer service team and will follow up soon (you can do this once every {hours} hours).",
+	"urged.staff_sup":          "We've hurried {number} along: we told our customer service team and the supervisor, and will follow up soon (you can do this once every {hours} hours).",
 	"handoff":                  "You're through to our service desk; a person will reply here (08:30–18:00, emergencies 24 h). Reply \"menu\" to return to self-service.",
 
 	"choice.report":        "Report a problem",

@@ -95,6 +95,14 @@ func dynamicKeys() map[string][]string {
 	for _, k := range []casework.TimerKind{casework.TimerRespondDeadline, casework.TimerOnSiteDeadline, casework.TimerResolveDeadline} {
 		out["staff.overdue."] = append(out["staff.overdue."], string(k))
 	}
+	out["kind."] = caseKinds
+	out["staff.triage_title."] = caseKinds
+	for _, r := range WaitReasons {
+		out["why."] = append(out["why."], string(r))
+	}
+	for _, w := range []casework.WarrantyStatus{casework.WarrantyIn, casework.WarrantyOut, casework.WarrantyUnknown, casework.WarrantyNone} {
+		out["warranty."] = append(out["warranty."], string(w))
+	}
 	for _, r := range RejectReasons {
 		out["reject."] = append(out["reject."], string(r))
 	}

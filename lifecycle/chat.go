@@ -322,7 +322,7 @@ func (s *Service) DeclineOrder(ctx context.Context, who Who, number, reason stri
 	if err != nil {
 		return err
 	}
-	eff := casework.Effects{Messages: outbox(c.ID, "escalation", tell(sup, "staff.declined", []string{"number", c.Number, "name", m.Name, "reason", reason}, nil)...)}
+	eff := casework.Effects{Messages: outbox(c.ID, "escalation", s.staffNotices(ctx, c, sup, "staff.declined", values("name", m.Name, "reason", reason))...)}
 	none, noSlots := int64(0), []time.Time{}
 	if _, err := s.cfg.Store.UpdateCaseWith(ctx, c.ID, c.Version, casework.CaseUpdate{Actor: who.Actor(), AssigneeID: &none, ProposedSlots: &noSlots, Note: "declined by " + m.Name + ": " + reason}, casework.Effects{}); err != nil {
 		return fmt.Errorf("clear assignee: %w", err)
@@ -646,7 +646,7 @@ func (s *Service) DisagreePlan(ctx context.Context, who Who, number, reason stri
 	for _, r := range rs {
 		eff.Messages = append(eff.Messages, outbox(c.ID, "plan", notice{to: r, text: T(r.lang, "engineer.disagreed", "number", c.Number, "reason", reason), choices: orderChoices(r.lang, &after, true)})...)
 	}
-	eff.Messages = append(eff.Messages, outbox(c.ID, "escalation", tell(sup, "staff.disagreed", []string{"number", c.Number, "reason", reason}, nil)...)...)
+	eff.Messages = append(eff.Messages, outbox(c.ID, "escalation", s.staffNotices(ctx, c, sup, "staff.disagreed", values("reason", reason))...)...)
 	return s.transition(ctx, c, casework.Transition{Action: casework.ActionDisagreePlan, Actor: who.Actor(), Note: reason}, eff)
 }
 
@@ -708,7 +708,9 @@ func (s *Service) reopen(ctx context.Context, c *casework.Case, action casework.
 		if err != nil {
 			return nil, err
 		}
-		eff.Messages = outbox(c.ID, "escalation", tell(sup, "staff.repeat", []string{"number", c.Number, "n", strconv.Itoa(repair), "reason", reason, "summary", s.summary(ctx, c)}, nil)...)
+		eff.Messages = outbox(c.ID, "escalation", s.staffNotices(ctx, c, sup, "staff.repeat", func(lang l10n.Lang) []string {
+			return []string{"n", strconv.Itoa(repair), "reason", reopenReasonText(lang, reason)}
+		})...)
 	}
 	// The repeat repair gets deadlines of its own, from now, in the same
 	// change.
@@ -812,7 +814,9 @@ func (s *Service) lowScore(ctx context.Context, c *casework.Case, sv *casework.S
 	if err := s.cfg.Store.CreateCaseWith(ctx, k, casework.Effects{Timers: DeadlineTimers(k)}); err != nil {
 		return nil, fmt.Errorf("open complaint: %w", err)
 	}
-	return s.escalated(ctx, c, "staff.low_score", "low survey score: complaint "+k.Number, "complaint", k.Number, "desc", desc)
+	return s.escalated(ctx, c, "staff.low_score", "low survey score: complaint "+k.Number, func(lang l10n.Lang) []string {
+		return []string{"complaint", k.Number, "scores", scoresText(lang, sv)}
+	})
 }
 
 // ReturnVisitAnswer records the owner's answer to the return visit; "not
@@ -835,7 +839,7 @@ func (s *Service) ReturnVisitAnswer(ctx context.Context, who Who, number string,
 	if err != nil {
 		return nil, err
 	}
-	return s.reopen(ctx, c, casework.ActionReopen, who.Actor(), "return visit: the problem is back")
+	return s.reopen(ctx, c, casework.ActionReopen, who.Actor(), reasonReturnVisitBad)
 }
 
 // errorKey maps an error of the Service to the catalogue text that explains

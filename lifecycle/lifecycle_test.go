@@ -23,30 +23,31 @@ func TestDefaultPolicy(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		change func(c *casework.Case)
-		want   string // "" = dispatched at once
+		want   lifecycle.WaitReason // "" = dispatched at once
+		note   string               // as the timeline says it
 	}{
-		{"engineering quality in warranty", nil, ""},
+		{"engineering quality in warranty", nil, "", ""},
 		{"facilities in warranty", func(c *casework.Case) {
 			c.Category, c.Subcategory = casework.CategoryFacilitiesEquipment, casework.SubIntercom
-		}, ""},
-		{"not a warranty matter", func(c *casework.Case) { c.WarrantyStatus = casework.WarrantyNone }, ""},
-		{"urgent in warranty", func(c *casework.Case) { c.Urgency = casework.UrgencyUrgent }, ""},
-		{"out of warranty", func(c *casework.Case) { c.WarrantyStatus = casework.WarrantyOut }, "out of warranty"},
+		}, "", ""},
+		{"not a warranty matter", func(c *casework.Case) { c.WarrantyStatus = casework.WarrantyNone }, "", ""},
+		{"urgent in warranty", func(c *casework.Case) { c.Urgency = casework.UrgencyUrgent }, "", ""},
+		{"out of warranty", func(c *casework.Case) { c.WarrantyStatus = casework.WarrantyOut }, lifecycle.WaitOutOfWarranty, "out of warranty"},
 		{"unknown warranty", func(c *casework.Case) { c.WarrantyStatus = casework.WarrantyUnknown },
-			"warranty unknown: no completion or delivery date on record"},
+			lifecycle.WaitWarrantyUnknown, "warranty unknown: no completion or delivery date on record"},
 		{"design defect", func(c *casework.Case) {
 			c.Category, c.Subcategory = casework.CategoryDesignDefect, casework.SubLayout
-		}, "category design_defect is assessed by staff"},
+		}, lifecycle.WaitCategory, "category design_defect is assessed by staff"},
 		{"service attitude", func(c *casework.Case) {
 			c.Category, c.Subcategory = casework.CategoryServiceAttitude, casework.SubStaff
-		}, "category service_attitude is assessed by staff"},
+		}, lifecycle.WaitCategory, "category service_attitude is assessed by staff"},
 		{"policy consultation", func(c *casework.Case) {
 			c.Category, c.Subcategory = casework.CategoryPolicyConsultation, casework.SubFees
-		}, "category policy_consultation is assessed by staff"},
+		}, lifecycle.WaitCategory, "category policy_consultation is assessed by staff"},
 		{"major complaint", func(c *casework.Case) { c.Urgency = casework.UrgencyMajorComplaint },
-			"a major complaint is assessed by staff"},
+			lifecycle.WaitMajorComplaint, "a major complaint is assessed by staff"},
 		{"owner's responsibility", func(c *casework.Case) { c.Responsibility = casework.ResponsibilityOwnerOrThirdParty },
-			"the owner's or a third party's responsibility"},
+			lifecycle.WaitOwnerResponsible, "the owner's or a third party's responsibility"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -57,7 +58,13 @@ func TestDefaultPolicy(t *testing.T) {
 			if tc.change != nil {
 				tc.change(c)
 			}
-			assert.Equal(t, tc.want, policy.AutoDispatch(c))
+			got := policy.AutoDispatch(c)
+			assert.Equal(t, tc.want, got.Reason)
+			assert.Equal(t, tc.want != "", got.Waits())
+			assert.Equal(t, tc.note, got.String())
+			if tc.want == lifecycle.WaitCategory {
+				assert.Equal(t, c.Category, got.Category, "the category it names")
+			}
 		})
 	}
 }
@@ -201,26 +208,29 @@ func TestTriageWaitsForStaff(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		change func(e *env, c *casework.Case)
-		why    string
+		why    string // on the timeline
+		title  string // of the supervisors' notice, by what the case is
+		said   string // why, as the notice says it
 	}{
-		{"out of warranty", func(_ *env, c *casework.Case) { c.WarrantyStatus = casework.WarrantyOut }, "out of warranty"},
+		{"out of warranty", func(_ *env, c *casework.Case) { c.WarrantyStatus = casework.WarrantyOut }, "out of warranty",
+			"新报修待研判", "已过保修期，需人工确认是否受理"},
 		{"unknown warranty", func(_ *env, c *casework.Case) { c.WarrantyStatus = casework.WarrantyUnknown },
-			"warranty unknown: no completion or delivery date on record"},
+			"warranty unknown: no completion or delivery date on record", "新报修待研判", "缺少竣工或交付日期，无法判断是否在保修期内"},
 		{"design defect", func(_ *env, c *casework.Case) {
 			c.Category, c.Subcategory = casework.CategoryDesignDefect, casework.SubLayout
-		}, "category design_defect is assessed by staff"},
+		}, "category design_defect is assessed by staff", "新报修待研判", "设计瑕疵类诉求由人工处理"},
 		{"service attitude", func(_ *env, c *casework.Case) {
 			c.Category, c.Subcategory = casework.CategoryServiceAttitude, casework.SubStaff
-		}, "category service_attitude is assessed by staff"},
+		}, "category service_attitude is assessed by staff", "新投诉待处理", "服务态度类诉求由人工处理"},
 		{"major complaint", func(_ *env, c *casework.Case) { c.Urgency = casework.UrgencyMajorComplaint },
-			"a major complaint is assessed by staff"},
+			"a major complaint is assessed by staff", "新报修待研判", "重大投诉，需人工研判"},
 		{"owner's responsibility", func(_ *env, c *casework.Case) { c.Responsibility = casework.ResponsibilityOwnerOrThirdParty },
-			"the owner's or a third party's responsibility"},
+			"the owner's or a third party's responsibility", "新报修待研判", "初判为业主使用不当或第三方责任，需人工确认"},
 		{"no route", func(e *env, c *casework.Case) {
 			p := &casework.Project{Code: "NEW", Name: "新园"}
 			require.NoError(t, e.store.CreateProject(t.Context(), p))
 			c.ProjectID, c.BuildingID, c.UnitID = p.ID, 0, 0
-		}, "no routing rule names a party"},
+		}, "no routing rule names a party", "新报修待研判", "没有派工规则指定责任单位，需人工派工"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -241,8 +251,9 @@ func TestTriageWaitsForStaff(t *testing.T) {
 			require.Len(t, ms, 1, "the supervisor alone is told")
 			assert.Equal(t, "triage", ms[0].Purpose)
 			assert.Equal(t, supervisorChat, ms[0].UserID)
-			assert.True(t, strings.HasPrefix(ms[0].text(), "新报修待研判："+c.Number+"\n"), ms[0].text())
-			assert.True(t, strings.HasSuffix(ms[0].text(), "\n原因："+tc.why), ms[0].text())
+			assert.True(t, strings.HasPrefix(ms[0].text(), tc.title+"："+c.Number+"\n"), ms[0].text())
+			assert.True(t, strings.HasSuffix(ms[0].text(), "\n转人工原因："+tc.said), ms[0].text())
+			assert.Contains(t, ms[0].text(), "紧急程度：", "the case in words")
 
 			timers := e.jobs.timers(c.ID)
 			requireDeadlineTimers(t, c, timers)

@@ -34,21 +34,27 @@ func noWorkOrder(c *casework.Case) error {
 
 // kindText names what the owner sent, as the owner's messages call it: a
 // repair report (报修), a question (咨询), a complaint (投诉)…
-func kindText(lang l10n.Lang, c *casework.Case) string {
-	key := "kind.other"
+func kindText(lang l10n.Lang, c *casework.Case) string { return T(lang, "kind."+caseKind(c)) }
+
+// caseKinds are what caseKind returns.
+var caseKinds = []string{"report", "consult", "complaint", "suggestion", "praise", "other"}
+
+// caseKind says what a case is, by its category: a repair report, a
+// question, a complaint, a suggestion, praise, or another request.
+func caseKind(c *casework.Case) string {
 	switch {
 	case c.Category.GetsWorkOrder():
-		key = "kind.report"
+		return "report"
 	case c.Category == casework.CategoryPolicyConsultation:
-		key = "kind.consult"
+		return "consult"
 	case c.Category == casework.CategoryServiceAttitude:
-		key = "kind.complaint"
+		return "complaint"
 	case c.Subcategory == casework.SubSuggestion:
-		key = "kind.suggestion"
+		return "suggestion"
 	case c.Subcategory == casework.SubPraise:
-		key = "kind.praise"
+		return "praise"
 	}
-	return T(lang, key)
+	return "other"
 }
 
 // tellOwner composes key for each of the owner's accounts in their
@@ -195,7 +201,7 @@ func (s *Service) unsettled(ctx context.Context, c *casework.Case, actor casewor
 	after := *c
 	after.RespondBy, after.OnSiteBy, after.ResolveBy = nil, d.OnSiteBy, d.ResolveBy // the response was given
 	eff := casework.Effects{
-		Messages: outbox(c.ID, "escalation", tell(sup, "staff.unsettled", []string{"number", c.Number, "reason", reason, "summary", s.summary(ctx, c)}, nil)...),
+		Messages: outbox(c.ID, "escalation", s.staffNotices(ctx, c, sup, "staff.unsettled", values("reason", reason))...),
 		Timers:   DeadlineTimers(&after),
 	}
 	return s.transition(ctx, c, t, eff)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,7 +42,7 @@ func (s *Service) Fire(ctx context.Context, t casework.Timer) error {
 			return nil
 		}
 		log.Warn("urgent work order not taken in time")
-		return s.escalate(ctx, c, "staff.not_taken", "urgent work order not taken within "+s.cfg.AcceptWithin.String())
+		return s.escalate(ctx, c, "staff.not_taken", "urgent work order not taken within "+s.cfg.AcceptWithin.String(), nil)
 	case casework.TimerAppointmentReminder:
 		if c.State != casework.StateScheduled || c.AppointmentAt == nil || c.AppointmentAt.Unix() != t.Ref {
 			return nil
@@ -111,7 +112,7 @@ func (s *Service) Fire(ctx context.Context, t casework.Timer) error {
 			return err // an earlier hold's timer
 		}
 		log.Info("still on hold on the date it was to resume")
-		return s.escalate(ctx, c, "staff.hold_due", "still on hold on "+s.day(t.At)+", the date it was to resume", "until", s.day(t.At), "reason", holdReason(e.Note))
+		return s.escalate(ctx, c, "staff.hold_due", "still on hold on "+s.day(t.At)+", the date it was to resume", values("until", s.day(t.At), "reason", holdReason(e.Note)))
 	case casework.TimerReturnVisit:
 		if c.State != casework.StateClosed || c.ClosedAt == nil || c.ClosedAt.Unix() != t.Ref {
 			return nil // reopened, or an earlier closing's timer
@@ -147,7 +148,7 @@ func (s *Service) Fire(ctx context.Context, t casework.Timer) error {
 		if len(due) == 0 {
 			return nil
 		}
-		return s.escalate(ctx, c, "staff.task_due", "coordination task due: "+strings.Join(due, "; "), "tasks", strings.Join(due, "\n"))
+		return s.escalate(ctx, c, "staff.task_due", "coordination task due: "+strings.Join(due, "; "), values("tasks", strings.Join(due, "\n")))
 	}
 	log.Warn("unknown timer ignored")
 	return nil
@@ -178,7 +179,34 @@ func (s *Service) deadline(ctx context.Context, c *casework.Case, t casework.Tim
 	if met != nil || due == nil || due.After(s.now()) {
 		return nil
 	}
-	return s.escalate(ctx, c, "staff.overdue."+string(t.Kind), string(t.Kind)+" missed")
+	key := "staff.overdue." + string(t.Kind)
+	if t.Kind == casework.TimerResolveDeadline && !c.Category.GetsWorkOrder() {
+		key = "staff.overdue.answer" // a question or complaint is resolved by an answer
+	}
+	return s.escalate(ctx, c, key, string(t.Kind)+" missed", nil)
+}
+
+// reasonReturnVisitBad is the reason a case reopens when the owner says at
+// the return visit that the problem is back, as the timeline records it;
+// the supervisors read it in their language (reopenReasonText).
+const reasonReturnVisitBad = "return visit: the problem is back"
+
+// reopenReasonText is why a case reopened, for the supervisors in lang: the
+// owner's own words, or the return visit's answer in words.
+func reopenReasonText(lang l10n.Lang, reason string) string {
+	if reason == reasonReturnVisitBad {
+		return T(lang, "staff.reason.return_visit_bad")
+	}
+	return reason
+}
+
+// scoresText is a survey's scores and comment in lang, for the supervisors.
+func scoresText(lang l10n.Lang, sv *casework.Survey) string {
+	text := T(lang, "staff.scores", "speed", strconv.Itoa(sv.Speed), "attitude", strconv.Itoa(sv.Attitude), "quality", strconv.Itoa(sv.Quality))
+	if c := strings.TrimSpace(sv.Comment); c != "" {
+		text += "\n" + T(lang, "staff.scores_comment", "comment", c)
+	}
+	return text
 }
 
 // lastTransition returns when action was last performed on c; zero if never.
@@ -205,23 +233,21 @@ func (s *Service) lastTransitionEvent(ctx context.Context, c *casework.Case, act
 	return nil, nil
 }
 
-// escalate tells the supervisors about c and records it.
-// kv adds values for the text's placeholders beyond number, summary,
-// assignee and due.
-func (s *Service) escalate(ctx context.Context, c *casework.Case, key, note string, kv ...string) error {
-	_, err := s.escalated(ctx, c, key, note, kv...)
+// escalate tells the supervisors about c with the staff notice key
+// (staffNotices; vals, when not nil, gives more of its values in each
+// recipient's language) and records it.
+func (s *Service) escalate(ctx context.Context, c *casework.Case, key, note string, vals func(l10n.Lang) []string) error {
+	_, err := s.escalated(ctx, c, key, note, vals)
 	return err
 }
 
 // escalated escalates c and returns it as it now is.
-func (s *Service) escalated(ctx context.Context, c *casework.Case, key, note string, kv ...string) (*casework.Case, error) {
+func (s *Service) escalated(ctx context.Context, c *casework.Case, key, note string, vals func(l10n.Lang) []string) (*casework.Case, error) {
 	sup, err := s.supervisorChats(ctx)
 	if err != nil {
 		return nil, err
 	}
-	vals := append([]string{"number", c.Number, "summary", s.summary(ctx, c),
-		"assignee", s.assigneeName(ctx, c), "due", s.whenPtr(c.ResolveBy)}, kv...)
-	eff := casework.Effects{Messages: outbox(c.ID, "escalation", tell(sup, key, vals, nil)...)}
+	eff := casework.Effects{Messages: outbox(c.ID, "escalation", s.staffNotices(ctx, c, sup, key, vals)...)}
 	now := s.now()
 	nc, err := s.cfg.Store.UpdateCaseWith(ctx, c.ID, c.Version, casework.CaseUpdate{Actor: casework.ActorSystem, EscalatedAt: &now, Note: note}, casework.Effects{})
 	if err != nil {
@@ -233,13 +259,49 @@ func (s *Service) escalated(ctx context.Context, c *casework.Case, key, note str
 	return nc, nil
 }
 
+// values gives the same values of a text's placeholders in every language:
+// names, numbers, people's own words.
+func values(kv ...string) func(l10n.Lang) []string {
+	return func(l10n.Lang) []string { return kv }
+}
+
+// staffNotices composes the notice key about c for each of rs —
+// supervisors, staff — in the recipient's language, in words and with no
+// code in them. Besides what vals gives (nil: nothing; its values win), the
+// text may name the case's number ({number}), what it is ({kind}: 报修,
+// 咨询…), a summary of it ({summary}: where, what, how urgent, the owner's
+// words), the engineer who has it ({assignee}) and its resolve deadline
+// ({due}).
+func (s *Service) staffNotices(ctx context.Context, c *casework.Case, rs []recipient, key string, vals func(l10n.Lang) []string) []notice {
+	if len(rs) == 0 {
+		return nil
+	}
+	address, assignee := s.address(ctx, c), s.assigneeName(ctx, c)
+	out := make([]notice, 0, len(rs))
+	for _, r := range rs {
+		var kv []string
+		if vals != nil {
+			kv = vals(r.lang) // first: the first value given for a name is the one used
+		}
+		who := assignee
+		if who == "" {
+			who = T(r.lang, "staff.unassigned")
+		}
+		kv = append(kv, "number", c.Number, "kind", kindText(r.lang, c), "summary", summary(r.lang, c, address),
+			"assignee", who, "due", s.whenPtr(c.ResolveBy))
+		out = append(out, notice{to: r, text: T(r.lang, key, kv...)})
+	}
+	return out
+}
+
+// assigneeName names the member who has c's work order; "" when none does.
 func (s *Service) assigneeName(ctx context.Context, c *casework.Case) string {
 	if c.AssigneeID == 0 {
-		return "—"
+		return ""
 	}
 	m, err := s.cfg.Store.FindMemberByID(ctx, c.AssigneeID)
 	if err != nil {
-		return "—"
+		return ""
 	}
 	return m.Name
 }

@@ -17,9 +17,68 @@ import (
 // Policy decides which registered cases the bot accepts and dispatches by
 // itself and which wait for staff (初步研判).
 type Policy struct {
-	// AutoDispatch returns "" when the case may be accepted and dispatched
-	// at once, or why it waits for staff.
-	AutoDispatch func(c *casework.Case) string
+	// AutoDispatch returns the zero Wait when the case may be accepted and
+	// dispatched at once, or why it waits for staff.
+	AutoDispatch func(c *casework.Case) Wait
+}
+
+// WaitReason says why a case waits for staff rather than being dispatched
+// at once; the notice to the supervisors says it in their language (Wait.Text).
+type WaitReason string
+
+// The reasons a case waits for staff.
+const (
+	WaitCategory         WaitReason = "category"          // its category is assessed by staff (Wait.Category)
+	WaitMajorComplaint   WaitReason = "major_complaint"   // a major complaint (重大投诉)
+	WaitOutOfWarranty    WaitReason = "out_of_warranty"   // out of warranty: accept or not
+	WaitWarrantyUnknown  WaitReason = "warranty_unknown"  // no completion or delivery date on record
+	WaitOwnerResponsible WaitReason = "owner_responsible" // the owner's use or a third party, at first judgment
+	WaitNoRoute          WaitReason = "no_route"          // no routing rule names a party
+)
+
+// WaitReasons lists every WaitReason.
+var WaitReasons = []WaitReason{WaitCategory, WaitMajorComplaint, WaitOutOfWarranty, WaitWarrantyUnknown, WaitOwnerResponsible, WaitNoRoute}
+
+// Wait is a policy's answer for a case: the zero Wait lets it be accepted
+// and dispatched at once; otherwise Reason — with the Category it names, for
+// WaitCategory — says why it waits for staff.
+type Wait struct {
+	Reason   WaitReason
+	Category casework.Category
+}
+
+// Waits reports whether the case waits for staff.
+func (w Wait) Waits() bool { return w.Reason != "" }
+
+// String is the reason as the timeline records it, in English.
+func (w Wait) String() string {
+	switch w.Reason {
+	case "":
+		return ""
+	case WaitCategory:
+		return "category " + string(w.Category) + " is assessed by staff"
+	case WaitMajorComplaint:
+		return "a major complaint is assessed by staff"
+	case WaitOutOfWarranty:
+		return "out of warranty"
+	case WaitWarrantyUnknown:
+		return "warranty unknown: no completion or delivery date on record"
+	case WaitOwnerResponsible:
+		return "the owner's or a third party's responsibility"
+	case WaitNoRoute:
+		return "no routing rule names a party"
+	}
+	return string(w.Reason)
+}
+
+// Text says the reason in lang, for people: the supervisors' notice. A
+// reason of a policy of one's own that the catalogue does not know is said
+// as String says it.
+func (w Wait) Text(lang l10n.Lang) string {
+	if !slices.Contains(WaitReasons, w.Reason) {
+		return w.String()
+	}
+	return T(lang, "why."+string(w.Reason), "category", T(lang, "category."+string(w.Category)))
 }
 
 // DefaultPolicy accepts and dispatches at once an engineering-quality or
@@ -28,20 +87,20 @@ type Policy struct {
 // unknown, design defects, complaints, consultations, suggestions — waits for
 // staff.
 func DefaultPolicy() Policy {
-	return Policy{AutoDispatch: func(c *casework.Case) string {
+	return Policy{AutoDispatch: func(c *casework.Case) Wait {
 		switch {
 		case c.Category != casework.CategoryEngineeringQuality && c.Category != casework.CategoryFacilitiesEquipment:
-			return "category " + string(c.Category) + " is assessed by staff"
+			return Wait{Reason: WaitCategory, Category: c.Category}
 		case c.Urgency == casework.UrgencyMajorComplaint:
-			return "a major complaint is assessed by staff"
+			return Wait{Reason: WaitMajorComplaint}
 		case c.WarrantyStatus == casework.WarrantyOut:
-			return "out of warranty"
+			return Wait{Reason: WaitOutOfWarranty}
 		case c.WarrantyStatus == casework.WarrantyUnknown:
-			return "warranty unknown: no completion or delivery date on record"
+			return Wait{Reason: WaitWarrantyUnknown}
 		case c.Responsibility == casework.ResponsibilityOwnerOrThirdParty:
-			return "the owner's or a third party's responsibility"
+			return Wait{Reason: WaitOwnerResponsible}
 		}
-		return ""
+		return Wait{}
 	}}
 }
 
@@ -55,18 +114,20 @@ func (s *Service) Triage(ctx context.Context, c *casework.Case) (*casework.Case,
 	if err != nil {
 		return nil, err
 	}
-	why := s.cfg.Policy.AutoDispatch(c)
-	if why == "" && party == nil {
-		why = "no routing rule names a party"
+	wait := s.cfg.Policy.AutoDispatch(c)
+	if !wait.Waits() && party == nil {
+		wait = Wait{Reason: WaitNoRoute}
 	}
-	if why != "" {
+	if wait.Waits() {
 		eff := casework.Effects{Timers: DeadlineTimers(c)}
 		sup, err := s.supervisorChats(ctx)
 		if err != nil {
 			return nil, err
 		}
-		eff.Messages = outbox(c.ID, "triage", tell(sup, "staff.triage", []string{"number", c.Number, "summary", s.summary(ctx, c), "why", why}, nil)...)
-		if err := s.event(ctx, c, casework.EventNote, casework.ActorBot, "waits for staff: "+why, eff); err != nil {
+		eff.Messages = outbox(c.ID, "triage", s.staffNotices(ctx, c, sup, "staff.triage", func(lang l10n.Lang) []string {
+			return []string{"title", triageTitle(lang, c), "judgment", judgmentText(lang, c), "why", wait.Text(lang)}
+		})...)
+		if err := s.event(ctx, c, casework.EventNote, casework.ActorBot, "waits for staff: "+wait.String(), eff); err != nil {
 			return nil, err
 		}
 		return s.cfg.Store.FindCaseByID(ctx, c.ID)
@@ -246,9 +307,58 @@ func orderChoices(lang l10n.Lang, c *casework.Case, taken bool) []bot.Choice {
 	return nil
 }
 
-// summary is a one-line description of a case for staff.
-func (s *Service) summary(ctx context.Context, c *casework.Case) string {
-	return fmt.Sprintf("%s · %s/%s · %s · %s", s.address(ctx, c), c.Category, c.Subcategory, c.Urgency, clip(c.Description, 60))
+// summary describes a case for supervisors and staff in lang, in words:
+// where (address, as Service.address gives it), what (category and
+// subcategory), how urgent, and the owner's words, clipped.
+func summary(lang l10n.Lang, c *casework.Case, address string) string {
+	if address == "" {
+		address = "—"
+	}
+	description := clip(strings.TrimSpace(c.Description), 60)
+	if description == "" {
+		description = "—"
+	}
+	return T(lang, "staff.summary", "address", address, "category", problemText(lang, c),
+		"urgency", T(lang, "urgency."+string(c.Urgency)), "description", description)
+}
+
+// problemText names what a case is about: its category and subcategory,
+// or the category alone when the subcategory adds nothing ("other").
+func problemText(lang l10n.Lang, c *casework.Case) string {
+	text := T(lang, "category."+string(c.Category))
+	if c.Subcategory != "" && c.Subcategory != casework.SubOther {
+		text += " · " + T(lang, "sub."+string(c.Subcategory))
+	}
+	return text
+}
+
+// triageTitle heads the notice of a case that waits for staff by what the
+// case is: a repair report to assess (新报修待研判), a question, a
+// complaint, a suggestion or praise to handle.
+func triageTitle(lang l10n.Lang, c *casework.Case) string {
+	return T(lang, "staff.triage_title."+caseKind(c))
+}
+
+// judgmentText is the first judgment of a repair report in words, for the
+// supervisors' notice: its warranty and, when determined, whose
+// responsibility it is; "" for a case that gets no work order.
+func judgmentText(lang l10n.Lang, c *casework.Case) string {
+	if !c.Category.GetsWorkOrder() {
+		return ""
+	}
+	status := c.WarrantyStatus
+	if !slices.Contains([]casework.WarrantyStatus{casework.WarrantyIn, casework.WarrantyOut, casework.WarrantyUnknown}, status) {
+		status = casework.WarrantyNone
+	}
+	warranty := T(lang, "warranty."+string(status))
+	if !c.WarrantyUntil.IsZero() && status != casework.WarrantyNone {
+		warranty = T(lang, "warranty.until", "status", warranty, "until", c.WarrantyUntil.String())
+	}
+	text := "\n" + T(lang, "staff.warranty", "warranty", warranty)
+	if c.Responsibility != "" && c.Responsibility != casework.ResponsibilityUndetermined && c.Responsibility.Valid() {
+		text += "\n" + T(lang, "staff.responsibility", "responsibility", T(lang, "responsibility."+string(c.Responsibility)))
+	}
+	return text
 }
 
 func clip(s string, n int) string {
