@@ -155,6 +155,10 @@ type CaseStore interface {
 	AddCaseMedia(ctx context.Context, m *MediaRef, actor Actor) error
 	// ListCaseEvents returns a case's timeline in order (Seq ascending).
 	ListCaseEvents(ctx context.Context, caseID int64) ([]*Event, error)
+	// UrgeCounts returns, for each of the cases ids that the owner urged
+	// (EventUrge), how often and when last; the others are absent. A list's
+	// page asks for its cases at once.
+	UrgeCounts(ctx context.Context, ids []int64) (map[int64]UrgeCount, error)
 }
 
 // Transition is a request to perform an action on a case.
@@ -375,6 +379,12 @@ type CaseFilter struct {
 	Text   string
 	Offset int
 	Limit  int // 0: 50; at most 500
+}
+
+// UrgeCount is how often the owner urged a case (催办) and when last.
+type UrgeCount struct {
+	N    int
+	Last time.Time
 }
 
 // CaseOrder is the order of a case list.

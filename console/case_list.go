@@ -1,8 +1,6 @@
 package console
 
 import (
-	"context"
-	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -90,6 +88,17 @@ func (s *Server) caseList(w http.ResponseWriter, r *http.Request, u *staff.User)
 			return err
 		}
 	}
+	// An urge is a call to act: marked on the open cases.
+	var open []int64
+	for _, c := range cases {
+		if c.Open() {
+			open = append(open, c.ID)
+		}
+	}
+	urges, err := s.cfg.Store.UrgeCounts(r.Context(), open)
+	if err != nil {
+		return err
+	}
 	rows := make([]caseRow, 0, len(cases))
 	for _, c := range cases {
 		row := caseRow{Number: c.Number, Received: s.formatTime(c.ReceivedAt), Owner: c.OwnerName,
@@ -97,11 +106,8 @@ func (s *Server) caseList(w http.ResponseWriter, r *http.Request, u *staff.User)
 		if by := c.NextDeadline(); by != nil {
 			row.Due = s.formatTime(*by)
 		}
-		if c.Open() {
-			// An urge is a call to act: marked on the open cases.
-			if row.Urge, err = s.urgeMarkOf(r.Context(), c); err != nil {
-				return err
-			}
+		if u, ok := urges[c.ID]; ok {
+			row.Urge = urgeMark{Count: u.N, Last: s.formatTime(u.Last)}
 		}
 		rows = append(rows, row)
 	}
@@ -164,13 +170,4 @@ func (s *Server) urgeMarkIn(events []*casework.Event) urgeMark {
 		return urgeMark{}
 	}
 	return urgeMark{Count: n, Last: s.formatTime(last)}
-}
-
-// urgeMarkOf reads the urge mark of a case from the store.
-func (s *Server) urgeMarkOf(ctx context.Context, c *casework.Case) (urgeMark, error) {
-	events, err := s.cfg.Store.ListCaseEvents(ctx, c.ID)
-	if err != nil {
-		return urgeMark{}, fmt.Errorf("timeline of %s: %w", c.Number, err)
-	}
-	return s.urgeMarkIn(events), nil
 }

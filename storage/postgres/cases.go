@@ -673,6 +673,28 @@ func (db *DB) ListCaseEvents(ctx context.Context, caseID int64) ([]*casework.Eve
 		`SELECT `+eventCols+` FROM case_events WHERE case_id = $1 ORDER BY seq`, caseID)
 }
 
+// UrgeCounts returns how often and when last the owner urged each of the
+// cases ids that was urged (the index case_events_urge_idx holds them).
+func (db *DB) UrgeCounts(ctx context.Context, ids []int64) (map[int64]casework.UrgeCount, error) {
+	out := map[int64]casework.UrgeCount{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	type row struct {
+		id int64
+		n  casework.UrgeCount
+	}
+	rows, err := readAll(ctx, db, "postgres: count urges", func(r scanner) (row, error) {
+		var x row
+		err := r.Scan(&x.id, &x.n.N, &x.n.Last)
+		return x, err
+	}, `SELECT case_id, count(*), max(at) FROM case_events WHERE kind = 'urge' AND case_id = ANY($1) GROUP BY case_id`, ids)
+	for _, x := range rows {
+		out[x.id] = x.n
+	}
+	return out, err
+}
+
 // likeEscaper escapes the wildcards of LIKE so that text matches literally.
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 

@@ -682,6 +682,32 @@ func (db *DB) AddCaseMedia(ctx context.Context, m *casework.MediaRef, actor case
 	})
 }
 
+// UrgeCounts returns how often and when last the owner urged each of the
+// cases ids that was urged (the index case_events_urge_idx holds them).
+func (db *DB) UrgeCounts(ctx context.Context, ids []int64) (map[int64]casework.UrgeCount, error) {
+	out := map[int64]casework.UrgeCount{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	type row struct {
+		id int64
+		n  casework.UrgeCount
+	}
+	rows, err := readAll(ctx, db, "count urges", func(s scanner) (row, error) {
+		var x row
+		err := s.Scan(&x.id, &x.n.N, timeCol{&x.n.Last})
+		return x, err
+	}, "SELECT case_id, count(*), max(at) FROM case_events WHERE kind = 'urge' AND case_id IN (?"+strings.Repeat(", ?", len(ids)-1)+") GROUP BY case_id", args...)
+	for _, x := range rows {
+		out[x.id] = x.n
+	}
+	return out, err
+}
+
 // ListCaseEvents returns a case's timeline in order.
 func (db *DB) ListCaseEvents(ctx context.Context, caseID int64) ([]*casework.Event, error) {
 	return readAll(ctx, db, fmt.Sprintf("list events of case %d", caseID), func(s scanner) (*casework.Event, error) {

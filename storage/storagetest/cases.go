@@ -548,6 +548,16 @@ func testFindCasesOverdue(t *testing.T, h Harness) {
 	ids, n := findCaseIDs(t, s, casework.CaseFilter{Urged: true})
 	require.Equal(t, []int64{urged}, ids, "urged twice, listed once")
 	require.Equal(t, 1, n)
+	counts, err := s.UrgeCounts(ctx, wantOverdue)
+	require.NoError(t, err)
+	require.Len(t, counts, 1, "only the urged case")
+	require.Equal(t, 2, counts[urged].N)
+	events, err := s.ListCaseEvents(ctx, urged)
+	require.NoError(t, err)
+	require.True(t, events[len(events)-1].At.Equal(counts[urged].Last), "when last: %v", counts[urged].Last)
+	counts, err = s.UrgeCounts(ctx, nil)
+	require.NoError(t, err)
+	require.Empty(t, counts)
 
 	// Oldest first: the same cases, the other way round.
 	newest, _ := findCaseIDs(t, s, casework.CaseFilter{Limit: 500})
@@ -592,7 +602,7 @@ func testFindCasesOverdue(t *testing.T, h Harness) {
 	due2, n := findCaseIDs(t, s, casework.CaseFilter{Limit: 2, Offset: 2, Order: casework.OrderDue})
 	require.Equal(t, wantDue[2:4], due2, "a page of the list by deadline")
 	require.Equal(t, len(all), n)
-	_, _, err := s.FindCases(ctx, casework.CaseFilter{Order: "cheapest"})
+	_, _, err = s.FindCases(ctx, casework.CaseFilter{Order: "cheapest"})
 	require.ErrorIs(t, err, casework.ErrInvalid, "an unknown order is refused")
 
 	// Unanswered: no person acted on it yet.
