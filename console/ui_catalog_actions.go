@@ -13,6 +13,7 @@ func init() {
 	addText(map[string]string{
 		"act.title":                    "处理",
 		"case.print":                   "打印：",
+		"colon":                        "：",
 		"act.none":                     "此诉求当前没有可执行的操作。",
 		"act.triage":                   "研判（分类、紧急程度、责任）",
 		"act.accept":                   "受理",
@@ -89,6 +90,7 @@ func init() {
 	}, map[string]string{
 		"act.title":                    "Actions",
 		"case.print":                   "Print:",
+		"colon":                        ": ",
 		"act.none":                     "Nothing can be done on this case now.",
 		"act.triage":                   "Triage (category, urgency, responsibility)",
 		"act.accept":                   "Accept",
