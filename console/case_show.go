@@ -279,7 +279,11 @@ func eventText(lang l10n.Lang, e *casework.Event) string {
 		if text != "" {
 			text += " · "
 		}
-		text += e.Note
+		if e.Kind == casework.EventMedia && casework.MediaKind(e.Note).Valid() {
+			text += uiText.Render(lang, "note.media_"+e.Note)
+		} else {
+			text += noteText(lang, e.Note)
+		}
 	}
 	return text
 }

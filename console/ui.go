@@ -59,12 +59,7 @@ var pages = func() map[string]*template.Template {
 		"lc": func(lang l10n.Lang, key string) string { return lifecycle.T(lang, key) },
 		// purpose names why a message was sent; one the catalogue does not
 		// know yet is shown as it is.
-		"purpose": func(lang l10n.Lang, p string) string {
-			if _, ok := uiText[lang]["purpose."+p]; ok {
-				return uiText.Render(lang, "purpose."+p)
-			}
-			return p
-		},
+		"purpose": purposeText,
 	}
 	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
 	out := map[string]*template.Template{}

@@ -276,6 +276,7 @@ func TestLifecycleEndToEnd(t *testing.T) {
 		fmt.Fprintf(&tr, "%s %s: %s\n", s.Kind, s.MsgType, s.Content)
 	}
 	compareGolden(t, "lifecycle_end_to_end.txt", normalizeTranscript(tr.String(), number))
+	requireTimelineInWords(t, w.m, []string{number}, "HXJS", "SH-")
 }
 
 var (

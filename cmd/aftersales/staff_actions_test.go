@@ -3,6 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,6 +19,7 @@ import (
 
 	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/lifecycle"
+	"github.com/aftersales/aftersales/staff"
 )
 
 // The staff's actions on cases, end to end: the real Main on the fake
@@ -410,6 +417,11 @@ func testStaffActions(t *testing.T, lang string) {
 		assert.NotContains(t, got2, raw, "no raw codes reach the owner or the engineer")
 	}
 	compareGolden(t, "staff_actions_"+lang+".txt", got2)
+	if !s.en {
+		// What the staff typed is Chinese in this story: the timeline must
+		// read as Chinese, every note the service wrote in words.
+		requireTimelineInWords(t, s.w.m, s.numbers, "HXJS", "SH-")
+	}
 }
 
 // TestAnswerWaitSetting: AFTERSALES_ANSWER_WAIT is a positive duration, and
@@ -446,4 +458,43 @@ func TestAnswerWaitSetting(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, out, 1)
 	assert.Contains(t, lifecycle.OutboxText(out[0].Payload), "36 小时内没有收到您的回复")
+}
+
+// timelineLatin finds, on the console's case page in Chinese, the timeline
+// entries that still carry words of English (three Latin letters or more
+// in a row, but for the party codes and names given): a note the page does
+// not say in the reader's language.
+var timelineEntry = regexp.MustCompile(`(?s)<li><time>[^<]*</time> <span class="actor">[^<]*</span>(.*?)</li>`)
+var latinWord = regexp.MustCompile(`[A-Za-z]{3,}`)
+
+// requireTimelineInWords signs a supervisor in to the console of m and
+// checks that the timeline of every case numbers names is said in Chinese.
+func requireTimelineInWords(t *testing.T, m *Main, numbers []string, allowed ...string) {
+	t.Helper()
+	ctx := t.Context()
+	require.NoError(t, m.Staff.AddUser(ctx, &staff.User{Username: "timeline-reader", Role: staff.RoleSupervisor}, "timeline-reader-password", "test"))
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	client := &http.Client{Jar: jar}
+	base := "http://" + m.Addr()
+	resp, err := client.PostForm(base+"/console/login", url.Values{"username": {"timeline-reader"}, "password": {"timeline-reader-password"}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	for _, n := range numbers {
+		resp, err := client.Get(base + "/console/cases/" + n)
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode, n)
+		entries := timelineEntry.FindAllStringSubmatch(string(body), -1)
+		require.NotEmpty(t, entries, "the timeline of %s", n)
+		for _, e := range entries {
+			text := html.UnescapeString(e[1])
+			for _, a := range allowed {
+				text = strings.ReplaceAll(text, a, "")
+			}
+			assert.Empty(t, latinWord.FindAllString(text, -1), "a timeline entry of %s not in words: %q", n, html.UnescapeString(e[1]))
+		}
+	}
 }

@@ -1,0 +1,27 @@
+package console
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/aftersales/aftersales/l10n"
+)
+
+func TestNoteText(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ note, zh, en string }{
+		{"waits for staff: out of warranty", "等待人工处理：", "Waits for staff: "},
+		{"work order to HXJS / 吴海涛", "派工给 HXJS 吴海涛", "Work order to HXJS 吴海涛"},
+		{"urgent work order not taken within 30m0s", "紧急工单 30 分钟内无人接单，已通知主管", "Urgent work order not taken within 30 min: the supervisors were told"},
+		{"resumed after 3d 1m on hold; deadlines moved later: on site 11-30 23:00 → 12-03 23:01: 材料已到",
+			"挂起 3 天 1 分钟后恢复处理；时限顺延：上门 11-30 23:00 → 12-03 23:01：材料已到", "Resumed after 3 d 1 min on hold"},
+		{"duplicate (SH-20261127-0001): 同一处渗水", "不予受理：重复报修（SH-20261127-0001）：同一处渗水", "Rejected: Duplicate"},
+		{"业主催办 urged by the owner (2); alerted: staff in the console, engineer 吴海涛, the supervisors (overdue); the owner says: 还没人来",
+			"业主催办（第 2 次）：已通知客服（工作台）、维修人员 吴海涛、主管（已超时）；业主说：还没人来", "The owner urged (time 2): alerted staff (in the console), engineer 吴海涛, the supervisors (overdue)"},
+		{"已电话联系业主，约明天上午", "已电话联系业主，约明天上午", "已电话联系业主，约明天上午"},
+	} {
+		assert.Contains(t, noteText(l10n.Chinese, tc.note), tc.zh, tc.note)
+		assert.Contains(t, noteText(l10n.English, tc.note), tc.en, tc.note)
+	}
+}
