@@ -115,7 +115,8 @@ func (s *Service) phoneAlert(ctx context.Context, c *casework.Case, m *casework.
 		return nil, "", err
 	}
 	// The providers' templates are approved in Chinese: so are the values.
-	number, address, problem := c.Number, s.noticeAddress(ctx, c), s.problem(l10n.Chinese, c)
+	number, address := c.Number, s.noticeAddress(ctx, c)
+	problem := s.problem(l10n.Chinese, c)
 	params := []bot.Param{
 		{Name: "number", Value: number},
 		{Name: "address", Value: clip(address, noticeParamRunes)},
@@ -125,7 +126,7 @@ func (s *Service) phoneAlert(ctx context.Context, c *casework.Case, m *casework.
 	if kind == NoticeNotTaken {
 		key = "phone.not_taken"
 	}
-	text := T(lang, key, "number", number, "address", s.noticeAddress(ctx, c), "problem", s.problem(lang, c))
+	text := T(lang, key, "number", number, "address", address, "problem", s.problem(lang, c))
 	msgs := []*casework.OutboxMessage{
 		phoneMessage(c.ID, bot.SMS, PurposeUrgentSMS, m.Phone, kind, text, params),
 		phoneMessage(c.ID, bot.Voice, PurposeUrgentCall, m.Phone, kind, text, params),

@@ -63,12 +63,16 @@ func (s *Notifier) Notify(ctx context.Context, phone string, n sms.Notice) error
 	if err != nil {
 		return err
 	}
+	params := n.Values()
+	if params == nil {
+		params = []string{} // an array, never null
+	}
 	st, id, err := s.sendSms(ctx, phone, request{
 		PhoneNumberSet:   []string{"+86" + phone},
 		SmsSdkAppID:      s.cfg.SDKAppID,
 		SignName:         s.cfg.SignName,
 		TemplateID:       template,
-		TemplateParamSet: n.Values(),
+		TemplateParamSet: params,
 	})
 	if err != nil {
 		return err
