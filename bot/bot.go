@@ -19,6 +19,12 @@ const (
 	Telegram Platform = "telegram"
 	WeChat   Platform = "wechat"
 	Web      Platform = "web" // the built-in chat page
+	// SMS and Voice reach a phone number (UserRef.ID) by text message and
+	// by a voice-call notification, for what cannot wait for a chat to be
+	// read (an urgent work order). They send only the provider's approved
+	// templates: an Outbound to them carries Template and Params.
+	SMS   Platform = "sms"
+	Voice Platform = "voice"
 )
 
 // UserRef identifies a user on a platform: a Telegram user id, a WeChat
@@ -131,6 +137,20 @@ type Outbound struct {
 	// Mark is, for OutEdit, the words added under the edited text
 	// ("（已改派）"); "" takes the buttons away only.
 	Mark string `json:"mark,omitempty"`
+	// Template and Params carry a message to a phone platform (SMS,
+	// Voice), whose providers send only approved templates: Template names
+	// the kind of notice ("urgent_order"), which the operator maps to an
+	// approved template, and Params fill its variables in the template's
+	// order. Text is then what the message says in words, for people
+	// reading the case; it is not sent.
+	Template string  `json:"template,omitempty"`
+	Params   []Param `json:"params,omitempty"`
+}
+
+// Param is a named value of a phone platform's template.
+type Param struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }
 
 // Choice is one option offered to the user. Payload comes back in a

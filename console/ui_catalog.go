@@ -340,3 +340,19 @@ func addText(zh, en map[string]string) {
 		}
 	}
 }
+
+// The names of urgent notices by phone (lifecycle/urgent.go) on the case
+// page's list of messages sent: their purposes and their two platforms.
+func init() {
+	addText(map[string]string{
+		"purpose.urgent_sms":  "短信通知",
+		"purpose.urgent_call": "电话通知",
+		"channel.sms":         "短信",
+		"channel.voice":       "语音电话",
+	}, map[string]string{
+		"purpose.urgent_sms":  "text message",
+		"purpose.urgent_call": "phone call",
+		"channel.sms":         "SMS",
+		"channel.voice":       "voice call",
+	})
+}

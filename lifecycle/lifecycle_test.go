@@ -640,8 +640,18 @@ func TestFireAcceptEscalation(t *testing.T) {
 		_, err := e.svc.Triage(t.Context(), c)
 		require.NoError(t, err)
 		e.clock.Advance(31 * time.Minute)
-		e.requireEscalated(t, c, e.fireTimer(t, c, casework.TimerAcceptEscalation), "staff.not_taken")
-		assert.Contains(t, e.outbox(t, c.ID)[len(e.outbox(t, c.ID))-1].text(), "（冯磊）")
+		before := len(e.outbox(t, c.ID))
+		require.NoError(t, e.svc.Fire(t.Context(), e.fireTimer(t, c, casework.TimerAcceptEscalation)))
+		// The supervisor's phone rings (urgent_test.go), then the chat.
+		ms := e.outbox(t, c.ID)[before:]
+		require.Len(t, ms, 3)
+		assert.Equal(t, []string{lifecycle.PurposeUrgentSMS, lifecycle.PurposeUrgentCall, "escalation"}, []string{ms[0].Purpose, ms[1].Purpose, ms[2].Purpose})
+		assert.Equal(t, supervisorChat, ms[2].UserID)
+		head, _, _ := strings.Cut(lifecycle.T(l10n.Chinese, "staff.not_taken", "number", c.Number), "{")
+		assert.True(t, strings.HasPrefix(ms[2].text(), head), "%q starts with %q", ms[2].text(), head)
+		assert.Contains(t, ms[2].text(), "（冯磊）")
+		assert.Equal(t, casework.EventEscalated, e.lastEvent(t, c.ID).Kind)
+		require.NotNil(t, e.reload(t, c).EscalatedAt)
 	})
 	t.Run("taken", func(t *testing.T) {
 		t.Parallel()

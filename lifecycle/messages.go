@@ -222,6 +222,11 @@ var zh = map[string]string{
 	"withdrawn.mark_cancelled":  "（已撤销）",
 	"err.reassigned":            "这张工单已改派，您无需再处理。",
 	"err.order_cancelled":       "这张工单已撤销，您无需再处理。",
+
+	// Urgent means a phone rings (urgent.go): what the text message and
+	// the call say, as the case page shows them.
+	"phone.urgent_order": "紧急工单 {number}：{address}，{problem}。请立即接单处理。",
+	"phone.not_taken":    "紧急工单 {number}（{address}，{problem}）派出后超时未接单，请立即督办。",
 }
 
 var en = map[string]string{
@@ -437,4 +442,9 @@ var en = map[string]string{
 	"withdrawn.mark_cancelled":  "(Withdrawn: case cancelled)",
 	"err.reassigned":            "This work order was reassigned to someone else; you need not handle it.",
 	"err.order_cancelled":       "This work order was withdrawn: the case was cancelled. You need not handle it.",
+
+	// Urgent means a phone rings (urgent.go): what the text message and
+	// the call say, as the case page shows them.
+	"phone.urgent_order": "Urgent work order {number}: {address}, {problem}. Please take it at once.",
+	"phone.not_taken":    "Urgent work order {number} ({address}, {problem}) was not taken in time. Please see to it at once.",
 }

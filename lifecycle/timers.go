@@ -42,6 +42,11 @@ func (s *Service) Fire(ctx context.Context, t casework.Timer) error {
 			return nil
 		}
 		log.Warn("urgent work order not taken in time")
+		// The duty supervisors' phones ring first (urgent.go), then the
+		// chat escalation.
+		if err := s.callDutySupervisors(ctx, c, t); err != nil {
+			return err
+		}
 		return s.escalate(ctx, c, "staff.not_taken", "urgent work order not taken within "+s.cfg.AcceptWithin.String(), nil)
 	case casework.TimerAppointmentReminder:
 		if c.State != casework.StateScheduled || c.AppointmentAt == nil || c.AppointmentAt.Unix() != t.Ref {

@@ -225,6 +225,12 @@ func (s *Service) dispatch(ctx context.Context, c *casework.Case, party *casewor
 	eff.Messages = append(eff.Messages, outbox(c.ID, "owner_update", tell(owners, key, []string{"number", c.Number, "who", who, "on_site", s.whenPtr(c.OnSiteBy)}, nil)...)...)
 	if c.Urgency == casework.UrgencyUrgent {
 		eff.Timers = append(eff.Timers, casework.Timer{CaseID: c.ID, Kind: casework.TimerAcceptEscalation, At: now.Add(s.cfg.AcceptWithin), Ref: int64(c.Version + 1)})
+		// And a phone rings: a text message and a call (urgent.go).
+		calls, callNote, err := s.urgentOrderAlerts(ctx, &after, member)
+		if err != nil {
+			return nil, err
+		}
+		eff.Messages, note = append(eff.Messages, calls...), note+callNote
 	}
 	pid := party.ID
 	t := casework.Transition{Action: casework.ActionDispatch, Actor: actor, PartyID: &pid, AssigneeID: &memberID, Note: note, At: now}

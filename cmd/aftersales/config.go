@@ -18,6 +18,7 @@ import (
 	"github.com/aftersales/aftersales/bot"
 	"github.com/aftersales/aftersales/bot/web"
 	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/lifecycle"
 	"github.com/aftersales/aftersales/sms"
 )
 
@@ -76,6 +77,16 @@ type Config struct {
 	SMSRegion          string // AFTERSALES_SMS_REGION: Tencent's region
 	SMSAPIURL          string // AFTERSALES_SMS_API_URL: the provider's API base (a proxy)
 
+	// Urgent work orders by text message and voice call, through the SMS
+	// provider's account (urgent.go in package lifecycle).
+	SMSUrgentTemplateID     string // AFTERSALES_SMS_URGENT_TEMPLATE_ID: texted to the engineer of an urgent order
+	SMSNotTakenTemplateID   string // AFTERSALES_SMS_NOT_TAKEN_TEMPLATE_ID: texted to the duty supervisor
+	VoiceUrgentTemplateID   string // AFTERSALES_VOICE_URGENT_TEMPLATE_ID: read out in the engineer's call
+	VoiceNotTakenTemplateID string // AFTERSALES_VOICE_NOT_TAKEN_TEMPLATE_ID: read out in the supervisor's call
+	VoiceSDKAppID           string // AFTERSALES_VOICE_SDK_APP_ID: Tencent's VoiceSdkAppid
+	VoiceShowNumber         string // AFTERSALES_VOICE_SHOW_NUMBER: Alibaba's CalledShowNumber
+	VoiceAPIURL             string // AFTERSALES_VOICE_API_URL: the voice API's base (a proxy)
+
 	// telegramPerChatRate overrides Telegram's 1 message/s per chat, for
 	// tests about something else.
 	telegramPerChatRate float64
@@ -124,6 +135,13 @@ var settings = []setting{
 	{"AFTERSALES_SMS_SDK_APP_ID", "sms-sdk-app-id", "Tencent Cloud's SmsSdkAppId", func(c *Config) *string { return &c.SMSSDKAppID }},
 	{"AFTERSALES_SMS_REGION", "sms-region", "Tencent Cloud's region (default ap-guangzhou)", func(c *Config) *string { return &c.SMSRegion }},
 	{"AFTERSALES_SMS_API_URL", "sms-api-url", "the provider's API base, for an egress proxy", func(c *Config) *string { return &c.SMSAPIURL }},
+	{"AFTERSALES_SMS_URGENT_TEMPLATE_ID", "sms-urgent-template-id", "the approved notification template texted to the engineer of an urgent work order, variables number, address, problem (Alibaba ${number}…, Tencent {1}{2}{3}); with _NOT_TAKEN_TEMPLATE_ID it turns urgent texts on", func(c *Config) *string { return &c.SMSUrgentTemplateID }},
+	{"AFTERSALES_SMS_NOT_TAKEN_TEMPLATE_ID", "sms-not-taken-template-id", "the approved notification template texted to the duty supervisor when an urgent work order is not taken in time; the same variables", func(c *Config) *string { return &c.SMSNotTakenTemplateID }},
+	{"AFTERSALES_VOICE_URGENT_TEMPLATE_ID", "voice-urgent-template-id", "the approved voice template (Alibaba TtsCode, Tencent voice TemplateId) read out to the engineer of an urgent work order, variables number, address, problem; with _NOT_TAKEN_TEMPLATE_ID it turns urgent calls on", func(c *Config) *string { return &c.VoiceUrgentTemplateID }},
+	{"AFTERSALES_VOICE_NOT_TAKEN_TEMPLATE_ID", "voice-not-taken-template-id", "the approved voice template read out to the duty supervisor when an urgent work order is not taken in time", func(c *Config) *string { return &c.VoiceNotTakenTemplateID }},
+	{"AFTERSALES_VOICE_SDK_APP_ID", "voice-sdk-app-id", "Tencent Cloud's VoiceSdkAppid (the voice application, not the SMS one)", func(c *Config) *string { return &c.VoiceSDKAppID }},
+	{"AFTERSALES_VOICE_SHOW_NUMBER", "voice-show-number", "Alibaba Cloud's CalledShowNumber, a number bought for dedicated mode; empty: public mode, which does not call out of business hours", func(c *Config) *string { return &c.VoiceShowNumber }},
+	{"AFTERSALES_VOICE_API_URL", "voice-api-url", "the voice API's base, for an egress proxy", func(c *Config) *string { return &c.VoiceAPIURL }},
 	{"AFTERSALES_CLASSIFY_RULES", "classify-rules", "a JSON file of extra classification rules, added to the built-in ones", func(c *Config) *string { return &c.RulesFile }},
 	{"AFTERSALES_CHAT_COOKIE_KEY", "chat-cookie-key", "signs the chat page's visitor cookies (at least 32 characters; secret); default: a key made once and kept in the data dir, which every instance must share", func(c *Config) *string { return &c.ChatCookieKey }},
 	{"AFTERSALES_API_TOKEN", "api-token", "bearer token of the staff API under /api/v1 (at least 24 characters; secret); the API is off without it", func(c *Config) *string { return &c.APIToken }},
@@ -299,6 +317,7 @@ func (c *Config) Validate() error {
 	default:
 		bad("AFTERSALES_SMS_PROVIDER", "%q: use aliyun, tencent or log", c.SMSProvider)
 	}
+	c.validatePhoneNotices(bad)
 	if c.SMSAllowLog != "" && c.SMSAllowLog != "true" && c.SMSAllowLog != "false" {
 		bad("AFTERSALES_SMS_ALLOW_LOG", "%q: use true or false", c.SMSAllowLog)
 	}
@@ -482,6 +501,75 @@ func (c *Config) smsConfig(now func() time.Time, logger *slog.Logger) sms.Config
 		SignName: c.SMSSignName, TemplateID: c.SMSTemplateID, SDKAppID: c.SMSSDKAppID, Region: c.SMSRegion,
 		APIURL: c.SMSAPIURL, Logger: logger, NowFunc: now,
 	}
+}
+
+// noticeMedia are the two ways an urgent notice reaches a phone, with the
+// settings of each.
+func (c *Config) noticeMedia() []noticeMedium {
+	return []noticeMedium{
+		{sms.MediumSMS, bot.SMS, "AFTERSALES_SMS", c.SMSUrgentTemplateID, c.SMSNotTakenTemplateID},
+		{sms.MediumVoice, bot.Voice, "AFTERSALES_VOICE", c.VoiceUrgentTemplateID, c.VoiceNotTakenTemplateID},
+	}
+}
+
+// noticeMedium is a medium of urgent notices as configured.
+type noticeMedium struct {
+	medium             string
+	platform           bot.Platform
+	prefix             string // of its settings' names
+	urgent, notTakenID string
+}
+
+// on reports whether the medium's templates are set.
+func (n noticeMedium) on() bool { return n.urgent != "" || n.notTakenID != "" }
+
+// validatePhoneNotices checks the settings of urgent texts and calls: a
+// medium needs both its templates and a real provider (the log provider
+// needs none), Tencent's voice its VoiceSdkAppid.
+func (c *Config) validatePhoneNotices(bad func(v, format string, args ...any)) {
+	for _, n := range c.noticeMedia() {
+		if !n.on() {
+			continue
+		}
+		switch c.SMSProvider {
+		case sms.ProviderAliyun, sms.ProviderTencent:
+		case "":
+			bad(n.prefix+"_URGENT_TEMPLATE_ID", "urgent notices by %s need AFTERSALES_SMS_PROVIDER (aliyun or tencent) and its keys", n.medium)
+			continue
+		default:
+			continue // log: the templates are not used; an unknown provider is reported once
+		}
+		if n.urgent == "" {
+			bad(n.prefix+"_URGENT_TEMPLATE_ID", "is required with %s_NOT_TAKEN_TEMPLATE_ID", n.prefix)
+		}
+		if n.notTakenID == "" {
+			bad(n.prefix+"_NOT_TAKEN_TEMPLATE_ID", "is required with %s_URGENT_TEMPLATE_ID", n.prefix)
+		}
+	}
+	if c.SMSProvider == sms.ProviderTencent && (c.VoiceUrgentTemplateID != "" || c.VoiceNotTakenTemplateID != "") && c.VoiceSDKAppID == "" {
+		bad("AFTERSALES_VOICE_SDK_APP_ID", "Tencent Cloud's calls need the voice application's VoiceSdkAppid")
+	}
+	if c.VoiceAPIURL != "" {
+		if u, err := url.Parse(c.VoiceAPIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad("AFTERSALES_VOICE_API_URL", "%s is not an http(s) URL", redactURL(c.VoiceAPIURL))
+		}
+	}
+}
+
+// noticeConfig is the configuration of the provider's notifier for
+// medium n: the SMS provider's account with the medium's templates.
+func (c *Config) noticeConfig(n noticeMedium, now func() time.Time, logger *slog.Logger) sms.NotifyConfig {
+	cfg := sms.NotifyConfig{
+		Provider: c.SMSProvider, Medium: n.medium, AccessKeyID: c.SMSAccessKeyID, AccessKeySecret: c.SMSAccessKeySecret,
+		Templates: map[string]string{lifecycle.NoticeUrgentOrder: n.urgent, lifecycle.NoticeNotTaken: n.notTakenID},
+		Region:    c.SMSRegion, Logger: logger, NowFunc: now,
+	}
+	if n.medium == sms.MediumSMS {
+		cfg.SignName, cfg.SDKAppID, cfg.APIURL = c.SMSSignName, c.SMSSDKAppID, c.SMSAPIURL
+	} else {
+		cfg.SDKAppID, cfg.ShowNumber, cfg.APIURL = c.VoiceSDKAppID, c.VoiceShowNumber, c.VoiceAPIURL
+	}
+	return cfg
 }
 
 // trustedProxies parses AFTERSALES_TRUSTED_PROXIES: CIDRs, or single

@@ -292,6 +292,9 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := m.openLifecycle(ctx); err != nil {
 		return err
 	}
+	if err := m.openPhones(); err != nil {
+		return err
+	}
 	if err := m.openStaff(); err != nil {
 		return err
 	}

@@ -1,6 +1,9 @@
-// Package aliyun sends verification codes through Alibaba Cloud SMS
-// (Dysmsapi, API version 2017-05-25, action SendSms) over its HTTP RPC API,
-// signed with the RPC signature v1 (HMAC-SHA1).
+// Package aliyun sends verification codes and notices through Alibaba Cloud
+// SMS (Dysmsapi, API version 2017-05-25, action SendSms: Sender, Notifier),
+// and calls phones with voice notifications through Alibaba Cloud Voice
+// Messaging (Dyvmsapi, API version 2017-05-25, action SingleCallByTts:
+// Caller), over their HTTP RPC APIs, both signed with the RPC signature v1
+// (HMAC-SHA1).
 //
 // The signing rules follow Alibaba Cloud's "Signature mechanism" (签名机制)
 // for RPC APIs (help.aliyun.com/document_detail/101343.html for SMS,
@@ -47,12 +50,7 @@ const (
 // Sender sends codes through Alibaba Cloud SMS. It is safe for concurrent
 // use.
 type Sender struct {
-	url          string
-	client       *http.Client
-	logger       *slog.Logger
-	now          func() time.Time
-	accessKeyID  string
-	secret       string
+	*conn
 	signName     string
 	templateCode string
 }
@@ -67,28 +65,45 @@ func New(cfg sms.Config) (*Sender, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	u := cfg.APIURL
-	if u == "" {
-		u = DefaultURL
-	}
-	return &Sender{
-		url:          u,
-		client:       cfg.HTTPClientOrDefault(),
-		logger:       cfg.LoggerOrDiscard(),
-		now:          cfg.NowFunc,
-		accessKeyID:  cfg.AccessKeyID,
-		secret:       cfg.AccessKeySecret,
-		signName:     cfg.SignName,
-		templateCode: cfg.TemplateID,
-	}, nil
+	return &Sender{conn: newConn(cfg, DefaultURL), signName: cfg.SignName, templateCode: cfg.TemplateID}, nil
 }
 
-// response is SendSms's answer, and the shape of every RPC error.
+// conn is a signed connection to one of Alibaba Cloud's communication APIs
+// (Dysmsapi, Dyvmsapi), which share the RPC signature, the API version and
+// the shape of their answers.
+type conn struct {
+	url         string
+	client      *http.Client
+	logger      *slog.Logger
+	now         func() time.Time
+	accessKeyID string
+	secret      string
+}
+
+// newConn returns a conn for cfg's keys, to cfg.APIURL or else defaultURL.
+func newConn(cfg sms.Config, defaultURL string) *conn {
+	u := cfg.APIURL
+	if u == "" {
+		u = defaultURL
+	}
+	return &conn{
+		url:         u,
+		client:      cfg.HTTPClientOrDefault(),
+		logger:      cfg.LoggerOrDiscard(),
+		now:         cfg.NowFunc,
+		accessKeyID: cfg.AccessKeyID,
+		secret:      cfg.AccessKeySecret,
+	}
+}
+
+// response is the answer of SendSms and SingleCallByTts, and the shape of
+// every RPC error.
 type response struct {
 	Code      string `json:"Code"`
 	Message   string `json:"Message"`
 	RequestID string `json:"RequestId"`
-	BizID     string `json:"BizId"`
+	BizID     string `json:"BizId"`  // SendSms
+	CallID    string `json:"CallId"` // SingleCallByTts
 }
 
 // SendCode sends code to phone (11 digits; Dysmsapi takes mainland numbers
@@ -104,59 +119,76 @@ func (s *Sender) SendCode(ctx context.Context, phone, code string) error {
 	if err != nil {
 		return fmt.Errorf("sms: aliyun: encode TemplateParam: %w", err)
 	}
-	nonce, err := newNonce()
+	r, err := s.do(ctx, phone, kindOf, map[string]string{
+		"Action":        "SendSms",
+		"PhoneNumbers":  phone,
+		"SignName":      s.signName,
+		"TemplateCode":  s.templateCode,
+		"TemplateParam": string(param),
+	})
 	if err != nil {
 		return err
 	}
-	params := map[string]string{
-		"AccessKeyId":      s.accessKeyID,
-		"Action":           "SendSms",
+	s.logger.DebugContext(ctx, "sms code sent",
+		"provider", providerName, "phone", casework.MaskPhone(phone),
+		"request_id", r.RequestID, "biz_id", r.BizID)
+	return nil
+}
+
+// do signs and POSTs one call of the action params name, with the common
+// parameters added, and decodes the answer. Anything but Code "OK" is an
+// *sms.Error whose Kind kind gives; phone, masked, names the recipient in
+// a network error.
+func (c *conn) do(ctx context.Context, phone string, kind func(code string) sms.Kind, params map[string]string) (*response, error) {
+	nonce, err := newNonce()
+	if err != nil {
+		return nil, err
+	}
+	common := map[string]string{
+		"AccessKeyId":      c.accessKeyID,
 		"Format":           "JSON",
-		"PhoneNumbers":     phone,
 		"RegionId":         "cn-hangzhou",
-		"SignName":         s.signName,
 		"SignatureMethod":  "HMAC-SHA1",
 		"SignatureNonce":   nonce,
 		"SignatureVersion": "1.0",
-		"TemplateCode":     s.templateCode,
-		"TemplateParam":    string(param),
-		"Timestamp":        s.now().UTC().Format(timeFormat),
+		"Timestamp":        c.now().UTC().Format(timeFormat),
 		"Version":          apiVersion,
 	}
-	signature := sign(s.secret, stringToSign(http.MethodPost, params))
+	for k, v := range params {
+		common[k] = v
+	}
+	params = common
+	signature := sign(c.secret, stringToSign(http.MethodPost, params))
 	body := canonicalize(params) + "&Signature=" + percentEncode(signature)
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, strings.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, strings.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("sms: aliyun: build request: %w", err)
+		return nil, fmt.Errorf("sms: aliyun: build request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	resp, err := s.client.Do(req)
+	resp, err := c.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("sms: aliyun: send to %s: %w", casework.MaskPhone(phone), err)
+		return nil, fmt.Errorf("sms: aliyun: %s to %s: %w", params["Action"], casework.MaskPhone(phone), err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if err != nil {
-		return fmt.Errorf("sms: aliyun: read answer (HTTP %d): %w", resp.StatusCode, err)
+		return nil, fmt.Errorf("sms: aliyun: read answer (HTTP %d): %w", resp.StatusCode, err)
 	}
 
 	var r response
 	decodeErr := json.Unmarshal(raw, &r)
 	if resp.StatusCode == http.StatusOK && decodeErr == nil && r.Code == "OK" {
-		s.logger.DebugContext(ctx, "sms code sent",
-			"provider", providerName, "phone", casework.MaskPhone(phone),
-			"request_id", r.RequestID, "biz_id", r.BizID)
-		return nil
+		return &r, nil
 	}
 	e := &sms.Error{
 		Provider:  providerName,
 		Status:    resp.StatusCode,
 		Code:      r.Code,
-		Message:   s.clean(r.Message),
+		Message:   c.clean(r.Message),
 		RequestID: r.RequestID,
-		Kind:      kindOf(r.Code),
+		Kind:      kind(r.Code),
 	}
 	switch {
 	case resp.StatusCode >= 500:
@@ -165,7 +197,7 @@ func (s *Sender) SendCode(ctx context.Context, phone, code string) error {
 		e.Kind = sms.KindTransient
 		e.Message = "unexpected answer: " + http.StatusText(resp.StatusCode)
 	}
-	return e
+	return nil, e
 }
 
 // kindOf maps a Dysmsapi or RPC gateway error code to a Kind. Codes from
@@ -191,6 +223,10 @@ func kindOf(code string) sms.Kind {
 		"isv.SMS_SIGNATURE_SCENE_ILLEGAL",
 		"isv.TEMPLATE_MISSING_PARAMETERS",
 		"isv.INVALID_JSON_PARAM",
+		"isv.INVALID_PARAMETERS",
+		"isv.PARAM_LENGTH_LIMIT",      // a variable's value is too long for its type
+		"isv.PARAM_NOT_SUPPORT_URL",   // a variable holds a URL
+		"isv.BLACK_KEY_CONTROL_LIMIT", // a variable holds a forbidden word
 		"isv.DOMESTIC_NUMBER_NOT_SUPPORTED",
 		"isv.DENY_IP_RANGE",
 		"isv.MONTH_LIMIT_CONTROL",
@@ -210,12 +246,12 @@ func kindOf(code string) sms.Kind {
 // the service echoes its string to sign, which holds the phone number and
 // the code, so that part is cut; the secret is never echoed, but is redacted
 // should it ever be.
-func (s *Sender) clean(msg string) string {
+func (c *conn) clean(msg string) string {
 	if i := strings.Index(msg, "string to sign"); i >= 0 {
 		msg = strings.TrimSuffix(strings.TrimRight(msg[:i], " ."), " server") + " (the echoed string to sign is omitted)"
 	}
-	if s.secret != "" {
-		msg = strings.ReplaceAll(msg, s.secret, "[redacted]")
+	if c.secret != "" {
+		msg = strings.ReplaceAll(msg, c.secret, "[redacted]")
 	}
 	if r := []rune(msg); len(r) > 300 {
 		msg = string(r[:300]) + "…"

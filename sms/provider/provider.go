@@ -30,3 +30,29 @@ func New(cfg sms.Config) (sms.Sender, error) {
 	}
 	return nil, fmt.Errorf("sms: provider %q: %w", cfg.Provider, sms.ErrConfig) // Validate rejects it first
 }
+
+// NewNotifier validates cfg and returns the Notifier for cfg.Provider and
+// cfg.Medium: "log" (sms.LogNotifier), or Alibaba Cloud's or Tencent
+// Cloud's template SMS (MediumSMS) or voice notifications (MediumVoice). A
+// configuration error matches sms.ErrConfig and names the missing fields.
+func NewNotifier(cfg sms.NotifyConfig) (sms.Notifier, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	voice := cfg.Medium == sms.MediumVoice
+	switch cfg.Provider {
+	case sms.ProviderLog:
+		return sms.NewLogNotifier(cfg.Logger, cfg.Medium), nil
+	case sms.ProviderAliyun:
+		if voice {
+			return aliyun.NewCaller(cfg)
+		}
+		return aliyun.NewNotifier(cfg)
+	case sms.ProviderTencent:
+		if voice {
+			return tencent.NewCaller(cfg)
+		}
+		return tencent.NewNotifier(cfg)
+	}
+	return nil, fmt.Errorf("sms: provider %q: %w", cfg.Provider, sms.ErrConfig) // Validate rejects it first
+}

@@ -51,3 +51,30 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		assert.Nil(t, s)
 	}
 }
+
+func TestNewNotifierChoosesByProviderAndMedium(t *testing.T) {
+	t.Parallel()
+	base := sms.NotifyConfig{AccessKeyID: "id", AccessKeySecret: "secret", SignName: "海景物业",
+		Templates: map[string]string{"urgent_order": "T1"}, SDKAppID: "1400000000", NowFunc: time.Now,
+		Logger: slog.New(slog.DiscardHandler)}
+	tests := []struct {
+		provider, medium string
+		want             sms.Notifier
+	}{
+		{"log", sms.MediumSMS, &sms.LogNotifier{}},
+		{"log", sms.MediumVoice, &sms.LogNotifier{}},
+		{"aliyun", sms.MediumSMS, &aliyun.Notifier{}},
+		{"aliyun", sms.MediumVoice, &aliyun.Caller{}},
+		{"tencent", sms.MediumSMS, &tencent.Notifier{}},
+		{"tencent", sms.MediumVoice, &tencent.Caller{}},
+	}
+	for _, tt := range tests {
+		cfg := base
+		cfg.Provider, cfg.Medium = tt.provider, tt.medium
+		n, err := provider.NewNotifier(cfg)
+		require.NoError(t, err, "%s %s", tt.provider, tt.medium)
+		assert.IsType(t, tt.want, n, "%s %s", tt.provider, tt.medium)
+	}
+	_, err := provider.NewNotifier(sms.NotifyConfig{Provider: "aliyun", Medium: "fax"})
+	require.ErrorIs(t, err, sms.ErrConfig)
+}

@@ -5,9 +5,11 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +24,20 @@ var aliyunFlow = []flowLimit{
 	{time.Minute, 1, "isv.BUSINESS_LIMIT_CONTROL", "触发分钟级流控Permits:1"},
 	{time.Hour, 5, "isv.BUSINESS_LIMIT_CONTROL", "触发小时级流控Permits:5"},
 	{24 * time.Hour, 10, "isv.BUSINESS_LIMIT_CONTROL", "触发天级流控Permits:10"},
+}
+
+// aliyunNoticeFlow is the default flow control of notification templates:
+// 50 a day per sign name, template and number.
+var aliyunNoticeFlow = []flowLimit{
+	{24 * time.Hour, 50, "isv.BUSINESS_LIMIT_CONTROL", "触发天级流控Permits:50"},
+}
+
+// aliyunCallFlow is Voice Messaging's default flow control per called
+// number: 1 a minute, 5 an hour, 20 a day.
+var aliyunCallFlow = []flowLimit{
+	{time.Minute, 1, "isv.BUSINESS_LIMIT_CONTROL", "触发分钟级流控Permits:1"},
+	{time.Hour, 5, "isv.BUSINESS_LIMIT_CONTROL", "触发小时级流控Permits:5"},
+	{24 * time.Hour, 20, "isv.BUSINESS_LIMIT_CONTROL", "触发天级流控Permits:20"},
 }
 
 // aliyunMessages are the service's messages for codes the fake answers or
@@ -39,6 +55,13 @@ var aliyunMessages = map[string]string{
 	"isv.ACCOUNT_NOT_EXISTS":          "账户不存在",
 	"isp.RAM_PERMISSION_DENY":         "RAM权限DENY",
 	"isp.SYSTEM_ERROR":                "isp.SYSTEM_ERROR",
+	"isv.TTS_TEMPLATE_ILLEGAL":        "TTS模板不合法",
+	"isv.DISPLAY_NUMBER_ILLEGAL":      "号显不合法",
+	"isv.INVALID_PARAMETERS":          "参数异常",
+	"isv.PARAM_LENGTH_LIMIT":          "参数长度受限",
+	"isv.BLACK_KEY_CONTROL_LIMIT":     "模板变量中存在黑名单关键字",
+	"isv.COMPLAINT_REJECT":            "防骚扰拦截",
+	"isv.VOICE_CALL_FAIL":             "呼叫发起失败",
 }
 
 // NewAliyun starts a fake of Alibaba Cloud's Dysmsapi that knows one
@@ -50,11 +73,27 @@ func NewAliyun(tb testing.TB, accessKeyID, secret string, opts ...Option) *Serve
 	return s
 }
 
+// NewAliyunVoice starts a fake of Alibaba Cloud's Dyvmsapi (voice
+// notifications, SingleCallByTts) that knows one AccessKey pair. Its
+// templates are added with AddApprovedNoticeTemplate, its show numbers with
+// AddShowNumber; Calls lists the calls it accepted.
+func NewAliyunVoice(tb testing.TB, accessKeyID, secret string, opts ...Option) *Server {
+	tb.Helper()
+	s := newServer(tb, (*Server).serveAliyun, opts)
+	s.keys[accessKeyID] = secret
+	s.voice = true
+	return s
+}
+
 func (s *Server) serveAliyun(w http.ResponseWriter, r *http.Request) {
 	id := s.requestID()
 	reply := func(status int, code, msg string) {
+		host := "dysmsapi.aliyuncs.com"
+		if s.voice {
+			host = "dyvmsapi.aliyuncs.com"
+		}
 		writeJSON(w, status, map[string]string{
-			"RequestId": id, "HostId": "dysmsapi.aliyuncs.com", "Code": code, "Message": msg,
+			"RequestId": id, "HostId": host, "Code": code, "Message": msg,
 		})
 	}
 	if st, ok := s.popStatus(); ok {
@@ -108,7 +147,11 @@ func (s *Server) serveAliyun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.nonces[p["SignatureNonce"]] = now
-	if p["Action"] != "SendSms" {
+	action := "SendSms"
+	if s.voice {
+		action = "SingleCallByTts"
+	}
+	if p["Action"] != action {
 		reply(http.StatusNotFound, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.")
 		return
 	}
@@ -116,7 +159,6 @@ func (s *Server) serveAliyun(w http.ResponseWriter, r *http.Request) {
 		reply(http.StatusBadRequest, "InvalidVersion", "Specified parameter Version is not valid.")
 		return
 	}
-
 	fail := func(code string) {
 		msg, ok := aliyunMessages[code]
 		if !ok {
@@ -128,6 +170,16 @@ func (s *Server) serveAliyun(w http.ResponseWriter, r *http.Request) {
 		fail(code)
 		return
 	}
+	if s.voice {
+		s.aliyunCall(w, p, id, now, reply, fail)
+		return
+	}
+	s.aliyunSendSms(w, p, id, now, reply, fail)
+}
+
+// aliyunSendSms answers SendSms once the request passed the common checks.
+func (s *Server) aliyunSendSms(w http.ResponseWriter, p map[string]string, id string, now time.Time,
+	reply func(status int, code, msg string), fail func(code string)) {
 	for _, name := range []string{"PhoneNumbers", "SignName", "TemplateCode"} {
 		if p[name] == "" {
 			reply(http.StatusBadRequest, "Missing"+name, name+" is mandatory for this action.")
@@ -143,32 +195,110 @@ func (s *Server) serveAliyun(w http.ResponseWriter, r *http.Request) {
 		fail("isv.SMS_SIGNATURE_ILLEGAL")
 		return
 	}
-	if !s.templates[template] {
+	vars, notice := s.noticeTemplates[template]
+	if !s.templates[template] && !notice {
 		fail("isv.SMS_TEMPLATE_ILLEGAL")
 		return
 	}
-	if p["TemplateParam"] == "" {
+	if p["TemplateParam"] == "" && (!notice || len(vars) > 0) {
 		fail("isv.TEMPLATE_MISSING_PARAMETERS")
 		return
 	}
-	var vars map[string]string
-	if err := json.Unmarshal([]byte(p["TemplateParam"]), &vars); err != nil {
-		fail("isv.INVALID_JSON_PARAM")
+	values, code := aliyunParams(p["TemplateParam"], vars, notice, "isv.INVALID_JSON_PARAM")
+	if code != "" {
+		fail(code)
 		return
 	}
-	code, ok := vars["code"]
-	if !ok {
-		fail("isv.TEMPLATE_MISSING_PARAMETERS")
-		return
+	m := Message{Phone: phone, SignName: sign, TemplateID: template}
+	key, flow := sign+"|"+phone, aliyunFlow
+	if notice {
+		m.Params = values
+		key, flow = sign+"|"+template+"|"+phone, aliyunNoticeFlow
+	} else {
+		m.Code = values[0]
 	}
-	key := sign + "|" + phone
-	if l := s.overLimit(key, now, aliyunFlow); l != nil {
+	if l := s.overLimit(key, now, flow); l != nil {
 		reply(http.StatusOK, l.code, l.message)
 		return
 	}
-	s.record(key, now, Message{Phone: phone, Code: code, SignName: sign, TemplateID: template})
+	s.record(key, now, m)
 	writeJSON(w, http.StatusOK, map[string]string{
 		"RequestId": id, "Code": "OK", "Message": "OK", "BizId": "90061974" + id[len(id)-12:],
+	})
+}
+
+// aliyunParams reads a TemplateParam or TtsParam: a JSON object of
+// strings holding every variable of the template (vars, for a notice
+// template; the one ${code} of a verification template). It returns the
+// values in the template's order, or the error code to answer: badJSON for
+// what is not an object of strings, isv.TEMPLATE_MISSING_PARAMETERS for a
+// variable missing.
+func aliyunParams(raw string, vars []string, notice bool, badJSON string) ([]string, string) {
+	if !notice {
+		vars = []string{"code"}
+	}
+	got := map[string]string{}
+	if raw != "" {
+		if err := json.Unmarshal([]byte(raw), &got); err != nil {
+			return nil, badJSON
+		}
+	}
+	values := make([]string, len(vars))
+	for i, v := range vars {
+		val, ok := got[v]
+		if !ok {
+			return nil, "isv.TEMPLATE_MISSING_PARAMETERS"
+		}
+		values[i] = val
+	}
+	return values, ""
+}
+
+// aliyunCall answers SingleCallByTts once the request passed the common
+// checks.
+func (s *Server) aliyunCall(w http.ResponseWriter, p map[string]string, id string, now time.Time,
+	reply func(status int, code, msg string), fail func(code string)) {
+	for _, name := range []string{"CalledNumber", "TtsCode"} {
+		if p[name] == "" {
+			reply(http.StatusBadRequest, "Missing"+name, name+" is mandatory for this action.")
+			return
+		}
+	}
+	callee, template, show := p["CalledNumber"], p["TtsCode"], p["CalledShowNumber"]
+	if !mainlandMobile(callee) && !mainlandLandline(callee) {
+		fail("isv.MOBILE_NUMBER_ILLEGAL")
+		return
+	}
+	if show != "" && !s.showNumbers[show] {
+		fail("isv.DISPLAY_NUMBER_ILLEGAL")
+		return
+	}
+	vars, ok := s.noticeTemplates[template]
+	if !ok {
+		fail("isv.TTS_TEMPLATE_ILLEGAL")
+		return
+	}
+	values, code := aliyunParams(p["TtsParam"], vars, true, "isv.INVALID_PARAMETERS")
+	if code != "" {
+		fail(code)
+		return
+	}
+	plays := 3 // the service's default
+	if v := p["PlayTimes"]; v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 3 {
+			fail("isv.INVALID_PARAMETERS")
+			return
+		}
+		plays = n
+	}
+	if l := s.overLimit("call|"+callee, now, aliyunCallFlow); l != nil {
+		reply(http.StatusOK, l.code, l.message)
+		return
+	}
+	s.recordCall("call|"+callee, now, Call{Phone: callee, TemplateID: template, Params: values, ShowNumber: show, PlayTimes: plays})
+	writeJSON(w, http.StatusOK, map[string]string{
+		"RequestId": id, "Code": "OK", "Message": "OK", "CallId": fmt.Sprintf("1160%08d^10281378%04d", s.seq, s.seq%10000),
 	})
 }
 

@@ -1,7 +1,8 @@
-// Package smstest has in-process fakes of the two SMS providers' HTTP APIs,
-// for tests of sms/aliyun and sms/tencent and of anything that sends codes:
-// an httptest server that speaks the provider's protocol closely enough for
-// an unmodified adapter to run against it, plus knobs for the test.
+// Package smstest has in-process fakes of the two SMS providers' HTTP APIs
+// and of their voice-notification APIs, for tests of sms/aliyun and
+// sms/tencent and of anything that sends codes or notices or calls: an
+// httptest server that speaks the provider's protocol closely enough for an
+// unmodified adapter to run against it, plus knobs for the test.
 //
 //	clock := smstest.NewClock(time.Date(2031, 3, 14, 9, 0, 0, 0, time.UTC))
 //	fake := smstest.NewAliyun(t, "LTAI-test", "secret", smstest.WithNowFunc(clock.Now))
@@ -66,6 +67,37 @@
 //     30 s, 5 an hour, 10 a day ("LimitExceeded.PhoneNumberThirtySecondLimit",
 //     "…OneHourLimit", "…DailyLimit").
 //
+// Notices (AddApprovedNoticeTemplate): on either SMS fake a notification
+// template's variables must all be given — Alibaba: by name in
+// TemplateParam, else "isv.TEMPLATE_MISSING_PARAMETERS"; Tencent: exactly as
+// many values in TemplateParamSet, else
+// "FailedOperation.TemplateIncorrectOrUnapproved" — and the values are
+// recorded in Message.Params. Alibaba's flow control of notices is 50 a day
+// per sign name, template and number.
+//
+// Alibaba Cloud voice (NewAliyunVoice), Dyvmsapi, action SingleCallByTts,
+// version 2017-05-25, with the same RPC signature checks: a CalledNumber
+// that is neither a mobile nor a landline with its area code is
+// "isv.MOBILE_NUMBER_ILLEGAL"; a TtsCode not approved is
+// "isv.TTS_TEMPLATE_ILLEGAL"; a CalledShowNumber not added
+// (AddShowNumber) is "isv.DISPLAY_NUMBER_ILLEGAL"; a TtsParam that is not a
+// JSON object of strings, or PlayTimes not 1–3, is "isv.INVALID_PARAMETERS";
+// a variable missing is "isv.TEMPLATE_MISSING_PARAMETERS"; flow control per
+// number is 1 a minute, 5 an hour, 20 a day ("isv.BUSINESS_LIMIT_CONTROL").
+// Success answers {"RequestId", "Code": "OK", "Message", "CallId"}.
+//
+// Tencent Cloud voice (NewTencentVoice), Voice Message Service, action
+// SendTtsVoice, version 2020-09-02, signed for service "vms" (another
+// scope is "AuthFailure.SignatureFailure"): another VoiceSdkAppid is
+// "UnauthorizedOperation.VoiceSdkAppidVerifyFail"; a CalledNumber that is
+// not +86 and a mobile is "InvalidParameterValue.CalledNumberVerifyFail"; a
+// template not approved, or another number of values, is
+// "FailedOperation.TemplateIncorrectOrUnapproved"; PlayTimes not 1–3 is
+// "FailedOperation.InvalidParameters"; flow control per number, 1 in 30 s,
+// 5 an hour, 10 a day, is "LimitExceeded.DeliveryFrequencyLimit". All are
+// the request's Error; success answers {"Response": {"SendStatus":
+// {"CallId", "SessionContext"}, "RequestId"}}.
+//
 // Messages the providers do not publish are close paraphrases.
 package smstest
 
@@ -80,12 +112,25 @@ import (
 	"time"
 )
 
-// Message is a code the fake accepted for sending.
+// Message is a text message the fake accepted for sending: a verification
+// code, or a notice.
 type Message struct {
 	Phone      string // as the provider received it: "13900000016" (Alibaba), "+8613900000016" (Tencent)
-	Code       string // the template's code variable
+	Code       string // a verification template's code variable
 	SignName   string
 	TemplateID string // TemplateCode (Alibaba) or TemplateId (Tencent)
+	// Params are a notice template's values, in the order of the
+	// template's variables (AddApprovedNoticeTemplate); nil for a code.
+	Params []string
+}
+
+// Call is a voice notification the fake accepted.
+type Call struct {
+	Phone      string   // as the provider received it: "13900000016" (Alibaba), "+8613900000016" (Tencent)
+	TemplateID string   // TtsCode (Alibaba) or TemplateId (Tencent)
+	Params     []string // the template's values, in the order of its variables
+	ShowNumber string   // Alibaba's CalledShowNumber; "" in public mode
+	PlayTimes  int      // as asked, or the service's default
 }
 
 // Option configures a fake.
@@ -127,18 +172,24 @@ type Server struct {
 	srv *httptest.Server
 	now func() time.Time
 
-	mu         sync.Mutex
-	keys       map[string]string // key id → secret
-	sdkAppID   string            // Tencent only
-	signNames  map[string]bool
-	templates  map[string]bool
-	failCodes  []string
-	failStatus []int
-	nonces     map[string]time.Time // Alibaba only
-	history    map[string][]time.Time
-	sent       []Message
-	requests   int
-	seq        int
+	mu        sync.Mutex
+	keys      map[string]string // key id → secret
+	sdkAppID  string            // Tencent only: SmsSdkAppId, or VoiceSdkAppid for voice
+	voice     bool              // a voice-notification API, not SMS
+	signNames map[string]bool
+	templates map[string]bool
+	// noticeTemplates are the notification (SMS) or voice templates, by
+	// ID, with their variables' names in order.
+	noticeTemplates map[string][]string
+	showNumbers     map[string]bool // Alibaba voice only
+	calls           []Call
+	failCodes       []string
+	failStatus      []int
+	nonces          map[string]time.Time // Alibaba only
+	history         map[string][]time.Time
+	sent            []Message
+	requests        int
+	seq             int
 }
 
 func newServer(tb testing.TB, handler func(*Server, http.ResponseWriter, *http.Request), opts []Option) *Server {
@@ -150,6 +201,9 @@ func newServer(tb testing.TB, handler func(*Server, http.ResponseWriter, *http.R
 		templates: map[string]bool{},
 		nonces:    map[string]time.Time{},
 		history:   map[string][]time.Time{},
+
+		noticeTemplates: map[string][]string{},
+		showNumbers:     map[string]bool{},
 	}
 	for _, opt := range opts {
 		opt(s)
@@ -175,6 +229,13 @@ func (s *Server) Sent() []Message {
 	return slices.Clone(s.sent)
 }
 
+// Calls returns the voice notifications accepted so far, oldest first.
+func (s *Server) Calls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.calls)
+}
+
 // Requests returns how many HTTP requests reached the fake.
 func (s *Server) Requests() int {
 	s.mu.Lock()
@@ -197,6 +258,26 @@ func (s *Server) AddApprovedTemplate(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.templates[id] = true
+}
+
+// AddApprovedNoticeTemplate approves a notification template — an SMS
+// template of a text-message fake, a voice template of a voice fake — whose
+// variables are vars, in the template's order: Alibaba Cloud's ${name} by
+// name, Tencent Cloud's {1}, {2}… by position. A message must fill every
+// one (Alibaba) or exactly as many (Tencent).
+func (s *Server) AddApprovedNoticeTemplate(id string, vars ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.noticeTemplates[id] = slices.Clone(vars)
+}
+
+// AddShowNumber makes number one of the account's numbers to call from
+// (Alibaba Cloud voice, dedicated mode); a call showing another is refused
+// with isv.DISPLAY_NUMBER_ILLEGAL.
+func (s *Server) AddShowNumber(number string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.showNumbers[number] = true
 }
 
 // FailNext makes the next request that passes authentication fail with the
@@ -269,6 +350,11 @@ func (s *Server) record(key string, now time.Time, m Message) {
 	s.sent = append(s.sent, m)
 }
 
+func (s *Server) recordCall(key string, now time.Time, c Call) {
+	s.history[key] = append(s.history[key], now)
+	s.calls = append(s.calls, c)
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json;charset=utf-8")
 	w.WriteHeader(status)
@@ -287,6 +373,12 @@ func isDigits(s string) bool {
 // mainlandMobile reports whether n is 1[3-9] and nine digits.
 func mainlandMobile(n string) bool {
 	return len(n) == 11 && n[0] == '1' && n[1] >= '3' && n[1] <= '9' && isDigits(n)
+}
+
+// mainlandLandline reports whether n is a mainland landline with its area
+// code: 0, not 00, and 9 to 11 more digits.
+func mainlandLandline(n string) bool {
+	return len(n) >= 10 && len(n) <= 12 && n[0] == '0' && n[1] != '0' && isDigits(n)
 }
 
 func absDuration(d time.Duration) time.Duration {

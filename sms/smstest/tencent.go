@@ -45,6 +45,12 @@ var tencentMessages = map[string]string{
 	"FailedOperation.JsonParseFail":                      "failed to parse the request body",
 	"LimitExceeded.DeliveryFrequencyLimit":               "delivery frequency limit",
 	"InternalError.Timeout":                              "request timeout",
+	// The Voice Message Service's.
+	"UnauthorizedOperation.VoiceSdkAppidVerifyFail":     "VoiceSdkAppid verify fail.",
+	"InvalidParameterValue.CalledNumberVerifyFail":      "called number verify fail",
+	"FailedOperation.InsufficientBalanceInVoicePackage": "insufficient balance in voice package",
+	"FailedOperation.InvalidParameters":                 "invalid parameters",
+	"InternalError.UpstreamError":                       "voice upstream error",
 }
 
 func tencentMessage(code string) string {
@@ -66,6 +72,19 @@ func tencentPerNumber(code string) bool {
 		code == "LimitExceeded.DeliveryFrequencyLimit" ||
 		code == "InvalidParameterValue.IncorrectPhoneNumber" ||
 		code == "FailedOperation.PhoneNumberInBlacklist"
+}
+
+// NewTencentVoice starts a fake of Tencent Cloud's Voice Message Service
+// (SendTtsVoice, service vms, version 2020-09-02) that knows one
+// SecretId/SecretKey pair and one VoiceSdkAppid. Its templates are added
+// with AddApprovedNoticeTemplate; Calls lists the calls it accepted.
+func NewTencentVoice(tb testing.TB, secretID, secretKey, voiceSDKAppID string, opts ...Option) *Server {
+	tb.Helper()
+	s := newServer(tb, (*Server).serveTencent, opts)
+	s.keys[secretID] = secretKey
+	s.sdkAppID = voiceSDKAppID
+	s.voice = true
+	return s
 }
 
 // NewTencent starts a fake of Tencent Cloud's SMS API that knows one
@@ -142,23 +161,30 @@ func (s *Server) serveTencent(w http.ResponseWriter, r *http.Request) {
 		fail("AuthFailure.SignatureFailure")
 		return
 	}
-	if r.Header.Get("X-TC-Action") != "SendSms" {
+	act, svc, version := "SendSms", "sms", "2021-01-11"
+	if s.voice {
+		act, svc, version = "SendTtsVoice", "vms", "2020-09-02"
+	}
+	if r.Header.Get("X-TC-Action") != act {
 		fail("InvalidAction")
 		return
 	}
-	if auth.service != "sms" {
+	if auth.service != svc {
 		fail("AuthFailure.SignatureFailure") // the service signs with its own name
 		return
 	}
-	if v := r.Header.Get("X-TC-Version"); v != "2021-01-11" {
+	if v := r.Header.Get("X-TC-Version"); v != version {
 		writeJSON(w, http.StatusOK, map[string]any{"Response": map[string]any{
 			"Error": map[string]string{"Code": "NoSuchVersion",
-				"Message": fmt.Sprintf("The requested version `%s` of API `SendSms` does not exist.", v)},
+				"Message": fmt.Sprintf("The requested version `%s` of API `%s` does not exist.", v, act)},
 			"RequestId": id,
 		}})
 		return
 	}
-
+	if s.voice {
+		s.tencentCall(w, body, id, now, fail)
+		return
+	}
 	var req struct {
 		PhoneNumberSet   []string
 		SmsSdkAppID      string `json:"SmsSdkAppId"`
@@ -182,6 +208,7 @@ func (s *Server) serveTencent(w http.ResponseWriter, r *http.Request) {
 		statuses(set)
 		return
 	}
+	vars, notice := s.noticeTemplates[req.TemplateID]
 	switch {
 	case req.SmsSdkAppID != s.sdkAppID:
 		fail("UnauthorizedOperation.SmsSdkAppIdVerifyFail")
@@ -192,10 +219,11 @@ func (s *Server) serveTencent(w http.ResponseWriter, r *http.Request) {
 	case !s.signNames[req.SignName]:
 		fail("FailedOperation.SignatureIncorrectOrUnapproved")
 		return
-	case !s.templates[req.TemplateID] || len(req.TemplateParamSet) != 1:
+	case notice && len(req.TemplateParamSet) != len(vars),
+		!notice && (!s.templates[req.TemplateID] || len(req.TemplateParamSet) != 1):
 		fail("FailedOperation.TemplateIncorrectOrUnapproved")
 		return
-	case len(req.TemplateParamSet[0]) > 6 || !isDigits(req.TemplateParamSet[0]):
+	case !notice && (len(req.TemplateParamSet[0]) > 6 || !isDigits(req.TemplateParamSet[0])):
 		fail("InvalidParameterValue.TemplateParameterFormatError")
 		return
 	}
@@ -211,12 +239,79 @@ func (s *Server) serveTencent(w http.ResponseWriter, r *http.Request) {
 		default:
 			st.Code, st.Message, st.Fee = "Ok", "send success", 1
 			st.SerialNo = fmt.Sprintf("3369:%d%08d", ts, s.seq)
-			s.record(n, now, Message{Phone: n, Code: req.TemplateParamSet[0],
-				SignName: req.SignName, TemplateID: req.TemplateID})
+			m := Message{Phone: n, SignName: req.SignName, TemplateID: req.TemplateID}
+			if notice {
+				m.Params = slices.Clone(req.TemplateParamSet)
+			} else {
+				m.Code = req.TemplateParamSet[0]
+			}
+			s.record(n, now, m)
 		}
 		set[i] = st
 	}
 	statuses(set)
+}
+
+// tencentVoiceFlow is the fake's flow control of voice notifications per
+// called number (the service's own is configured per application; these
+// are its usual defaults): 1 in 30 s, 5 an hour, 10 a day.
+var tencentVoiceFlow = []flowLimit{
+	{30 * time.Second, 1, "LimitExceeded.DeliveryFrequencyLimit", tencentMessages["LimitExceeded.DeliveryFrequencyLimit"]},
+	{time.Hour, 5, "LimitExceeded.DeliveryFrequencyLimit", tencentMessages["LimitExceeded.DeliveryFrequencyLimit"]},
+	{24 * time.Hour, 10, "LimitExceeded.DeliveryFrequencyLimit", tencentMessages["LimitExceeded.DeliveryFrequencyLimit"]},
+}
+
+// tencentCall answers SendTtsVoice once the request passed the common
+// checks. Every failure is the request's Error: there is one callee.
+func (s *Server) tencentCall(w http.ResponseWriter, body []byte, id string, now time.Time, fail func(code string)) {
+	var req struct {
+		TemplateID       string `json:"TemplateId"`
+		CalledNumber     string
+		VoiceSdkAppid    string
+		TemplateParamSet []string
+		PlayTimes        *int
+		SessionContext   string
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		fail("FailedOperation.JsonParseFail")
+		return
+	}
+	if code, ok := s.popCode(); ok {
+		fail(code)
+		return
+	}
+	vars, ok := s.noticeTemplates[req.TemplateID]
+	plays := 2 // the service's default
+	if req.PlayTimes != nil {
+		plays = *req.PlayTimes
+	}
+	switch {
+	case req.VoiceSdkAppid != s.sdkAppID:
+		fail("UnauthorizedOperation.VoiceSdkAppidVerifyFail")
+		return
+	case !strings.HasPrefix(req.CalledNumber, "+86") || !mainlandMobile(strings.TrimPrefix(req.CalledNumber, "+86")):
+		fail("InvalidParameterValue.CalledNumberVerifyFail")
+		return
+	case !ok || len(req.TemplateParamSet) != len(vars):
+		fail("FailedOperation.TemplateIncorrectOrUnapproved")
+		return
+	case plays < 1 || plays > 3:
+		fail("FailedOperation.InvalidParameters")
+		return
+	}
+	if l := s.overLimit("call|"+req.CalledNumber, now, tencentVoiceFlow); l != nil {
+		fail(l.code)
+		return
+	}
+	s.recordCall("call|"+req.CalledNumber, now, Call{Phone: req.CalledNumber, TemplateID: req.TemplateID,
+		Params: slices.Clone(req.TemplateParamSet), PlayTimes: plays})
+	writeJSON(w, http.StatusOK, map[string]any{"Response": map[string]any{
+		"SendStatus": map[string]string{
+			"CallId":         fmt.Sprintf("12582bce-%04x-11eb-96b8-5254%08x", s.seq&0xffff, s.seq),
+			"SessionContext": req.SessionContext,
+		},
+		"RequestId": id,
+	}})
 }
 
 // tc3Auth is a parsed TC3-HMAC-SHA256 Authorization header.

@@ -1,6 +1,9 @@
-// Package tencent sends verification codes through Tencent Cloud SMS (API
-// 3.0, version 2021-01-11, action SendSms, host sms.tencentcloudapi.com),
-// POSTing JSON signed with TC3-HMAC-SHA256.
+// Package tencent sends verification codes and notices through Tencent
+// Cloud SMS (API 3.0, version 2021-01-11, action SendSms, host
+// sms.tencentcloudapi.com: Sender, Notifier), and calls phones with voice
+// notifications through Tencent Cloud's Voice Message Service (API 3.0,
+// version 2020-09-02, action SendTtsVoice, host vms.tencentcloudapi.com:
+// Caller), POSTing JSON signed with TC3-HMAC-SHA256.
 //
 // The signing rules follow Tencent Cloud's "Signature v3" (签名方法 v3,
 // e.g. www.tencentcloud.com/document/product/267/37447):
@@ -59,15 +62,7 @@ const (
 // Sender sends codes through Tencent Cloud SMS. It is safe for concurrent
 // use.
 type Sender struct {
-	url        string
-	host       string // as sent in the Host header, and signed
-	path       string // canonical URI
-	client     *http.Client
-	logger     *slog.Logger
-	now        func() time.Time
-	secretID   string
-	secretKey  string
-	region     string
+	*conn
 	sdkAppID   string
 	signName   string
 	templateID string
@@ -82,9 +77,34 @@ func New(cfg sms.Config) (*Sender, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	c, err := newConn(cfg, DefaultURL)
+	if err != nil {
+		return nil, err
+	}
+	return &Sender{conn: c, sdkAppID: cfg.SDKAppID, signName: cfg.SignName, templateID: cfg.TemplateID}, nil
+}
+
+// conn is a signed connection to one of Tencent Cloud's API 3.0 services
+// (sms, vms), which share the TC3-HMAC-SHA256 signature and the shape of
+// their answers.
+type conn struct {
+	url       string
+	host      string // as sent in the Host header, and signed
+	path      string // canonical URI
+	client    *http.Client
+	logger    *slog.Logger
+	now       func() time.Time
+	secretID  string
+	secretKey string
+	region    string
+}
+
+// newConn returns a conn for cfg's keys and region, to cfg.APIURL or else
+// defaultURL.
+func newConn(cfg sms.Config, defaultURL string) (*conn, error) {
 	raw := cfg.APIURL
 	if raw == "" {
-		raw = DefaultURL
+		raw = defaultURL
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -98,19 +118,16 @@ func New(cfg sms.Config) (*Sender, error) {
 	if region == "" {
 		region = DefaultRegion
 	}
-	return &Sender{
-		url:        raw,
-		host:       strings.ToLower(u.Host),
-		path:       path,
-		client:     cfg.HTTPClientOrDefault(),
-		logger:     cfg.LoggerOrDiscard(),
-		now:        cfg.NowFunc,
-		secretID:   cfg.AccessKeyID,
-		secretKey:  cfg.AccessKeySecret,
-		region:     region,
-		sdkAppID:   cfg.SDKAppID,
-		signName:   cfg.SignName,
-		templateID: cfg.TemplateID,
+	return &conn{
+		url:       raw,
+		host:      strings.ToLower(u.Host),
+		path:      path,
+		client:    cfg.HTTPClientOrDefault(),
+		logger:    cfg.LoggerOrDiscard(),
+		now:       cfg.NowFunc,
+		secretID:  cfg.AccessKeyID,
+		secretKey: cfg.AccessKeySecret,
+		region:    region,
 	}, nil
 }
 
@@ -134,10 +151,18 @@ type sendStatus struct {
 	Message     string
 }
 
+// response is the part of every answer the conn reads: the error, if any,
+// and the request's id.
 type response struct {
 	Response struct {
-		Error         *apiError
-		RequestID     string `json:"RequestId"`
+		Error     *apiError
+		RequestID string `json:"RequestId"`
+	}
+}
+
+// smsResponse is SendSms's answer.
+type smsResponse struct {
+	Response struct {
 		SendStatusSet []sendStatus
 	}
 }
@@ -151,7 +176,7 @@ func (s *Sender) SendCode(ctx context.Context, phone, code string) error {
 	if err := sms.ValidateCode(code); err != nil {
 		return err
 	}
-	body, err := json.Marshal(request{
+	st, id, err := s.sendSms(ctx, phone, request{
 		PhoneNumberSet:   []string{"+86" + phone},
 		SmsSdkAppID:      s.sdkAppID,
 		SignName:         s.signName,
@@ -159,51 +184,7 @@ func (s *Sender) SendCode(ctx context.Context, phone, code string) error {
 		TemplateParamSet: []string{code},
 	})
 	if err != nil {
-		return fmt.Errorf("sms: tencent: encode request: %w", err)
-	}
-	timestamp := s.now().Unix()
-	auth := authorization(s.secretID, s.secretKey, timestamp, s.path,
-		map[string]string{"content-type": contentType, "host": s.host, "x-tc-action": strings.ToLower(action)},
-		body)
-
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("sms: tencent: build request: %w", err)
-	}
-	req.Host = s.host
-	req.Header.Set("Authorization", auth)
-	req.Header.Set("Content-Type", contentType)
-	req.Header.Set("X-TC-Action", action)
-	req.Header.Set("X-TC-Version", apiVersion)
-	req.Header.Set("X-TC-Timestamp", strconv.FormatInt(timestamp, 10))
-	req.Header.Set("X-TC-Region", s.region)
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("sms: tencent: send to %s: %w", casework.MaskPhone(phone), err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if err != nil {
-		return fmt.Errorf("sms: tencent: read answer (HTTP %d): %w", resp.StatusCode, err)
-	}
-
-	// API 3.0 answers 200 even for errors; anything else is a gateway's.
-	var r response
-	if resp.StatusCode != http.StatusOK || json.Unmarshal(raw, &r) != nil {
-		return &sms.Error{Provider: providerName, Status: resp.StatusCode,
-			Message: "unexpected answer: " + http.StatusText(resp.StatusCode), Kind: sms.KindTransient}
-	}
-	id := r.Response.RequestID
-	if e := r.Response.Error; e != nil {
-		return s.fail(resp.StatusCode, e.Code, e.Message, id)
-	}
-	if len(r.Response.SendStatusSet) == 0 {
-		return &sms.Error{Provider: providerName, Status: resp.StatusCode,
-			Message: "answer has no SendStatusSet", RequestID: id, Kind: sms.KindTransient}
-	}
-	st := r.Response.SendStatusSet[0]
-	if st.Code != "Ok" {
-		return s.fail(resp.StatusCode, st.Code, st.Message, id)
+		return err
 	}
 	s.logger.DebugContext(ctx, "sms code sent",
 		"provider", providerName, "phone", casework.MaskPhone(phone),
@@ -211,15 +192,80 @@ func (s *Sender) SendCode(ctx context.Context, phone, code string) error {
 	return nil
 }
 
-func (s *Sender) fail(status int, code, msg, requestID string) error {
-	if s.secretKey != "" {
-		msg = strings.ReplaceAll(msg, s.secretKey, "[redacted]")
+// sendSms calls SendSms for the one number of req and returns its status,
+// or the error of the request or of the number.
+func (c *conn) sendSms(ctx context.Context, phone string, req request) (*sendStatus, string, error) {
+	raw, id, err := c.do(ctx, phone, service, action, apiVersion, req, kindOf)
+	if err != nil {
+		return nil, id, err
+	}
+	var r smsResponse
+	if err := json.Unmarshal(raw, &r); err != nil || len(r.Response.SendStatusSet) == 0 {
+		return nil, id, &sms.Error{Provider: providerName, Status: http.StatusOK,
+			Message: "answer has no SendStatusSet", RequestID: id, Kind: sms.KindTransient}
+	}
+	st := r.Response.SendStatusSet[0]
+	if st.Code != "Ok" {
+		return nil, id, c.fail(http.StatusOK, st.Code, st.Message, id, kindOf)
+	}
+	return &st, id, nil
+}
+
+// do signs and POSTs payload, as JSON, as action of version on the API of
+// svc, and returns the answer and the request's id. An error in the answer
+// is an *sms.Error whose Kind kind gives; phone, masked, names the
+// recipient in a network error.
+func (c *conn) do(ctx context.Context, phone, svc, act, version string, payload any, kind func(string) sms.Kind) ([]byte, string, error) {
+	body, err := json.Marshal(payload)
+	if err != nil {
+		return nil, "", fmt.Errorf("sms: tencent: encode request: %w", err)
+	}
+	timestamp := c.now().Unix()
+	auth := authorization(c.secretID, c.secretKey, timestamp, svc, c.path,
+		map[string]string{"content-type": contentType, "host": c.host, "x-tc-action": strings.ToLower(act)},
+		body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	if err != nil {
+		return nil, "", fmt.Errorf("sms: tencent: build request: %w", err)
+	}
+	req.Host = c.host
+	req.Header.Set("Authorization", auth)
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("X-TC-Action", act)
+	req.Header.Set("X-TC-Version", version)
+	req.Header.Set("X-TC-Timestamp", strconv.FormatInt(timestamp, 10))
+	req.Header.Set("X-TC-Region", c.region)
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return nil, "", fmt.Errorf("sms: tencent: %s to %s: %w", act, casework.MaskPhone(phone), err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if err != nil {
+		return nil, "", fmt.Errorf("sms: tencent: read answer (HTTP %d): %w", resp.StatusCode, err)
+	}
+	// API 3.0 answers 200 even for errors; anything else is a gateway's.
+	var r response
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(raw, &r) != nil {
+		return nil, "", &sms.Error{Provider: providerName, Status: resp.StatusCode,
+			Message: "unexpected answer: " + http.StatusText(resp.StatusCode), Kind: sms.KindTransient}
+	}
+	id := r.Response.RequestID
+	if e := r.Response.Error; e != nil {
+		return nil, id, c.fail(resp.StatusCode, e.Code, e.Message, id, kind)
+	}
+	return raw, id, nil
+}
+
+func (c *conn) fail(status int, code, msg, requestID string, kind func(string) sms.Kind) error {
+	if c.secretKey != "" {
+		msg = strings.ReplaceAll(msg, c.secretKey, "[redacted]")
 	}
 	if r := []rune(msg); len(r) > 300 {
 		msg = string(r[:300]) + "…"
 	}
 	return &sms.Error{Provider: providerName, Status: status, Code: code,
-		Message: msg, RequestID: requestID, Kind: kindOf(code)}
+		Message: msg, RequestID: requestID, Kind: kind(code)}
 }
 
 // kindOf maps a Tencent Cloud error or send-status code to a Kind. Codes
@@ -247,6 +293,9 @@ func kindOf(code string) sms.Kind {
 		"InvalidParameterValue.SdkAppIdNotExist",
 		"InvalidParameterValue.TemplateParameterFormatError",
 		"InvalidParameterValue.TemplateParameterLengthLimit",
+		"InvalidParameterValue.ProhibitedUseUrlInTemplateParameter",
+		"InvalidParameterValue.ContentLengthLimit",
+		"FailedOperation.ContainSensitiveWord",
 		"InvalidParameter.AppidAndBizId",
 		"UnsupportedOperation.UnsuportedRegion": // sic
 		return sms.KindConfig
@@ -260,13 +309,13 @@ func kindOf(code string) sms.Kind {
 }
 
 // authorization returns the Authorization header for a POST of payload to
-// uri, signing headers (lower-case names → values), with the credential
-// scope's date taken from timestamp in UTC.
-func authorization(secretID, secretKey string, timestamp int64, uri string, headers map[string]string, payload []byte) string {
+// uri of service svc ("sms", "vms"), signing headers (lower-case names →
+// values), with the credential scope's date taken from timestamp in UTC.
+func authorization(secretID, secretKey string, timestamp int64, svc, uri string, headers map[string]string, payload []byte) string {
 	canonical, signed := canonicalRequest(http.MethodPost, uri, "", headers, payload)
 	date := time.Unix(timestamp, 0).UTC().Format(time.DateOnly)
-	scope := date + "/" + service + "/tc3_request"
-	sig := signature(secretKey, date, service, stringToSign(timestamp, scope, canonical))
+	scope := date + "/" + svc + "/tc3_request"
+	sig := signature(secretKey, date, svc, stringToSign(timestamp, scope, canonical))
 	return algorithm + " Credential=" + secretID + "/" + scope +
 		", SignedHeaders=" + signed + ", Signature=" + sig
 }

@@ -66,7 +66,7 @@ func TestSignKnownAnswer(t *testing.T) {
 // 2019-02-25.
 func TestAuthorizationDateIsUTC(t *testing.T) {
 	t.Parallel()
-	auth := authorization("AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", "secret", 1551113065, "/",
+	auth := authorization("AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", "secret", 1551113065, service, "/",
 		map[string]string{"content-type": contentType, "host": "sms.tencentcloudapi.com"}, nil)
 	assert.Contains(t, auth, "Credential=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE/2019-02-25/sms/tc3_request, "+
 		"SignedHeaders=content-type;host, Signature=")
