@@ -71,8 +71,12 @@ var noteShapes = []noteShape{
 				}
 				return v
 			}, 6: codeWords("warranty.")}),
-	shape(`^work order to (\S+)(?: / ([^;]+))?; no chat account bound: the order waits in the staff API$`, "order_waits", nil),
-	shape(`^work order to (\S+)(?: / ([^;]+))?$`, "order_to", nil),
+	shape(`^work order to (\S+)(?: / ([^;]+))?(; no chat account bound: the order waits in the staff API)?(?:; urgent: (.+))?$`, "order_to",
+		map[int]func(l10n.Lang, string) string{
+			3: func(lang l10n.Lang, _ string) string { return uiText.Render(lang, "note.order_waits") },
+			4: func(lang l10n.Lang, v string) string { return uiText.Render(lang, "note.order_urgent", "who", phoneWords(lang, v)) },
+		}),
+	shape(`^urgent order not taken: (.+)$`, "not_taken_called", map[int]func(l10n.Lang, string) string{1: phoneWords}),
 	shape(`^accepted by staff to answer$`, "accepted_to_answer", nil),
 	shape(`^accepted by staff: (.+)$`, "accepted_note", nil),
 	shape(`^accepted by staff$`, "accepted", nil),
@@ -201,4 +205,22 @@ func spanWords(lang l10n.Lang, v string) string {
 		out = append(out, uiText.Render(lang, "note.span_"+part[len(n):], "n", n))
 	}
 	return strings.Join(out, uiText.Render(lang, "note.span_sep"))
+}
+
+// phoneWords says whom the service texted and called about an urgent order
+// (lifecycle's urgent.go: "SMS and call to 林峰 (139****9009); 陶然 has no
+// phone on record: not texted or called").
+func phoneWords(lang l10n.Lang, v string) string {
+	parts := strings.Split(v, "; ")
+	for i, p := range parts {
+		switch {
+		case strings.HasPrefix(p, "SMS and call to "):
+			parts[i] = uiText.Render(lang, "note.phoned", "who", strings.TrimPrefix(p, "SMS and call to "))
+		case strings.HasSuffix(p, " has no phone on record: not texted or called"):
+			parts[i] = uiText.Render(lang, "note.no_phone", "who", strings.TrimSuffix(p, " has no phone on record: not texted or called"))
+		case p == "no engineer to text or call", p == "no duty supervisor to text or call":
+			parts[i] = uiText.Render(lang, "note.nobody_to_phone")
+		}
+	}
+	return strings.Join(parts, uiText.Render(lang, "list_sep"))
 }

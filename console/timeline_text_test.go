@@ -25,3 +25,13 @@ func TestNoteText(t *testing.T) {
 		assert.Contains(t, noteText(l10n.English, tc.note), tc.en, tc.note)
 	}
 }
+
+func TestNoteTextUrgentCalls(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, "派工给 HXJS 吴海涛；紧急：已短信并电话通知 吴海涛 (139****9002)",
+		noteText(l10n.Chinese, "work order to HXJS / 吴海涛; urgent: SMS and call to 吴海涛 (139****9002)"))
+	assert.Equal(t, "派工给 GCB 陶然；对方未绑定聊天账号，工单在“待接收工单”中等待；紧急：陶然 无电话记录，未能短信和电话通知",
+		noteText(l10n.Chinese, "work order to GCB / 陶然; no chat account bound: the order waits in the staff API; urgent: 陶然 has no phone on record: not texted or called"))
+	assert.Equal(t, "紧急工单无人接单：已短信并电话通知 林峰 (139****9009)、无人可短信或电话通知",
+		noteText(l10n.Chinese, "urgent order not taken: SMS and call to 林峰 (139****9009); no duty supervisor to text or call"))
+}

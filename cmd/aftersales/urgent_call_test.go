@@ -207,6 +207,8 @@ func TestUrgentLeakRingsPhones(t *testing.T) {
 	}
 	assert.NotContains(t, page, "channel.voice")
 	assert.NotContains(t, page, "purpose.urgent")
+	assert.Contains(t, page, "已短信并电话通知 林峰 (139****9009)", "the timeline says whom, in words")
+	requireTimelineInWords(t, u.m, []string{c.Number}, "HXJS", "SH-")
 
 	// No log line holds either phone in full.
 	v, ok := serviceLogs.Load(u.m)
