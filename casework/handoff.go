@@ -289,14 +289,15 @@ func (h ServiceHours) orDefault() ServiceHours {
 	return h
 }
 
-func (h ServiceHours) onDay(d time.Weekday) bool {
+// OnDay reports whether people answer on weekday d at all.
+func (h ServiceHours) OnDay(d time.Weekday) bool {
 	return h.Days == [7]bool{} || h.Days[d]
 }
 
 // EveryDay reports whether the hours hold on every day of the week.
 func (h ServiceHours) EveryDay() bool {
 	for d := range 7 {
-		if !h.onDay(time.Weekday(d)) {
+		if !h.OnDay(time.Weekday(d)) {
 			return false
 		}
 	}
@@ -394,7 +395,7 @@ func (h ServiceHours) IsOpen(t time.Time, loc *time.Location) bool {
 	lt := t.In(loc)
 	since := time.Duration(lt.Hour())*time.Hour + time.Duration(lt.Minute())*time.Minute +
 		time.Duration(lt.Second())*time.Second + time.Duration(lt.Nanosecond())
-	return h.onDay(lt.Weekday()) && since >= h.Open && since < h.Close
+	return h.OnDay(lt.Weekday()) && since >= h.Open && since < h.Close
 }
 
 // NextOpening returns when people answer next after t, in loc (nil:
@@ -410,7 +411,7 @@ func (h ServiceHours) NextOpening(t time.Time, loc *time.Location) time.Time {
 	lt := t.In(loc)
 	for i := range 8 {
 		open := time.Date(lt.Year(), lt.Month(), lt.Day()+i, int(h.Open/time.Hour), int(h.Open%time.Hour/time.Minute), 0, 0, loc)
-		if h.onDay(open.Weekday()) && open.After(lt) {
+		if h.OnDay(open.Weekday()) && open.After(lt) {
 			return open
 		}
 	}
