@@ -66,7 +66,9 @@ func (e *handoffEnv) handoff(t *testing.T, h *casework.Handoff) *casework.Handof
 	return got
 }
 
-func handoffPath(h *casework.Handoff, rest string) string { return fmt.Sprintf("/console/handoffs/%d%s", h.ID, rest) }
+func handoffPath(h *casework.Handoff, rest string) string {
+	return fmt.Sprintf("/console/handoffs/%d%s", h.ID, rest)
+}
 
 // outboxOf returns the outbox messages to a chat account, oldest first.
 func (e *handoffEnv) outboxOf(t *testing.T, userID string) []*casework.OutboxMessage {
