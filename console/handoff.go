@@ -157,6 +157,8 @@ func waitText(lang l10n.Lang, d time.Duration) string {
 	d = max(d, 0)
 	m := int(d / time.Minute)
 	switch {
+	case m < 1:
+		return uiText.Render(lang, "handoff.wait.moment")
 	case m < 60:
 		return uiText.Render(lang, "handoff.wait.minutes", "n", strconv.Itoa(m))
 	case m < 24*60:

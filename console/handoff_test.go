@@ -201,7 +201,7 @@ func TestHandoffTakeReplyLinkEnd(t *testing.T) {
 	admin := e.signedIn(t, "admin")
 	w = admin.do(http.MethodPost, handoffPath(e.owner, "/reply"), url.Values{"text": {"我来处理"}})
 	assert.Equal(t, http.StatusConflict, w.Code)
-	assert.Contains(t, w.Body.String(), "王主管 正在处理此会话")
+	assert.Contains(t, w.Body.String(), "王主管正在处理此会话")
 	assert.Contains(t, w.Body.String(), "我来处理", "the reply typed is kept")
 	require.Equal(t, http.StatusSeeOther, admin.do(http.MethodPost, handoffPath(e.owner, "/takeover"), url.Values{}).Code)
 	assert.Equal(t, casework.Actor("staff:admin"), e.handoff(t, e.owner).TakenBy)
