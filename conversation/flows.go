@@ -480,10 +480,11 @@ func (t *turn) handoff() error {
 		return fmt.Errorf("open hand-off: %w", err)
 	}
 	t.handoffRead, t.handoffNow = true, h
-	if created {
+	switch {
+	case created:
 		t.e.cfg.Logger.Info("conversation handed to staff", "handoff_id", h.ID, "platform", t.in.User.Platform, "owner_id", h.OwnerID)
-	} else if t.toldRecently(h) {
-		return nil // asked again: told a moment ago
+	case h.State == casework.HandoffTaken, t.toldRecently(h):
+		return nil // asked again: a person has it, or the owner was told a moment ago
 	}
 	return t.botSays(h, t.handoffWhen())
 }

@@ -128,6 +128,10 @@ func TestHandoffAcknowledges(t *testing.T) {
 	assert.Empty(t, said(w, u))
 	_, msgs = handoffOf(t, w, u)
 	assert.Equal(t, "进度", msgs[len(msgs)-1].Text)
+	u.deliver(&bot.Inbound{Kind: bot.KindButton, Payload: "menu:human"}) // an old menu's 人工客服
+	assert.Empty(t, said(w, u), "a person has it already")
+	_, again := handoffOf(t, w, u)
+	assert.Len(t, again, len(msgs), "a button is no word of the owner's")
 }
 
 // TestHandoffWordsGoOnTheLinkedCase: a proven owner's words go on the
