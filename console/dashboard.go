@@ -58,6 +58,13 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, u *staff.User
 		out = append(out, tile{Key: t.key, Count: n, Link: "/console/cases?" + t.query.Encode(), Alert: t.alert && n > 0})
 	}
 	if u.MayAct() {
+		n, err := s.waitingHandoffs(r, u)
+		if err != nil {
+			return err
+		}
+		out = append(out, tile{Key: "dash.handoffs", Count: n, Link: "/console/handoffs", Alert: n > 0})
+	}
+	if u.MayAct() {
 		due, err := s.dueTasks(r, u)
 		if err != nil {
 			return err

@@ -63,7 +63,7 @@ var pages = func() map[string]*template.Template {
 	}
 	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
 	out := map[string]*template.Template{}
-	for _, name := range []string{"login", "dashboard", "case_list", "case_show", "users", "audit", "parties", "tasks", "error", "intake"} {
+	for _, name := range []string{"login", "dashboard", "case_list", "case_show", "users", "audit", "parties", "tasks", "error", "intake", "handoff_list", "handoff_show"} {
 		out[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
 	}
 	return out
@@ -108,6 +108,12 @@ func (s *Server) uiRoutes() {
 	mux.Handle("GET /console/audit", s.page(s.auditList))
 	mux.Handle("GET /console/tasks", s.page(s.taskList))
 	mux.Handle("GET /console/parties", s.page(s.partyList))
+	mux.Handle("GET /console/handoffs", s.page(s.handoffList))
+	mux.Handle("GET /console/handoffs/live", s.page(s.handoffListLive))
+	mux.Handle("GET /console/handoffs/{id}", s.page(s.handoffShow))
+	mux.Handle("GET /console/handoffs/{id}/live", s.page(s.handoffLive))
+	mux.Handle("GET /console/handoffs/{id}/media/{msg}", s.page(s.handoffMedia))
+	mux.Handle("POST /console/handoffs/{id}/{action}", s.page(s.handoffAct))
 	mux.Handle("/console/", s.page(func(http.ResponseWriter, *http.Request, *staff.User) error { return casework.ErrNotFound }))
 
 	cop := http.NewCrossOriginProtection()

@@ -55,6 +55,18 @@ type Config struct {
 	UrgeInterval     time.Duration // the least time between two urges of a case; default 12 h
 	MaxMedia         int           // attachments per report; default 9
 
+	// ServiceHours are when people answer chats handed to them (转人工);
+	// zero: 08:30–18:00 every day, in Location. Out of them the owner is
+	// told when people answer next and what to do in an emergency.
+	ServiceHours casework.ServiceHours
+	// Hotline is the service hotline (服务热线) an owner calls in an
+	// emergency out of hours; "": they are told to report it here, where
+	// urgent reports are handled around the clock.
+	Hotline string
+	// HandoffAckInterval is the least time between two acknowledgements of
+	// the owner's words while nobody has taken their hand-off; default 5 min.
+	HandoffAckInterval time.Duration
+
 	// CaseLimit bounds the cases one chat account registers (keyed by
 	// UserRef.Key), and IPCaseLimit those from one address of the chat page
 	// (Inbound.ClientIP): a report over either is kept at the read-back and
@@ -108,6 +120,12 @@ func New(cfg Config) *Engine {
 	if cfg.MaxMedia == 0 {
 		cfg.MaxMedia = 9
 	}
+	if cfg.HandoffAckInterval == 0 {
+		cfg.HandoffAckInterval = 5 * time.Minute
+	}
+	if cfg.ServiceHours == (casework.ServiceHours{}) {
+		cfg.ServiceHours = casework.DefaultServiceHours()
+	}
 	if cfg.SLA.Rules == nil {
 		cfg.SLA = casework.DefaultSLAPolicy()
 	}
@@ -131,6 +149,10 @@ type turn struct {
 	id  *casework.ChatIdentity
 	now time.Time
 	out []bot.Outbound
+
+	// The account's open hand-off (nil: none) once handoffRead.
+	handoffRead bool
+	handoffNow  *casework.Handoff
 }
 
 // T renders a catalogue message in the session's language.
@@ -189,7 +211,7 @@ func (e *Engine) Handle(ctx context.Context, in *bot.Inbound) ([]bot.Outbound, e
 		return nil, nil
 	}
 	ttl := e.cfg.SessionTTL
-	if !s.HasCase && t.id.OwnerID == 0 && t.id.MemberID == 0 {
+	if !s.HasCase && !s.HandedOff && t.id.OwnerID == 0 && t.id.MemberID == 0 {
 		ttl = e.cfg.NoCaseSessionTTL // a chat that came to nothing is not kept for a month
 	}
 	if err := e.cfg.Sessions.Save(ctx, s, ttl); err != nil {
@@ -291,11 +313,21 @@ type input struct {
 
 func (t *turn) handle(fresh bool) error {
 	in := t.in
+	if fresh && t.id.HandoffAt != nil {
+		t.s.HandedOff = true // the session was lost; the store knows whether the hand-off is still open
+	}
 	switch in.Kind {
 	case bot.KindUnfollow:
+		if t.s.HandedOff {
+			return t.endHandoff() // nobody can answer them any more
+		}
 		return nil
 	case bot.KindFollow:
-		t.s.HandedOff = false
+		if t.s.HandedOff {
+			if err := t.endHandoff(); err != nil {
+				return err
+			}
+		}
 		t.say("welcome")
 		return t.menu()
 	}
@@ -319,7 +351,14 @@ func (t *turn) handle(fresh bool) error {
 	}
 	if in.Kind == bot.KindText && inp.payload == "" {
 		if cmd, ok := globalCommand(text); ok {
-			return t.command(cmd, "")
+			taken, err := t.handoffTaken()
+			if err != nil {
+				return err
+			}
+			if !taken || cmd == "menu" || cmd == "cancel" {
+				return t.command(cmd, "")
+			}
+			// A person has the conversation: the word is for them.
 		}
 		if code, ok := bindCommand(text); ok {
 			return t.command("bind", code)
@@ -329,7 +368,9 @@ func (t *turn) handle(fresh bool) error {
 		return t.lifecycleButton(inp.payload)
 	}
 	if t.s.HandedOff {
-		return t.whileHandedOff(inp)
+		if handled, err := t.whileHandedOff(inp); handled || err != nil {
+			return err
+		}
 	}
 	if !fresh && t.s.Flow != "" && t.now.Sub(t.s.UpdatedAt) > t.e.cfg.IdleTimeout {
 		return t.expired()
@@ -457,10 +498,11 @@ func (t *turn) set(k, v string) {
 func (t *turn) command(cmd, args string) error {
 	switch strings.ToLower(cmd) {
 	case "start", "menu":
-		t.s.HandedOff = false
 		t.reset()
-		if err := t.endHandoff(); err != nil {
-			return err
+		if t.s.HandedOff || t.id.HandoffAt != nil {
+			if err := t.endHandoff(); err != nil {
+				return err
+			}
 		}
 		return t.menu()
 	case "report":
@@ -486,6 +528,13 @@ func (t *turn) command(cmd, args string) error {
 	case "cancel":
 		hadFlow := t.s.Flow != ""
 		t.reset()
+		if t.s.HandedOff {
+			// Leaving the person: as 菜单.
+			if err := t.endHandoff(); err != nil {
+				return err
+			}
+			return t.menu()
+		}
 		if hadFlow {
 			t.say("cancelled")
 		}

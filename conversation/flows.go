@@ -141,7 +141,6 @@ func (t *turn) startFlow(flow string) error {
 	t.reset()
 	if t.s.HandedOff {
 		// Starting something ends the hand-off: the bot is in charge again.
-		t.s.HandedOff = false
 		if err := t.endHandoff(); err != nil {
 			return err
 		}
@@ -419,19 +418,178 @@ func (t *turn) afterUnitPick() error {
 
 // --- handoff --------------------------------------------------------------
 
+// A hand-off (转人工) is a record in the store (casework.Handoff): the
+// owner's words during it go there, and on the case a person links to it,
+// not to the bot. The bot says when a person will answer, acknowledges the
+// owner's messages while nobody has taken the conversation — not more than
+// once every Config.HandoffAckInterval —, and is otherwise quiet until the
+// owner goes back to the menu or the person ends the hand-off.
+
+// handoffs returns the store's hand-offs, or nil when it keeps none: then
+// the owner is still told when a person answers, and their words are only
+// logged.
+func (t *turn) handoffs() casework.HandoffStore {
+	hs, _ := t.e.cfg.Store.(casework.HandoffStore)
+	return hs
+}
+
+// openHandoff returns the account's open hand-off, read once per turn; nil
+// when there is none (a person ended it) or the store keeps none.
+func (t *turn) openHandoff() (*casework.Handoff, error) {
+	if t.handoffRead {
+		return t.handoffNow, nil
+	}
+	hs := t.handoffs()
+	if hs == nil {
+		return nil, nil
+	}
+	h, err := hs.FindOpenHandoff(t.ctx, string(t.in.User.Platform), t.in.User.ID)
+	switch {
+	case errors.Is(err, casework.ErrNotFound):
+		h = nil
+	case err != nil:
+		return nil, fmt.Errorf("find open hand-off: %w", err)
+	}
+	t.handoffRead, t.handoffNow = true, h
+	return h, nil
+}
+
+// handoff hands the conversation to a person: the hand-off is opened (or
+// the open one kept) and the owner told when a person answers.
 func (t *turn) handoff() error {
 	t.s.HandedOff = true
 	t.s.Choices = nil
-	t.id.HandoffAt = &t.now
-	if err := t.saveIdentity(); err != nil {
-		return err
+	if t.id.HandoffAt == nil {
+		t.id.HandoffAt = &t.now
+		if err := t.saveIdentity(); err != nil {
+			return err
+		}
 	}
-	t.e.cfg.Logger.Info("conversation handed to staff", "platform", t.in.User.Platform, "owner_id", t.id.OwnerID)
-	t.say("handoff")
+	hs := t.handoffs()
+	if hs == nil {
+		t.e.cfg.Logger.Warn("conversation handed to staff, but the store keeps no hand-offs", "platform", t.in.User.Platform)
+		t.sayText(t.handoffWhen())
+		return nil
+	}
+	h := &casework.Handoff{Platform: string(t.in.User.Platform), UserID: t.in.User.ID, DisplayName: t.id.DisplayName, Lang: string(t.s.Lang)}
+	if t.verified() {
+		h.OwnerID = t.id.OwnerID
+	}
+	created, err := hs.OpenHandoff(t.ctx, h)
+	if err != nil {
+		return fmt.Errorf("open hand-off: %w", err)
+	}
+	t.handoffRead, t.handoffNow = true, h
+	switch {
+	case created:
+		t.e.cfg.Logger.Info("conversation handed to staff", "handoff_id", h.ID, "platform", t.in.User.Platform, "owner_id", h.OwnerID)
+	case h.State == casework.HandoffTaken, t.toldRecently(h):
+		return nil // asked again: a person has it, or the owner was told a moment ago
+	}
+	return t.botSays(h, t.handoffWhen())
+}
+
+// toldRecently reports whether the bot wrote to the owner of h less than
+// Config.HandoffAckInterval ago.
+func (t *turn) toldRecently(h *casework.Handoff) bool {
+	return h.LastBotAt != nil && t.now.Sub(*h.LastBotAt) < t.e.cfg.HandoffAckInterval
+}
+
+// botSays tells the owner text and keeps it in hand-off h, so that the
+// person who answers reads what the owner was told.
+func (t *turn) botSays(h *casework.Handoff, text string) error {
+	t.sayText(text)
+	m := &casework.HandoffMessage{HandoffID: h.ID, From: casework.FromBot, Actor: casework.ActorBot, Text: text, At: t.now}
+	nh, err := t.handoffs().AddHandoffMessage(t.ctx, m, casework.Effects{})
+	if errors.Is(err, casework.ErrConflict) {
+		return nil // a person ended it this instant; the owner was told
+	}
+	if err != nil {
+		return fmt.Errorf("keep the bot's words in hand-off %d: %w", h.ID, err)
+	}
+	t.handoffNow = nh
 	return nil
 }
 
+// handoffWhen says when a person answers: within minutes in the service
+// hours; else at the next opening, and what to do in an emergency.
+func (t *turn) handoffWhen() string {
+	if t.serviceOpen() {
+		return t.T("handoff.open")
+	}
+	return t.T("handoff.closed", "hours", t.serviceHours(), "next", t.nextOpening(), "urgent", t.urgentAdvice())
+}
+
+// handoffAck is the short acknowledgement of the owner's words while nobody
+// has taken the conversation.
+func (t *turn) handoffAck() string {
+	if t.serviceOpen() {
+		return t.T("handoff.ack")
+	}
+	return t.T("handoff.ack_closed", "next", t.nextOpening(), "urgent", t.urgentAdvice())
+}
+
+func (t *turn) serviceOpen() bool { return t.e.cfg.ServiceHours.IsOpen(t.now, t.e.cfg.Location) }
+
+// serviceHours are the service hours as the owner reads them: "每天
+// 08:30–18:00", "周一、周二… 09:00–17:30".
+func (t *turn) serviceHours() string {
+	h := t.e.cfg.ServiceHours
+	open, close := h.Clock()
+	if h.EveryDay() {
+		return t.T("handoff.hours_every_day", "open", open, "close", close)
+	}
+	var days []string
+	for _, d := range []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday} {
+		if h.OnDay(d) {
+			days = append(days, t.T("weekday."+strconv.Itoa(int(d))))
+		}
+	}
+	return t.T("handoff.hours_days", "days", strings.Join(days, t.T("list_sep")), "open", open, "close", close)
+}
+
+// nextOpening says when people answer next: "今天 08:30", "明天 08:30",
+// "周一 09:00".
+func (t *turn) nextOpening() string {
+	loc := t.e.cfg.Location
+	next := t.e.cfg.ServiceHours.NextOpening(t.now, loc).In(loc)
+	now := t.now.In(loc)
+	at := next.Format("15:04")
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
+	switch day := time.Date(next.Year(), next.Month(), next.Day(), 0, 0, 0, 0, loc); {
+	case day.Equal(today):
+		return t.T("handoff.next_today", "time", at)
+	case day.Equal(today.AddDate(0, 0, 1)):
+		return t.T("handoff.next_tomorrow", "time", at)
+	}
+	return t.T("handoff.next_day", "weekday", t.T("weekday."+strconv.Itoa(int(next.Weekday()))), "time", at)
+}
+
+// urgentAdvice says what to do in an emergency out of hours: call the
+// hotline, or report it here, which is handled around the clock.
+func (t *turn) urgentAdvice() string {
+	if t.e.cfg.Hotline != "" {
+		return t.T("handoff.urgent_hotline", "hotline", t.e.cfg.Hotline)
+	}
+	return t.T("handoff.urgent_report")
+}
+
+// endHandoff gives the conversation back to the bot: the open hand-off
+// ends by the owner's going back to the menu (or starting something), and
+// the account's mark is cleared.
 func (t *turn) endHandoff() error {
+	t.s.HandedOff = false
+	h, err := t.openHandoff()
+	if err != nil {
+		return err
+	}
+	if h != nil {
+		if _, _, err := t.handoffs().EndHandoff(t.ctx, h.ID, t.who().Actor(), t.now, nil, casework.Effects{}); err != nil {
+			return fmt.Errorf("end hand-off %d: %w", h.ID, err)
+		}
+		t.handoffNow = nil
+		t.e.cfg.Logger.Info("owner went back to the bot", "handoff_id", h.ID, "platform", t.in.User.Platform)
+	}
 	if t.id.HandoffAt == nil {
 		return nil
 	}
@@ -439,32 +597,72 @@ func (t *turn) endHandoff() error {
 	return t.saveIdentity()
 }
 
-// whileHandedOff keeps the bot quiet while staff have the conversation; the
-// owner's words go on the timeline of their latest open case so that staff
-// see them, or are kept in the session until staff read them.
-func (t *turn) whileHandedOff(in input) error {
-	note := in.text
-	if in.media != nil && in.media.BlobKey != "" {
-		note = strings.TrimSpace(note + " [" + in.media.BlobKey + "]")
+// handoffTaken reports whether a person has taken the open hand-off: then
+// the owner's words, even those that are commands to the bot (报修, 进度,
+// 人工…), are for the person; only 菜单 and 取消 give the owner back to the
+// bot. While it waits, the owner may still turn to the bot.
+func (t *turn) handoffTaken() (bool, error) {
+	if !t.s.HandedOff {
+		return false, nil
 	}
-	if note == "" {
-		return nil
-	}
-	// The latest open case the account may see: a proven owner's, or one it
-	// reported itself.
-	cases, err := t.ownerCases(openStates, 1)
+	h, err := t.openHandoff()
+	return h != nil && h.State == casework.HandoffTaken, err
+}
+
+// whileHandedOff handles a message while the conversation is handed off:
+// the owner's words go on the hand-off (and on its case), acknowledged
+// while nobody has taken it; a menu button gives the owner back to the bot.
+// It reports false when the hand-off was ended by a person meanwhile: the
+// bot is in charge again and handles the message as it would any other.
+func (t *turn) whileHandedOff(in input) (bool, error) {
+	h, err := t.openHandoff()
 	if err != nil {
-		return err
+		return true, err
 	}
-	if len(cases) == 1 {
-		return t.e.cfg.Store.AddCaseEvent(t.ctx, &casework.Event{CaseID: cases[0].ID, At: t.now, Actor: t.who().Actor(), Kind: casework.EventNote, Note: truncateRunes("业主留言 owner wrote: "+note, 2000)})
+	if h == nil && t.handoffs() != nil {
+		// A person ended it: the bot is back, at the start.
+		t.reset()
+		return false, t.endHandoff()
 	}
-	const keep = 50
-	inbox := t.slot("inbox")
-	if strings.Count(inbox, "\n") < keep {
-		t.set("inbox", inbox+t.now.Format(time.RFC3339)+" "+truncateRunes(note, 500)+"\n")
+	if cmd, ok := strings.CutPrefix(in.payload, "menu:"); ok && t.in.Kind == bot.KindButton {
+		if cmd == "human" {
+			return true, t.handoff()
+		}
+		return true, t.command(cmd, "")
 	}
-	return nil
+	text := in.text
+	if t.in.Kind == bot.KindButton {
+		text = "" // an old button: nothing the owner wrote
+	}
+	var blob string
+	if in.media != nil {
+		blob = in.media.BlobKey
+	}
+	if h == nil {
+		if text != "" || blob != "" {
+			t.e.cfg.Logger.Warn("owner wrote during a hand-off the store does not keep", "platform", t.in.User.Platform)
+		}
+		return true, nil
+	}
+	if text != "" || blob != "" {
+		m := &casework.HandoffMessage{HandoffID: h.ID, From: casework.FromOwner, Actor: t.who().Actor(),
+			Text: truncateRunes(text, casework.MaxHandoffText), BlobKey: blob, At: t.now}
+		nh, err := t.handoffs().AddHandoffMessage(t.ctx, m, casework.Effects{})
+		if errors.Is(err, casework.ErrConflict) {
+			// A person ended it this instant: the bot takes the words.
+			t.handoffRead, t.handoffNow = true, nil
+			t.reset()
+			return false, t.endHandoff()
+		}
+		if err != nil {
+			return true, fmt.Errorf("add the owner's words to hand-off %d: %w", h.ID, err)
+		}
+		h, t.handoffNow = nh, nh
+	}
+	if h.State == casework.HandoffWaiting && !t.toldRecently(h) {
+		return true, t.botSays(h, t.handoffAck())
+	}
+	return true, nil
 }
 
 // openStates are the states in which a case still needs work.

@@ -401,8 +401,8 @@ func strangerAsksForAPerson(u *user, flow, message string) {
 }
 
 // TestUnverifiedHandoff: an owner who did not verify and asked for a person
-// reaches staff on the case they reported; 验证 during the hand-off starts
-// the verification.
+// reaches staff in a hand-off of their chat account, not on the newest case
+// they reported; 验证 while nobody has taken it starts the verification.
 func TestUnverifiedHandoff(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -415,13 +415,23 @@ func TestUnverifiedHandoff(t *testing.T) {
 	require.Len(t, mine, 1)
 	events, err := w.store.ListCaseEvents(ctx, mine[0].ID)
 	require.NoError(t, err)
-	assert.Contains(t, events[len(events)-1].Note, "我家里漏水了很严重", "staff read it on the case")
-	assert.NotContains(t, string(events[len(events)-1].Actor), u.ref.ID, "the visitor's id, its key to the page, is not on the timeline")
+	assert.NotContains(t, events[len(events)-1].Note, "我家里漏水了很严重", "not filed on the newest case: a person links the case it is about")
+	h, err := w.store.FindOpenHandoff(ctx, "web", u.ref.ID)
+	require.NoError(t, err)
+	assert.Zero(t, h.OwnerID, "the account proved to be nobody")
+	msgs, err := w.store.ListHandoffMessages(ctx, h.ID, 0)
+	require.NoError(t, err)
+	require.NotEmpty(t, msgs)
+	last := msgs[len(msgs)-1]
+	assert.Equal(t, "我家里漏水了很严重，请快点来人", last.Text, "staff read it in the hand-off")
+	assert.NotContains(t, string(last.Actor), u.ref.ID, "the visitor's id, its key to the page, is not what names them")
 
 	w.clock.Advance(2 * time.Minute)
 	u.say("验证")
 	u.say(ownerPhone)
 	assert.Contains(t, said(w, u), "139****0016", "the hand-off ended; the code was sent")
+	_, err = w.store.FindOpenHandoff(ctx, "web", u.ref.ID)
+	require.ErrorIs(t, err, casework.ErrNotFound)
 }
 
 // TestStaffVerificationIsKept: staff verify an account while its owner is

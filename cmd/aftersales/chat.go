@@ -131,18 +131,21 @@ func (m *Main) openChat(ctx context.Context, srv *console.Server) error {
 	if err != nil {
 		return fmt.Errorf("time zone: %w", err)
 	}
+	hours, _ := casework.ParseServiceHours(m.Config.ServiceHours) // checked by Config.Validate
 	m.Engine = conversation.New(conversation.Config{
-		Store:       m.Store,
-		Sessions:    m.sessions,
-		Classifier:  m.classifier,
-		SLA:         m.sla,
-		Location:    loc,
-		Logger:      m.Logger,
-		NowFunc:     m.now,
-		Lifecycle:   m.Lifecycle,
-		Identity:    m.Identity,
-		CaseLimit:   m.limiter("cases", m.Config.LimitCases),
-		IPCaseLimit: m.limiter("address-cases", m.Config.LimitAddressCases),
+		Store:        m.Store,
+		Sessions:     m.sessions,
+		Classifier:   m.classifier,
+		SLA:          m.sla,
+		Location:     loc,
+		Logger:       m.Logger,
+		NowFunc:      m.now,
+		Lifecycle:    m.Lifecycle,
+		Identity:     m.Identity,
+		CaseLimit:    m.limiter("cases", m.Config.LimitCases),
+		IPCaseLimit:  m.limiter("address-cases", m.Config.LimitAddressCases),
+		ServiceHours: hours,
+		Hotline:      m.Config.Hotline,
 	})
 	m.Router.Handler = m.Engine
 	proxies, _ := m.Config.trustedProxies() // checked by Config.Validate

@@ -43,6 +43,8 @@ type Config struct {
 	AnswerWait   string // AFTERSALES_ANSWER_WAIT: an answer (答复) the owner says nothing of is taken as settled after this
 	AcceptWithin string // AFTERSALES_URGENT_ACCEPT_WITHIN: an urgent work order not taken by then is escalated
 	ReturnVisits string // AFTERSALES_RETURN_VISITS: days after closure of the return visit, by subcategory
+	ServiceHours string // AFTERSALES_SERVICE_HOURS: when people answer chats handed to them (人工)
+	Hotline      string // AFTERSALES_HOTLINE: the service hotline for emergencies out of those hours
 
 	TelegramToken         string // AFTERSALES_TELEGRAM_TOKEN: enables Telegram
 	TelegramAPIURL        string // AFTERSALES_TELEGRAM_API_URL
@@ -150,6 +152,8 @@ var settings = []setting{
 	{"AFTERSALES_ANSWER_WAIT", "answer-wait", "how long staff's answer (答复) to a consultation or complaint waits for the owner to say whether it settles the matter; then it is taken as settled and the case closes (7d)", func(c *Config) *string { return &c.AnswerWait }},
 	{"AFTERSALES_URGENT_ACCEPT_WITHIN", "urgent-accept-within", "an urgent work order not taken within this is escalated to the supervisor (30m)", func(c *Config) *string { return &c.AcceptWithin }},
 	{"AFTERSALES_RETURN_VISITS", "return-visits", "when the return visit (回访) asks whether the repair held, by subcategory: leak:14d,crack:30d,*:30d; 0 turns one off", func(c *Config) *string { return &c.ReturnVisits }},
+	{"AFTERSALES_SERVICE_HOURS", "service-hours", "when people answer the chats owners hand to them (人工), in the department's time zone: 08:30-18:00 (every day) or mon-fri 09:00-17:30; out of them owners are told when people answer next", func(c *Config) *string { return &c.ServiceHours }},
+	{"AFTERSALES_HOTLINE", "hotline", "the service hotline (服务热线) owners are told to call in an emergency out of the service hours; none: they are told to report it in the chat, where urgent reports are handled around the clock", func(c *Config) *string { return &c.Hotline }},
 	{"AFTERSALES_TELEGRAM_TOKEN", "telegram-token", "the Telegram bot's token from @BotFather; enables Telegram (secret)", func(c *Config) *string { return &c.TelegramToken }},
 	{"AFTERSALES_TELEGRAM_API_URL", "telegram-api-url", "Bot API base URL (a proxy or a local Bot API server)", func(c *Config) *string { return &c.TelegramAPIURL }},
 	{"AFTERSALES_TELEGRAM_WEBHOOK_URL", "telegram-webhook-url", "public HTTPS URL of /telegram/webhook; webhook mode instead of long polling", func(c *Config) *string { return &c.TelegramWebhookURL }},
@@ -176,6 +180,7 @@ func DefaultConfig() Config {
 		AnswerWait:   "7d",
 		AcceptWithin: "30m",
 		ReturnVisits: "leak:14d,plumbing:14d,*:30d",
+		ServiceHours: "08:30-18:00",
 	}
 }
 
@@ -291,6 +296,12 @@ func (c *Config) Validate() error {
 	}
 	if _, _, err := c.returnVisits(); err != nil {
 		bad("AFTERSALES_RETURN_VISITS", "%v", err)
+	}
+	if _, err := casework.ParseServiceHours(c.ServiceHours); err != nil {
+		bad("AFTERSALES_SERVICE_HOURS", "%q: give HH:MM-HH:MM, with days before it if not every day: mon-fri 09:00-17:30", c.ServiceHours)
+	}
+	if len(c.Hotline) > 40 || strings.ContainsAny(c.Hotline, "\r\n\t") {
+		bad("AFTERSALES_HOTLINE", "give a phone number such as 400-820-8820")
 	}
 	if _, err := c.partyTokens(); err != nil {
 		bad("AFTERSALES_PARTY_TOKENS", "%v", err)

@@ -175,6 +175,7 @@ type Store interface {
 	casework.Store
 	casework.IdentityStore
 	casework.LifecycleStore
+	casework.HandoffStore
 	Migrate(ctx context.Context) error
 }
 

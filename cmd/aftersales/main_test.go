@@ -108,6 +108,9 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"AFTERSALES_RETURN_VISITS", "leak=14d"},
 		{"AFTERSALES_RETURN_VISITS", "roof:14d"},
 		{"AFTERSALES_RETURN_VISITS", "leak:two weeks"},
+		{"AFTERSALES_SERVICE_HOURS", "9-17"},
+		{"AFTERSALES_SERVICE_HOURS", "18:00-08:30"},
+		{"AFTERSALES_HOTLINE", "400\n820"},
 		{"AFTERSALES_PARTY_TOKENS", "HXJS:short"},
 	} {
 		var out, errOut bytes.Buffer

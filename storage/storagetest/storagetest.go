@@ -266,6 +266,7 @@ func Run(t *testing.T, h Harness) {
 		{"Tasks", testTasks},
 		{"CaseStats", testCaseStats},
 		{"MigrateLegacyCase", testMigrateLegacyCase},
+		{"HandoffOpen", testHandoffOpen}, {"HandoffMessages", testHandoffMessages}, {"HandoffTakeAndEnd", testHandoffTakeAndEnd}, {"ListHandoffs", testListHandoffs},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
