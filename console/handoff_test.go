@@ -121,6 +121,10 @@ func TestHandoffInboxPermissions(t *testing.T) {
 	assert.NotContains(t, body, visitorID, "a visitor's id is its key to the chat page")
 	dash := sup.get("/console/").Body.String()
 	assert.Regexp(t, `href="/console/handoffs"><span class="n">2</span><span class="label">人工会话待回复`, dash)
+	// Every page's menu and title count them, for whoever may answer.
+	cases := sup.get("/console/cases").Body.String()
+	assert.Contains(t, cases, `人工会话 <span class="count">2</span></a>`)
+	assert.Contains(t, cases, "<title>(2) ")
 
 	agent := e.signedIn(t, "agent") // 绿水园 only
 	body = agent.get("/console/handoffs").Body.String()
@@ -131,6 +135,7 @@ func TestHandoffInboxPermissions(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, agent.do(http.MethodPost, handoffPath(e.owner, "/take"), url.Values{}).Code)
 	assert.Equal(t, casework.HandoffWaiting, e.handoff(t, e.owner).State, "nothing done")
 	assert.Regexp(t, `<span class="n">1</span><span class="label">人工会话待回复`, agent.get("/console/").Body.String())
+	assert.Contains(t, agent.get("/console/cases").Body.String(), `<span class="count">1</span>`, "the agent's own count")
 
 	// Linked to a case of 绿水园, the owner's chat is the agent's to see.
 	_, err := e.store.LinkHandoff(t.Context(), e.owner.ID, e.other.ID)

@@ -77,6 +77,9 @@ type view struct {
 	Nav   string // the menu entry to highlight
 	Path  string
 	Data  any
+	// Handoffs is how many chats wait for a person (人工), shown on the
+	// menu of every page to those who may answer them.
+	Handoffs int
 }
 
 // uiHandler is a page's handler: it returns an error instead of writing it;
@@ -194,6 +197,14 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	v.Lang = langOf(r)
 	if v.Path == "" {
 		v.Path = r.URL.Path
+	}
+	if v.User != nil && v.User.MayAct() {
+		n, err := s.waitingHandoffs(r, v.User)
+		if err != nil {
+			// The menu's count is a hint: the page is shown without it.
+			s.cfg.Logger.WarnContext(r.Context(), "console: counting the chats waiting for a person failed", "error", err)
+		}
+		v.Handoffs = n
 	}
 	var buf bytes.Buffer
 	if err := pages[name].ExecuteTemplate(&buf, "layout", v); err != nil {
