@@ -175,6 +175,7 @@ type Store interface {
 	casework.Store
 	casework.IdentityStore
 	casework.LifecycleStore
+	casework.RosterStore
 	Migrate(ctx context.Context) error
 }
 
