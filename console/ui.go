@@ -63,7 +63,7 @@ var pages = func() map[string]*template.Template {
 	}
 	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
 	out := map[string]*template.Template{}
-	for _, name := range []string{"login", "dashboard", "case_list", "case_show", "users", "audit", "parties", "tasks", "error", "intake"} {
+	for _, name := range []string{"login", "dashboard", "case_list", "case_show", "users", "audit", "parties", "tasks", "error", "intake", "roster"} {
 		out[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
 	}
 	return out
@@ -108,6 +108,7 @@ func (s *Server) uiRoutes() {
 	mux.Handle("GET /console/audit", s.page(s.auditList))
 	mux.Handle("GET /console/tasks", s.page(s.taskList))
 	mux.Handle("GET /console/parties", s.page(s.partyList))
+	mux.Handle("GET /console/roster", s.page(s.rosterList))
 	mux.Handle("/console/", s.page(func(http.ResponseWriter, *http.Request, *staff.User) error { return casework.ErrNotFound }))
 
 	cop := http.NewCrossOriginProtection()

@@ -118,6 +118,7 @@ func (m *Main) openLifecycle(ctx context.Context) error {
 		ReturnVisits:       visits,
 		ReturnVisitDefault: visitDefault,
 		Classifier:         m.classifier,
+		PublicURL:          m.Config.PublicURL,
 	})
 	m.jobHandler.svc = m.Lifecycle
 	return nil
