@@ -66,9 +66,9 @@ func SupervisorAction(action string) bool {
 // the parties first.
 const maxFlatChoices = 10
 
-// phoneShownNote is the timeline's note of a supervisor shown the owner's
-// phone in chat (联系业主), by the supervisor.
-const phoneShownNote = "owner's phone shown in chat"
+// PhoneShownNote is the timeline's note, by the supervisor, of their being
+// shown the owner's phone in chat (联系业主).
+const PhoneShownNote = "owner's phone shown in chat"
 
 // SupervisorReply is what a supervisor's button answers in the chat: a text
 // and, when it asks the next step (改派's choice), its buttons.
@@ -248,7 +248,32 @@ func (s *Service) Supervise(ctx context.Context, who Who, lang l10n.Lang, action
 		return nil, err
 	}
 	log.Info("supervisor acted from the chat")
+	if len(r.Choices) == 0 {
+		r.Choices = s.followUp(ctx, number, action, lang)
+	}
 	return r, nil
+}
+
+// followUp returns the buttons an answer to a supervisor's action offers:
+// what is left to do about case number as it now is. Telegram takes a
+// notice's keyboard away once one of its buttons is pressed, and WeChat's
+// numbers follow the last options given: the answer carries the rest.
+func (s *Service) followUp(ctx context.Context, number, action string, lang l10n.Lang) []bot.Choice {
+	c, err := s.cfg.Store.FindCaseByNumber(ctx, number)
+	if err != nil {
+		s.cfg.Logger.Error("supervisor's next buttons: case not read", "case_number", number, "error", err)
+		return nil
+	}
+	b := s.supervisorButtons(ctx, c, "", nil)
+	switch action {
+	case ActSupDispatch, ActSupReassign, ActSupAccept:
+		b.dispatch, b.reassign, b.accept = false, false, false // done: its answer says to whom
+	case ActSupCall:
+		b.call = false
+	case ActSupOpen:
+		b.open = false
+	}
+	return b.choices(lang)
 }
 
 // supervisorOf returns the member the account is bound to when they are
@@ -546,7 +571,7 @@ func (s *Service) supCall(ctx context.Context, sup *casework.Member, c *casework
 	if strings.TrimSpace(c.OwnerPhone) == "" {
 		return &SupervisorReply{Text: T(lang, "sup.owner_no_phone", "number", c.Number, "owner", owner)}, nil
 	}
-	if err := s.event(ctx, c, casework.EventNote, casework.MemberActor(sup.ID), phoneShownNote, casework.Effects{}); err != nil {
+	if err := s.event(ctx, c, casework.EventNote, casework.MemberActor(sup.ID), PhoneShownNote, casework.Effects{}); err != nil {
 		return nil, err
 	}
 	return &SupervisorReply{Text: T(lang, "sup.owner", "number", c.Number, "owner", owner, "phone", c.OwnerPhone,

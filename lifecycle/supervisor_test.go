@@ -179,6 +179,7 @@ func TestSupervisorDispatchesAnOrderNobodyTook(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, r.Text, "已派给 明辰门窗有限公司 郑晓东")
 	assert.Contains(t, r.Text, "13900009004", "whom to call")
+	assert.Equal(t, []string{"联系业主"}, labels(r.Choices), "what is left to do: Telegram took the notice's buttons away")
 	got := e.reload(t, c)
 	assert.Equal(t, e.member(t, "郑晓东").ID, got.AssigneeID, "冯磊 let it lie: the next by role")
 	last := e.lastEvent(t, c.ID)
@@ -336,6 +337,7 @@ func TestSupervisorAcceptsAConsultation(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, r.Text, "已受理 "+c.Number)
 	assert.Contains(t, r.Text, "https://aftersales.example.com/console/cases/"+c.Number)
+	assert.Equal(t, []string{"联系业主", "在工作台打开"}, labels(r.Choices))
 	got := e.reload(t, c)
 	assert.Equal(t, casework.StateAccepted, got.State)
 	assert.Equal(t, casework.MemberActor(e.member(t, "林峰").ID), e.lastEvent(t, c.ID).Actor)
@@ -377,6 +379,7 @@ func TestSupervisorCallsTheOwner(t *testing.T) {
 	assert.Equal(t, casework.EventNote, last.Kind)
 	assert.Equal(t, casework.MemberActor(e.member(t, "林峰").ID), last.Actor)
 	assert.Equal(t, "owner's phone shown in chat", last.Note)
+	assert.Equal(t, []string{"派给值班单位", "改派"}, labels(r.Choices), "what is left to do")
 	assert.NotContains(t, last.Note, "13900000001", "the timeline does not repeat the phone")
 }
 
@@ -390,6 +393,7 @@ func TestSupervisorOpensTheConsole(t *testing.T) {
 	r, err := e.press(t, e.who(t, supervisorChat), open)
 	require.NoError(t, err)
 	assert.Equal(t, "在工作台打开 "+c.Number+"：https://aftersales.example.com/console/cases/"+c.Number, r.Text)
+	assert.Equal(t, []string{"派给值班单位", "改派", "联系业主"}, labels(r.Choices))
 	_, err = e.press(t, e.who(t, ownerChat), open)
 	require.ErrorIs(t, err, lifecycle.ErrForbidden)
 
