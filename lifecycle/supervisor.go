@@ -120,9 +120,11 @@ type supButtons struct {
 
 // supervisorButtons returns the buttons of the supervisors' notice key about
 // c (staffNotices): those of the complaint a low score opened (vals names
-// it), else of c as its state allows. An order declined or not taken waits
-// for someone, whatever the timeline says yet: the notice is composed with
-// the change that tells of it.
+// it), else of c as its state allows. The notice is composed with the
+// change that tells of it, on c as it was: an order declined or not taken
+// waits for someone, whatever the timeline says yet, and a third repair is
+// about to go back to its party — to reassign, with no stamp to check, as
+// the order will have been sent again by the time the button is pressed.
 func (s *Service) supervisorButtons(ctx context.Context, c *casework.Case, key string, vals func(l10n.Lang) []string) supButtons {
 	if key == "staff.low_score" && vals != nil {
 		kv := vals(l10n.Chinese)
@@ -145,6 +147,8 @@ func (s *Service) supervisorButtons(ctx context.Context, c *casework.Case, key s
 		return b
 	}
 	switch {
+	case key == "staff.repeat" && c.Category.GetsWorkOrder():
+		b.reassign, b.stamp = true, ""
 	case !c.Open() || c.State == casework.StateOnHold:
 	case !c.Category.GetsWorkOrder():
 		b.accept = c.State == casework.StateRegistered
@@ -163,9 +167,13 @@ func (s *Service) supervisorButtons(ctx context.Context, c *casework.Case, key s
 // choices are the buttons in lang.
 func (b supButtons) choices(lang l10n.Lang) []bot.Choice {
 	var out []bot.Choice
+	var stamp []string
+	if b.stamp != "" {
+		stamp = []string{b.stamp}
+	}
 	add := func(on bool, key, action string) {
 		if on {
-			out = append(out, bot.Choice{Label: T(lang, key), Payload: Payload(action, b.number, b.stamp)})
+			out = append(out, bot.Choice{Label: T(lang, key), Payload: Payload(action, b.number, stamp...)})
 		}
 	}
 	add(b.dispatch, "btn.sup_dispatch", ActSupDispatch)

@@ -406,3 +406,26 @@ func TestSupervisorOpensTheConsole(t *testing.T) {
 	_, err = e.press(t, e.who(t, supervisorChat), bot.Choice{Payload: lifecycle.Payload(lifecycle.ActSupOpen, "SH-19990101-0001")})
 	require.True(t, errors.Is(err, casework.ErrNotFound), "%v", err)
 }
+
+// TestSupervisorReassignsARepeatRepair: the notice of a repeat repair —
+// composed before the order goes back to its engineer — offers 改派, which
+// still works once the order was sent again.
+func TestSupervisorReassignsARepeatRepair(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *lifecycle.Config) { c.RepeatEscalation = 2 })
+	f := e.dispatched(t, nil).to(t, casework.StateDone)
+	_, err := e.svc.NotFixed(t.Context(), f.owner, f.c.Number, "窗户还是关不严")
+	require.NoError(t, err)
+	n := e.supNotice(t, f.c)
+	assert.Contains(t, n.Text, "重复维修升级")
+	reassign := choice(t, n.Choices, "改派")
+	assert.Equal(t, lifecycle.Payload(lifecycle.ActSupReassign, f.c.Number), reassign.Payload, "no stamp: the order is sent again after the notice")
+	require.Equal(t, casework.StateDispatched, e.reload(t, f.c).State)
+
+	lin := e.who(t, supervisorChat)
+	step, err := e.press(t, lin, reassign)
+	require.NoError(t, err)
+	_, err = e.press(t, lin, choice(t, step.Choices, "售后服务部工程组 · 陶然（工程师）"))
+	require.NoError(t, err)
+	assert.Equal(t, e.member(t, "陶然").ID, e.reload(t, f.c).AssigneeID)
+}
