@@ -295,3 +295,19 @@ func TestRosterCommand(t *testing.T) {
 	code, _, _ = cmd("roster", "import", filepath.Join(dir, "missing.csv"))
 	assert.Equal(t, exitFailed, code)
 }
+
+// TestPublicURLSetting: AFTERSALES_PUBLIC_URL is a base URL; anything else
+// stops the service naming it.
+func TestPublicURLSetting(t *testing.T) {
+	t.Parallel()
+	for _, bad := range []string{"aftersales.example.com", "ftp://aftersales.example.com", "https://", "https://x.example/?a=1", "https://u:p@x.example"} {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), []string{"migrate"}, env("AFTERSALES_PUBLIC_URL", bad, "AFTERSALES_DATA_DIR", t.TempDir()), nil, &out, &errOut)
+		assert.Equal(t, exitUsage, code, bad)
+		assert.Contains(t, errOut.String(), "AFTERSALES_PUBLIC_URL", bad)
+		assert.NotContains(t, errOut.String(), "u:p@", "no password quoted")
+	}
+	cfg := DefaultConfig()
+	cfg.DataDir, cfg.PublicURL = t.TempDir(), "https://aftersales.example.com/sub/"
+	require.NoError(t, cfg.Validate())
+}
