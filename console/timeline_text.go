@@ -74,7 +74,9 @@ var noteShapes = []noteShape{
 	shape(`^work order to (\S+)(?: / ([^;]+))?(; no chat account bound: the order waits in the staff API)?(?:; urgent: (.+))?$`, "order_to",
 		map[int]func(l10n.Lang, string) string{
 			3: func(lang l10n.Lang, _ string) string { return uiText.Render(lang, "note.order_waits") },
-			4: func(lang l10n.Lang, v string) string { return uiText.Render(lang, "note.order_urgent", "who", phoneWords(lang, v)) },
+			4: func(lang l10n.Lang, v string) string {
+				return uiText.Render(lang, "note.order_urgent", "who", phoneWords(lang, v))
+			},
 		}),
 	shape(`^urgent order not taken: (.+)$`, "not_taken_called", map[int]func(l10n.Lang, string) string{1: phoneWords}),
 	shape(`^accepted by staff to answer$`, "accepted_to_answer", nil),

@@ -63,7 +63,7 @@ var pages = func() map[string]*template.Template {
 	}
 	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
 	out := map[string]*template.Template{}
-	for _, name := range []string{"login", "dashboard", "case_list", "case_show", "users", "audit", "parties", "tasks", "error", "intake", "handoff_list", "handoff_show"} {
+	for _, name := range []string{"login", "dashboard", "case_list", "case_show", "users", "audit", "parties", "tasks", "error", "intake", "handoff_list", "handoff_show", "roster"} {
 		out[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
 	}
 	return out
@@ -117,6 +117,7 @@ func (s *Server) uiRoutes() {
 	mux.Handle("GET /console/handoffs/{id}/live", s.page(s.handoffLive))
 	mux.Handle("GET /console/handoffs/{id}/media/{msg}", s.page(s.handoffMedia))
 	mux.Handle("POST /console/handoffs/{id}/{action}", s.page(s.handoffAct))
+	mux.Handle("GET /console/roster", s.page(s.rosterList))
 	mux.Handle("/console/", s.page(func(http.ResponseWriter, *http.Request, *staff.User) error { return casework.ErrNotFound }))
 
 	cop := http.NewCrossOriginProtection()

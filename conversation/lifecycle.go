@@ -82,6 +82,9 @@ func (t *turn) lifecycleButton(payload string) error {
 		return nil
 	}
 	ctx, who := t.ctx, t.who()
+	if lifecycle.SupervisorAction(action) {
+		return t.supervisorButton(action, number, arg)
+	}
 	switch action {
 	case lifecycle.ActTake:
 		o, err := lc.TakeOrder(ctx, who, number)

@@ -40,6 +40,10 @@ const (
 	colCategory           = "category"
 	colSubcategory        = "subcategory"
 	colPartyCode          = "party_code"
+	colMember             = "member"
+	colDay                = "day"
+	colFrom               = "from"
+	colTo                 = "to"
 )
 
 var projectCodeColumn = Column{colProjectCode, "项目编码", []string{"项目代码", "楼盘编码", "project_id"}, true}
@@ -78,6 +82,13 @@ var columns = map[Kind][]Column{
 		{colCategory, "类别", []string{"分类", "诉求分类", "问题类型"}, true},
 		{colSubcategory, "子类", []string{"子类别", "小类", "细类"}, false},
 		{colPartyCode, "责任单位编码", []string{"责任单位", "单位编码", "party"}, true},
+	},
+	KindRoster: {
+		projectCodeColumn,
+		{colMember, "值班人", []string{"值班主管", "主管", "值班人员", "姓名", "电话", "手机", "name", "phone", "member_name", "member_phone", "supervisor"}, true},
+		{colDay, "值班日", []string{"日期", "星期", "值班日期", "weekday", "date"}, true},
+		{colFrom, "开始时间", []string{"开始", "起", "自", "start", "from_time"}, true},
+		{colTo, "结束时间", []string{"结束", "止", "至", "end", "to_time", "until"}, true},
 	},
 }
 

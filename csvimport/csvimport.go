@@ -99,6 +99,16 @@ func Parse(kind Kind, r io.Reader) (*casework.ImportBatch, error) {
 	if !kind.Valid() {
 		return nil, casework.Invalid("kind", "%q is not one of %v", kind, Kinds)
 	}
+	p, err := newParser(kind, r)
+	if err != nil {
+		return nil, err
+	}
+	return p.run()
+}
+
+// newParser reads a file of kind whole, checks its size and encoding, and
+// returns the parser of its rows.
+func newParser(kind Kind, r io.Reader) (*parser, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("csvimport: reading the %s file: %w", kind, err)
@@ -114,7 +124,7 @@ func Parse(kind Kind, r io.Reader) (*casework.ImportBatch, error) {
 	p := &parser{kind: kind, cr: csv.NewReader(bytes.NewReader(data))}
 	p.cr.FieldsPerRecord = -1
 	p.cr.TrimLeadingSpace = true
-	return p.run()
+	return p, nil
 }
 
 // refuse returns an ImportError with a single problem.
@@ -178,6 +188,8 @@ func (p *parser) run() (*casework.ImportBatch, error) {
 		p.check = newPartyChecker(p).check
 	case KindRoutes:
 		p.check = newRouteChecker(p).check
+	case KindRoster:
+		// ParseRoster set its checker, which keeps the records.
 	}
 
 	rows := 0

@@ -31,3 +31,20 @@ func ExampleBatch() (*casework.ImportBatch, error) {
 	}
 	return &all, nil
 }
+
+// ExampleRoster returns the example duty roster of examples/roster.csv —
+// who of 海景苑's supervisors is on duty out of hours — parsed from the copy
+// embedded in the binary, to resolve against the example registry
+// (casework.ResolveRoster). The demo mode loads it after the registry.
+func ExampleRoster() ([]casework.DutyRecord, error) {
+	f, err := examples.FS.Open("roster.csv")
+	if err != nil {
+		return nil, fmt.Errorf("csvimport: example roster.csv: %w", err)
+	}
+	defer f.Close()
+	recs, err := ParseRoster(f)
+	if err != nil {
+		return nil, fmt.Errorf("csvimport: example roster.csv: %w", err)
+	}
+	return recs, nil
+}

@@ -873,6 +873,9 @@ func errorKey(err error) string {
 // ExplainError returns the text telling a chat user why their action was
 // refused, and false when the error is not theirs (a failure to report).
 func ExplainError(lang l10n.Lang, err error) (string, bool) {
+	if moved, ok := errors.AsType[*MovedOnError](err); ok {
+		return moved.Text(lang), true // what became of the case, in words
+	}
 	key := errorKey(err)
 	if key == "" {
 		return "", false

@@ -227,6 +227,34 @@ var zh = map[string]string{
 	// the call say, as the case page shows them.
 	"phone.urgent_order": "紧急工单 {number}：{address}，{problem}。请立即接单处理。",
 	"phone.not_taken":    "紧急工单 {number}（{address}，{problem}）派出后超时未接单，请立即督办。",
+
+	// The supervisors' buttons under their notices and what they answer
+	// (supervisor.go).
+	"btn.sup_dispatch":       "派给值班单位",
+	"btn.sup_reassign":       "改派",
+	"btn.sup_accept":         "受理",
+	"btn.sup_call":           "联系业主",
+	"btn.sup_open":           "在工作台打开",
+	"sup.sent":               "{number} 已派给 {party} {name}，工单已发到对方的聊天账号。电话：{phone}",
+	"sup.sent_unbound":       "{number} 已派给 {party} {name}。{name} 没有绑定聊天账号，收不到工单，请电话通知：{phone}",
+	"sup.sent_party":         "{number} 已派给 {party}，该单位没有登记人员，请电话通知单位：{phone}",
+	"sup.no_route":           "{number} 没有派工规则指定责任单位。",
+	"sup.pick":               "改派 {number}（现在：{assignee}），请选择派给谁：",
+	"sup.pick_party":         "改派 {number}（现在：{assignee}），请先选择单位：",
+	"sup.nobody":             "{number} 没有可以改派的人员，请在工作台处理。",
+	"sup.role":               "（{role}）",
+	"sup.role_engineer":      "工程师",
+	"sup.role_duty":          "值班",
+	"sup.role_manager":       "负责人",
+	"sup.accepted":           "已受理 {number}，业主已收到答复时限。答复请在工作台填写。",
+	"sup.accepted_link":      "已受理 {number}，业主已收到答复时限。答复请在工作台填写：{url}",
+	"sup.owner":              "{number} 业主 {owner}：{phone}\n地址：{address}\n问题：{problem}",
+	"sup.owner_no_phone":     "{number} 的业主 {owner} 没有登记电话。",
+	"sup.open":               "在工作台打开 {number}：{url}",
+	"sup.open_none":          "工作台的网址未配置，请在工作台搜索 {number}。",
+	"sup.moved_taken":        "{number} 已由 {who} 接单，无需再派。",
+	"sup.moved_redispatched": "{number} 已于 {at} 派给 {who}，这个按钮已失效。",
+	"sup.moved_state":        "{number} 现在是“{state}”，这一步已不需要。",
 }
 
 var en = map[string]string{
@@ -447,4 +475,32 @@ var en = map[string]string{
 	// the call say, as the case page shows them.
 	"phone.urgent_order": "Urgent work order {number}: {address}, {problem}. Please take it at once.",
 	"phone.not_taken":    "Urgent work order {number} ({address}, {problem}) was not taken in time. Please see to it at once.",
+
+	// The supervisors' buttons under their notices and what they answer
+	// (supervisor.go).
+	"btn.sup_dispatch":       "Dispatch to the duty party",
+	"btn.sup_reassign":       "Reassign",
+	"btn.sup_accept":         "Accept",
+	"btn.sup_call":           "Call the owner",
+	"btn.sup_open":           "Open in the console",
+	"sup.sent":               "{number} is sent to {name} of {party}; the work order went to their chat. Phone: {phone}",
+	"sup.sent_unbound":       "{number} is sent to {name} of {party}. {name} has no chat account bound and gets no work order: please phone them: {phone}",
+	"sup.sent_party":         "{number} is sent to {party}, which has nobody on record: please phone the party: {phone}",
+	"sup.no_route":           "No routing rule names a party for {number}.",
+	"sup.pick":               "Reassign {number} (now: {assignee}). Whom to send it to?",
+	"sup.pick_party":         "Reassign {number} (now: {assignee}). Which party first?",
+	"sup.nobody":             "There is nobody to reassign {number} to: please see to it in the console.",
+	"sup.role":               " ({role})",
+	"sup.role_engineer":      "engineer",
+	"sup.role_duty":          "on duty",
+	"sup.role_manager":       "manager",
+	"sup.accepted":           "{number} is accepted; the owner was told by when they will be answered. Write the answer in the console.",
+	"sup.accepted_link":      "{number} is accepted; the owner was told by when they will be answered. Write the answer in the console: {url}",
+	"sup.owner":              "{number}, owner {owner}: {phone}\nAddress: {address}\nProblem: {problem}",
+	"sup.owner_no_phone":     "The owner of {number}, {owner}, has no phone on record.",
+	"sup.open":               "Open {number} in the console: {url}",
+	"sup.open_none":          "The console's address is not configured: search for {number} in the console.",
+	"sup.moved_taken":        "{number} was taken by {who}; it needs no dispatch.",
+	"sup.moved_redispatched": "{number} was sent to {who} at {at}; this button no longer applies.",
+	"sup.moved_state":        "{number} is now \"{state}\"; this step is no longer needed.",
 }

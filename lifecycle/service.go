@@ -35,6 +35,7 @@ type Store interface {
 	casework.Store
 	casework.IdentityStore
 	casework.LifecycleStore
+	casework.RosterStore
 }
 
 // Pusher delivers messages that are not replies (bot.Router.Exclusive):
@@ -82,6 +83,16 @@ type Config struct {
 	// a project's own are merged over them. Zero:
 	// casework.DefaultWarrantyTerms().
 	Warranty casework.WarrantyTerms
+
+	// PublicURL is the service's public base URL (https://host): the
+	// supervisors' notices offer to open the case in the console under it
+	// (/console/cases/NUMBER). "": no such button.
+	PublicURL string
+	// OfficeHoursFunc reports whether t is within the department's hours,
+	// in which every supervisor is told about every case; out of them only
+	// those on duty for the case's project (roster.go). Nil:
+	// DefaultOfficeHours, 08:30 to 18:00 every day.
+	OfficeHoursFunc func(t time.Time) bool
 }
 
 // DefaultReturnVisits are the return-visit delays by subcategory: a leak is
@@ -111,6 +122,9 @@ func New(cfg Config) *Service {
 	}
 	if cfg.Location == nil {
 		cfg.Location = casework.ChinaTime()
+	}
+	if cfg.OfficeHoursFunc == nil {
+		cfg.OfficeHoursFunc = DefaultOfficeHours(cfg.Location)
 	}
 	if cfg.SLA.Rules == nil {
 		cfg.SLA = casework.DefaultSLAPolicy()

@@ -276,12 +276,16 @@ func values(kv ...string) func(l10n.Lang) []string {
 // text may name the case's number ({number}), what it is ({kind}: 报修,
 // 咨询…), a summary of it ({summary}: where, what, how urgent, the owner's
 // words), the engineer who has it ({assignee}) and its resolve deadline
-// ({due}).
+// ({due}). Out of the department's hours only those of rs on duty for c's
+// project are told (onDutyChats). Each notice carries the buttons of what a
+// supervisor may do about c from the chat (supervisorButtons).
 func (s *Service) staffNotices(ctx context.Context, c *casework.Case, rs []recipient, key string, vals func(l10n.Lang) []string) []notice {
+	rs = s.onDutyChats(ctx, c, rs)
 	if len(rs) == 0 {
 		return nil
 	}
 	address, assignee := s.address(ctx, c), s.assigneeName(ctx, c)
+	buttons := s.supervisorButtons(ctx, c, key, vals)
 	out := make([]notice, 0, len(rs))
 	for _, r := range rs {
 		var kv []string
@@ -294,7 +298,7 @@ func (s *Service) staffNotices(ctx context.Context, c *casework.Case, rs []recip
 		}
 		kv = append(kv, "number", c.Number, "kind", kindText(r.lang, c), "summary", summary(r.lang, c, address),
 			"assignee", who, "due", s.whenPtr(c.ResolveBy))
-		out = append(out, notice{to: r, text: T(r.lang, key, kv...)})
+		out = append(out, notice{to: r, text: T(r.lang, key, kv...), choices: buttons.choices(r.lang)})
 	}
 	return out
 }

@@ -159,6 +159,13 @@ func (s *Service) pickMember(ctx context.Context, partyID int64, urgent bool) (*
 	if err != nil {
 		return nil, fmt.Errorf("list members: %w", err)
 	}
+	return pickAmong(ms, urgent), nil
+}
+
+// pickAmong chooses who of a party's members ms receives a work order: for
+// an urgent case the duty engineer first, else an engineer, then a manager
+// or a supervisor, else the first; nil when ms is empty.
+func pickAmong(ms []*casework.Member, urgent bool) *casework.Member {
 	order := []string{"engineer", "duty", "manager", "supervisor"}
 	if urgent {
 		order = []string{"duty", "engineer", "manager", "supervisor"}
@@ -166,14 +173,14 @@ func (s *Service) pickMember(ctx context.Context, partyID int64, urgent bool) (*
 	for _, role := range order {
 		for _, m := range ms {
 			if m.Role == role {
-				return m, nil
+				return m
 			}
 		}
 	}
 	if len(ms) > 0 {
-		return ms[0], nil
+		return ms[0]
 	}
-	return nil, nil
+	return nil
 }
 
 // dispatch sends the work order (派工单) for c to member of party: the

@@ -61,11 +61,12 @@ func (s *Service) urgentOrderAlerts(ctx context.Context, c *casework.Case, membe
 }
 
 // dutySupervisors returns who is called when an urgent work order of c is
-// not taken in time: the department's supervisors (the in-house parties'
-// members whose role is supervisor). A duty roster will narrow this to who
-// is on duty for c's project at the time.
+// not taken in time: in the department's hours its supervisors (the
+// in-house parties' members whose role is supervisor); out of them those
+// the duty roster has on duty for c's project, or every supervisor when
+// nobody is (alertedSupervisors, roster.go).
 func (s *Service) dutySupervisors(ctx context.Context, c *casework.Case) ([]*casework.Member, error) {
-	return s.supervisors(ctx)
+	return s.alertedSupervisors(ctx, c)
 }
 
 // callDutySupervisors texts and calls the duty supervisors about c's urgent

@@ -102,6 +102,7 @@ func (m *Main) openLifecycle(ctx context.Context) error {
 	}
 	// Checked by Config.Validate.
 	surveyTTL, _ := parseDuration(m.Config.SurveyTTL)
+	hours, _ := casework.ParseServiceHours(m.Config.ServiceHours)
 	answerWait, _ := parseDuration(m.Config.AnswerWait)
 	acceptWithin, _ := parseDuration(m.Config.AcceptWithin)
 	visits, visitDefault, _ := m.Config.returnVisits()
@@ -118,6 +119,10 @@ func (m *Main) openLifecycle(ctx context.Context) error {
 		ReturnVisits:       visits,
 		ReturnVisitDefault: visitDefault,
 		Classifier:         m.classifier,
+		PublicURL:          m.Config.PublicURL,
+		// The department's hours are the service hours of the chats handed
+		// to a person: out of them, only the supervisors on duty are told.
+		OfficeHoursFunc: func(t time.Time) bool { return hours.IsOpen(t, loc) },
 	})
 	m.jobHandler.svc = m.Lifecycle
 	return nil

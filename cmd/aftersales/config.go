@@ -38,6 +38,7 @@ type Config struct {
 	RulesFile   string // AFTERSALES_CLASSIFY_RULES: extra classification rules (JSON), merged over the defaults
 	APIToken    string // AFTERSALES_API_TOKEN: the staff API's bearer token; the API is off without it
 	PartyTokens string // AFTERSALES_PARTY_TOKENS: CODE:token,… read-only API tokens of responsible parties
+	PublicURL   string // AFTERSALES_PUBLIC_URL: the service's public base URL; the supervisors' chats link to the console under it
 
 	SurveyTTL    string // AFTERSALES_SURVEY_TTL: an unanswered satisfaction survey expires after this
 	AnswerWait   string // AFTERSALES_ANSWER_WAIT: an answer (答复) the owner says nothing of is taken as settled after this
@@ -156,6 +157,7 @@ var settings = []setting{
 	{"AFTERSALES_HOTLINE", "hotline", "the service hotline (服务热线) owners are told to call in an emergency out of the service hours; none: they are told to report it in the chat, where urgent reports are handled around the clock", func(c *Config) *string { return &c.Hotline }},
 	{"AFTERSALES_TELEGRAM_TOKEN", "telegram-token", "the Telegram bot's token from @BotFather; enables Telegram (secret)", func(c *Config) *string { return &c.TelegramToken }},
 	{"AFTERSALES_TELEGRAM_API_URL", "telegram-api-url", "Bot API base URL (a proxy or a local Bot API server)", func(c *Config) *string { return &c.TelegramAPIURL }},
+	{"AFTERSALES_PUBLIC_URL", "public-url", "the service's public base URL as staff reach it from their phones (https://aftersales.example.com): the supervisors' chat notices offer to open the case's page of the console under it; empty: no such button", func(c *Config) *string { return &c.PublicURL }},
 	{"AFTERSALES_TELEGRAM_WEBHOOK_URL", "telegram-webhook-url", "public HTTPS URL of /telegram/webhook; webhook mode instead of long polling", func(c *Config) *string { return &c.TelegramWebhookURL }},
 	{"AFTERSALES_TELEGRAM_WEBHOOK_SECRET", "telegram-webhook-secret", "secret token Telegram sends with every webhook call (1–256 of A–Z a–z 0–9 _ -)", func(c *Config) *string { return &c.TelegramWebhookSecret }},
 }
@@ -340,6 +342,11 @@ func (c *Config) Validate() error {
 			bad("AFTERSALES_TELEGRAM_API_URL", "%s is not an http(s) URL", redactURL(c.TelegramAPIURL))
 		}
 	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			bad("AFTERSALES_PUBLIC_URL", "%s is not a base URL such as https://aftersales.example.com", redactURL(c.PublicURL))
+		}
+	}
 	if c.TelegramWebhookURL != "" {
 		if u, err := url.Parse(c.TelegramWebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			bad("AFTERSALES_TELEGRAM_WEBHOOK_URL", "%s is not an https URL", redactURL(c.TelegramWebhookURL))
@@ -422,6 +429,9 @@ commands:
   user add NAME -role ROLE     add a console account (password on stdin); also
        [-project CODE] [-party CODE] [-display-name NAME]
   user list | user disable NAME
+  roster import FILE.csv      load the supervisors' duty roster (值班表) of the projects
+                              it names, replacing theirs (all or nothing)
+  roster list [PROJECT]       print the duty roster
   classify                    read one text per line on stdin, print its category,
                               subcategory and urgency as JSON (to check the rules)
 

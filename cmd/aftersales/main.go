@@ -84,6 +84,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return wechatCommand(ctx, args, getenv, stdout, stderr)
 	case "user":
 		return userCommand(ctx, args, getenv, stdin, stdout, stderr)
+	case "roster":
+		return rosterCommand(ctx, args, getenv, stdout, stderr)
 	case "serve", "demo", "migrate", "import", "healthcheck":
 	default:
 		fmt.Fprintf(stderr, "aftersales: unknown command %q\n%s", cmd, usage())
@@ -176,6 +178,7 @@ type Store interface {
 	casework.IdentityStore
 	casework.LifecycleStore
 	casework.HandoffStore
+	casework.RosterStore
 	Migrate(ctx context.Context) error
 }
 
@@ -281,6 +284,9 @@ func (m *Main) Open(ctx context.Context) error {
 			return fmt.Errorf("load demo data: %w", err)
 		}
 		m.Logger.Info("demo data loaded", "units", stats.Units, "owners", stats.Owners, "parties", stats.Parties, "routes", stats.Routes)
+		if err := m.loadExampleRoster(ctx); err != nil {
+			return fmt.Errorf("load demo data: %w", err)
+		}
 	}
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {

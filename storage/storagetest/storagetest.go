@@ -133,6 +133,10 @@
 //     secret ("totp"); UpdateUser keeps the later of the stored TOTPStep
 //     and the account's, and UseTOTPStep moves it forward once per step,
 //     however many call it at once.
+//   - A store that also implements casework.RosterStore is checked as one
+//     (Roster): a roster is replaced whole per project, all or nothing, and
+//     listed from Monday to Sunday, then by date; casework.ResolveRoster
+//     finds its people in the registry and lists every bad line.
 package storagetest
 
 import (
@@ -253,6 +257,7 @@ func Run(t *testing.T, h Harness) {
 		{"StaffViews", testStaffViews},
 		{"StaffServiceAccounts", testStaffServiceAccounts},
 		{"StaffTOTP", testStaffTOTP},
+		{"Roster", testRoster},
 		{"LifecycleCaseFields", testLifecycleCaseFields},
 		{"LifecycleEffects", testLifecycleEffects},
 		{"LifecycleEffectsAtomicity", testLifecycleEffectsAtomicity},
