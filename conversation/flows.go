@@ -483,6 +483,13 @@ func (t *turn) handoff() error {
 	switch {
 	case created:
 		t.e.cfg.Logger.Info("conversation handed to staff", "handoff_id", h.ID, "platform", t.in.User.Platform, "owner_id", h.OwnerID)
+		if lc := t.e.cfg.Lifecycle; lc != nil {
+			// Out of hours nobody watches the inbox: the supervisor on
+			// duty is told in chat. The owner's turn goes on without it.
+			if err := lc.HandoffArrived(t.ctx, h, ""); err != nil {
+				t.e.cfg.Logger.Error("the supervisors were not told of a hand-off", "handoff_id", h.ID, "error", err)
+			}
+		}
 	case h.State == casework.HandoffTaken, t.toldRecently(h):
 		return nil // asked again: a person has it, or the owner was told a moment ago
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aftersales/aftersales/bot"
 	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/l10n"
 )
@@ -91,6 +92,7 @@ func dynamicKeys() map[string][]string {
 		"owner.return_visit.": strs("leak", "other"),
 		"survey.":             SurveyQuestions,
 		"disruption.":         strs("none"),
+		"platform.":           strs(string(bot.Telegram), string(bot.WeChat), string(bot.Web)),
 	}
 	for _, k := range []casework.TimerKind{casework.TimerRespondDeadline, casework.TimerOnSiteDeadline, casework.TimerResolveDeadline} {
 		out["staff.overdue."] = append(out["staff.overdue."], string(k))
