@@ -206,6 +206,20 @@ type NotifyConfig struct {
 	NowFunc func() time.Time
 }
 
+// As checks cfg for provider's notifier of medium — the provider set, the
+// medium the one asked for, the rest as Validate checks it — and returns it
+// with the provider set. The error matches ErrConfig.
+func (c NotifyConfig) As(provider, medium string) (NotifyConfig, error) {
+	c.Provider = provider
+	if err := c.Validate(); err != nil {
+		return c, err
+	}
+	if c.Medium != medium {
+		return c, fmt.Errorf("sms: %s: a %s notifier does not send %s: %w", provider, medium, c.Medium, ErrConfig)
+	}
+	return c, nil
+}
+
 // Validate checks that the fields the provider and medium need are set and
 // names the missing ones. The error matches ErrConfig.
 func (c NotifyConfig) Validate() error {

@@ -158,6 +158,17 @@ func TestNotifyConfigValidate(t *testing.T) {
 		assert.Contains(t, err.Error(), tt.want, tt.name)
 	}
 
+	// As: a provider's notifier of one medium takes only that medium.
+	got, err := sms.NotifyConfig{Medium: sms.MediumVoice, AccessKeyID: "id", AccessKeySecret: "s",
+		Templates: map[string]string{"urgent_order": "TTS_1"}, NowFunc: time.Now}.As(sms.ProviderAliyun, sms.MediumVoice)
+	require.NoError(t, err)
+	assert.Equal(t, sms.ProviderAliyun, got.Provider)
+	_, err = ok.As(sms.ProviderAliyun, sms.MediumVoice)
+	require.ErrorIs(t, err, sms.ErrConfig, "a text-message config for a caller")
+	assert.Contains(t, err.Error(), "does not send sms")
+	_, err = ok.As(sms.ProviderTencent, sms.MediumSMS)
+	require.ErrorIs(t, err, sms.ErrConfig, "still checked: tencent needs its app id")
+
 	secret := ok
 	secret.AccessKeySecret = "very-secret-value"
 	assert.NotContains(t, secret.String(), "very-secret-value")

@@ -2,7 +2,6 @@ package aliyun
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 
 	"github.com/aftersales/aftersales/casework"
@@ -27,12 +26,9 @@ var _ sms.Notifier = (*Notifier)(nil)
 // to the TemplateCode of an approved notification template whose variables
 // are the notice's parameters by name (${number}, ${address}…).
 func NewNotifier(cfg sms.NotifyConfig) (*Notifier, error) {
-	cfg.Provider = sms.ProviderAliyun
-	if err := cfg.Validate(); err != nil {
+	cfg, err := cfg.As(sms.ProviderAliyun, sms.MediumSMS)
+	if err != nil {
 		return nil, err
-	}
-	if cfg.Medium != sms.MediumSMS {
-		return nil, fmt.Errorf("sms: aliyun: NewNotifier sends text messages, not %s: %w", cfg.Medium, sms.ErrConfig)
 	}
 	return &Notifier{conn: newConn(cfg.Common(), DefaultURL), cfg: cfg}, nil
 }
@@ -84,12 +80,9 @@ var _ sms.Notifier = (*Caller)(nil)
 // variables are the notice's parameters by name; cfg.ShowNumber, when set,
 // is the number shown to the callee (dedicated mode).
 func NewCaller(cfg sms.NotifyConfig) (*Caller, error) {
-	cfg.Provider = sms.ProviderAliyun
-	if err := cfg.Validate(); err != nil {
+	cfg, err := cfg.As(sms.ProviderAliyun, sms.MediumVoice)
+	if err != nil {
 		return nil, err
-	}
-	if cfg.Medium != sms.MediumVoice {
-		return nil, fmt.Errorf("sms: aliyun: NewCaller calls, it does not send %s: %w", cfg.Medium, sms.ErrConfig)
 	}
 	return &Caller{conn: newConn(cfg.Common(), DefaultVoiceURL), cfg: cfg}, nil
 }

@@ -3,7 +3,6 @@ package tencent
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -36,12 +35,9 @@ var _ sms.Notifier = (*Notifier)(nil)
 // {1}, {2}… are the notice's parameters in order; cfg.SDKAppID is the
 // SmsSdkAppId.
 func NewNotifier(cfg sms.NotifyConfig) (*Notifier, error) {
-	cfg.Provider = sms.ProviderTencent
-	if err := cfg.Validate(); err != nil {
+	cfg, err := cfg.As(sms.ProviderTencent, sms.MediumSMS)
+	if err != nil {
 		return nil, err
-	}
-	if cfg.Medium != sms.MediumSMS {
-		return nil, fmt.Errorf("sms: tencent: NewNotifier sends text messages, not %s: %w", cfg.Medium, sms.ErrConfig)
 	}
 	c, err := newConn(cfg.Common(), DefaultURL)
 	if err != nil {
@@ -100,12 +96,9 @@ var _ sms.Notifier = (*Caller)(nil)
 // notice to the TemplateId of an approved voice template; cfg.SDKAppID is
 // the VoiceSdkAppid (the voice application's, not the SMS one's).
 func NewCaller(cfg sms.NotifyConfig) (*Caller, error) {
-	cfg.Provider = sms.ProviderTencent
-	if err := cfg.Validate(); err != nil {
+	cfg, err := cfg.As(sms.ProviderTencent, sms.MediumVoice)
+	if err != nil {
 		return nil, err
-	}
-	if cfg.Medium != sms.MediumVoice {
-		return nil, fmt.Errorf("sms: tencent: NewCaller calls, it does not send %s: %w", cfg.Medium, sms.ErrConfig)
 	}
 	c, err := newConn(cfg.Common(), DefaultVoiceURL)
 	if err != nil {
