@@ -486,7 +486,7 @@ func (t *turn) handoff() error {
 		if lc := t.e.cfg.Lifecycle; lc != nil {
 			// Out of hours nobody watches the inbox: the supervisor on
 			// duty is told in chat. The owner's turn goes on without it.
-			if err := lc.HandoffArrived(t.ctx, h, ""); err != nil {
+			if err := lc.HandoffArrived(t.ctx, h); err != nil {
 				t.e.cfg.Logger.Error("the supervisors were not told of a hand-off", "handoff_id", h.ID, "error", err)
 			}
 		}

@@ -15,18 +15,16 @@ import (
 func init() {
 	for lang, texts := range map[l10n.Lang]map[string]string{
 		l10n.Chinese: {
-			"alert.handoff":         "【人工会话】{who} 在非服务时间请求人工客服（{platform}）。\n{words}请在工作台的“人工会话”中接手回复。{link}",
+			"alert.handoff":         "【人工会话】{who} 在非服务时间请求人工客服（{platform}）。\n请在工作台的“人工会话”中接手回复。{link}",
 			"alert.handoff_link":    "\n{url}",
-			"alert.handoff_said":    "业主说：“{text}”\n",
 			"alert.handoff_someone": "一位未核实身份的用户",
 			"platform.telegram":     "Telegram",
 			"platform.wechat":       "微信",
 			"platform.web":          "网页聊天",
 		},
 		l10n.English: {
-			"alert.handoff":         "[Chat] {who} asked for a person out of hours ({platform}).\n{words}Take it and answer under “Chats” in the console.{link}",
+			"alert.handoff":         "[Chat] {who} asked for a person out of hours ({platform}).\nTake it and answer under “Chats” in the console.{link}",
 			"alert.handoff_link":    "\n{url}",
-			"alert.handoff_said":    "They wrote: “{text}”\n",
 			"alert.handoff_someone": "A user not yet verified",
 			"platform.telegram":     "Telegram",
 			"platform.wechat":       "WeChat",
@@ -44,8 +42,8 @@ func init() {
 // is at the console to see the inbox: the project of the owner's home
 // decides who is on duty (the duty roster), everyone when nobody is. In
 // hours the console's inbox and its count are the alert, and nothing is
-// sent. words are what the owner wrote with the request, if anything.
-func (s *Service) HandoffArrived(ctx context.Context, h *casework.Handoff, words string) error {
+// sent.
+func (s *Service) HandoffArrived(ctx context.Context, h *casework.Handoff) error {
 	if s.inOfficeHours(s.now()) {
 		return nil
 	}
@@ -75,15 +73,11 @@ func (s *Service) HandoffArrived(ctx context.Context, h *casework.Handoff, words
 		if name == "" {
 			name = T(r.lang, "alert.handoff_someone")
 		}
-		said := ""
-		if t := strings.TrimSpace(words); t != "" {
-			said = T(r.lang, "alert.handoff_said", "text", clip(t, 200))
-		}
 		link := ""
 		if s.cfg.PublicURL != "" {
 			link = T(r.lang, "alert.handoff_link", "url", strings.TrimRight(s.cfg.PublicURL, "/")+"/console/handoffs/"+url.PathEscape(strconv.FormatInt(h.ID, 10)))
 		}
-		ns = append(ns, notice{to: r, text: T(r.lang, "alert.handoff", "who", name, "platform", T(r.lang, "platform."+h.Platform), "words", said, "link", link)})
+		ns = append(ns, notice{to: r, text: T(r.lang, "alert.handoff", "who", name, "platform", T(r.lang, "platform."+h.Platform), "link", link)})
 	}
 	return s.cfg.Store.Enqueue(ctx, casework.Effects{Messages: outbox(0, "handoff_alert", ns...)})
 }
