@@ -3,7 +3,6 @@ package lifecycle
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -74,8 +73,8 @@ func (s *Service) HandoffArrived(ctx context.Context, h *casework.Handoff) error
 			name = T(r.lang, "alert.handoff_someone")
 		}
 		link := ""
-		if s.cfg.PublicURL != "" {
-			link = T(r.lang, "alert.handoff_link", "url", strings.TrimRight(s.cfg.PublicURL, "/")+"/console/handoffs/"+url.PathEscape(strconv.FormatInt(h.ID, 10)))
+		if page := s.consolePage("handoffs", strconv.FormatInt(h.ID, 10)); page != "" {
+			link = T(r.lang, "alert.handoff_link", "url", page)
 		}
 		ns = append(ns, notice{to: r, text: T(r.lang, "alert.handoff", "who", name, "platform", T(r.lang, "platform."+h.Platform), "link", link)})
 	}

@@ -308,11 +308,15 @@ func (s *Service) supervisorOf(ctx context.Context, who Who) (*casework.Member, 
 
 // consoleLink is the address of case number's page in the console; "" when
 // the service's public URL is not configured.
-func (s *Service) consoleLink(number string) string {
+func (s *Service) consoleLink(number string) string { return s.consolePage("cases", number) }
+
+// consolePage is the address of the console's page of what (cases,
+// handoffs) named id; "" when the service's public URL is not configured.
+func (s *Service) consolePage(what, id string) string {
 	if s.cfg.PublicURL == "" {
 		return ""
 	}
-	return strings.TrimRight(s.cfg.PublicURL, "/") + "/console/cases/" + url.PathEscape(number)
+	return strings.TrimRight(s.cfg.PublicURL, "/") + "/console/" + what + "/" + url.PathEscape(id)
 }
 
 // asNotified checks that c's work order may still be sent as the notice of
