@@ -56,6 +56,7 @@ func (a *Adapter) poll(ctx context.Context) error {
 	offset, asked := 0, 0 // asked: the offset of the last getUpdates sent, which confirmed what is below it
 	backoff := time.Second
 	a.log.Info("telegram: long polling")
+	a.client.poll.Store(&ctx) // a poll in flight ends with ctx
 	for ctx.Err() == nil {
 		cfg := tgbotapi.NewUpdate(offset)
 		cfg.Limit = 100
@@ -90,6 +91,7 @@ func (a *Adapter) poll(ctx context.Context) error {
 		a.handleBatch(ctx, updates)
 		offset = updates[len(updates)-1].UpdateID + 1
 	}
+	a.client.poll.Store(nil)
 	if offset > asked {
 		// Confirm what was handled since the last getUpdates, so that the
 		// next poller (after a restart, another instance) does not get it

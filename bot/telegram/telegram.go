@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -74,6 +75,7 @@ type Adapter struct {
 
 	life     context.Context // cancelled by Close: ends every request in flight
 	stop     context.CancelFunc
+	client   *ctxClient
 	queue    chan tgbotapi.Update // webhook updates answered 200, to handle
 	stopping atomic.Bool          // Run is stopping: the webhook refuses updates
 
@@ -138,6 +140,7 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 		queue:   make(chan tgbotapi.Update, 1024),
 	}
 	client := &ctxClient{client: hc, ctx: life}
+	a.client = client
 	type result struct {
 		api *tgbotapi.BotAPI
 		err error
@@ -184,14 +187,45 @@ func (a *Adapter) Close() error {
 }
 
 // ctxClient gives every request of the library (which makes them without a
-// context) the adapter's lifetime context, so Close cancels them.
+// context) the adapter's lifetime context, so Close cancels them. A long
+// poll (getUpdates) is also ended with the polling it belongs to (poll):
+// an instance that stops polling lets go of the poll lock only after its
+// poll is gone, so the next poller's is never answered "terminated by other
+// getUpdates request".
 type ctxClient struct {
 	client *http.Client
 	ctx    context.Context
+	poll   atomic.Pointer[context.Context]
 }
 
 func (c *ctxClient) Do(req *http.Request) (*http.Response, error) {
-	return c.client.Do(req.WithContext(c.ctx))
+	pc := c.poll.Load()
+	if pc == nil || !strings.HasSuffix(req.URL.Path, "/getUpdates") {
+		return c.client.Do(req.WithContext(c.ctx))
+	}
+	ctx, cancel := context.WithCancel(c.ctx)
+	stop := context.AfterFunc(*pc, cancel)
+	release := func() { stop(); cancel() }
+	resp, err := c.client.Do(req.WithContext(ctx))
+	if err != nil {
+		release()
+		return nil, err
+	}
+	// The library closes the body once it read the answer.
+	resp.Body = &releaseOnClose{ReadCloser: resp.Body, release: release}
+	return resp, nil
+}
+
+// releaseOnClose releases a request's context when its body is closed.
+type releaseOnClose struct {
+	io.ReadCloser
+	release func()
+}
+
+func (r *releaseOnClose) Close() error {
+	err := r.ReadCloser.Close()
+	r.release()
+	return err
 }
 
 // redact removes the bot token from an error's text: the library's URLs

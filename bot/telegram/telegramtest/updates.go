@@ -216,6 +216,12 @@ func (s *Server) hGetUpdates(ctx context.Context, p *params) result {
 		case <-s.closedCh:
 		}
 		s.mu.Lock()
+		if ctx.Err() != nil {
+			// The client went away as another poll came: what it would
+			// have been answered reaches nobody, and is not recorded.
+			s.mu.Unlock()
+			return result{aborted: true}
+		}
 		if s.pollGen != gen {
 			msg := s.pollAbortMsg
 			s.mu.Unlock()
