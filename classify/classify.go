@@ -1,366 +1,146 @@
 // Package classify gives a homeowner's words — Simplified Chinese, English or
 // both — a first judgment: a category, a subcategory and an urgency (初步判断:
-// 问题类型、紧急程度, domain.md §2), for staff to confirm.
+// 问题类型、紧急程度, domain.md §2), with a confidence, for staff to confirm.
 //
-// It works from keyword rules kept as data (Rules; the default is the
-// embedded rules.json, which staff extend with their own file, see
-// Rules.Merge), not from a trained model, so that every judgment can be
-// explained and fixed by adding a word:
-//
-//   - every Rule adds its weight to a (category, subcategory) for each of its
-//     keywords in the text; the category with the highest total wins, then
-//     its highest subcategory; ties go to the order of casework.Categories and
-//     casework.Subcategories (engineering quality first);
-//   - every Signal that matches raises the urgency: urgent wins over
-//     major_complaint (safety first), which wins over normal; the codes of
-//     all matching signals are reported, so a complaint that is also urgent is
-//     still visible;
-//   - a keyword right after a negation word ("没有漏水了", "isn't leaking")
-//     counts a quarter for a rule and not at all for a signal.
-//
-// When no rule matches, the result is category other, subcategory other,
-// urgency normal (or what the signals say) and confidence 0: "we could not
-// tell", for a person to classify, rather than a guess that looks like a
-// judgment.
+// The judgment is a learned one (Model: logistic regression over character
+// and word n-grams, trained on the labelled corpus in classify/corpus), so
+// that words nobody listed still count. Urgency comes from the model's own
+// head, whose features include a safety lexicon and escalation cues (the
+// signals of rules.json: water pouring, sparks, gas, people trapped, things
+// falling, 12345, media, lawyers, many households…), with thresholds chosen
+// to miss as few urgent texts and major complaints as cross-validation
+// allows. Staff rules (a rules file in the format of rules.json) override
+// the model where they match. An optional large language model (LLM) can
+// stand in front of it all, with the model as its fallback.
 package classify
 
 import (
-	"bytes"
 	"math"
-	"unicode/utf8"
 
 	"github.com/aftersales/aftersales/casework"
 )
-
-// MaxTextBytes is how much of a text Classify reads: a homeowner's message is
-// a few hundred bytes; a longer text is classified by its beginning.
-const MaxTextBytes = 16 << 10
-
-// negatedWeight is the share of its weight a negated keyword adds to a rule:
-// "没有漏水，但是墙裂了" is about a crack, "没有漏水了" is still about a leak.
-const negatedWeight = 0.25
-
-// negationWindow is how many words or Chinese characters may stand between a
-// negation word and the keyword it negates ("不再漏水", "not really leaking").
-const negationWindow = 1
 
 // Result is the first judgment of a text.
 type Result struct {
 	Category    casework.Category    `json:"category"`
 	Subcategory casework.Subcategory `json:"subcategory"`
 	Urgency     casework.Urgency     `json:"urgency"`
-	// Confidence in [0, 1]: (best − second) / (best + second + 1) of the
-	// category scores, so it grows with the evidence for the winner and falls
-	// with the evidence for its runner-up; 0 when nothing matched or on a tie.
+	// Confidence in [0, 1] in the category: the model's probability of it,
+	// or for staff rules and the keyword matcher their margin over the
+	// runner-up; 0 when the text said nothing the classifier knows.
 	Confidence float64 `json:"confidence"`
-	// Signals are the codes of the urgency signals found, in rules order.
+	// Signals are the codes of the urgency signals of the lexicon found in
+	// the text ("active_leak", "complaint_media"), in rules order.
 	Signals []string `json:"signals,omitempty"`
+	// By says what made the judgment: "model", "rules" (staff rules), "llm";
+	// empty from a bare Matcher.
+	By string `json:"by,omitempty"`
 }
 
-// Classifier classifies texts with precompiled rules. It is safe for
-// concurrent use.
+// Unsure reports whether the judgment tells no category for sure: its
+// confidence is below MinConfidence, or it is other/other ("we could not
+// tell"). Such a category is not proposed to the owner or put on a case.
+func (r Result) Unsure() bool {
+	return r.Confidence < MinConfidence || r.Category == casework.CategoryOther && r.Subcategory == casework.SubOther
+}
+
+// MinConfidence is the confidence below which a category is not proposed to
+// the owner: they choose it from the list instead.
+const MinConfidence = 0.4
+
+// Classifier judges texts with a Model, and with staff rules over it. It is
+// safe for concurrent use.
 type Classifier struct {
-	keywords [][]byte         // canonical keywords, each once
-	byASCII  [128][]int32     // keyword ids by their first byte after the leading space
-	byRune   map[rune][]int32 // the same for non-ASCII first runes
-	rules    []compiledRule
-	signals  []compiledSignal
-	negators [][]byte // canonical, without the trailing space: " not", "没有"
-	except   [][]byte
-	pairs    []pair // every (category, subcategory), in casework order
+	model     *Model
+	overrides *Matcher // staff rules; nil: none
 }
 
-type pair struct {
-	category    casework.Category
-	subcategory casework.Subcategory
-	catIndex    int
-}
+// New returns a classifier of the embedded model with staff rules (nil:
+// none) over it.
+func New(staff *Rules) *Classifier { return NewWithModel(DefaultModel(), staff) }
 
-type compiledMatch struct{ keywords, with, exclude []int32 }
-
-type compiledRule struct {
-	compiledMatch
-	pair   int
-	weight float64
-	// within[i] lists the keywords of this rule that contain keywords[i]
-	// ("天花板" contains "天花"): when one of them is found, keywords[i] is
-	// not counted again.
-	within [][]int32
-}
-
-type compiledSignal struct {
-	compiledMatch
-	code    string
-	urgency casework.Urgency
-}
-
-// New compiles r for classification; nil means DefaultRules. r must be valid
-// (LoadRules and DefaultRules only return valid rules): New panics on rules
-// that fail Validate.
-func New(r *Rules) *Classifier {
-	if r == nil {
-		r = DefaultRules()
-	}
-	if err := r.Validate(); err != nil {
-		panic(err)
-	}
-	c := &Classifier{byRune: make(map[rune][]int32)}
-	for ci, cat := range casework.Categories {
-		for _, sub := range casework.Subcategories[cat] {
-			c.pairs = append(c.pairs, pair{cat, sub, ci})
-		}
-	}
-	ids := make(map[string]int32)
-	compile := func(words []string) []int32 {
-		var out []int32
-		for _, w := range words {
-			k := keyword(w)
-			id, ok := ids[k]
-			if !ok {
-				id = int32(len(c.keywords))
-				ids[k] = id
-				c.keywords = append(c.keywords, []byte(k))
-				lead, _ := utf8.DecodeRuneInString(trimSpaceLeft(k))
-				if lead < utf8.RuneSelf {
-					c.byASCII[lead] = append(c.byASCII[lead], id)
-				} else {
-					c.byRune[lead] = append(c.byRune[lead], id)
-				}
-			}
-			out = append(out, id)
-		}
-		return out
-	}
-	compileMatch := func(m Match) compiledMatch {
-		return compiledMatch{compile(m.Keywords), compile(m.With), compile(m.Exclude)}
-	}
-	for _, rule := range r.Rules {
-		w := rule.Weight
-		if w == 0 {
-			w = 1
-		}
-		p := 0
-		for i, pr := range c.pairs {
-			if pr.category == rule.Category && pr.subcategory == rule.Subcategory {
-				p = i
-			}
-		}
-		cr := compiledRule{compiledMatch: compileMatch(rule.Match), pair: p, weight: w}
-		cr.within = make([][]int32, len(cr.keywords))
-		for i, a := range cr.keywords {
-			for _, b := range cr.keywords {
-				if a != b && bytes.Contains(c.keywords[b], c.keywords[a]) {
-					cr.within[i] = append(cr.within[i], b)
-				}
-			}
-		}
-		c.rules = append(c.rules, cr)
-	}
-	for _, s := range r.Signals {
-		c.signals = append(c.signals, compiledSignal{compileMatch(s.Match), s.Code, s.Urgency})
-	}
-	for _, w := range r.Negation.Words {
-		c.negators = append(c.negators, bytes.TrimRight([]byte(keyword(w)), " "))
-	}
-	for _, w := range r.Negation.Except {
-		c.except = append(c.except, []byte(keyword(w)))
+// NewWithModel returns a classifier of m with staff rules (nil: none) over
+// it. staff must be valid (LoadRules only returns valid rules).
+func NewWithModel(m *Model, staff *Rules) *Classifier {
+	c := &Classifier{model: m}
+	if staff != nil && (len(staff.Rules) > 0 || len(staff.Signals) > 0) {
+		c.overrides = NewMatcher(staff)
 	}
 	return c
 }
 
-func trimSpaceLeft(s string) string {
-	for len(s) > 0 && s[0] == ' ' {
-		s = s[1:]
-	}
-	return s
-}
+// Model returns the classifier's model.
+func (c *Classifier) Model() *Model { return c.model }
 
-// Keyword states found in a text.
-const (
-	absent  uint8 = iota
-	negated       // found, but only right after a negation word
-	present
-)
-
-// Classify judges text. It never fails: an empty or unintelligible text gets
-// category other, subcategory other, urgency normal and confidence 0. Only
-// the first MaxTextBytes of text are read; invalid UTF-8 is ignored.
+// Classify judges text. It never fails: a text with nothing the model knows
+// gets category other, subcategory other and confidence 0, with the urgency
+// the lexicon's signals tell. Only the first MaxTextBytes of text are read;
+// invalid UTF-8 is ignored.
 func (c *Classifier) Classify(text string) Result {
-	if len(text) > MaxTextBytes {
-		text = text[:MaxTextBytes]
-	}
-	var buf [1024]byte
-	t := appendCanonical(buf[:0], text)
-	state := make([]uint8, len(c.keywords))
-	c.scan(t, state)
-
-	scores := make([]float64, len(c.pairs)+len(casework.Categories))
-	pairScore, catScore := scores[:len(c.pairs)], scores[len(c.pairs):]
-	for _, r := range c.rules {
-		if !r.matches(state, negated) {
-			continue
+	res := decide(c.model, c.model.predict(text))
+	if c.overrides != nil {
+		staff := c.overrides.Match(text)
+		if staff.Confidence > 0 {
+			res.Category, res.Subcategory, res.Confidence, res.By = staff.Category, staff.Subcategory, staff.Confidence, "rules"
 		}
-		var s float64
-		for i, id := range r.keywords {
-			if anyState(state, r.within[i], state[id]) {
-				continue // counted as part of a longer keyword
-			}
-			switch state[id] {
-			case present:
-				s += r.weight
-			case negated:
-				s += r.weight * negatedWeight
+		for _, code := range staff.Signals {
+			if !containsString(res.Signals, code) {
+				res.Signals = append(res.Signals, code)
 			}
 		}
-		pairScore[r.pair] += s
-		catScore[c.pairs[r.pair].catIndex] += s
-	}
-
-	res := Result{
-		Category:    casework.CategoryOther,
-		Subcategory: casework.SubOther,
-		Urgency:     casework.UrgencyNormal,
-	}
-	best, second := -1, -1
-	for i, s := range catScore {
-		switch {
-		case s <= 0:
-		case best < 0 || s > catScore[best]:
-			best, second = i, best
-		case second < 0 || s > catScore[second]:
-			second = i
-		}
-	}
-	if best >= 0 {
-		b, r := catScore[best], 0.0
-		if second >= 0 {
-			r = catScore[second]
-		}
-		res.Confidence = math.Round((b-r)/(b+r+1)*100) / 100
-		top := -1
-		for i, p := range c.pairs {
-			if p.catIndex == best && (top < 0 || pairScore[i] > pairScore[top]) {
-				top = i
-			}
-		}
-		res.Category, res.Subcategory = c.pairs[top].category, c.pairs[top].subcategory
-	}
-
-	for _, s := range c.signals {
-		if !s.matches(state, present) {
-			continue
-		}
-		if !containsString(res.Signals, s.code) {
-			res.Signals = append(res.Signals, s.code)
-		}
-		if s.urgency == casework.UrgencyUrgent || res.Urgency == casework.UrgencyNormal {
-			res.Urgency = s.urgency
+		if staff.Urgency == casework.UrgencyUrgent || staff.Urgency == casework.UrgencyMajorComplaint && res.Urgency == casework.UrgencyNormal {
+			res.Urgency = staff.Urgency
 		}
 	}
 	return res
 }
 
-// matches reports whether a keyword is found in at least state min
-// (negated for rules, present for signals), a with-keyword (if any) is
-// present and no exclude-keyword is found at all.
-func (m *compiledMatch) matches(state []uint8, min uint8) bool {
-	return anyState(state, m.keywords, min) &&
-		(len(m.with) == 0 || anyState(state, m.with, present)) &&
-		!anyState(state, m.exclude, negated)
-}
-
-// anyState reports whether one of ids has at least state min.
-func anyState(state []uint8, ids []int32, min uint8) bool {
-	for _, id := range ids {
-		if state[id] >= min {
-			return true
+// decide turns a model's prediction into a judgment.
+func decide(m *Model, p prediction) Result {
+	res := Result{Category: casework.CategoryOther, Subcategory: casework.SubOther, Urgency: casework.UrgencyNormal,
+		Signals: p.lexicon.Signals, By: "model"}
+	if p.ngrams == 0 {
+		res.Urgency = p.lexicon.Urgency
+		return res
+	}
+	var cat [8]float32
+	for i, pr := range m.pairs {
+		cat[pr.catIndex] += p.pair[i]
+	}
+	best := 0
+	for i := range casework.Categories {
+		if cat[i] > cat[best] {
+			best = i
 		}
 	}
-	return false
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
+	top := -1
+	for i, pr := range m.pairs {
+		if pr.catIndex == best && (top < 0 || p.pair[i] > p.pair[top]) {
+			top = i
 		}
 	}
-	return false
+	res.Category, res.Subcategory = m.pairs[top].category, m.pairs[top].subcategory
+	res.Confidence = math.Round(float64(cat[best])*100) / 100
+	res.Urgency = urgencyOf(m.Meta.Thresholds, p, res.Category)
+	return res
 }
 
-// scan finds every keyword in the canonical text t, recording in state
-// whether it occurs un-negated somewhere (present) or only negated.
-func (c *Classifier) scan(t []byte, state []uint8) {
-	for i := 0; i < len(t); {
-		r, size := rune(t[i]), 1
-		var cands []int32
-		if r < utf8.RuneSelf {
-			cands = c.byASCII[r]
-		} else {
-			r, size = utf8.DecodeRune(t[i:])
-			cands = c.byRune[r]
-		}
-		for _, id := range cands {
-			if state[id] == present {
-				continue
-			}
-			kw, start := c.keywords[id], i
-			if kw[0] == ' ' {
-				if start--; start < 0 || t[start] != ' ' {
-					continue
-				}
-			}
-			if !bytes.HasPrefix(t[start:], kw) {
-				continue
-			}
-			if c.negated(t, start) {
-				state[id] = negated
-			} else {
-				state[id] = present
-			}
-		}
-		i += size
+// urgencyOf decides the urgency of a text of category cat. The thresholds
+// are low, for recall, where a danger belongs: in the building, its
+// equipment and its design; there a decisive signal of the lexicon is
+// enough. A text about a fee, a certificate, someone's manners, or thanks
+// for a repair last week is urgent only when the model says so outright
+// (½): its urgency is about people, not an emergency.
+func urgencyOf(t Thresholds, p prediction, cat casework.Category) casework.Urgency {
+	urgent := t.Urgent
+	if !cat.GetsWorkOrder() {
+		urgent = max(urgent, 0.5)
 	}
-}
-
-// negated reports whether the keyword starting at t[start] follows a
-// negation word, with at most negationWindow words or characters between
-// them and no clause separator.
-func (c *Classifier) negated(t []byte, start int) bool {
-	s := t[:start]
-	for range negationWindow + 1 {
-		s = bytes.TrimRight(s, " ")
-		if len(s) == 0 || s[len(s)-1] == '|' {
-			return false
-		}
-		for _, n := range c.negators {
-			if bytes.HasSuffix(s, n) && !c.excepted(t, len(s)-len(n), len(s)) {
-				return true
-			}
-		}
-		s = dropUnit(s)
+	switch {
+	case p.decisive && cat.GetsWorkOrder(), float64(p.urgency[1]) >= urgent:
+		return casework.UrgencyUrgent
+	case float64(p.urgency[2]) >= t.Major:
+		return casework.UrgencyMajorComplaint
 	}
-	return false
-}
-
-// excepted reports whether the negation word at t[from:to] is part of an
-// exception phrase ("不停", "doesn't stop").
-func (c *Classifier) excepted(t []byte, from, to int) bool {
-	for _, e := range c.except {
-		// An occurrence inside t[lo:hi] necessarily covers t[from:to].
-		lo, hi := max(0, to-len(e)), min(len(t), from+len(e))
-		if lo < hi && bytes.Contains(t[lo:hi], e) {
-			return true
-		}
-	}
-	return false
-}
-
-// dropUnit removes the last word or character of s.
-func dropUnit(s []byte) []byte {
-	if n := len(s); n > 0 && s[n-1] < utf8.RuneSelf {
-		return s[:bytes.LastIndexByte(s, ' ')+1]
-	}
-	_, size := utf8.DecodeLastRune(s)
-	return s[:len(s)-size]
+	return casework.UrgencyNormal
 }

@@ -15,7 +15,7 @@ import (
 // longer than MaxTextBytes is classified by its beginning without being held
 // in memory whole; invalid UTF-8 is ignored. It stops at the first read or
 // write error.
-func RunCLI(c *Classifier, in io.Reader, out io.Writer) error {
+func RunCLI(c interface{ Classify(string) Result }, in io.Reader, out io.Writer) error {
 	br := bufio.NewReaderSize(in, 64<<10)
 	bw := bufio.NewWriter(out)
 	enc := json.NewEncoder(bw)

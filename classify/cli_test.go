@@ -35,10 +35,10 @@ func TestRunCLI(t *testing.T) {
 	require.Len(t, rows, 4, "blank lines are skipped; the last line needs no newline")
 	assert.Equal(t, map[string]any{
 		"category": "engineering_quality", "subcategory": "leak", "urgency": "urgent",
-		"confidence": rows[0]["confidence"], "signals": []any{"active_leak"},
+		"confidence": rows[0]["confidence"], "signals": []any{"active_leak"}, "by": "model",
 	}, rows[0])
 	assert.Equal(t, "lift", rows[1]["subcategory"])
-	assert.Equal(t, map[string]any{"category": "other", "subcategory": "other", "urgency": "normal", "confidence": 0.0}, rows[2], "invalid UTF-8")
+	assert.Equal(t, map[string]any{"category": "other", "subcategory": "other", "urgency": "normal", "confidence": 0.0, "by": "model"}, rows[2], "invalid UTF-8")
 	assert.Equal(t, "certificate", rows[3]["subcategory"])
 }
 

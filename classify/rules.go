@@ -66,10 +66,18 @@ type Rule struct {
 
 // Signal raises the urgency of a text it matches to Urgency (urgent or
 // major_complaint) and is reported by Code, such as "active_leak" or
-// "complaint_media". Several signals may share a code.
+// "complaint_media". Several signals may share a code. A signal of urgency
+// normal raises nothing: it is a cue against urgency ("when it rains",
+// "dry now"), which a model weighs.
+//
+// In a model's lexicon a signal is a feature whose weight the model learns;
+// a Decisive one makes a text about the building or its equipment urgent
+// whatever the model says — for the few dangers (a gas smell, sparks, water
+// in the electrics) whose mention alone is reason enough to send someone.
 type Signal struct {
-	Code    string           `json:"code"`
-	Urgency casework.Urgency `json:"urgency"`
+	Code     string           `json:"code"`
+	Urgency  casework.Urgency `json:"urgency"`
+	Decisive bool             `json:"decisive,omitempty"`
 	Match
 }
 
@@ -139,9 +147,11 @@ func (r *Rules) Validate() error {
 		if s.Code == "" || strings.Trim(s.Code, "abcdefghijklmnopqrstuvwxyz0123456789_") != "" {
 			return invalid(at+".code", "%q is not a code: use lower-case letters, digits and _", s.Code)
 		}
-		if s.Urgency != casework.UrgencyUrgent && s.Urgency != casework.UrgencyMajorComplaint {
-			return invalid(at+".urgency", "%q is not one of [%s %s]", s.Urgency,
-				casework.UrgencyUrgent, casework.UrgencyMajorComplaint)
+		if !s.Urgency.Valid() {
+			return invalid(at+".urgency", "%q is not one of %v", s.Urgency, casework.Urgencies)
+		}
+		if s.Decisive && s.Urgency != casework.UrgencyUrgent {
+			return invalid(at+".decisive", "only an urgent signal can be decisive")
 		}
 		if err := s.Match.validate(at); err != nil {
 			return err

@@ -45,10 +45,10 @@ func TestLoadRules(t *testing.T) {
 	assert.Equal(t, []string{"漏电"}, r.Rules[0].Exclude)
 	assert.Equal(t, []string{"水"}, r.Signals[0].With)
 
-	got := New(r).Classify("卫生间一直在漏水")
+	got := NewMatcher(r).Match("卫生间一直在漏水")
 	assert.Equal(t, casework.SubLeak, got.Subcategory)
 	assert.Equal(t, casework.UrgencyUrgent, got.Urgency)
-	assert.Equal(t, casework.CategoryOther, New(r).Classify("插座漏电漏水").Category, "excluded")
+	assert.Equal(t, casework.CategoryOther, NewMatcher(r).Match("插座漏电漏水").Category, "excluded")
 }
 
 func TestLoadRulesErrors(t *testing.T) {
@@ -70,7 +70,7 @@ func TestLoadRulesErrors(t *testing.T) {
 		{"no keywords", `{"rules": [{"category": "other", "subcategory": "praise"}]}`, "rules[0].keywords", true},
 		{"blank keyword", `{"rules": [{"category": "other", "subcategory": "praise", "keywords": ["好", "  "]}]}`, "rules[0].keywords[1]", true},
 		{"punctuation keyword", `{"rules": [{"category": "other", "subcategory": "praise", "keywords": ["好"], "with": ["？！"]}]}`, "rules[0].with[0]", true},
-		{"signal normal urgency", `{"signals": [{"code": "x", "urgency": "normal", "keywords": ["a"]}]}`, "signals[0].urgency", true},
+		{"decisive but not urgent", `{"signals": [{"code": "x", "urgency": "major_complaint", "decisive": true, "keywords": ["a"]}]}`, "signals[0].decisive", true},
 		{"signal unknown urgency", `{"signals": [{"code": "x", "urgency": "critical", "keywords": ["a"]}]}`, "signals[0].urgency", true},
 		{"signal bad code", `{"signals": [{"code": "Active Leak", "urgency": "urgent", "keywords": ["a"]}]}`, "signals[0].code", true},
 		{"signal no code", `{"signals": [{"urgency": "urgent", "keywords": ["a"]}]}`, "signals[0].code", true},
@@ -106,15 +106,15 @@ func TestMerge(t *testing.T) {
 	merged.Rules[0].Keywords[0] = "changed"
 	assert.NotEqual(t, "changed", base.Rules[0].Keywords[0], "Merge copies")
 
-	c := New(merged)
-	got := c.Classify("快递柜坏了")
+	c := NewMatcher(merged)
+	got := c.Match("快递柜坏了")
 	assert.Equal(t, casework.CategoryFacilitiesEquipment, got.Category)
 	assert.Equal(t, casework.SubOther, got.Subcategory)
-	got = c.Classify("小孩在窗边爬")
+	got = c.Match("小孩在窗边爬")
 	assert.Equal(t, casework.UrgencyUrgent, got.Urgency)
 	assert.Equal(t, []string{"child_at_risk"}, got.Signals)
 	// The defaults still work.
-	assert.Equal(t, casework.SubLeak, c.Classify("天花板漏水").Subcategory)
+	assert.Equal(t, casework.SubLeak, c.Match("天花板漏水").Subcategory)
 
 	var nilRules *Rules
 	assert.Len(t, nilRules.Merge(extra).Rules, 1)
@@ -124,8 +124,8 @@ func TestMerge(t *testing.T) {
 func TestNewPanicsOnInvalidRules(t *testing.T) {
 	t.Parallel()
 	assert.Panics(t, func() {
-		New(&Rules{Rules: []Rule{{Category: "nope", Subcategory: "leak", Match: Match{Keywords: []string{"a"}}}}})
+		NewMatcher(&Rules{Rules: []Rule{{Category: "nope", Subcategory: "leak", Match: Match{Keywords: []string{"a"}}}}})
 	})
-	assert.NotPanics(t, func() { New(&Rules{}) })
-	assert.Equal(t, casework.CategoryOther, New(&Rules{}).Classify("漏水").Category)
+	assert.NotPanics(t, func() { NewMatcher(&Rules{}) })
+	assert.Equal(t, casework.CategoryOther, NewMatcher(&Rules{}).Match("漏水").Category)
 }

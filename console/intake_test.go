@@ -32,7 +32,7 @@ func withIntake(t *testing.T, e *apiEnv, cfg console.Config) *bot.FileBlobStore 
 	t.Helper()
 	blobs := &bot.FileBlobStore{Dir: t.TempDir(), NowFunc: e.clock.Now}
 	cfg.Store, cfg.NowFunc, cfg.Media = e.store, e.clock.Now, blobs
-	cfg.Lifecycle = lifecycle.New(lifecycle.Config{Store: e.store, NowFunc: e.clock.Now, Classifier: classify.New(classify.DefaultRules())})
+	cfg.Lifecycle = lifecycle.New(lifecycle.Config{Store: e.store, NowFunc: e.clock.Now, Classifier: classify.New(nil)})
 	e.srv = console.New(cfg)
 	return blobs
 }

@@ -60,7 +60,7 @@ func waitWords(lang l10n.Lang, v string) string {
 var noteShapes = []noteShape{
 	shape(`^waits for staff: (.+)$`, "waits", map[int]func(l10n.Lang, string) string{1: waitWords}),
 	shape(`^auto-accepted: (\w+), warranty (\w+)$`, "auto_accepted", map[int]func(l10n.Lang, string) string{1: codeWords("category."), 2: codeWords("warranty.")}),
-	shape(`^初步判断 first judgment: (\w+)/(\w+), (\w+); responsibility (\w+); suggested party (.+?); warranty (\w+) ?(\S*) \(.*\); signals \[.*\]$`, "judgment",
+	shape(`^初步判断 first judgment: (\w+)/(\w+), (\w+); responsibility (\w+); suggested party (.+?); warranty (\w+) ?(\S*) \(.*\); signals \[.*\](; read by \w+ [\d.]+)?$`, "judgment",
 		map[int]func(l10n.Lang, string) string{1: codeWords("category."), 2: codeWords("sub."), 3: codeWords("urgency."), 4: codeWords("responsibility."),
 			5: func(lang l10n.Lang, v string) string {
 				if strings.HasPrefix(v, "none") {
@@ -70,7 +70,14 @@ var noteShapes = []noteShape{
 					return name
 				}
 				return v
-			}, 6: codeWords("warranty.")}),
+			}, 6: codeWords("warranty."),
+			8: func(lang l10n.Lang, v string) string {
+				var by, conf string
+				if f := strings.Fields(strings.TrimPrefix(v, "; read by ")); len(f) == 2 {
+					by, conf = f[0], f[1]
+				}
+				return uiText.Render(lang, "note.read_by", "by", uiText.Render(lang, "note.read_by."+by), "confidence", conf)
+			}}),
 	shape(`^work order to (\S+)(?: / ([^;]+))?(; no chat account bound: the order waits in the staff API)?(?:; urgent: (.+))?$`, "order_to",
 		map[int]func(l10n.Lang, string) string{
 			3: func(lang l10n.Lang, _ string) string { return uiText.Render(lang, "note.order_waits") },

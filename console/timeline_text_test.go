@@ -1,6 +1,7 @@
 package console
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -34,4 +35,19 @@ func TestNoteTextUrgentCalls(t *testing.T) {
 		noteText(l10n.Chinese, "work order to GCB / 陶然; no chat account bound: the order waits in the staff API; urgent: 陶然 has no phone on record: not texted or called"))
 	assert.Equal(t, "紧急工单无人接单：已短信并电话通知 林峰 (139****9009)、无人可短信或电话通知",
 		noteText(l10n.Chinese, "urgent order not taken: SMS and call to 林峰 (139****9009); no duty supervisor to text or call"))
+}
+
+// TestNoteTextJudgment: the first judgment says what read the owner's
+// words and how sure it was; a note written before that says nothing of it.
+func TestNoteTextJudgment(t *testing.T) {
+	t.Parallel()
+	const note = "初步判断 first judgment: engineering_quality/leak, urgent; responsibility developer; suggested party HXJS 华信建设; warranty in 2029-11-16 (leak_5y); signals [active_leak]"
+	zh, en := noteText(l10n.Chinese, note+"; read by model 0.93"), noteText(l10n.English, note+"; read by llm 0.80")
+	assert.Contains(t, zh, "初步判断：工程质量")
+	assert.True(t, strings.HasSuffix(zh, "；由分类模型判断（置信度 0.93）"), zh)
+	assert.Contains(t, en, "First judgment: ")
+	assert.True(t, strings.HasSuffix(en, "; read by the language model (confidence 0.80)"), en)
+	old := noteText(l10n.Chinese, note)
+	assert.Contains(t, old, "初步判断：工程质量")
+	assert.NotContains(t, old, "置信度")
 }

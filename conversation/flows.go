@@ -9,6 +9,7 @@ import (
 
 	"github.com/aftersales/aftersales/bot"
 	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/classify"
 	"github.com/aftersales/aftersales/lifecycle"
 )
 
@@ -106,8 +107,16 @@ func (t *turn) idle(in input) error {
 	if number, ok := caseNumberIn(in.text); ok {
 		return t.caseDetail(number)
 	}
-	if in.media != nil || hasWords(in.text, 4) && t.soundsLikeAProblem(in.text) {
-		// Someone who starts by describing a problem wants to report it.
+	var first classify.Result
+	if in.media == nil && hasWords(in.text, 4) && t.e.cfg.Classifier != nil {
+		first = t.e.cfg.Classifier.Classify(in.text)
+	}
+	if in.media != nil || soundsLikeAProblem(first) {
+		// Someone who starts by describing a problem wants to report it;
+		// someone in danger hears first what to do now.
+		if first.Urgency == casework.UrgencyUrgent {
+			t.sayText(t.safetyAdvice(first.Signals, first.Subcategory, "urgent.first"))
+		}
 		if err := t.startFlow(flowReport); err != nil {
 			return err
 		}
@@ -121,20 +130,17 @@ func (t *turn) idle(in input) error {
 	return t.menu()
 }
 
-// soundsLikeAProblem reports whether free text names a building problem or
-// an urgent situation, so that it starts a report rather than the menu.
-func (t *turn) soundsLikeAProblem(text string) bool {
-	if t.e.cfg.Classifier == nil {
-		return false
-	}
-	r := t.e.cfg.Classifier.Classify(text)
+// soundsLikeAProblem reports whether the judgment r of free text names a
+// building problem or an urgent situation, so that it starts a report
+// rather than the menu.
+func soundsLikeAProblem(r classify.Result) bool {
 	switch {
 	case r.Urgency == casework.UrgencyUrgent:
 		return true
-	case r.Confidence == 0:
+	case r.Unsure():
 		return false
 	}
-	return r.Category == casework.CategoryEngineeringQuality || r.Category == casework.CategoryFacilitiesEquipment || r.Category == casework.CategoryDesignDefect
+	return r.Category.GetsWorkOrder()
 }
 
 func (t *turn) startFlow(flow string) error {

@@ -147,7 +147,7 @@ func (w *world) config() conversation.Config {
 	return conversation.Config{
 		Store:      w.db,
 		Sessions:   w.sessions,
-		Classifier: classify.New(classify.DefaultRules()),
+		Classifier: classify.New(nil),
 		NowFunc:    w.clock.Now,
 		Logger:     w.logger(),
 		Identity:   w.identity,

@@ -57,7 +57,7 @@ func (t *turn) propose(text string) error {
 		return again("pick_one")
 	}
 	r := t.e.cfg.Classifier.Classify(text)
-	if r.Confidence == 0 || (r.Category != casework.CategoryEngineeringQuality && r.Category != casework.CategoryFacilitiesEquipment && r.Category != casework.CategoryDesignDefect) {
+	if r.Unsure() || (r.Category != casework.CategoryEngineeringQuality && r.Category != casework.CategoryFacilitiesEquipment && r.Category != casework.CategoryDesignDefect) {
 		delete(t.s.Slots, "first_words")
 		t.say("category_unsure")
 		choices := make([]bot.Choice, len(problemChoices))
@@ -502,7 +502,7 @@ func (t *turn) submit() error {
 		t.say("submitted.unverified")
 	}
 	if c.Urgency == casework.UrgencyUrgent {
-		t.sayText(t.safetyAdvice(judgment.Signals, c.Subcategory))
+		t.sayText(t.safetyAdvice(judgment.Signals, c.Subcategory, "urgent.duty"))
 	}
 	if flow == flowReport || flow == flowComplaint || flow == flowConsult {
 		t.sayText(text)
@@ -667,8 +667,9 @@ func (t *turn) judgmentText(c *casework.Case, w casework.WarrantyResult) string 
 	return b.String()
 }
 
-// safetyAdvice tells the owner of an urgent case what to do now.
-func (t *turn) safetyAdvice(signals []string, sub casework.Subcategory) string {
+// safetyAdvice tells the owner of an urgent case what to do now, ending
+// with the catalogue's tail: what happens next.
+func (t *turn) safetyAdvice(signals []string, sub casework.Subcategory, tail string) string {
 	var b strings.Builder
 	b.WriteString(t.T("urgent.head"))
 	seen := map[string]bool{}
@@ -683,8 +684,21 @@ func (t *turn) safetyAdvice(signals []string, sub casework.Subcategory) string {
 		switch s {
 		case "active_leak", "flooding":
 			add("advice.water")
-		case "no_power", "sparks", "burning_smell":
+		case "water_electrics":
 			add("advice.power")
+			add("advice.water")
+		case "no_power", "sparks", "burning_smell", "shock":
+			add("advice.power")
+		case "sewage":
+			add("advice.sewage")
+		case "fire":
+			add("advice.fire")
+		case "cold_vulnerable":
+			add("advice.cold")
+		case "heat_vulnerable":
+			add("advice.heat")
+		case "door_insecure":
+			add("advice.door")
 		case "gas_smell":
 			add("advice.gas")
 		case "lift_trapped":
@@ -708,6 +722,6 @@ func (t *turn) safetyAdvice(signals []string, sub casework.Subcategory) string {
 		}
 	}
 	b.WriteString("\n")
-	b.WriteString(t.T("urgent.duty"))
+	b.WriteString(t.T(tail))
 	return b.String()
 }

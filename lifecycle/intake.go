@@ -50,6 +50,9 @@ type Judgment struct {
 	Warranty casework.WarrantyResult
 	// Signals are the urgency signals the classifier found in the words.
 	Signals []string
+	// Read is what the classifier read in the words; By is empty when it
+	// read nothing (no classifier, or staff chose everything).
+	Read classify.Result
 }
 
 // Judge forms the first judgment of c before it is stored: what c leaves
@@ -61,9 +64,10 @@ type Judgment struct {
 func (r Registrar) Judge(ctx context.Context, c *casework.Case) (Judgment, error) {
 	var j Judgment
 	var err error
-	if j.Signals, err = Classify(r.Classifier, c); err != nil {
+	if j.Read, err = Classify(r.Classifier, c); err != nil {
 		return j, err
 	}
+	j.Signals = j.Read.Signals
 	if j.Party, err = routedParty(ctx, r.Store, c); err != nil {
 		return j, err
 	}
@@ -115,26 +119,32 @@ func (j Judgment) Note(c *casework.Case) string {
 		party = j.Party.Code + " " + j.Party.Name
 	}
 	w := j.Warranty
-	return fmt.Sprintf(JudgmentPrefix+" first judgment: %s/%s, %s; responsibility %s; suggested party %s; warranty %s %s (%s); signals %v",
+	note := fmt.Sprintf(JudgmentPrefix+" first judgment: %s/%s, %s; responsibility %s; suggested party %s; warranty %s %s (%s); signals %v",
 		c.Category, c.Subcategory, c.Urgency, c.Responsibility, party, w.Status, w.Until, w.Rule, j.Signals)
+	if j.Read.By != "" {
+		note += fmt.Sprintf("; read by %s %.2f", j.Read.By, j.Read.Confidence)
+	}
+	return note
 }
 
 // Classify completes what c leaves to the system of its category,
 // subcategory and urgency from what cl reads in its description and
-// location detail, and returns the urgency signals found. No category: the
+// location detail, and returns what it read (By empty when cl is nil). No
+// category: the
 // one read, or a *casework.ValidationError of "category" when the words
-// tell none. No subcategory: the one read when it is of c's category, else
-// other. No urgency: urgent when the words tell so of a repair
-// (casework.Category.GetsWorkOrder), a major complaint when they tell so of
-// a complaint about service, else normal. A nil cl reads nothing.
-func Classify(cl Classifier, c *casework.Case) ([]string, error) {
+// tell none for sure (classify.Result.Unsure). No subcategory: the one read
+// when it is of c's category, else other. No urgency: urgent when the words
+// tell so of a repair (casework.Category.GetsWorkOrder), a major complaint
+// when they tell so of any case (the supervisors are told), else normal. A
+// nil cl reads nothing.
+func Classify(cl Classifier, c *casework.Case) (classify.Result, error) {
 	var r classify.Result
 	if cl != nil {
 		r = cl.Classify(strings.Join([]string{c.Description, c.LocationDetail}, " "))
 	}
 	if c.Category == "" {
-		if r.Confidence == 0 || !r.Category.Valid() {
-			return nil, casework.Invalid("category", "cannot be told from the description: choose one")
+		if r.Unsure() || !r.Category.Valid() {
+			return classify.Result{}, casework.Invalid("category", "cannot be told from the description: choose one")
 		}
 		c.Category = r.Category
 	}
@@ -149,11 +159,11 @@ func Classify(cl Classifier, c *casework.Case) ([]string, error) {
 		switch {
 		case r.Urgency == casework.UrgencyUrgent && c.Category.GetsWorkOrder():
 			c.Urgency = casework.UrgencyUrgent
-		case r.Urgency == casework.UrgencyMajorComplaint && c.Category == casework.CategoryServiceAttitude:
+		case r.Urgency == casework.UrgencyMajorComplaint:
 			c.Urgency = casework.UrgencyMajorComplaint
 		}
 	}
-	return r.Signals, nil
+	return r, nil
 }
 
 // routedParty returns the party the most specific routing rule names for c,

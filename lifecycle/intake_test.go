@@ -20,7 +20,7 @@ const agent = casework.Actor("staff:li")
 // newIntakeEnv is newEnv with the chat's classifier.
 func newIntakeEnv(t *testing.T) *env {
 	t.Helper()
-	return newEnv(t, func(cfg *lifecycle.Config) { cfg.Classifier = classify.New(classify.DefaultRules()) })
+	return newEnv(t, func(cfg *lifecycle.Config) { cfg.Classifier = classify.New(nil) })
 }
 
 // unitOf returns the unit of the example project labelled label (1-1-302).
@@ -140,7 +140,7 @@ func TestRegisterOnTheChatsRules(t *testing.T) {
 
 	chat := &casework.Case{ProjectID: e.project.ID, BuildingID: e.unit.BuildingID, UnitID: e.unit.ID, Description: words,
 		Location: casework.LocationBathroom, Channel: casework.ChannelTelegram, ReceivedAt: t0, ReceivedBy: casework.ActorBot}
-	j, err := lifecycle.Registrar{Store: e.store, Classifier: classify.New(classify.DefaultRules()), SLA: casework.DefaultSLAPolicy(),
+	j, err := lifecycle.Registrar{Store: e.store, Classifier: classify.New(nil), SLA: casework.DefaultSLAPolicy(),
 		Warranty: casework.DefaultWarrantyTerms(), Location: casework.ChinaTime()}.Judge(t.Context(), chat)
 	require.NoError(t, err)
 
@@ -361,7 +361,7 @@ func (e *env) countCases(t *testing.T) int {
 
 func TestClassifyLeavesTheStaffsChoice(t *testing.T) {
 	t.Parallel()
-	cl := classify.New(classify.DefaultRules())
+	cl := classify.New(nil)
 	for _, tc := range []struct {
 		name       string
 		words      string
@@ -381,16 +381,20 @@ func TestClassifyLeavesTheStaffsChoice(t *testing.T) {
 			casework.CategoryEngineeringQuality, casework.SubLeak, casework.UrgencyNormal, true},
 		{"a subcategory of another category is not taken", "卫生间水管爆裂，水漫到客厅了", casework.CategoryFacilitiesEquipment, "", "",
 			casework.CategoryFacilitiesEquipment, casework.SubOther, casework.UrgencyUrgent, true},
-		{"a complaint: major, never urgent", "物业保安态度很差，我要投诉", "", "", "",
+		{"a complaint: major, never urgent", "物业保安态度很差，着火了都不管，再不处理我们全楼业主就打12345", "", "", "",
 			casework.CategoryServiceAttitude, casework.SubPropertyManagement, casework.UrgencyMajorComplaint, true},
+		{"a design defect can be a major complaint", "样板间说有两个卫生间，交房只有一个，我们几十户业主已经找了律师", "", "", "",
+			casework.CategoryDesignDefect, casework.SubLayout, casework.UrgencyMajorComplaint, true},
 		{"a consultation is not urgent", "房产证什么时候能办下来", "", "", "",
 			casework.CategoryPolicyConsultation, casework.SubCertificate, casework.UrgencyNormal, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			c := &casework.Case{Description: tc.words, Category: tc.cat, Subcategory: tc.sub, Urgency: tc.urg}
-			signals, err := lifecycle.Classify(cl, c)
+			read, err := lifecycle.Classify(cl, c)
 			require.NoError(t, err)
+			signals := read.Signals
+			assert.Equal(t, "model", read.By)
 			assert.Equal(t, tc.wantCat, c.Category)
 			assert.Equal(t, tc.wantSub, c.Subcategory)
 			assert.Equal(t, tc.wantUrg, c.Urgency)

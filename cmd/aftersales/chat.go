@@ -17,7 +17,6 @@ import (
 	"github.com/aftersales/aftersales/bot/web"
 	"github.com/aftersales/aftersales/bot/wechat"
 	"github.com/aftersales/aftersales/casework"
-	"github.com/aftersales/aftersales/classify"
 	"github.com/aftersales/aftersales/console"
 	"github.com/aftersales/aftersales/conversation"
 	"github.com/aftersales/aftersales/lifecycle"
@@ -25,25 +24,6 @@ import (
 	"github.com/aftersales/aftersales/storage/redis"
 	"github.com/aftersales/aftersales/storage/sqlite"
 )
-
-// loadRules returns the built-in classification rules, with the rules of
-// path (when not empty) added to them.
-func loadRules(path string) (*classify.Rules, error) {
-	rules := classify.DefaultRules()
-	if path == "" {
-		return rules, nil
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	extra, err := classify.LoadRules(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return rules.Merge(extra), nil
-}
 
 // openLifecycle wires what carries cases through their lifecycle: the
 // sessions, dedupe and per-user locks on Redis, or else the sessions and
@@ -57,11 +37,9 @@ func (m *Main) openLifecycle(ctx context.Context) error {
 		return fmt.Errorf("time zone: %w", err)
 	}
 	m.loc, m.sla = loc, casework.DefaultSLAPolicy()
-	rules, err := loadRules(m.Config.RulesFile)
-	if err != nil {
-		return fmt.Errorf("classification rules: %w", err)
+	if m.classifier, err = newClassifier(m.Config, m.Logger); err != nil {
+		return err
 	}
-	m.classifier = classify.New(rules)
 	m.sessions = conversation.NewMemoryStore()
 	var (
 		dedupe bot.Deduper = bot.NewMemoryDeduper()

@@ -9,8 +9,13 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -206,6 +211,104 @@ func TestClassifyCommand(t *testing.T) {
 	errOut.Reset()
 	assert.Equal(t, exitUsage, run(context.Background(), []string{"classify", "-classify-rules", "/nonexistent.json"}, env(), strings.NewReader(""), &out, &errOut))
 	assert.Contains(t, errOut.String(), "nonexistent")
+}
+
+// TestClassifyTrainAndEval: staff add examples, train a model, score it,
+// and the service and `classify` use it with AFTERSALES_CLASSIFY_MODEL.
+func TestClassifyTrainAndEval(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	corpus := filepath.Join(dir, "mine.jsonl")
+	var b strings.Builder
+	// A department's own word for its entry system (咔哒机), learnt from
+	// examples.
+	for i := range 40 {
+		fmt.Fprintf(&b, `{"text":"%d号楼的咔哒机又坏了，进不了门","category":"facilities_equipment","subcategory":"intercom","urgency":"normal"}`+"\n", i)
+		fmt.Fprintf(&b, `{"text":"%d栋房产证什么时候能办","category":"policy_consultation","subcategory":"certificate","urgency":"normal"}`+"\n", i)
+		fmt.Fprintf(&b, `{"text":"%d楼卫生间天花板哗哗往下淌水","category":"engineering_quality","subcategory":"leak","urgency":"urgent"}`+"\n", i)
+	}
+	require.NoError(t, os.WriteFile(corpus, []byte(b.String()), 0o600))
+	model := filepath.Join(dir, "model.bin.gz")
+	var out, errOut bytes.Buffer
+	require.Equal(t, exitOK, run(context.Background(), []string{"classify", "train", "-o", model, "-folds", "3", corpus}, env(), nil, &out, &errOut), errOut.String())
+	assert.Contains(t, out.String(), "trained on 120 texts")
+	assert.Contains(t, out.String(), "3-fold cross-validation")
+	assert.Contains(t, out.String(), "category confusion")
+
+	out.Reset()
+	require.Equal(t, exitOK, run(context.Background(), []string{"classify"}, env("AFTERSALES_CLASSIFY_MODEL", model),
+		strings.NewReader("7号楼的咔哒机坏了\n"), &out, &errOut), errOut.String())
+	assert.Contains(t, out.String(), `"subcategory":"intercom"`, "the trained model answers")
+
+	out.Reset()
+	require.Equal(t, exitOK, run(context.Background(), []string{"classify", "eval", corpus}, env("AFTERSALES_CLASSIFY_MODEL", model), nil, &out, &errOut), errOut.String())
+	for _, want := range []string{"texts                120", "category accuracy", "urgent               recall", "major_complaint      recall", "urgency confusion"} {
+		assert.Contains(t, out.String(), want)
+	}
+
+	// Bad input: a clear error, no model written.
+	bad := filepath.Join(dir, "bad.jsonl")
+	require.NoError(t, os.WriteFile(bad, []byte(`{"text":"x","category":"engineering","subcategory":"leak","urgency":"normal"}`+"\n"), 0o600))
+	errOut.Reset()
+	assert.Equal(t, exitUsage, run(context.Background(), []string{"classify", "train", "-o", filepath.Join(dir, "no.bin.gz"), bad}, env(), nil, &out, &errOut))
+	assert.Contains(t, errOut.String(), "bad.jsonl:1: category")
+	assert.NoFileExists(t, filepath.Join(dir, "no.bin.gz"))
+	errOut.Reset()
+	assert.Equal(t, exitUsage, run(context.Background(), []string{"classify"}, env("AFTERSALES_CLASSIFY_MODEL", bad), strings.NewReader(""), &out, &errOut))
+	assert.Contains(t, errOut.String(), "AFTERSALES_CLASSIFY_MODEL")
+	errOut.Reset()
+	assert.Equal(t, exitUsage, run(context.Background(), []string{"classify", "eval"}, env(), nil, &out, &errOut))
+	assert.Contains(t, errOut.String(), "usage")
+}
+
+// fakeChatCompletions is an OpenAI-compatible endpoint that judges every
+// text a design defect, and counts the requests and the keys it was sent.
+func fakeChatCompletions(t *testing.T, content string) (*httptest.Server, *atomic.Int32) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/chat/completions" || r.Header.Get("Authorization") != "Bearer sk-llm-test-key-0001" {
+			http.Error(w, `{"error":{"message":"unauthorized"}}`, http.StatusUnauthorized)
+			return
+		}
+		calls.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"choices": []map[string]any{{"message": map[string]string{"role": "assistant", "content": content}}}})
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &calls
+}
+
+// TestClassifyWithLLM: with AFTERSALES_CLASSIFY_LLM_URL set, the LLM
+// answers `classify` and the service's dialogue; its key reaches no log.
+func TestClassifyWithLLM(t *testing.T) {
+	t.Parallel()
+	srv, calls := fakeChatCompletions(t, `{"category":"design_defect","subcategory":"layout","urgency":"normal","confidence":0.93}`)
+	llmEnv := []string{"AFTERSALES_CLASSIFY_LLM_URL", srv.URL + "/v1", "AFTERSALES_CLASSIFY_LLM_KEY", "sk-llm-test-key-0001",
+		"AFTERSALES_CLASSIFY_LLM_MODEL", "qwen-plus"}
+	var out, errOut bytes.Buffer
+	require.Equal(t, exitOK, run(context.Background(), []string{"classify"}, env(llmEnv...), strings.NewReader("卫生间门正对着餐桌\n"), &out, &errOut), errOut.String())
+	assert.JSONEq(t, `{"category":"design_defect","subcategory":"layout","urgency":"normal","confidence":0.93,"by":"llm"}`, out.String())
+
+	// A wrong key: the endpoint refuses, the built-in model answers.
+	out.Reset()
+	bad := append(slices.Clone(llmEnv), "AFTERSALES_CLASSIFY_LLM_KEY", "sk-wrong")
+	require.Equal(t, exitOK, run(context.Background(), []string{"classify"}, env(bad...), strings.NewReader("卫生间天花板一直在往下滴水\n"), &out, &errOut))
+	assert.Contains(t, out.String(), `"by":"model"`)
+	assert.Contains(t, errOut.String(), "HTTP 401")
+	assert.NotContains(t, errOut.String(), "sk-wrong")
+
+	// Missing the model: a configuration error.
+	errOut.Reset()
+	assert.Equal(t, exitUsage, run(context.Background(), []string{"classify"}, env(llmEnv[:4]...), strings.NewReader(""), &out, &errOut))
+	assert.Contains(t, errOut.String(), "AFTERSALES_CLASSIFY_LLM_MODEL")
+
+	// The service asks it about the owner's first words.
+	m, _ := runMain(t, true, func(c *Config) { c.LLMURL, c.LLMKey, c.LLMModel = srv.URL+"/v1", "sk-llm-test-key-0001", "qwen-plus" })
+	before := calls.Load()
+	v := newVisitor(t, "http://"+m.Addr())
+	v.say("你好，我家卫生间的门正对着餐桌，吃饭的时候特别别扭，能不能改")
+	assert.Greater(t, calls.Load(), before, "the owner's words went to the LLM")
+	assert.NotContains(t, serviceLog(m), "sk-llm-test-key-0001")
 }
 
 // TestStaffAPIOnTheService: with AFTERSALES_API_TOKEN set, staff read the

@@ -35,7 +35,12 @@ type Config struct {
 	DataDir     string // AFTERSALES_DATA_DIR
 	CasePrefix  string // AFTERSALES_CASE_PREFIX: the prefix of case numbers
 	TimeZone    string // AFTERSALES_TIMEZONE: the department's time zone (case numbers, dates)
-	RulesFile   string // AFTERSALES_CLASSIFY_RULES: extra classification rules (JSON), merged over the defaults
+	RulesFile   string // AFTERSALES_CLASSIFY_RULES: staff classification rules (JSON), over the model
+	ModelFile   string // AFTERSALES_CLASSIFY_MODEL: a classification model replacing the embedded one
+	LLMURL      string // AFTERSALES_CLASSIFY_LLM_URL: an OpenAI-compatible API classifying before the model
+	LLMKey      string // AFTERSALES_CLASSIFY_LLM_KEY
+	LLMModel    string // AFTERSALES_CLASSIFY_LLM_MODEL
+	LLMTimeout  string // AFTERSALES_CLASSIFY_LLM_TIMEOUT
 	APIToken    string // AFTERSALES_API_TOKEN: the staff API's bearer token; the API is off without it
 	PartyTokens string // AFTERSALES_PARTY_TOKENS: CODE:token,… read-only API tokens of responsible parties
 	PublicURL   string // AFTERSALES_PUBLIC_URL: the service's public base URL; the supervisors' chats link to the console under it
@@ -145,7 +150,12 @@ var settings = []setting{
 	{"AFTERSALES_VOICE_SDK_APP_ID", "voice-sdk-app-id", "Tencent Cloud's VoiceSdkAppid (the voice application, not the SMS one)", func(c *Config) *string { return &c.VoiceSDKAppID }},
 	{"AFTERSALES_VOICE_SHOW_NUMBER", "voice-show-number", "Alibaba Cloud's CalledShowNumber, a number bought for dedicated mode; empty: public mode, which does not call out of business hours", func(c *Config) *string { return &c.VoiceShowNumber }},
 	{"AFTERSALES_VOICE_API_URL", "voice-api-url", "the voice API's base, for an egress proxy", func(c *Config) *string { return &c.VoiceAPIURL }},
-	{"AFTERSALES_CLASSIFY_RULES", "classify-rules", "a JSON file of extra classification rules, added to the built-in ones", func(c *Config) *string { return &c.RulesFile }},
+	{"AFTERSALES_CLASSIFY_RULES", "classify-rules", "staff classification rules (JSON in the format of classify/rules.json): where one matches, it decides the category over the model, and its signals raise the urgency", func(c *Config) *string { return &c.RulesFile }},
+	{"AFTERSALES_CLASSIFY_MODEL", "classify-model", "a classification model from `aftersales classify train`, replacing the built-in one", func(c *Config) *string { return &c.ModelFile }},
+	{"AFTERSALES_CLASSIFY_LLM_URL", "classify-llm-url", "an OpenAI-compatible chat-completions API (https://api.deepseek.com/v1, a self-hosted model) that classifies owners' words first; the built-in model answers when it is slow, fails or answers nonsense; empty: the model alone", func(c *Config) *string { return &c.LLMURL }},
+	{"AFTERSALES_CLASSIFY_LLM_KEY", "classify-llm-key", "the API key of that endpoint (secret)", func(c *Config) *string { return &c.LLMKey }},
+	{"AFTERSALES_CLASSIFY_LLM_MODEL", "classify-llm-model", "the model to ask (deepseek-chat, qwen-plus…)", func(c *Config) *string { return &c.LLMModel }},
+	{"AFTERSALES_CLASSIFY_LLM_TIMEOUT", "classify-llm-timeout", "how long to wait for its answer before the built-in model answers (4s)", func(c *Config) *string { return &c.LLMTimeout }},
 	{"AFTERSALES_CHAT_COOKIE_KEY", "chat-cookie-key", "signs the chat page's visitor cookies (at least 32 characters; secret); default: a key made once and kept in the data dir, which every instance must share", func(c *Config) *string { return &c.ChatCookieKey }},
 	{"AFTERSALES_API_TOKEN", "api-token", "bearer token of the staff API under /api/v1 (at least 24 characters; secret); the API is off without it", func(c *Config) *string { return &c.APIToken }},
 	{"AFTERSALES_PARTY_TOKENS", "party-tokens", "read-only API tokens of responsible parties, CODE:token,CODE:token (each token at least 24 characters; secret): a party sees only its own cases", func(c *Config) *string { return &c.PartyTokens }},
@@ -183,6 +193,7 @@ func DefaultConfig() Config {
 		AcceptWithin: "30m",
 		ReturnVisits: "leak:14d,plumbing:14d,*:30d",
 		ServiceHours: "08:30-18:00",
+		LLMTimeout:   "4s",
 	}
 }
 
@@ -382,6 +393,22 @@ func (c *Config) Validate() error {
 			bad("AFTERSALES_CLASSIFY_RULES", "%v", err)
 		}
 	}
+	if c.ModelFile != "" {
+		if _, err := loadModel(c.ModelFile); err != nil {
+			bad("AFTERSALES_CLASSIFY_MODEL", "%v", err)
+		}
+	}
+	if c.LLMURL != "" {
+		if u, err := url.Parse(c.LLMURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad("AFTERSALES_CLASSIFY_LLM_URL", "%s is not an http(s) URL", redactURL(c.LLMURL))
+		}
+		if c.LLMModel == "" {
+			bad("AFTERSALES_CLASSIFY_LLM_MODEL", "is needed with AFTERSALES_CLASSIFY_LLM_URL")
+		}
+	}
+	if d, err := time.ParseDuration(c.LLMTimeout); err != nil || d <= 0 || d > time.Minute {
+		bad("AFTERSALES_CLASSIFY_LLM_TIMEOUT", "%q is not a duration up to 1m such as 4s", c.LLMTimeout)
+	}
 	if _, err := time.LoadLocation(c.TimeZone); err != nil || c.TimeZone == "" {
 		bad("AFTERSALES_TIMEZONE", "%q is not an IANA time zone such as Asia/Shanghai", c.TimeZone)
 	}
@@ -433,7 +460,10 @@ commands:
                               it names, replacing theirs (all or nothing)
   roster list [PROJECT]       print the duty roster
   classify                    read one text per line on stdin, print its category,
-                              subcategory and urgency as JSON (to check the rules)
+                              subcategory, urgency and confidence as JSON
+  classify eval FILE.jsonl... score the classifier on labelled texts
+  classify train CORPUS.jsonl...
+                              train a classification model (-o FILE)
 
 settings (environment variable, or the flag):
 `)

@@ -459,7 +459,7 @@ func TestSLABreachEscalates(t *testing.T) {
 	assert.Equal(t, casework.StateRegistered, waiting.State, "a design defect waits for staff")
 	neglected := s.report(s.chat("敏"), residentGuo, "engineering_quality/leak", "卫生间墙角在渗水")
 	engineer.expect("【派工单】" + neglected.Number)
-	visited := s.report(s.chat("超"), residentMa, "engineering_quality/leak", "卫生间天花板渗水")
+	visited := s.report(s.chat("超"), residentMa, "engineering_quality/leak", "卫生间天花板上有一块水印，摸着有点潮")
 	engineer.expect("【派工单】" + visited.Number)
 	ctx, who := context.Background(), s.who(engineer)
 	_, err := s.m.Lifecycle.TakeOrder(ctx, who, visited.Number)

@@ -25,7 +25,6 @@ import (
 	"github.com/aftersales/aftersales/bot/web"
 	"github.com/aftersales/aftersales/bot/wechat"
 	"github.com/aftersales/aftersales/casework"
-	"github.com/aftersales/aftersales/classify"
 	"github.com/aftersales/aftersales/console"
 	"github.com/aftersales/aftersales/conversation"
 	"github.com/aftersales/aftersales/csvimport"
@@ -65,21 +64,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprint(stdout, usage())
 		return exitOK
 	case "classify":
-		cfg, rest, err := LoadConfig(cmd, args, getenv)
-		if err != nil || len(rest) > 0 {
-			fmt.Fprintf(stderr, "usage: aftersales classify [-classify-rules FILE] < texts.txt\n")
-			return exitUsage
-		}
-		rules, err := loadRules(cfg.RulesFile)
-		if err != nil {
-			fmt.Fprintf(stderr, "aftersales classify: %v\n", err)
-			return exitUsage
-		}
-		if err := classify.RunCLI(classify.New(rules), stdin, stdout); err != nil {
-			fmt.Fprintf(stderr, "aftersales classify: %v\n", err)
-			return exitFailed
-		}
-		return exitOK
+		return classifyCommand(ctx, args, getenv, stdin, stdout, stderr)
 	case "wechat":
 		return wechatCommand(ctx, args, getenv, stdout, stderr)
 	case "user":
@@ -206,7 +191,7 @@ type Main struct {
 
 	redis      *redis.Client
 	sla        casework.SLAPolicy
-	classifier *classify.Classifier // reads every new case's words, the chat's and staff's alike
+	classifier lifecycle.Classifier // reads every new case's words, the chat's and staff's alike
 	sessions   conversation.SessionStore
 	loc        *time.Location
 	jobs       jobQueue

@@ -575,3 +575,15 @@ func TestTelegramPollingBacksOff(t *testing.T) {
 	c.srv.SendContact(c.user, "+8613900000003", c.user.ID+1)
 	c.expect("请分享您本人的电话号码")
 }
+
+// serviceLog returns what the Main that runMain started has logged so far.
+func serviceLog(m *Main) string {
+	v, ok := serviceLogs.Load(m)
+	if !ok {
+		return ""
+	}
+	sw := v.(*syncWriter)
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	return sw.w.String()
+}
