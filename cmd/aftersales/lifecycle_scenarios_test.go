@@ -714,3 +714,25 @@ func TestSurveyExpires(t *testing.T) {
 	assert.Equal(t, []string{"accept", "dispatch", "inspect", "complete", "owner_accept", "close"}, s.transitions(c.ID))
 	s.allSent(c.ID)
 }
+
+// TestMajorComplaintReachesTheSupervisor: an owner reports cracks in their
+// own words, speaking for the whole building after two years and three
+// failed repairs, and threatening the housing bureau. The words make it a
+// major complaint (重大投诉): it is not dispatched by the bot but waits for
+// staff, and the supervisor is told so in chat.
+func TestMajorComplaintReachesTheSupervisor(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, false)
+	supervisor := s.bindOnTelegram("林峰")
+	c := s.report(s.chat("晓峰"), residentLin, "engineering_quality/crack",
+		"我们这栋楼三十多户的外墙和客厅墙面都裂了，交房两年修了三次还在裂，再不给个说法我们就集体去住建局")
+	assert.Equal(t, casework.UrgencyMajorComplaint, c.Urgency)
+	assert.Equal(t, casework.StateRegistered, c.State, "waits for staff")
+	var notice string
+	for _, m := range supervisor.expect("新报修待研判：" + c.Number) {
+		if strings.Contains(m.Text, c.Number) {
+			notice = m.Text
+		}
+	}
+	assert.Contains(t, notice, "重大投诉")
+}
