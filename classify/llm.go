@@ -28,7 +28,8 @@ import (
 // Staff rules keep the last word: when the local classifier's judgment comes
 // from them, the LLM is not asked. The local classifier's urgent stands over
 // the LLM's (safety first: its thresholds are set for recall), and its
-// lexicon's signals are reported. Numbers of seven digits or more (phones,
+// lexicon's signals are reported. The last few hundred answers are
+// remembered, so that words read twice in a dialogue are asked about once. Numbers of seven digits or more (phones,
 // ID numbers) are masked in what is sent. It is safe for concurrent use.
 type LLM struct {
 	// URL is the API base (https://api.deepseek.com/v1); "/chat/completions"
@@ -46,7 +47,12 @@ type LLM struct {
 	mu       sync.Mutex
 	failures int
 	pauseTil time.Time
+	answers  map[string]Result // recent answers by text: a dialogue reads the same words more than once
+	order    []string          // answers' keys, oldest first
 }
+
+// llmRemembered is how many recent answers are kept.
+const llmRemembered = 256
 
 // llmFailuresToPause and llmPause: after so many failures in a row, the
 // endpoint is not asked for so long.
@@ -64,16 +70,23 @@ func (l *LLM) Classify(text string) Result {
 // ClassifyContext is Classify bounded by ctx as well as Timeout.
 func (l *LLM) ClassifyContext(ctx context.Context, text string) Result {
 	local := l.Local.Classify(text)
-	if local.By == "rules" || strings.TrimSpace(text) == "" || l.paused() {
+	if local.By == "rules" || strings.TrimSpace(text) == "" {
 		return local
 	}
-	res, err := l.ask(ctx, text)
-	l.record(err)
-	if err != nil {
-		if l.Logger != nil {
-			l.Logger.Warn("LLM classifier failed: using the local model", "error", err)
+	res, ok := l.remembered(text)
+	if !ok {
+		if l.paused() {
+			return local
 		}
-		return local
+		var err error
+		res, err = l.ask(ctx, text)
+		l.record(text, res, err)
+		if err != nil {
+			if l.Logger != nil {
+				l.Logger.Warn("LLM classifier failed: using the local model", "error", err)
+			}
+			return local
+		}
 	}
 	res.Signals = local.Signals
 	if local.Urgency == casework.UrgencyUrgent {
@@ -95,11 +108,30 @@ func (l *LLM) paused() bool {
 	return l.now().Before(l.pauseTil)
 }
 
-func (l *LLM) record(err error) {
+func (l *LLM) remembered(text string) (Result, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r, ok := l.answers[text]
+	return r, ok
+}
+
+// record counts a failure, or remembers an answer.
+func (l *LLM) record(text string, r Result, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err == nil {
 		l.failures = 0
+		if l.answers == nil {
+			l.answers = make(map[string]Result, llmRemembered)
+		}
+		if _, ok := l.answers[text]; !ok {
+			if len(l.order) == llmRemembered {
+				delete(l.answers, l.order[0])
+				l.order = l.order[1:]
+			}
+			l.order = append(l.order, text)
+		}
+		l.answers[text] = r
 		return
 	}
 	if l.failures++; l.failures >= llmFailuresToPause {

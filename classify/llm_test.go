@@ -2,6 +2,7 @@ package classify
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -105,6 +106,10 @@ func TestLLMAnswerUsed(t *testing.T) {
 	assert.Contains(t, user, "卫生间门正对着餐桌")
 	assert.Contains(t, msgs[0].(map[string]any)["content"], "JSON")
 
+	// The same words again: remembered, not asked again.
+	assert.Equal(t, got, l.Classify("卫生间门正对着餐桌，吃饭的时候很不舒服，电话13812345678"))
+	assert.Equal(t, 1, f.calls())
+
 	// A subcategory of another category becomes other; no confidence, 0.8.
 	f.set(`{"category":"facilities_equipment","subcategory":"leak","urgency":"major_complaint"}`, 200, 0, "")
 	got = l.Classify("电梯坏了一个月，全楼业主联名投诉")
@@ -168,8 +173,8 @@ func TestLLMPauses(t *testing.T) {
 	clock := testclock.New(testclock.Start())
 	l := newLLM(f, clock)
 	f.set("", 503, 0, `{}`)
-	for range 5 {
-		assert.Equal(t, "model", l.Classify("电梯坏了").By)
+	for i := range 5 {
+		assert.Equal(t, "model", l.Classify(fmt.Sprintf("%d号电梯坏了", i)).By)
 	}
 	assert.Equal(t, 3, f.calls())
 	clock.Advance(61 * time.Second)
