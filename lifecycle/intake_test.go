@@ -383,7 +383,7 @@ func TestClassifyLeavesTheStaffsChoice(t *testing.T) {
 			casework.CategoryFacilitiesEquipment, casework.SubOther, casework.UrgencyUrgent, true},
 		{"a complaint: major, never urgent", "物业保安态度很差，着火了都不管，再不处理我们全楼业主就打12345", "", "", "",
 			casework.CategoryServiceAttitude, casework.SubPropertyManagement, casework.UrgencyMajorComplaint, true},
-		{"a design defect can be a major complaint", "样板间说有两个卫生间，交房只有一个，我们几十户业主已经找了律师", "", "", "",
+		{"a design defect can be a major complaint", "客厅比样板间小了一大圈，户型和宣传册上的完全不一样，我们几十户业主已经找了律师", "", "", "",
 			casework.CategoryDesignDefect, casework.SubLayout, casework.UrgencyMajorComplaint, true},
 		{"a consultation is not urgent", "房产证什么时候能办下来", "", "", "",
 			casework.CategoryPolicyConsultation, casework.SubCertificate, casework.UrgencyNormal, false},
