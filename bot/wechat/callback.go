@@ -169,7 +169,7 @@ func (a *Adapter) open(q url.Values, body []byte) ([]byte, bool, error) {
 // first reply when it comes within the budget, else "success".
 func (a *Adapter) handle(w http.ResponseWriter, r *http.Request, m *message.MixMessage, safe bool, start time.Time) {
 	now := a.now()
-	in, grant := a.inbound(m, now)
+	in, grant := a.inbound(r.Context(), m, now)
 	user := string(m.FromUserName)
 	if grant != nil {
 		if err := a.cfg.Windows.Open(r.Context(), user, *grant); err != nil {
@@ -296,6 +296,7 @@ func (x *exchange) finish() { x.once.Do(func() { close(x.written) }) }
 // was written so that they arrive after it.
 func (a *Adapter) sendFunc(x *exchange, to bot.UserRef) bot.SendFunc {
 	return func(ctx context.Context, out []bot.Outbound) error {
+		a.rememberOptions(ctx, out)
 		units := pack(out)
 		if len(units) == 0 {
 			return nil

@@ -448,16 +448,91 @@ func TestE2ELongRepliesAndChoices(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, r.Msg)
 	assert.LessOrEqual(t, len(r.Msg.Content), wechattest.TextLimit)
-	sent, err := e.api.WaitSent(ctxT(t), "oJon", 4)
-	require.NoError(t, err)
+	var sent []wechattest.Sent
+	require.NoError(t, e.api.Wait(ctxT(t), func() bool {
+		sent = e.api.SentTo("oJon")
+		return len(sent) > 0 && strings.Contains(sent[len(sent)-1].Content, "请选择问题类型")
+	}))
 	var all strings.Builder
 	for _, s := range sent {
 		assert.LessOrEqual(t, len(s.Content), wechattest.TextLimit)
 		all.WriteString(s.Content)
 	}
-	assert.True(t, strings.HasSuffix(all.String(), "请选择问题类型\n\n回复数字选择：\n1. 漏水/渗水\n2. 墙面开裂"))
+	assert.True(t, strings.HasSuffix(all.String(), "请选择问题类型\n\n请点选，或回复数字：\n1. 漏水/渗水\n2. 墙面开裂"), "links show as their labels")
 	assert.Equal(t, wechattest.KindPassive, sent[0].Kind)
 	for _, s := range sent[1:] {
 		assert.Equal(t, wechattest.KindCustom, s.Kind)
+	}
+}
+
+// TestE2ETapAnOption: options reach the user as links they can tap, in the
+// passive reply and in customer-service messages alike; a tap comes back
+// as the option's text with its bizmsgmenuid, and reaches the engine as a
+// press on the choice with its payload, as a button does on Telegram. A
+// tap on an option whose id is not known (another account's link, a
+// forgotten one) is the label's words; a typed number stays a text.
+func TestE2ETapAnOption(t *testing.T) {
+	for _, safe := range []bool{false, true} {
+		name := map[bool]string{false: "plain", true: "safe"}[safe]
+		t.Run(name, func(t *testing.T) {
+			var mu sync.Mutex
+			var got []*bot.Inbound
+			e := newEnv(t, envOptions{safe: safe, handler: bot.HandlerFunc(func(_ context.Context, in *bot.Inbound) ([]bot.Outbound, error) {
+				mu.Lock()
+				got = append(got, in)
+				mu.Unlock()
+				return []bot.Outbound{{To: in.User, Kind: bot.OutText, Text: "请核对：卫生间漏水", Choices: []bot.Choice{
+					{Label: "对", Payload: "confirm:yes"}, {Label: "不对，我来改", Payload: "confirm:edit"},
+				}}}, nil
+			})})
+			last := func() *bot.Inbound {
+				mu.Lock()
+				defer mu.Unlock()
+				return got[len(got)-1]
+			}
+			r, err := e.platform.Send(ctxT(t), wechattest.Text("oTap", "报修"))
+			require.NoError(t, err)
+			assert.Equal(t, safe, r.Encrypted)
+			sent := e.api.SentTo("oTap")
+			require.Len(t, sent, 1)
+			assert.Equal(t, wechattest.KindPassive, sent[0].Kind)
+			assert.Equal(t, "请核对：卫生间漏水\n\n请点选，或回复数字：\n1. 对\n2. 不对，我来改", sent[0].Content, "the user sees the labels, numbered")
+			assert.Contains(t, sent[0].Raw, `<a href="weixin://bizmsgmenu?msgmenucontent=不对，我来改&msgmenuid=`)
+			require.Len(t, sent[0].Options, 2)
+
+			edit, ok := sent[0].Option("不对，我来改")
+			require.True(t, ok)
+			_, err = e.platform.Send(ctxT(t), wechattest.Tap("oTap", edit))
+			require.NoError(t, err)
+			assert.Equal(t, bot.KindButton, last().Kind)
+			assert.Equal(t, "confirm:edit", last().Payload)
+			assert.Equal(t, "不对，我来改", last().Text)
+
+			unknown := wechattest.Option{ID: "42", Content: "对", Label: "对"}
+			_, err = e.platform.Send(ctxT(t), wechattest.Tap("oTap", unknown))
+			require.NoError(t, err)
+			assert.Equal(t, bot.KindText, last().Kind, "an unknown id: the words")
+			assert.Equal(t, "对", last().Text)
+
+			_, err = e.platform.Send(ctxT(t), wechattest.Text("oTap", "1"))
+			require.NoError(t, err)
+			assert.Equal(t, bot.KindText, last().Kind)
+			assert.Equal(t, "1", last().Text, "a typed number is for the engine to map")
+
+			// A customer-service message (a notification later) carries taps too.
+			require.NoError(t, e.adapter.Send(ctxT(t), bot.Outbound{To: bot.UserRef{Platform: bot.WeChat, ID: "oTap"}, Kind: bot.OutText,
+				Text: "Pick a time:", Choices: []bot.Choice{{Label: "Mon 9:00-12:00", Payload: "lc:slot:1"}, {Label: "Tue 14:00-17:00", Payload: "lc:slot:2"}}}))
+			sent = e.api.SentTo("oTap")
+			cs := sent[len(sent)-1]
+			assert.Equal(t, wechattest.KindCustom, cs.Kind)
+			assert.Equal(t, "Pick a time:\n1. Mon 9:00-12:00\n2. Tue 14:00-17:00", cs.Content)
+			tue, ok := cs.Option("Tue 14:00-17:00")
+			require.True(t, ok)
+			assert.Equal(t, "Tue 14:00-17:00", tue.Content, "the percent-encoded content decodes to the label")
+			_, err = e.platform.Send(ctxT(t), wechattest.Tap("oTap", tue))
+			require.NoError(t, err)
+			assert.Equal(t, bot.KindButton, last().Kind)
+			assert.Equal(t, "lc:slot:2", last().Payload)
+		})
 	}
 }

@@ -21,8 +21,11 @@ import (
 // inbound converts a callback message. It returns the message for the
 // router (nil for what the bot does not handle: view clicks, location
 // reports, template receipts…) and the customer-service allowance the
-// interaction opens (nil for none).
-func (a *Adapter) inbound(m *message.MixMessage, now time.Time) (*bot.Inbound, *Grant) {
+// interaction opens (nil for none). A tapped option (a text carrying the
+// bizmsgmenuid of a link render wrote) becomes a press on that choice, as a
+// button on Telegram, when its id is still known; else it is the label's
+// words, which the engine matches too.
+func (a *Adapter) inbound(ctx context.Context, m *message.MixMessage, now time.Time) (*bot.Inbound, *Grant) {
 	in := &bot.Inbound{
 		User: bot.UserRef{Platform: bot.WeChat, ID: string(m.FromUserName)},
 		Time: time.Unix(m.CreateTime, 0),
@@ -42,6 +45,11 @@ func (a *Adapter) inbound(m *message.MixMessage, now time.Time) (*bot.Inbound, *
 	switch m.MsgType {
 	case message.MsgTypeText:
 		in.Kind, in.Text = bot.KindText, m.Content
+		if m.BizMsgMenuID > 0 {
+			if p := a.tappedOption(ctx, in.User.ID, m.BizMsgMenuID); p != "" {
+				in.Kind, in.Payload = bot.KindButton, p
+			}
+		}
 	case message.MsgTypeImage:
 		in.Kind = bot.KindPhoto
 		in.Media = &bot.Media{FileID: m.MediaID, ContentType: "image/jpeg"}

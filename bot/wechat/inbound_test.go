@@ -72,7 +72,7 @@ func TestInboundMapping(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			in, g := (&Adapter{log: discardLogger()}).inbound(mix(t, "<xml>"+head+tt.body+"</xml>"), now)
+			in, g := (&Adapter{log: discardLogger()}).inbound(t.Context(), mix(t, "<xml>"+head+tt.body+"</xml>"), now)
 			assert.Equal(t, tt.grant, g)
 			if tt.want == nil {
 				assert.Nil(t, in)
@@ -144,7 +144,7 @@ func TestFetchMedia(t *testing.T) {
 	assert.Equal(t, int64(40007), ae.Code)
 
 	// An image whose MediaId fails falls back on the callback's PicUrl.
-	in, _ := a.inbound(mix(t, `<xml><FromUserName>oJo</FromUserName><CreateTime>1</CreateTime><MsgType>image</MsgType><PicUrl>`+f.srv.URL+`/files/PIC-ONLY</PicUrl><MediaId>GONE</MediaId><MsgId>9</MsgId></xml>`), time.Now())
+	in, _ := a.inbound(t.Context(), mix(t, `<xml><FromUserName>oJo</FromUserName><CreateTime>1</CreateTime><MsgType>image</MsgType><PicUrl>`+f.srv.URL+`/files/PIC-ONLY</PicUrl><MediaId>GONE</MediaId><MsgId>9</MsgId></xml>`), time.Now())
 	assert.Equal(t, jpeg, read(in.Media))
 
 	f.invalidateTokens()

@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"mime/multipart"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -36,7 +38,7 @@ type unit struct {
 }
 
 // Send delivers msg as customer-service messages: a text with its choices
-// as numbered options, cut at line breaks into parts of at most 2,048 bytes,
+// as numbered options the user can tap (see render), cut at line breaks into parts of at most 2,048 bytes,
 // each part one message of the user's quota; a photo uploaded as temporary
 // media. When the user's window is closed or its quota used up, msg goes as
 // a template message if Config.Template has one, and otherwise Send returns
@@ -45,7 +47,9 @@ type unit struct {
 // dropped, and so are edits (bot.OutEdit): WeChat cannot change a message
 // it delivered.
 func (a *Adapter) Send(ctx context.Context, msg bot.Outbound) error {
-	return a.deliver(ctx, msg.To, pack([]bot.Outbound{msg}))
+	out := []bot.Outbound{msg}
+	a.rememberOptions(ctx, out)
+	return a.deliver(ctx, msg.To, pack(out))
 }
 
 // deliver sends units to user in order, stopping at the first failure.
@@ -162,7 +166,7 @@ func templateContent(msg bot.Outbound) string {
 	if len(msg.Choices) == 0 {
 		return clip(text, max)
 	}
-	opts := render(bot.Outbound{Choices: msg.Choices, To: msg.To})
+	opts := renderPlain(bot.Outbound{Choices: msg.Choices, To: msg.To})
 	if room := max - utf8.RuneCountInString(opts) - 1; room >= 20 {
 		return clip(text, room) + "\n" + opts
 	}
@@ -285,12 +289,28 @@ func pack(out []bot.Outbound) []unit {
 	return units
 }
 
-// render writes a message's choices under its text as numbered options,
-// which the engine maps back when the user types a number or a label; under
-// "回复数字选择：" unless the text ends with a colon, asking itself.
-// RequestContact has nothing to show on WeChat: the text asks for the
-// number.
+// render writes a message's choices under its text as numbered options
+// that the user can tap: each label is a bizmsgmenu link (see optionLink),
+// which WeChat shows as a blue link and, when tapped, sends back as the
+// user's own text message carrying the option's id. The number stays in
+// front, so that typing it works too, as does typing the label: the engine
+// maps both back. When the links would make the message longer than one
+// WeChat text, the options are written plain.
 func render(o bot.Outbound) string {
+	if s := renderOptions(o, true); len(s) <= maxText || len(renderPlain(o)) > maxText {
+		return s
+	}
+	return renderPlain(o)
+}
+
+// renderPlain writes a message's choices as plain numbered options, for
+// what cannot carry links (template messages) and texts too long for them.
+func renderPlain(o bot.Outbound) string { return renderOptions(o, false) }
+
+// renderOptions writes the options under "回复数字或点选：" unless the text
+// ends with a colon, asking itself. RequestContact has nothing to show on
+// WeChat: the text asks for the number.
+func renderOptions(o bot.Outbound, links bool) string {
 	if len(o.Choices) == 0 {
 		return o.Text
 	}
@@ -304,16 +324,128 @@ func render(o bot.Outbound) string {
 		b.WriteString("\n\n")
 		fallthrough
 	default:
-		if hasHan(text) || hasHan(o.Choices[0].Label) {
+		switch zh := hasHan(text) || hasHan(o.Choices[0].Label); {
+		case zh && links:
+			b.WriteString("请点选，或回复数字：")
+		case zh:
 			b.WriteString("回复数字选择：")
-		} else {
+		case links:
+			b.WriteString("Tap an option or reply with its number:")
+		default:
 			b.WriteString("Reply with a number:")
 		}
 	}
 	for i, c := range o.Choices {
-		fmt.Fprintf(&b, "\n%d. %s", i+1, c.Label)
+		label := c.Label
+		if links {
+			label = optionLink(c)
+		}
+		fmt.Fprintf(&b, "\n%d. %s", i+1, label)
 	}
 	return b.String()
+}
+
+// optionLink is a choice as a bizmsgmenu link (the "menu" links of
+// official-account text messages):
+//
+//	<a href="weixin://bizmsgmenu?msgmenucontent=LABEL&msgmenuid=ID">LABEL</a>
+//
+// Tapped, WeChat sends msgmenucontent back as a text message from the user
+// with <bizmsgmenuid>ID</bizmsgmenuid>. The id is a number (the SDK reads it
+// as one) derived from the choice's payload (optionID); inbound maps it back
+// to the payload. In the content, ASCII other than letters, digits and
+// -._~ is percent-encoded and other characters are left as they are
+// (three bytes each instead of nine: the text limit is 2,048 bytes). A
+// label with markup characters is written plain.
+func optionLink(c bot.Choice) string {
+	if c.Label == "" || strings.ContainsAny(c.Label, "<>\"") {
+		return c.Label
+	}
+	return `<a href="weixin://bizmsgmenu?msgmenucontent=` + escapeMenuContent(c.Label) +
+		`&msgmenuid=` + strconv.FormatUint(uint64(optionID(c.Payload)), 10) + `">` +
+		strings.ReplaceAll(c.Label, "&", "&amp;") + `</a>`
+}
+
+// optionID is the bizmsgmenuid of a choice: a hash of its payload, never 0
+// (the SDK's zero value for "no id").
+func optionID(payload string) uint32 {
+	h := fnv.New32a()
+	h.Write([]byte(payload))
+	if id := h.Sum32() % 1_000_000_000; id != 0 {
+		return id
+	}
+	return 1
+}
+
+func escapeMenuContent(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 0x80, 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '.', c == '_', c == '~':
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
+// optionTTL is how long a tapped option's id is mapped back to its payload:
+// a link stays in the chat, but the dialogue that offered it is long over
+// after a week. An id no longer known is read as the label it sent.
+const optionTTL = 7 * 24 * time.Hour
+
+// optionKey is the cache key that maps a user's tapped option back to its
+// payload.
+func (a *Adapter) optionKey(openID string, id int64) string {
+	return "aftersales_wechat_option_" + a.cfg.AppID + "_" + openID + "_" + strconv.FormatInt(id, 10)
+}
+
+// rememberOptions records the payload of every choice in out under its
+// option id, for inbound to map a tap back to it. A failure is logged: the
+// tap then reaches the engine as the label's words, which it matches too.
+func (a *Adapter) rememberOptions(ctx context.Context, out []bot.Outbound) {
+	for _, o := range out {
+		for _, c := range o.Choices {
+			key := a.optionKey(o.To.ID, int64(optionID(c.Payload)))
+			var err error
+			if cc, ok := a.cfg.Cache.(interface {
+				SetContext(context.Context, string, any, time.Duration) error
+			}); ok {
+				err = cc.SetContext(ctx, key, c.Payload, optionTTL)
+			} else {
+				err = a.cfg.Cache.Set(key, c.Payload, optionTTL)
+			}
+			if err != nil {
+				a.log.Warn("wechat: remembering an option failed", "user_id", o.To.ID, "error", err)
+				return
+			}
+		}
+	}
+}
+
+// tappedOption returns the payload of the option the user tapped, "" when
+// the id is not known (any more).
+func (a *Adapter) tappedOption(ctx context.Context, openID string, id int64) string {
+	if a.cfg.Cache == nil {
+		return ""
+	}
+	var v any
+	if cc, ok := a.cfg.Cache.(interface {
+		GetContext(context.Context, string) any
+	}); ok {
+		v = cc.GetContext(ctx, a.optionKey(openID, id))
+	} else {
+		v = a.cfg.Cache.Get(a.optionKey(openID, id))
+	}
+	switch p := v.(type) {
+	case string:
+		return p
+	case []byte:
+		return string(p)
+	}
+	return ""
 }
 
 func hasHan(s string) bool {

@@ -3,6 +3,7 @@ package wechat
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -39,7 +40,10 @@ func TestSendWithinWindow(t *testing.T) {
 	require.NoError(t, err)
 	sent := f.sentTo("oAnn")
 	require.Len(t, sent, 1)
-	assert.Equal(t, "请选择问题类型\n\n回复数字选择：\n1. 漏水/渗水\n2. 墙面开裂", sent[0].Content)
+	assert.Equal(t, "请选择问题类型\n\n请点选，或回复数字：\n"+
+		"1. <a href=\"weixin://bizmsgmenu?msgmenucontent=漏水%2F渗水&msgmenuid="+fmt.Sprint(optionID("cat:leak"))+"\">漏水/渗水</a>\n"+
+		"2. <a href=\"weixin://bizmsgmenu?msgmenucontent=墙面开裂&msgmenuid="+fmt.Sprint(optionID("cat:crack"))+"\">墙面开裂</a>", sent[0].Content)
+	assert.Equal(t, "cat:leak", a.tappedOption(t.Context(), "oAnn", int64(optionID("cat:leak"))), "a tap maps back to the payload")
 	assert.NoError(t, a.Send(context.Background(), bot.Outbound{To: to("oAnn"), Kind: bot.OutTyping}), "typing is dropped")
 	assert.Len(t, f.sentTo("oAnn"), 1)
 }
@@ -238,14 +242,37 @@ func TestSplitText(t *testing.T) {
 func TestRenderChoices(t *testing.T) {
 	t.Parallel()
 	u := to("o")
-	assert.Equal(t, "问题出在哪里？\n\n回复数字选择：\n1. 客厅\n2. 卫生间",
-		render(bot.Outbound{To: u, Text: "问题出在哪里？", Choices: []bot.Choice{{Label: "客厅"}, {Label: "卫生间"}}}))
-	assert.Equal(t, "Where is it?\n\nReply with a number:\n1. Living room\n2. Bathroom",
-		render(bot.Outbound{To: u, Text: "Where is it?", Choices: []bot.Choice{{Label: "Living room"}, {Label: "Bathroom"}}}))
-	assert.Equal(t, "请选择您要办理的事项：\n1. 我要报修\n2. 我的报修",
-		render(bot.Outbound{To: u, Text: "请选择您要办理的事项：\n", Choices: []bot.Choice{{Label: "我要报修"}, {Label: "我的报修"}}}), "a question ending in a colon needs no header")
-	assert.Equal(t, "回复数字选择：\n1. 是", render(bot.Outbound{To: u, Choices: []bot.Choice{{Label: "是"}}}))
+	link := func(content, label, payload string) string {
+		return `<a href="weixin://bizmsgmenu?msgmenucontent=` + content + `&msgmenuid=` + fmt.Sprint(optionID(payload)) + `">` + label + `</a>`
+	}
+	assert.Equal(t, "问题出在哪里？\n\n请点选，或回复数字：\n1. "+link("客厅", "客厅", "room")+"\n2. "+link("卫生间", "卫生间", "bath"),
+		render(bot.Outbound{To: u, Text: "问题出在哪里？", Choices: []bot.Choice{{Label: "客厅", Payload: "room"}, {Label: "卫生间", Payload: "bath"}}}))
+	assert.Equal(t, "Where is it?\n\nTap an option or reply with its number:\n1. "+link("Living%20room", "Living room", "room")+"\n2. "+link("Bath%26shower", "Bath&amp;shower", "bath"),
+		render(bot.Outbound{To: u, Text: "Where is it?", Choices: []bot.Choice{{Label: "Living room", Payload: "room"}, {Label: "Bath&shower", Payload: "bath"}}}),
+		"ASCII is percent-encoded in the link, & escaped in the label")
+	assert.Equal(t, "请选择您要办理的事项：\n1. "+link("我要报修", "我要报修", "r")+"\n2. "+link("我的报修", "我的报修", "m"),
+		render(bot.Outbound{To: u, Text: "请选择您要办理的事项：\n", Choices: []bot.Choice{{Label: "我要报修", Payload: "r"}, {Label: "我的报修", Payload: "m"}}}), "a question ending in a colon needs no header")
+	assert.Equal(t, "请点选，或回复数字：\n1. "+link("是", "是", "yes"), render(bot.Outbound{To: u, Choices: []bot.Choice{{Label: "是", Payload: "yes"}}}))
 	assert.Equal(t, "请提供您的手机号。", render(bot.Outbound{To: u, Text: "请提供您的手机号。", RequestContact: true}), "RequestContact: just the text")
+	assert.Equal(t, "问题出在哪里？\n\n回复数字选择：\n1. 客厅", renderPlain(bot.Outbound{To: u, Text: "问题出在哪里？", Choices: []bot.Choice{{Label: "客厅"}}}))
+	assert.Equal(t, "Where?\n\nTap an option or reply with its number:\n1. <b>", render(bot.Outbound{To: u, Text: "Where?", Choices: []bot.Choice{{Label: "<b>"}}}), "a label with markup is no link")
+}
+
+// TestRenderChoicesWithinTheTextLimit: links make options longer; when they
+// would not fit in one WeChat text, the options are written plain, which
+// do.
+func TestRenderChoicesWithinTheTextLimit(t *testing.T) {
+	t.Parallel()
+	var choices []bot.Choice
+	for i := range 10 {
+		choices = append(choices, bot.Choice{Label: strings.Repeat("卫", 20) + fmt.Sprint(i), Payload: fmt.Sprint("p", i)})
+	}
+	o := bot.Outbound{To: to("o"), Text: strings.Repeat("说明", 100), Choices: choices}
+	require.Greater(t, len(renderOptions(o, true)), maxText, "the case: links would not fit")
+	got := render(o)
+	assert.LessOrEqual(t, len(got), maxText)
+	assert.Equal(t, renderPlain(o), got)
+	assert.Contains(t, got, "10. "+choices[9].Label)
 }
 
 func TestPack(t *testing.T) {
@@ -259,7 +286,7 @@ func TestPack(t *testing.T) {
 		{To: u, Kind: bot.OutText, Text: strings.Repeat("x", maxText)},
 	})
 	require.Len(t, units, 4)
-	assert.Equal(t, "一\n\n二\n\n回复数字选择：\n1. 是", units[0].text)
+	assert.Equal(t, "一\n\n二\n\n请点选，或回复数字：\n1. "+optionLink(bot.Choice{Label: "是"}), units[0].text)
 	assert.Equal(t, "2026/11/27/x.jpg", units[1].blobKey)
 	assert.Equal(t, "照片说明", units[2].text, "a caption follows its photo")
 	assert.Equal(t, strings.Repeat("x", maxText), units[3].text, "a full message stands alone")

@@ -39,10 +39,17 @@ type Sent struct {
 	// miniprogrampage, … for custom messages and passive replies, and
 	// "template" for template messages.
 	MsgType string
-	// Content is the text of a text message; the first article's title of a
+	// Content is the text of a text message as the user sees it (a
+	// bizmsgmenu link shows as its label; Raw has the text as sent); a
+	// msgmenu's head, items and tail a line each; the first article's title of a
 	// news message; for a template, its data as "key: value" lines in the
 	// template's field order; for a notice, the notice.
-	Content    string
+	Content string
+	// Raw is a text message's content as the account sent it.
+	Raw string
+	// Options are the options the user can tap: the bizmsgmenu links of a
+	// text, the items of a msgmenu.
+	Options    []Option
 	MediaID    string
 	Articles   []Article
 	TemplateID string
@@ -192,9 +199,16 @@ type customMessage struct {
 	News *struct {
 		Articles []Article `json:"articles"`
 	} `json:"news"`
-	MPNews          *mediaRef       `json:"mpnews"`
-	MPNewsArticle   json.RawMessage `json:"mpnewsarticle"`
-	MsgMenu         json.RawMessage `json:"msgmenu"`
+	MPNews        *mediaRef       `json:"mpnews"`
+	MPNewsArticle json.RawMessage `json:"mpnewsarticle"`
+	MsgMenu       *struct {
+		HeadContent string `json:"head_content"`
+		List        []struct {
+			ID      string `json:"id"`
+			Content string `json:"content"`
+		} `json:"list"`
+		TailContent string `json:"tail_content"`
+	} `json:"msgmenu"`
 	WxCard          json.RawMessage `json:"wxcard"`
 	MiniProgramPage *struct {
 		Title        string `json:"title"`
@@ -224,7 +238,22 @@ func (s *Server) serveCustomSend(_ *http.Request, body []byte) apiResult {
 		if len(m.Text.Content) > TextLimit {
 			return s.apiError(CodeContentSizeLimit, "content size out of limit")
 		}
-		sent.Content = m.Text.Content
+		sent.Raw = m.Text.Content
+		sent.Content, sent.Options = ParseOptions(m.Text.Content)
+	case "msgmenu":
+		mm := m.MsgMenu
+		if mm == nil || len(mm.List) == 0 || len(mm.List) > MsgMenuItemLimit || len(mm.HeadContent) > MsgMenuTextLimit || len(mm.TailContent) > MsgMenuTextLimit {
+			return s.apiError(CodeDataFormatError, "data format error")
+		}
+		lines := []string{mm.HeadContent}
+		for _, it := range mm.List {
+			if it.ID == "" || it.Content == "" || len(it.ID) > 64 || len(it.Content) > 128 {
+				return s.apiError(CodeDataFormatError, "data format error")
+			}
+			sent.Options = append(sent.Options, Option{ID: it.ID, Content: it.Content, Label: it.Content})
+			lines = append(lines, it.Content)
+		}
+		sent.Content = strings.Join(append(lines, mm.TailContent), "\n")
 	case "image", "voice", "mpnews":
 		ref := map[string]*mediaRef{"image": m.Image, "voice": m.Voice, "mpnews": m.MPNews}[m.MsgType]
 		if ref == nil || !s.mediaValidLocked(ref.MediaID) {
@@ -254,8 +283,8 @@ func (s *Server) serveCustomSend(_ *http.Request, body []byte) apiResult {
 			return s.apiError(CodeDataFormatError, "data format error")
 		}
 		sent.Content = m.MiniProgramPage.Title
-	case "mpnewsarticle", "msgmenu", "wxcard":
-		raw := map[string]json.RawMessage{"mpnewsarticle": m.MPNewsArticle, "msgmenu": m.MsgMenu, "wxcard": m.WxCard}[m.MsgType]
+	case "mpnewsarticle", "wxcard":
+		raw := map[string]json.RawMessage{"mpnewsarticle": m.MPNewsArticle, "wxcard": m.WxCard}[m.MsgType]
 		if len(raw) == 0 || strings.TrimSpace(string(raw)) == "null" {
 			return s.apiError(CodeDataFormatError, "data format error")
 		}

@@ -47,6 +47,12 @@
 //     over quota; unfollowing closes everything. Text over 2048 UTF-8 bytes
 //     is 45002, empty text 44004, unknown or expired media 40007, news with
 //     more than one article 45008.
+//   - Options: a text's <a href="weixin://bizmsgmenu?msgmenucontent=…&
+//     msgmenuid=…">label</a> links and a msgmenu message's items (at most
+//     10; head and tail of at most 1,024 bytes; ids of 1–64 and contents of
+//     1–128 bytes) are the options of Sent, whose Content is what the user
+//     sees (a link as its label); Tap sends one back as WeChat does: its
+//     percent-decoded content as the user's text with <bizmsgmenuid>.
 //   - Template messages need a follower (43004) but no window; unknown ids
 //     are 40037; keywords named like category templates' (thing1, time2,
 //     character_string3, phrase4, amount5, …) are checked by WeChat's
@@ -98,6 +104,9 @@
 //   - Retries happen only on timeouts (and connection errors), immediately,
 //     not on error statuses. Send is a single try: when it times out no
 //     notice is recorded; SendWithRetries records one after the last try.
+//   - msgmenu is accepted from every account (WeChat answers 40200 "invalid
+//     account type" to test and unverified accounts); whether WeChat decodes
+//     percent-encoding in msgmenucontent is inferred from public examples.
 //   - Customer-service messages are not checked for media ownership, and a
 //     message from an unfollowed user silently re-follows them.
 package wechattest

@@ -55,6 +55,10 @@ type Inbound struct {
 	Longitude float64
 	Precision float64
 	MenuID    string // VIEW
+
+	// BizMsgMenuID is, on a text, the id of the option the user tapped: a
+	// bizmsgmenu link in a text, or an item of a msgmenu message (see Tap).
+	BizMsgMenuID string
 }
 
 // IsEvent reports whether m is an event rather than a user message.
@@ -86,6 +90,13 @@ func Video(openID, mediaID, thumbMediaID string) Inbound {
 // scale and a label (the address).
 func Location(openID string, x, y float64, scale int, label string) Inbound {
 	return Inbound{FromUserName: openID, MsgType: MsgTypeLocation, LocationX: x, LocationY: y, Scale: scale, Label: label}
+}
+
+// Tap is openID tapping option o of a message that reached them: WeChat
+// sends the option's content as the user's text with its id in
+// <bizmsgmenuid>.
+func Tap(openID string, o Option) Inbound {
+	return Inbound{FromUserName: openID, MsgType: MsgTypeText, Content: o.Content, BizMsgMenuID: o.ID}
 }
 
 // Subscribe is openID following the account.
@@ -174,6 +185,9 @@ func (m Inbound) XML() []byte {
 		str("Url", m.URL)
 	}
 	num("MsgId", strconv.FormatInt(m.MsgID, 10))
+	if m.MsgType == MsgTypeText && m.BizMsgMenuID != "" {
+		num("bizmsgmenuid", m.BizMsgMenuID)
+	}
 	b.WriteString("</xml>")
 	return []byte(b.String())
 }

@@ -175,6 +175,10 @@ func (s *Server) recordDelivery(msg Inbound, r *Reply) {
 		m := r.Msg
 		sent := Sent{Kind: KindPassive, ToUser: msg.FromUserName, MsgType: m.MsgType, Content: m.Content,
 			MediaID: m.MediaID, Articles: m.Articles, Body: bytes.Clone(r.XML)}
+		if m.MsgType == "text" {
+			sent.Raw = m.Content
+			sent.Content, sent.Options = ParseOptions(m.Content)
+		}
 		if m.MsgType == "news" {
 			sent.Content = m.Articles[0].Title
 		} else if m.MsgType == "video" || m.MsgType == "music" {
