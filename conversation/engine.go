@@ -199,6 +199,12 @@ func (e *Engine) Handle(ctx context.Context, in *bot.Inbound) ([]bot.Outbound, e
 	if fresh && id.Lang != "" {
 		s.Lang = Lang(id.Lang)
 	}
+	if fresh {
+		// Chinese is the default of a new chat and of the platforms; English
+		// on record was chosen or detected, and a known owner or engineer
+		// has theirs.
+		s.LangSure = s.Lang == English || id.OwnerID != 0 || id.MemberID != 0
+	}
 	t := &turn{ctx: ctx, e: e, in: in, s: s, id: id, now: now}
 	if err := t.handle(fresh); err != nil {
 		return nil, err
@@ -296,6 +302,57 @@ func (t *turn) saveIdentity() error {
 	return nil
 }
 
+// detectLang answers a chat in the language of the user's first words
+// (wordsLang), when its language is still a default: an owner who writes
+// English on WeChat, whose platform says nothing or Chinese, is answered in
+// English from that message on. Words that show no language ("ok", a
+// number) decide nothing.
+func (t *turn) detectLang(text string) error {
+	if _, ok := globalCommand(text); ok {
+		return nil // a command word is no sign of a language
+	}
+	if _, ok := bindCommand(text); ok {
+		return nil
+	}
+	l, ok := wordsLang(text)
+	if !ok {
+		return nil
+	}
+	t.s.LangSure = true
+	if l == t.s.Lang {
+		return nil
+	}
+	t.s.Lang = l
+	return t.saveIdentity()
+}
+
+// wordsLang tells the language of a user's words: Chinese when they have a
+// Chinese character; English when they have none and at least two words of
+// Latin letters, or one of five letters or more ("hello", "leaking"); else
+// no answer (ok, yes, a number, a unit like 3-1-201).
+func wordsLang(text string) (Lang, bool) {
+	words, longest, n := 0, 0, 0
+	for _, r := range text + " " {
+		switch {
+		case unicode.Is(unicode.Han, r):
+			return Chinese, true
+		case r < utf8.RuneSelf && unicode.IsLetter(r):
+			n++
+			continue
+		case r == '\'':
+			continue // don't, it's
+		}
+		if n >= 2 {
+			words++
+		}
+		longest, n = max(longest, n), 0
+	}
+	if words >= 2 || longest >= 5 {
+		return English, true
+	}
+	return "", false
+}
+
 func languageOf(code string) Lang {
 	if strings.HasPrefix(strings.ToLower(code), "en") {
 		return English
@@ -348,6 +405,11 @@ func (t *turn) handle(fresh bool) error {
 		inp.text = in.Payload
 	} else if p, ok := t.matchChoice(text); ok {
 		inp.payload = p
+	}
+	if in.Kind == bot.KindText && inp.payload == "" && !t.s.LangSure && len(t.s.Slots) == 0 {
+		if err := t.detectLang(text); err != nil {
+			return err
+		}
 	}
 	if in.Kind == bot.KindText && inp.payload == "" {
 		if cmd, ok := globalCommand(text); ok {
@@ -570,7 +632,7 @@ func (t *turn) command(cmd, args string) error {
 }
 
 func (t *turn) setLang(l Lang) error {
-	t.s.Lang = l
+	t.s.Lang, t.s.LangSure = l, true
 	if err := t.saveIdentity(); err != nil {
 		return err
 	}

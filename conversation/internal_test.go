@@ -142,3 +142,36 @@ func TestCaseNumberIn(t *testing.T) {
 	_, ok = caseNumberIn("20261127")
 	assert.False(t, ok)
 }
+
+// TestWordsLang: an owner's first words tell the language of a chat whose
+// platform said nothing: a Chinese character makes it Chinese; Latin words
+// without one, English; what shows no language decides nothing.
+func TestWordsLang(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		text string
+		want Lang
+		ok   bool
+	}{
+		{"卫生间漏水了", Chinese, true},
+		{"3栋1单元201", Chinese, true},
+		{"Hello", English, true},
+		{"My bathroom ceiling is leaking", English, true},
+		{"I'd like to report a leak", English, true},
+		{"water leak", English, true},
+		{"leak 漏水", Chinese, true},
+		{"ok", "", false},
+		{"yes", "", false},
+		{"hi!", "", false},
+		{"1502", "", false},
+		{"3-1-201", "", false},
+		{"13900000016", "", false},
+		{"👍", "", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := wordsLang(tt.text)
+		assert.Equal(t, tt.ok, ok, "%q", tt.text)
+		assert.Equal(t, tt.want, got, "%q", tt.text)
+	}
+}

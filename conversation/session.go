@@ -16,8 +16,13 @@ import (
 // as JSON (on Redis, in the database, or in memory in tests) between
 // messages.
 type Session struct {
-	User      bot.UserRef       `json:"user"`
-	Lang      Lang              `json:"lang"`
+	User bot.UserRef `json:"user"`
+	Lang Lang        `json:"lang"`
+	// LangSure is set once the language is more than a default: the user
+	// chose it, their first words showed it, or it is on record for an
+	// owner or engineer. Until then an owner's first words decide it
+	// (wordsLang).
+	LangSure  bool              `json:"lang_sure,omitempty"`
 	Flow      string            `json:"flow,omitempty"`
 	Step      string            `json:"step,omitempty"`
 	Slots     map[string]string `json:"slots,omitempty"`

@@ -303,3 +303,32 @@ func TestMenuWordingPerPlatform(t *testing.T) {
 	tg.say("菜单")
 	assert.Contains(t, w.lastOut[len(w.lastOut)-1].Text, "可点按钮")
 }
+
+// TestLanguageFromFirstWords: on a platform that tells no language (WeChat
+// without user info), an owner greeted in Chinese who writes English is
+// answered in English from their first words on; words that show no
+// language change nothing, nor do words after the language was chosen; the
+// switch still works.
+func TestLanguageFromFirstWords(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	u := w.user("1001", "")
+	u.deliver(&bot.Inbound{Kind: bot.KindFollow})
+	require.NotEmpty(t, w.lastOut)
+	assert.Contains(t, w.lastOut[0].Text, "欢迎", "a follow is greeted in the default language")
+	u.say("ok")
+	assert.Regexp(t, `\p{Han}`, w.lastOut[0].Text, "ok shows no language")
+	u.say("Hello, my bathroom ceiling is leaking")
+	for _, o := range w.lastOut {
+		assert.NotRegexp(t, `\p{Han}`, o.Text, "every reply in English")
+	}
+	u.say("中文")
+	assert.Regexp(t, `\p{Han}`, w.lastOut[0].Text, "the switch works")
+	u.say("menu please")
+	assert.Regexp(t, `\p{Han}`, w.lastOut[0].Text, "a chosen language stays")
+
+	v := w.user("1002", "")
+	v.say("你好")
+	v.say("Zhang Wei")
+	assert.Regexp(t, `\p{Han}`, w.lastOut[0].Text, "the first words decided: Chinese")
+}

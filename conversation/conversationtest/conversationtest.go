@@ -61,10 +61,11 @@ const (
 func SampleSession(user bot.UserRef, now time.Time) *conversation.Session {
 	lastInbound := now.Add(-30 * time.Second)
 	return &conversation.Session{
-		User: user,
-		Lang: conversation.Chinese,
-		Flow: "report",
-		Step: "confirm",
+		User:     user,
+		Lang:     conversation.Chinese,
+		LangSure: true,
+		Flow:     "report",
+		Step:     "confirm",
 		Slots: map[string]string{
 			"project":        "翠湖天地三期",
 			"unit":           "7栋2单元1503室",
