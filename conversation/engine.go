@@ -200,10 +200,12 @@ func (e *Engine) Handle(ctx context.Context, in *bot.Inbound) ([]bot.Outbound, e
 		s.Lang = Lang(id.Lang)
 	}
 	if fresh {
-		// Chinese is the default of a new chat and of the platforms; English
-		// on record was chosen or detected, and a known owner or engineer
-		// has theirs.
-		s.LangSure = s.Lang == English || id.OwnerID != 0 || id.MemberID != 0
+		// What the platform reports (Telegram's language_code, WeChat's user
+		// info) and Chinese, the default, are a start that the owner's first
+		// words may change; English on record where the platform says
+		// nothing was chosen or detected; a known owner or engineer has
+		// theirs.
+		s.LangSure = id.OwnerID != 0 || id.MemberID != 0 || (s.Lang == English && in.Language == "")
 	}
 	t := &turn{ctx: ctx, e: e, in: in, s: s, id: id, now: now}
 	if err := t.handle(fresh); err != nil {

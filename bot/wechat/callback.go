@@ -213,6 +213,7 @@ func (a *Adapter) handle(w http.ResponseWriter, r *http.Request, m *message.MixM
 		defer func() { <-a.slots }()
 		ctx, cancel := context.WithTimeout(a.life, a.cfg.ProcessTimeout)
 		defer cancel()
+		a.withLanguage(ctx, in)
 		err := a.cfg.ProcessFunc(ctx, in, a.sendFunc(x, in.User))
 		if err != nil {
 			a.log.Error("wechat message not handled", "user_id", user, "message_id", in.MessageID, "kind", in.Kind, "error", err)

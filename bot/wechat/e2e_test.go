@@ -536,3 +536,31 @@ func TestE2ETapAnOption(t *testing.T) {
 		})
 	}
 }
+
+// TestE2EUserLanguage: the language of the user's WeChat (user/info) comes
+// with their messages, asked once and cached; an account that may not read
+// user info (48001) is not asked again, and its users' messages come
+// without a language.
+func TestE2EUserLanguage(t *testing.T) {
+	eng := &engine{}
+	e := newEnv(t, envOptions{handler: eng})
+	e.api.SetLanguage("oEn", "en")
+	for _, text := range []string{"Hello", "My ceiling leaks"} {
+		_, err := e.platform.Send(ctxT(t), wechattest.Text("oEn", text))
+		require.NoError(t, err)
+		assert.Equal(t, "en", eng.last().Language)
+	}
+	_, err := e.platform.Send(ctxT(t), wechattest.Text("oZh", "你好"))
+	require.NoError(t, err)
+	assert.Equal(t, "zh_CN", eng.last().Language)
+	assert.Equal(t, 2, e.api.Calls("/cgi-bin/user/info"), "once per user")
+
+	d := newEnv(t, envOptions{handler: eng})
+	d.api.DenyUserInfo()
+	for range 2 {
+		_, err := d.platform.Send(ctxT(t), wechattest.Text("oAny", "hi"))
+		require.NoError(t, err)
+		assert.Empty(t, eng.last().Language)
+	}
+	assert.Equal(t, 1, d.api.Calls("/cgi-bin/user/info"), "48001: not asked again")
+}

@@ -324,7 +324,7 @@ func renderOptions(o bot.Outbound, links bool) string {
 		b.WriteString("\n\n")
 		fallthrough
 	default:
-		switch zh := hasHan(text) || hasHan(o.Choices[0].Label); {
+		switch zh := chinese(o); {
 		case zh && links:
 			b.WriteString("请点选，或回复数字：")
 		case zh:
@@ -409,14 +409,7 @@ func (a *Adapter) rememberOptions(ctx context.Context, out []bot.Outbound) {
 	for _, o := range out {
 		for _, c := range o.Choices {
 			key := a.optionKey(o.To.ID, int64(optionID(c.Payload)))
-			var err error
-			if cc, ok := a.cfg.Cache.(interface {
-				SetContext(context.Context, string, any, time.Duration) error
-			}); ok {
-				err = cc.SetContext(ctx, key, c.Payload, optionTTL)
-			} else {
-				err = a.cfg.Cache.Set(key, c.Payload, optionTTL)
-			}
+			err := a.cacheSet(ctx, key, c.Payload, optionTTL)
 			if err != nil {
 				a.log.Warn("wechat: remembering an option failed", "user_id", o.To.ID, "error", err)
 				return
@@ -428,17 +421,7 @@ func (a *Adapter) rememberOptions(ctx context.Context, out []bot.Outbound) {
 // tappedOption returns the payload of the option the user tapped, "" when
 // the id is not known (any more).
 func (a *Adapter) tappedOption(ctx context.Context, openID string, id int64) string {
-	if a.cfg.Cache == nil {
-		return ""
-	}
-	var v any
-	if cc, ok := a.cfg.Cache.(interface {
-		GetContext(context.Context, string) any
-	}); ok {
-		v = cc.GetContext(ctx, a.optionKey(openID, id))
-	} else {
-		v = a.cfg.Cache.Get(a.optionKey(openID, id))
-	}
+	v := a.cacheGet(ctx, a.optionKey(openID, id))
 	switch p := v.(type) {
 	case string:
 		return p
@@ -448,13 +431,29 @@ func (a *Adapter) tappedOption(ctx context.Context, openID string, id int64) str
 	return ""
 }
 
-func hasHan(s string) bool {
+// chinese tells whether a message with choices is in Chinese, for the words
+// over its options: by its first option's label when that has letters (a
+// summary in English may name a Chinese project and owner), else by whether
+// its text has more Chinese characters than Latin letters.
+func chinese(o bot.Outbound) bool {
+	han, latin := script(o.Choices[0].Label)
+	if han+latin == 0 {
+		han, latin = script(o.Text)
+	}
+	return han*2 >= latin && han > 0
+}
+
+// script counts the Chinese characters and the Latin letters of s.
+func script(s string) (han, latin int) {
 	for _, r := range s {
-		if unicode.Is(unicode.Han, r) {
-			return true
+		switch {
+		case unicode.Is(unicode.Han, r):
+			han++
+		case r < utf8.RuneSelf && unicode.IsLetter(r):
+			latin++
 		}
 	}
-	return false
+	return han, latin
 }
 
 // splitText cuts text into parts of at most max bytes, at line breaks where

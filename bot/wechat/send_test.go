@@ -255,6 +255,10 @@ func TestRenderChoices(t *testing.T) {
 	assert.Equal(t, "请点选，或回复数字：\n1. "+link("是", "是", "yes"), render(bot.Outbound{To: u, Choices: []bot.Choice{{Label: "是", Payload: "yes"}}}))
 	assert.Equal(t, "请提供您的手机号。", render(bot.Outbound{To: u, Text: "请提供您的手机号。", RequestContact: true}), "RequestContact: just the text")
 	assert.Equal(t, "问题出在哪里？\n\n回复数字选择：\n1. 客厅", renderPlain(bot.Outbound{To: u, Text: "问题出在哪里？", Choices: []bot.Choice{{Label: "客厅"}}}))
+	assert.Contains(t, render(bot.Outbound{To: u, Text: "Please check your report:\nName: 林晓峰\nHome: 海景苑 3-1-201", Choices: []bot.Choice{{Label: "Submit"}}}),
+		"\n\nTap an option or reply with its number:\n", "an English message naming Chinese places is English")
+	assert.Contains(t, render(bot.Outbound{To: u, Text: "请为本次维修打分", Choices: []bot.Choice{{Label: "5"}, {Label: "4"}}}),
+		"\n\n请点选，或回复数字：\n", "options without letters: the text tells")
 	assert.Equal(t, "Where?\n\nTap an option or reply with its number:\n1. <b>", render(bot.Outbound{To: u, Text: "Where?", Choices: []bot.Choice{{Label: "<b>"}}}), "a label with markup is no link")
 }
 

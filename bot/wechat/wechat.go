@@ -184,7 +184,8 @@ type Adapter struct {
 
 	pics picURLs
 
-	ready atomic.Bool // an access token was had: the API answers
+	ready      atomic.Bool // an access token was had: the API answers
+	noUserInfo atomic.Bool // user/info answered 48001: not asked again
 }
 
 var (

@@ -80,6 +80,10 @@ type User struct {
 	// opens EventWindow with EventQuota customer-service messages.
 	LastEvent time.Time
 	EventLeft int
+	// Language is the language of the user's WeChat as user/info reports
+	// it: "zh_CN" (the default), "zh_TW", "en"… (SetLanguage).
+	Language    string
+	languageSet bool
 }
 
 // AddUser makes openID a follower of the account who has sent nothing: no

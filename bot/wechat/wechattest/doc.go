@@ -84,8 +84,13 @@
 //
 // # Simplified or guessed
 //
-//   - Only the endpoints above; other paths are HTTP 404. No media upload,
-//     user info, QR codes, subscription messages, typing status, conditional
+//   - User info: /cgi-bin/user/info answers subscribe, openid, language
+//     ("zh_CN" unless SetLanguage says otherwise), subscribe_time, remark,
+//     groupid and tagid_list (no nickname, avatar, sex or region, which
+//     WeChat no longer gives); {"subscribe":0,…} for a user who left, 40003
+//     for one the fake never heard of, 48001 after DenyUserInfo.
+//   - Only the endpoints above; other paths are HTTP 404. No QR codes,
+//     subscription messages, typing status, conditional
 //     menus, IP whitelist (40164), API rate limits (45009/45011) or
 //     force_refresh limits on the stable token.
 //   - "Unknown" users are those the fake has not heard of (RecordInbound,

@@ -55,6 +55,7 @@ const (
 	CodeResponseOutOfTime   = 45015 // outside the 48-hour window, or not a follower
 	CodeResponseCountLimit  = 45047 // customer-service quota used up
 	CodeMenuNotExist        = 46003
+	CodeAPIUnauthorized     = 48001 // the account may not call the API
 	CodeDataFormatError     = 47001
 	CodeArgumentInvalid     = 47003
 )
@@ -92,21 +93,22 @@ type Server struct {
 	secret string
 	hs     *httptest.Server
 
-	mu        sync.Mutex
-	changed   chan struct{}
-	clock     func() time.Time
-	offset    time.Duration
-	tokens    map[string]*accessToken
-	stable    *accessToken
-	users     map[string]*User
-	sent      []Sent
-	templates map[string][]string
-	media     map[string]*mediaItem
-	menu      *Menu
-	fails     map[string][]failure
-	requests  []Request
-	calls     map[string]int
-	nextMsgID int64
+	mu           sync.Mutex
+	changed      chan struct{}
+	clock        func() time.Time
+	offset       time.Duration
+	tokens       map[string]*accessToken
+	stable       *accessToken
+	users        map[string]*User
+	denyUserInfo bool // user/info answers 48001
+	sent         []Sent
+	templates    map[string][]string
+	media        map[string]*mediaItem
+	menu         *Menu
+	fails        map[string][]failure
+	requests     []Request
+	calls        map[string]int
+	nextMsgID    int64
 }
 
 type accessToken struct {
@@ -319,6 +321,7 @@ func (s *Server) routes() http.Handler {
 		"/cgi-bin/menu/create":           {http.MethodPost, true, (*Server).serveMenuCreate},
 		"/cgi-bin/menu/get":              {http.MethodGet, true, (*Server).serveMenuGet},
 		"/cgi-bin/menu/delete":           {http.MethodGet, true, (*Server).serveMenuDelete},
+		"/cgi-bin/user/info":             {http.MethodGet, true, (*Server).serveUserInfo},
 	}
 	mux := http.NewServeMux()
 	for path, ep := range eps {

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aftersales/aftersales/bot/wechat/wechattest"
+	"github.com/aftersales/aftersales/casework"
+)
+
+// tap taps the option labelled label in the last message that offered it,
+// as the owner's thumb does on WeChat, and waits for want.
+func (o *wxOwner) tap(label, want string) {
+	o.t.Helper()
+	sent := o.srv.SentTo(o.openID)
+	for i := len(sent) - 1; i >= 0; i-- {
+		if opt, ok := sent[i].Option(label); ok {
+			o.send(wechattest.Tap(o.openID, opt), want)
+			return
+		}
+	}
+	o.t.Fatalf("no option %q was offered", label)
+}
+
+// TestWeChatReportInEnglish: an owner whose WeChat tells no language (or
+// Chinese) follows the account, is greeted in Chinese, and writes in
+// English: from their first words every reply is in English, to the case
+// number. They tap options, type their numbers and type their words (plain
+// mode).
+func TestWeChatReportInEnglish(t *testing.T) {
+	m, o := wechatService(t, false, nil)
+	o.send(wechattest.Subscribe(o.openID), "欢迎")
+	from := len(o.srv.SentTo(o.openID))
+
+	o.say("Hello", "after-sales assistant")
+	o.tap("Report a problem", "What is your name?")
+	o.say("Lin Xiaofeng", "home's number")
+	o.say("3-1-201", "phone number")
+	o.say("13900000016", "6-digit code")
+	o.say(smsCode(t, m, "13900000016"), "What is the problem?")
+	o.tap("Leak / damp", "Where in your home")
+	o.say("4", "describe what you see") // 4. Bathroom
+	o.say("Water seeps through the bathroom ceiling and the paint is bubbling", "When did it start?")
+	o.tap("Today", "send photos")
+	media := o.srv.AddMedia(pngBytes, "image/png")
+	o.send(wechattest.Image(o.openID, media, ""), "Got 1")
+	o.say("Done", "How would you like it resolved?")
+	o.say("1", "good time to contact you") // 1. Repair it soon
+	o.tap("Any time", "Please check your report")
+	o.tap("Submit", "Case number")
+
+	// The registry's names are Chinese, and so is the menu's switch to
+	// Chinese; everything else the account said is English.
+	han := regexp.MustCompile(`\p{Han}`)
+	sent := o.srv.SentTo(o.openID)[from:]
+	require.NotEmpty(t, sent)
+	for _, s := range sent {
+		text := strings.NewReplacer("海景苑", "", "林晓峰", "", "9. 中文", "").Replace(s.Content)
+		assert.False(t, han.MatchString(text), "a reply in Chinese: %q", s.Content)
+	}
+
+	ctx := context.Background()
+	cases, n, err := m.Store.FindCases(ctx, casework.CaseFilter{})
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	assert.Equal(t, casework.ChannelWeChat, cases[0].Channel)
+	assert.Equal(t, casework.SubLeak, cases[0].Subcategory)
+	id, err := m.Store.FindChatIdentity(ctx, "wechat", o.openID)
+	require.NoError(t, err)
+	assert.Equal(t, "en", id.Lang, "the account remembers the owner's language")
+}
