@@ -295,7 +295,10 @@ func pack(out []bot.Outbound) []unit {
 // user's own text message carrying the option's id. The number stays in
 // front, so that typing it works too, as does typing the label: the engine
 // maps both back. When the links would make the message longer than one
-// WeChat text, the options are written plain.
+// WeChat text, the options are written plain. The msgmenu customer-service
+// message (菜单消息) is not used: only verified service accounts may send it
+// (40200 otherwise), a passive reply cannot carry it, and it shows no
+// numbers to type.
 func render(o bot.Outbound) string {
 	if s := renderOptions(o, true); len(s) <= maxText || len(renderPlain(o)) > maxText {
 		return s
