@@ -31,9 +31,27 @@ func (o *wxOwner) tap(label, want string) {
 // Chinese) follows the account, is greeted in Chinese, and writes in
 // English: from their first words every reply is in English, to the case
 // number. They tap options, type their numbers and type their words (plain
-// mode).
+// mode and safe mode).
 func TestWeChatReportInEnglish(t *testing.T) {
-	m, o := wechatService(t, false, nil)
+	for _, safe := range []bool{false, true} {
+		t.Run(map[bool]string{false: "plain", true: "safe"}[safe], func(t *testing.T) {
+			reportInEnglish(t, safe)
+		})
+	}
+}
+
+// TestWeChatEnglishFromUserInfo: an owner whose WeChat is in English is
+// greeted in English when they follow the account, before writing a word.
+func TestWeChatEnglishFromUserInfo(t *testing.T) {
+	_, o := wechatService(t, false, nil)
+	o.srv.SetLanguage(o.openID, "en")
+	o.send(wechattest.Subscribe(o.openID), "Report a problem")
+	sent := o.srv.SentTo(o.openID)
+	assert.NotRegexp(t, `\p{Han}`, strings.ReplaceAll(sent[len(sent)-1].Content, "中文", ""))
+}
+
+func reportInEnglish(t *testing.T, safe bool) {
+	m, o := wechatService(t, safe, nil)
 	o.send(wechattest.Subscribe(o.openID), "欢迎")
 	from := len(o.srv.SentTo(o.openID))
 
