@@ -74,7 +74,7 @@ func init() {
 func (t *turn) menu() error {
 	head := t.T("menu")
 	if t.in.User.Platform == bot.WeChat {
-		head = t.T("menu_numbered") // WeChat shows options as numbers, not buttons
+		head = t.T("menu_numbered") // WeChat shows options as numbered links, not buttons
 	}
 	t.ask(head,
 		t.choice("choice.report", "menu:report"),

@@ -290,15 +290,15 @@ func TestBadInput(t *testing.T) {
 	})
 }
 
-// TestMenuWordingPerPlatform: WeChat shows options as numbers, so its menu
-// asks for a number; where there are buttons the menu says so.
+// TestMenuWordingPerPlatform: WeChat shows options as numbered links, so its
+// menu asks for a tap or a number; where there are buttons the menu says so.
 func TestMenuWordingPerPlatform(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	wx := &user{w: w, ref: bot.UserRef{Platform: bot.WeChat, ID: "oWxMenu"}, lang: "zh"}
 	wx.say("菜单")
 	require.NotEmpty(t, w.lastOut)
-	assert.Contains(t, w.lastOut[len(w.lastOut)-1].Text, "请回复序号")
+	assert.Contains(t, w.lastOut[len(w.lastOut)-1].Text, "点选，或回复序号")
 	tg := w.user("menu-tg", "zh-hans")
 	tg.say("菜单")
 	assert.Contains(t, w.lastOut[len(w.lastOut)-1].Text, "可点按钮")
