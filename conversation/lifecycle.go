@@ -290,6 +290,7 @@ func (e *Engine) Offer(ctx context.Context, user bot.UserRef, choices []bot.Choi
 
 func askText(key string) func(t *turn) error {
 	return func(t *turn) error {
+		t.s.Choices = nil // free text: the words are the answer, not an option
 		t.sayText(t.lcT(key))
 		return nil
 	}
@@ -320,6 +321,7 @@ func promptLCReason(t *turn) error {
 	if t.slot("lc_act") == lifecycle.ActNotFixed && t.slot("lc_arg") == lifecycle.ArgAnswer {
 		key = "ask.unsettled_reason" // what the answer left open
 	}
+	t.s.Choices = nil // the reason is typed: 不同意 here is a reason, not the button again
 	t.sayText(t.lcT(key))
 	return nil
 }

@@ -303,3 +303,40 @@ func TestMenuWordingPerPlatform(t *testing.T) {
 	tg.say("菜单")
 	assert.Contains(t, w.lastOut[len(w.lastOut)-1].Text, "可点按钮")
 }
+
+// TestReportInWords: an owner on WeChat answers every question with options
+// in words, as people type them — 是的, an option's own words with spaces,
+// punctuation or an emoji around them, 不对 to the read-back — and never
+// with a number or a tap; the report goes through without one "please pick
+// an option".
+func TestReportInWords(t *testing.T) {
+	runBoth(t, "report_in_words", func(t *testing.T, w *world, u *user, pick func(string, string) string) {
+		u.ref.Platform = bot.WeChat
+		u.say(pick("卫生间天花板渗水，墙皮起泡了", "The bathroom ceiling is damp and the paint is bubbling"))
+		u.say(pick("林晓峰", "Lin Xiaofeng"))
+		u.say("3-1-201")
+		u.say("13900000016")
+		u.typeCode("13900000016")
+		u.say(pick("是的", "yep"))
+		u.say(pick(" 卫生间 ", "Bathroom 🙏"))
+		u.say(pick("今天！", "today!"))
+		u.say(pick("跳过", "skip"))
+		u.say(pick("先上门查看", "inspect first"))
+		u.say(pick("工作日白天。", "weekdays, daytime"))
+		u.say(pick("不对", "no"))
+		u.say(pick("方便联系时间", "best time to call"))
+		u.say(pick("晚上", "Evenings"))
+		u.say(pick("对的", "correct"))
+
+		assert.NotContains(t, w.log.String(), pick("请点选上面的一个选项", "Please tap one of the options above"), "every answer in words is taken")
+		cases, _, err := w.store.FindCases(context.Background(), casework.CaseFilter{})
+		require.NoError(t, err)
+		require.Len(t, cases, 1)
+		c := cases[0]
+		assert.Equal(t, casework.SubLeak, c.Subcategory)
+		assert.Equal(t, casework.LocationBathroom, c.Location)
+		assert.Equal(t, pick("先上门查看", "Inspect first"), c.Expectation)
+		assert.Equal(t, pick("晚上", "Evenings"), c.ContactTime)
+		assert.Equal(t, casework.ChannelWeChat, c.Channel)
+	})
+}
