@@ -385,8 +385,8 @@ func handleSummary(t *turn, in input) error {
 
 // editable lists, per flow, the fields the owner can change from the summary.
 var editable = map[string][]string{
-	flowReport: {"unit", "phone", "category", "location", "description", "occurred", "media", "expectation", "contact_time"},
-	"short":    {"unit", "phone", "message"},
+	flowReport: {"name", "unit", "phone", "category", "location", "description", "occurred", "media", "expectation", "contact_time"},
+	"short":    {"name", "unit", "phone", "message"},
 }
 
 func editFields(flow string) []string {

@@ -306,9 +306,9 @@ func TestMenuWordingPerPlatform(t *testing.T) {
 
 // TestReportInWords: an owner on WeChat answers every question with options
 // in words, as people type them — 是的, an option's own words with spaces,
-// punctuation or an emoji around them, 不对 to the read-back — and never
-// with a number or a tap; the report goes through without one "please pick
-// an option".
+// punctuation or an emoji around them, 不对 to the read-back, where they
+// change their name and the time to call — and never with a number or a
+// tap; the report goes through without one "please pick an option".
 func TestReportInWords(t *testing.T) {
 	runBoth(t, "report_in_words", func(t *testing.T, w *world, u *user, pick func(string, string) string) {
 		u.ref.Platform = bot.WeChat
@@ -324,6 +324,9 @@ func TestReportInWords(t *testing.T) {
 		u.say(pick("先上门查看", "inspect first"))
 		u.say(pick("工作日白天。", "weekdays, daytime"))
 		u.say(pick("不对", "no"))
+		u.say(pick("姓名", "Name"))
+		u.say(pick("林小峰", "Lin Xiaofeng"))
+		u.say(pick("不对！", "wrong"))
 		u.say(pick("方便联系时间", "best time to call"))
 		u.say(pick("晚上", "Evenings"))
 		u.say(pick("对的", "correct"))
@@ -337,6 +340,7 @@ func TestReportInWords(t *testing.T) {
 		assert.Equal(t, casework.LocationBathroom, c.Location)
 		assert.Equal(t, pick("先上门查看", "Inspect first"), c.Expectation)
 		assert.Equal(t, pick("晚上", "Evenings"), c.ContactTime)
+		assert.Equal(t, pick("林小峰", "Lin Xiaofeng"), c.OwnerName, "the name changed at the read-back")
 		assert.Equal(t, casework.ChannelWeChat, c.Channel)
 	})
 }
