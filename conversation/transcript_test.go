@@ -344,3 +344,59 @@ func TestReportInWords(t *testing.T) {
 		assert.Equal(t, casework.ChannelWeChat, c.Channel)
 	})
 }
+
+// TestOneQuestionPerMessage: what the bot tells and what it asks go in
+// messages of their own — the greeting of a newly verified owner, then the
+// first question; the read-back, then whether it is right; the list of
+// cases, then what to do with it — so that the owner answers the question.
+// (On WeChat, which joins consecutive texts, a question with options stays
+// a message of its own too: bot/wechat TestPackOneQuestionPerMessage.)
+func TestOneQuestionPerMessage(t *testing.T) {
+	for _, lang := range []string{"zh-hans", "en"} {
+		t.Run(lang, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			u := w.user("1001", lang)
+			// split returns the turn's statement and its question: the last
+			// two messages, the question with options and the statement
+			// without.
+			split := func() (statement, question bot.Outbound) {
+				t.Helper()
+				require.GreaterOrEqual(t, len(w.lastOut), 2, "a statement, then a question")
+				statement, question = w.lastOut[len(w.lastOut)-2], w.lastOut[len(w.lastOut)-1]
+				assert.Empty(t, statement.Choices, "the statement offers nothing")
+				assert.NotEmpty(t, question.Choices, "the question offers its options")
+				return statement, question
+			}
+
+			u.say("你好")
+			u.press("menu:report")
+			u.say("林晓峰")
+			u.say("3-1-201")
+			u.contact("+86 139 0000 0016", true)
+			greeting, question := split()
+			assert.Contains(t, greeting.Text, "海景苑 3-1-201")
+			assert.NotContains(t, question.Text, "海景苑")
+
+			for _, p := range []string{"cat:engineering_quality/leak", "loc:bedroom"} {
+				u.press(p)
+			}
+			u.say("飘窗下面的墙在渗水")
+			for _, p := range []string{"occ:today", "media:skip", "exp:repair", "ct:anytime"} {
+				u.press(p)
+			}
+			readBack, question := split()
+			assert.Contains(t, readBack.Text, "13900000016")
+			assert.Contains(t, readBack.Text, "飘窗下面的墙在渗水")
+			assert.NotContains(t, question.Text, "13900000016", "the question is asked alone")
+			assert.Equal(t, "sum:submit", question.Choices[0].Payload)
+
+			u.press("sum:submit")
+			u.say("进度")
+			list, question := split()
+			assert.Contains(t, list.Text, "SH-")
+			assert.NotContains(t, question.Text, "SH-")
+			assert.Equal(t, "case:", question.Choices[0].Payload[:5])
+		})
+	}
+}

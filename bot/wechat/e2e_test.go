@@ -448,8 +448,9 @@ func TestE2ELongRepliesAndChoices(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, r.Msg)
 	assert.LessOrEqual(t, len(r.Msg.Content), wechattest.TextLimit)
-	sent, err := e.api.WaitSent(ctxT(t), "oJon", 4)
+	sent, err := e.api.WaitSent(ctxT(t), "oJon", 5) // four parts of the long text; the question alone
 	require.NoError(t, err)
+	assert.Equal(t, "请选择问题类型\n\n回复数字选择：\n1. 漏水/渗水\n2. 墙面开裂", sent[len(sent)-1].Content, "one message, one question")
 	var all strings.Builder
 	for _, s := range sent {
 		assert.LessOrEqual(t, len(s.Content), wechattest.TextLimit)
