@@ -12,6 +12,7 @@ import (
 
 	"github.com/aftersales/aftersales/bot"
 	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/internal/testclock"
 	"github.com/aftersales/aftersales/lifecycle"
 )
 
@@ -54,7 +55,7 @@ func prompted(name string, prep func(t *turn)) func(t *turn) []bot.Choice {
 func stepOffers() map[string]offered {
 	slotChoices := func(prefix string) func(t *turn) []bot.Choice {
 		return func(t *turn) []bot.Choice {
-			at := time.Date(2026, 11, 28, 9, 0, 0, 0, casework.ChinaTime())
+			at := testclock.Date(2026, 11, 28, 9, 0, 0, 0, casework.ChinaTime())
 			return []bot.Choice{{Label: at.Format("01-02 15:04"), Payload: prefix + "1795827600"}, {Label: at.Add(2 * time.Hour).Format("01-02 15:04"), Payload: prefix + "1795834800"}}
 		}
 	}
@@ -126,10 +127,16 @@ func offerIn(t *testing.T, o offered, lang Lang) []bot.Choice {
 	if o.choices == nil {
 		return nil
 	}
-	e := New(Config{NowFunc: func() time.Time { return time.Date(2026, 11, 27, 23, 0, 0, 0, casework.ChinaTime()) }})
-	tr := &turn{ctx: context.Background(), e: e, in: &bot.Inbound{User: bot.UserRef{Platform: bot.WeChat, ID: "o1"}},
-		s: &Session{Lang: lang}, id: &casework.ChatIdentity{}}
-	return o.choices(tr)
+	return o.choices(newTurn(lang))
+}
+
+// newTurn is a turn of a WeChat account in lang, on an engine without a
+// store, at a fixed time.
+func newTurn(lang Lang) *turn {
+	now := testclock.Date(2026, 11, 27, 23, 0, 0, 0, casework.ChinaTime())
+	e := New(Config{NowFunc: func() time.Time { return now }})
+	return &turn{ctx: context.Background(), e: e, in: &bot.Inbound{User: bot.UserRef{Platform: bot.WeChat, ID: "o1"}},
+		s: &Session{Lang: lang}, id: &casework.ChatIdentity{}, now: now}
 }
 
 // TestAnswersInWords: at every step that offers options, in Chinese and in
@@ -227,4 +234,19 @@ func TestNormalizeAnswer(t *testing.T) {
 	} {
 		assert.Equal(t, want, normalizeAnswer(in), in)
 	}
+}
+
+// TestAnsweredNoticeForgetsItsOptions: once an owner answered a
+// notification (好的 to the plan), its options are gone, so that a later 好
+// does not agree to the plan again.
+func TestAnsweredNoticeForgetsItsOptions(t *testing.T) {
+	t.Parallel()
+	tr := newTurn(Chinese)
+	tr.s.Choices = []bot.Choice{{Label: "同意方案", Payload: "lc:agree:SH-1:1795827600"}, {Label: "不同意", Payload: "lc:disagree:SH-1"}}
+	p, ok := tr.matchChoice("好的")
+	require.True(t, ok)
+	require.NoError(t, tr.lifecycleButton(p))
+	assert.Empty(t, tr.s.Choices)
+	_, ok = tr.matchChoice("好的")
+	assert.False(t, ok)
 }

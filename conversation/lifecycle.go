@@ -75,6 +75,11 @@ func (t *turn) startLC(action, number, step, arg string) error {
 
 // lifecycleButton handles a lifecycle payload at any step.
 func (t *turn) lifecycleButton(payload string) error {
+	if slices.ContainsFunc(t.s.Choices, func(c bot.Choice) bool { return c.Payload == payload }) {
+		// The question is answered: a later 好 or 1 is not this answer
+		// again (agreeing to a plan agreed already).
+		t.s.Choices = nil
+	}
 	lc := t.e.cfg.Lifecycle
 	action, number, arg, _ := lifecycle.ParsePayload(payload)
 	if lc == nil {
