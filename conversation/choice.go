@@ -89,7 +89,7 @@ func yesNo(choices []bot.Choice) (yes, no string) {
 }
 
 // matchChoice maps a typed answer to the payload of one of the choices
-// offered last: its number ("2", "2.", "2、"), its label in the session's
+// offered last: its number ("2", "2.", "2、", "２"), its label in the session's
 // language or the other, or a yes or no word to a yes-or-no question.
 func (t *turn) matchChoice(text string) (string, bool) {
 	return matchChoice(text, t.s.Choices)
@@ -99,13 +99,13 @@ func matchChoice(text string, choices []bot.Choice) (string, bool) {
 	if len(choices) == 0 || text == "" {
 		return "", false
 	}
-	if n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSuffix(strings.TrimSpace(text), "."), "、")); err == nil {
+	answer := normalizeAnswer(text)
+	if n, err := strconv.Atoi(halfWidthDigits(answer)); err == nil {
 		if n >= 1 && n <= len(choices) {
 			return choices[n-1].Payload, true
 		}
 		return "", false
 	}
-	answer := normalizeAnswer(text)
 	for _, c := range choices {
 		label := normalizeAnswer(c.Label)
 		if label == "" {
@@ -137,6 +137,17 @@ func matchChoice(text string, choices []bot.Choice) (string, bool) {
 func normalizeAnswer(s string) string {
 	s = strings.TrimFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
 	return strings.ToLower(strings.Join(strings.Fields(s), " "))
+}
+
+// halfWidthDigits turns the full-width digits of a Chinese keyboard (２)
+// into ASCII ones.
+func halfWidthDigits(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '０' && r <= '９' {
+			return '0' + r - '０'
+		}
+		return r
+	}, s)
 }
 
 // labelAliases maps an option's label, normalized, to the labels of the

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -187,7 +188,7 @@ func TestAnswersInWords(t *testing.T) {
 					require.Equal(t, c.Payload, otherChoices[i].Payload)
 					typings := []string{
 						c.Label, " " + c.Label + " ", c.Label + "！", c.Label + " 🙏", strings.ToUpper(c.Label), "“" + c.Label + "”",
-						string(rune('0' + (i+1)%10)),
+						string(rune('0' + (i+1)%10)), string(rune('0'+(i+1)%10)) + "。", string(rune('０' + (i+1)%10)),
 					}
 					if !o.data && c.Payload != "menu:lang" && c.Payload != "unit:3" {
 						// The option that switches the language is named
@@ -196,8 +197,8 @@ func TestAnswersInWords(t *testing.T) {
 						typings = append(typings, otherChoices[i].Label, strings.ToLower(otherChoices[i].Label)+"!")
 					}
 					for _, typed := range typings {
-						if i >= 9 && len(typed) == 1 {
-							continue
+						if i >= 9 && utf8.RuneCountInString(typed) <= 2 {
+							continue // a tenth option is 10, not 0
 						}
 						got, ok := matchChoice(typed, choices)
 						assert.True(t, ok, "%q picks option %d (%s)", typed, i+1, c.Payload)
@@ -249,4 +250,23 @@ func TestAnsweredNoticeForgetsItsOptions(t *testing.T) {
 	assert.Empty(t, tr.s.Choices)
 	_, ok = tr.matchChoice("好的")
 	assert.False(t, ok)
+}
+
+// TestTenthOption: the read-back's list of fields has ten options; 10 picks
+// the tenth, in either width.
+func TestTenthOption(t *testing.T) {
+	t.Parallel()
+	tr := newTurn(Chinese)
+	tr.s.Flow = flowReport
+	require.NoError(t, promptEdit(tr))
+	require.Len(t, tr.s.Choices, 10)
+	for _, typed := range []string{"10", "１０", "10。", "1"} {
+		got, ok := tr.matchChoice(typed)
+		require.True(t, ok, typed)
+		if typed == "1" {
+			assert.Equal(t, "edit:name", got)
+			continue
+		}
+		assert.Equal(t, "edit:contact_time", got, typed)
+	}
 }
