@@ -74,13 +74,13 @@ func (t *turn) myCases() error {
 			t.T("field.state"), t.T("state."+string(c.State)), t.T("nextstep."+string(c.State)))
 		choices = append(choices, bot.Choice{Label: c.Number, Payload: "case:" + c.Number})
 	}
-	b.WriteString("\n\n")
-	b.WriteString(t.T("cases.pick"))
 	if !t.verified() {
-		b.WriteString("\n")
+		b.WriteString("\n\n")
 		b.WriteString(t.T("cases.unverified"))
 	}
-	t.ask(b.String(), choices...)
+	// One message, one question: the list, then what to do with it.
+	t.sayText(b.String())
+	t.ask(t.T("cases.pick"), choices...)
 	return nil
 }
 

@@ -448,23 +448,6 @@ func (t *turn) handle(fresh bool) error {
 	return t.answer(inp)
 }
 
-// matchChoice maps a typed number ("2") or a typed label to the payload of a
-// choice offered last.
-func (t *turn) matchChoice(text string) (string, bool) {
-	if len(t.s.Choices) == 0 || text == "" {
-		return "", false
-	}
-	if n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSuffix(text, "."), "、")); err == nil && n >= 1 && n <= len(t.s.Choices) {
-		return t.s.Choices[n-1].Payload, true
-	}
-	for _, c := range t.s.Choices {
-		if strings.EqualFold(text, c.Label) {
-			return c.Payload, true
-		}
-	}
-	return "", false
-}
-
 // answer passes the input to the current step.
 func (t *turn) answer(inp input) error {
 	st, ok := steps[t.s.Step]

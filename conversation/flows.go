@@ -227,6 +227,7 @@ func handleResume(t *turn, in input) error {
 // --- identity -------------------------------------------------------------
 
 func promptName(t *turn) error {
+	t.s.Choices = nil // the name is taken as typed, never as an option
 	t.say("ask.name")
 	return nil
 }
@@ -253,6 +254,7 @@ func (t *turn) next2(name string) error {
 }
 
 func promptUnit(t *turn) error {
+	t.s.Choices = nil // the home's number is typed: "2" is no option
 	t.say("ask.unit")
 	return nil
 }

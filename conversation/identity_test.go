@@ -383,7 +383,7 @@ func TestWithoutSMS(t *testing.T) {
 	reportToPhoneChange(o)
 	o.say("13812345678")
 	assert.Contains(t, said(w, o), "联系电话保持为 "+ownerPhone)
-	assert.Contains(t, said(w, o), "请核对", "back at the read-back")
+	assert.Contains(t, said(w, o), "我为您记下的报修内容", "back at the read-back")
 }
 
 // strangerAsksForAPerson has u, on 3-1-201 with the owner's phone but no

@@ -75,6 +75,11 @@ func (t *turn) startLC(action, number, step, arg string) error {
 
 // lifecycleButton handles a lifecycle payload at any step.
 func (t *turn) lifecycleButton(payload string) error {
+	if slices.ContainsFunc(t.s.Choices, func(c bot.Choice) bool { return c.Payload == payload }) {
+		// The question is answered: a later 好 or 1 is not this answer
+		// again (agreeing to a plan agreed already).
+		t.s.Choices = nil
+	}
 	lc := t.e.cfg.Lifecycle
 	action, number, arg, _ := lifecycle.ParsePayload(payload)
 	if lc == nil {
@@ -290,6 +295,7 @@ func (e *Engine) Offer(ctx context.Context, user bot.UserRef, choices []bot.Choi
 
 func askText(key string) func(t *turn) error {
 	return func(t *turn) error {
+		t.s.Choices = nil // free text: the words are the answer, not an option
 		t.sayText(t.lcT(key))
 		return nil
 	}
@@ -320,6 +326,7 @@ func promptLCReason(t *turn) error {
 	if t.slot("lc_act") == lifecycle.ActNotFixed && t.slot("lc_arg") == lifecycle.ArgAnswer {
 		key = "ask.unsettled_reason" // what the answer left open
 	}
+	t.s.Choices = nil // the reason is typed: 不同意 here is a reason, not the button again
 	t.sayText(t.lcT(key))
 	return nil
 }

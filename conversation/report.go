@@ -339,6 +339,9 @@ func handleMessage(t *turn, in input) error {
 
 // --- summary, edit, submit --------------------------------------------------
 
+// promptSummary reads the answers back (复述确认) in one message and asks
+// whether they are right in the next, with the options: an owner answers
+// the question, not the list.
 func promptSummary(t *turn) error {
 	var b strings.Builder
 	b.WriteString(t.T("summary.head." + t.s.Flow))
@@ -365,9 +368,9 @@ func promptSummary(t *turn) error {
 		line("field.expectation", t.slot("expectation"))
 		line("field.contact_time", t.slot("contact_time"))
 	}
-	b.WriteString("\n\n")
-	b.WriteString(t.T("summary.confirm"))
-	t.ask(b.String(), t.choice("choice.submit", "sum:submit"), t.choice("choice.edit", "sum:edit"), t.choice("choice.cancel", "sum:cancel"))
+	// One message, one question: what was noted, then whether it is right.
+	t.sayText(b.String())
+	t.ask(t.T("summary.confirm"), t.choice("choice.submit", "sum:submit"), t.choice("choice.edit", "sum:edit"), t.choice("choice.cancel", "sum:cancel"))
 	return nil
 }
 
@@ -385,8 +388,8 @@ func handleSummary(t *turn, in input) error {
 
 // editable lists, per flow, the fields the owner can change from the summary.
 var editable = map[string][]string{
-	flowReport: {"unit", "phone", "category", "location", "description", "occurred", "media", "expectation", "contact_time"},
-	"short":    {"unit", "phone", "message"},
+	flowReport: {"name", "unit", "phone", "category", "location", "description", "occurred", "media", "expectation", "contact_time"},
+	"short":    {"name", "unit", "phone", "message"},
 }
 
 func editFields(flow string) []string {

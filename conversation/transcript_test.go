@@ -332,3 +332,100 @@ func TestLanguageFromFirstWords(t *testing.T) {
 	v.say("Zhang Wei")
 	assert.Regexp(t, `\p{Han}`, w.lastOut[0].Text, "the first words decided: Chinese")
 }
+
+// TestReportInWords: an owner on WeChat answers every question with options
+// in words, as people type them — 是的, an option's own words with spaces,
+// punctuation or an emoji around them, 不对 to the read-back, where they
+// change their name and the time to call — and never with a number or a
+// tap; the report goes through without one "please pick an option".
+func TestReportInWords(t *testing.T) {
+	runBoth(t, "report_in_words", func(t *testing.T, w *world, u *user, pick func(string, string) string) {
+		u.ref.Platform = bot.WeChat
+		u.say(pick("卫生间天花板渗水，墙皮起泡了", "The bathroom ceiling is damp and the paint is bubbling"))
+		u.say(pick("林晓峰", "Lin Xiaofeng"))
+		u.say("3-1-201")
+		u.say("13900000016")
+		u.typeCode("13900000016")
+		u.say(pick("是的", "yep"))
+		u.say(pick(" 卫生间 ", "Bathroom 🙏"))
+		u.say(pick("今天！", "today!"))
+		u.say(pick("跳过", "skip"))
+		u.say(pick("先上门查看", "inspect first"))
+		u.say(pick("工作日白天。", "weekdays, daytime"))
+		u.say(pick("不对", "no"))
+		u.say(pick("姓名", "Name"))
+		u.say(pick("林小峰", "Lin Xiaofeng"))
+		u.say(pick("不对！", "wrong"))
+		u.say(pick("方便联系时间", "best time to call"))
+		u.say(pick("晚上", "Evenings"))
+		u.say(pick("对的", "correct"))
+
+		assert.NotContains(t, w.log.String(), pick("请点选上面的一个选项", "Please tap one of the options above"), "every answer in words is taken")
+		cases, _, err := w.store.FindCases(context.Background(), casework.CaseFilter{})
+		require.NoError(t, err)
+		require.Len(t, cases, 1)
+		c := cases[0]
+		assert.Equal(t, casework.SubLeak, c.Subcategory)
+		assert.Equal(t, casework.LocationBathroom, c.Location)
+		assert.Equal(t, pick("先上门查看", "Inspect first"), c.Expectation)
+		assert.Equal(t, pick("晚上", "Evenings"), c.ContactTime)
+		assert.Equal(t, pick("林小峰", "Lin Xiaofeng"), c.OwnerName, "the name changed at the read-back")
+		assert.Equal(t, casework.ChannelWeChat, c.Channel)
+	})
+}
+
+// TestOneQuestionPerMessage: what the bot tells and what it asks go in
+// messages of their own — the greeting of a newly verified owner, then the
+// first question; the read-back, then whether it is right; the list of
+// cases, then what to do with it — so that the owner answers the question.
+// (On WeChat, which joins consecutive texts, a question with options stays
+// a message of its own too: bot/wechat TestPackOneQuestionPerMessage.)
+func TestOneQuestionPerMessage(t *testing.T) {
+	for _, lang := range []string{"zh-hans", "en"} {
+		t.Run(lang, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			u := w.user("1001", lang)
+			// split returns the turn's statement and its question: the last
+			// two messages, the question with options and the statement
+			// without.
+			split := func() (statement, question bot.Outbound) {
+				t.Helper()
+				require.GreaterOrEqual(t, len(w.lastOut), 2, "a statement, then a question")
+				statement, question = w.lastOut[len(w.lastOut)-2], w.lastOut[len(w.lastOut)-1]
+				assert.Empty(t, statement.Choices, "the statement offers nothing")
+				assert.NotEmpty(t, question.Choices, "the question offers its options")
+				return statement, question
+			}
+
+			u.say("你好")
+			u.press("menu:report")
+			u.say("林晓峰")
+			u.say("3-1-201")
+			u.contact("+86 139 0000 0016", true)
+			greeting, question := split()
+			assert.Contains(t, greeting.Text, "海景苑 3-1-201")
+			assert.NotContains(t, question.Text, "海景苑")
+
+			for _, p := range []string{"cat:engineering_quality/leak", "loc:bedroom"} {
+				u.press(p)
+			}
+			u.say("飘窗下面的墙在渗水")
+			for _, p := range []string{"occ:today", "media:skip", "exp:repair", "ct:anytime"} {
+				u.press(p)
+			}
+			readBack, question := split()
+			assert.Contains(t, readBack.Text, "13900000016")
+			assert.Contains(t, readBack.Text, "飘窗下面的墙在渗水")
+			assert.NotContains(t, question.Text, "13900000016", "the question is asked alone")
+			assert.Equal(t, "sum:submit", question.Choices[0].Payload)
+
+			u.press("sum:submit")
+			u.say("进度")
+			list, question := split()
+			assert.Contains(t, list.Text, "SH-")
+			assert.NotContains(t, question.Text, "SH-")
+			assert.Equal(t, "case:", question.Choices[0].Payload[:5])
+		})
+	}
+}

@@ -1,10 +1,30 @@
 package lifecycle
 
-import "github.com/aftersales/aftersales/l10n"
+import (
+	"strings"
+
+	"github.com/aftersales/aftersales/l10n"
+)
 
 // T renders a text of the lifecycle's catalogue: the notifications it sends
 // and the replies and questions of its steps in the dialogue.
 func T(lang l10n.Lang, key string, kv ...string) string { return catalog.Render(lang, key, kv...) }
+
+// Labels returns the labels of the lifecycle's buttons and options (keys
+// "btn.…", "responsibility.…", "disruption.…") in each language, by key, so
+// that the dialogue takes a label typed in either language as its option.
+func Labels() map[l10n.Lang]map[string]string {
+	out := map[l10n.Lang]map[string]string{}
+	for lang, texts := range catalog {
+		out[lang] = map[string]string{}
+		for k, v := range texts {
+			if ns, _, _ := strings.Cut(k, "."); ns == "btn" || ns == "responsibility" || ns == "disruption" {
+				out[lang][k] = v
+			}
+		}
+	}
+	return out
+}
 
 // catalog holds the lifecycle's texts.
 var catalog = l10n.Catalog{l10n.Chinese: zh, l10n.English: en}

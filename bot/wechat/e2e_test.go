@@ -453,6 +453,7 @@ func TestE2ELongRepliesAndChoices(t *testing.T) {
 		sent = e.api.SentTo("oJon")
 		return len(sent) > 0 && strings.Contains(sent[len(sent)-1].Content, "请选择问题类型")
 	}))
+	assert.True(t, strings.HasPrefix(sent[len(sent)-1].Content, "请选择问题类型"), "one message, one question: %q", sent[len(sent)-1].Content)
 	var all strings.Builder
 	for _, s := range sent {
 		assert.LessOrEqual(t, len(s.Content), wechattest.TextLimit)

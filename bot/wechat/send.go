@@ -35,6 +35,8 @@ type unit struct {
 	// when the window is closed; nil for the second and later parts of a
 	// long text, which are not sent at all then.
 	src *bot.Outbound
+	// question: the text asks with options, and is a message of its own.
+	question bool
 }
 
 // Send delivers msg as customer-service messages: a text with its choices
@@ -250,12 +252,15 @@ func (a *Adapter) sendPhoto(ctx context.Context, openID, blobKey string) error {
 // with its choices and cut into parts of at most maxText bytes, and
 // consecutive texts joined, a blank line apart, while they fit in one, so
 // that a passive reply carries as much as it can and fewer messages count
-// against the quota. Typing indicators are dropped.
+// against the quota. A question with options is a message of its own, never
+// joined to what is said before or after it: one message, one question, so
+// that the owner answers the question and not the greeting or the read-back
+// above it. Typing indicators are dropped.
 func pack(out []bot.Outbound) []unit {
 	var units []unit
 	add := func(u unit) {
 		n := len(units)
-		if n == 0 || u.blobKey != "" || units[n-1].blobKey != "" || len(units[n-1].text)+2+len(u.text) > maxText {
+		if n == 0 || u.blobKey != "" || units[n-1].blobKey != "" || u.question || units[n-1].question || len(units[n-1].text)+2+len(u.text) > maxText {
 			units = append(units, u)
 			return
 		}
@@ -278,7 +283,7 @@ func pack(out []bot.Outbound) []unit {
 			o = bot.Outbound{To: o.To, Kind: bot.OutText, Text: o.Text} // the caption follows
 		}
 		for i, part := range splitText(render(o), maxText) {
-			u := unit{text: part}
+			u := unit{text: part, question: len(o.Choices) > 0}
 			if i == 0 {
 				src := o
 				u.src = &src

@@ -289,14 +289,34 @@ func TestPack(t *testing.T) {
 		{To: u, Kind: bot.OutPhoto, BlobKey: "2026/11/27/x.jpg", Text: "照片说明"},
 		{To: u, Kind: bot.OutText, Text: strings.Repeat("x", maxText)},
 	})
-	require.Len(t, units, 4)
-	assert.Equal(t, "一\n\n二\n\n请点选，或回复数字：\n1. "+optionLink(bot.Choice{Label: "是"}), units[0].text)
-	assert.Equal(t, "2026/11/27/x.jpg", units[1].blobKey)
-	assert.Equal(t, "照片说明", units[2].text, "a caption follows its photo")
-	assert.Equal(t, strings.Repeat("x", maxText), units[3].text, "a full message stands alone")
+	require.Len(t, units, 5)
+	assert.Equal(t, "一", units[0].text)
+	assert.Equal(t, "二\n\n请点选，或回复数字：\n1. "+optionLink(bot.Choice{Label: "是"}), units[1].text, "a question with options is a message of its own")
+	assert.Equal(t, "2026/11/27/x.jpg", units[2].blobKey)
+	assert.Equal(t, "照片说明", units[3].text, "a caption follows its photo")
+	assert.Equal(t, strings.Repeat("x", maxText), units[4].text, "a full message stands alone")
 	for _, un := range units {
 		assert.NotNil(t, un.src)
 	}
+}
+
+// TestPackOneQuestionPerMessage: statements are joined into one message, a
+// question with options never: not to the greeting before it, not to a
+// statement after it.
+func TestPackOneQuestionPerMessage(t *testing.T) {
+	t.Parallel()
+	u := to("o")
+	units := pack([]bot.Outbound{
+		{To: u, Kind: bot.OutText, Text: "林晓峰，您好！已登记您的房号：海景苑 3-1-201。"},
+		{To: u, Kind: bot.OutText, Text: "已把您之前在这里提交的 1 条报修关联到您名下。"},
+		{To: u, Kind: bot.OutText, Text: "听起来是【工程质量 · 渗漏水】，对吗？", Choices: []bot.Choice{{Label: "对", Payload: "yes"}, {Label: "不对，我来选", Payload: "no"}}},
+		{To: u, Kind: bot.OutText, Text: "提示：您的身份尚未验证。"},
+	})
+	require.Len(t, units, 3)
+	assert.Equal(t, "林晓峰，您好！已登记您的房号：海景苑 3-1-201。\n\n已把您之前在这里提交的 1 条报修关联到您名下。", units[0].text)
+	assert.Equal(t, "听起来是【工程质量 · 渗漏水】，对吗？\n\n请点选，或回复数字：\n1. "+optionLink(bot.Choice{Label: "对", Payload: "yes"})+
+		"\n2. "+optionLink(bot.Choice{Label: "不对，我来选", Payload: "no"}), units[1].text)
+	assert.Equal(t, "提示：您的身份尚未验证。", units[2].text)
 }
 
 // TestTemplateContentKeepsTheOptions: outside the window a long

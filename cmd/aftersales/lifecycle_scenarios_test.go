@@ -167,7 +167,7 @@ func (s *scenario) report(o *tgChat, r resident, category, words string) *casewo
 	o.expect("已收到 1 个附件")
 	o.press("media:done", "怎样解决")
 	o.press("exp:repair", "联系")
-	o.press("ct:anytime", "请核对")
+	o.press("ct:anytime", "以上内容都对吗")
 	o.srv.PressButton(o.user, o.withButton("sum:submit"), "sum:submit")
 	var number string
 	for _, msg := range o.expect("诉求编号") {

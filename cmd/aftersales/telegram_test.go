@@ -257,7 +257,7 @@ func reportALeak(c *tgChat) {
 	c.expect("已收到 1 个附件")
 	c.press("media:done", "怎样解决")
 	c.press("exp:repair", "联系")
-	c.press("ct:anytime", "请核对")
+	c.press("ct:anytime", "以上内容都对吗")
 }
 
 // TestTelegramReportByLongPolling: a homeowner reports a leak with a photo

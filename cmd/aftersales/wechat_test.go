@@ -159,10 +159,10 @@ func reportWithPhoto(t *testing.T, m *Main, o *wxOwner) *casework.Case {
 	o.say("1", "照片") // 1. 今天
 	media := o.srv.AddMedia(pngBytes, "image/png")
 	o.send(wechattest.Image(o.openID, media, ""), "已收到 1 个附件")
-	o.say("1", "怎样解决") // 1. 完成
-	o.say("1", "联系")   // 1. 尽快维修
-	o.say("1", "请核对")  // 1. 随时
-	o.say("1", "诉求编号") // 1. 提交
+	o.say("1", "怎样解决")    // 1. 完成
+	o.say("1", "联系")      // 1. 尽快维修
+	o.say("1", "以上内容都对吗") // 1. 随时
+	o.say("1", "诉求编号")    // 1. 提交
 	ctx := context.Background()
 	cases, n, err := m.Store.FindCases(ctx, casework.CaseFilter{})
 	require.NoError(t, err)
@@ -231,7 +231,7 @@ func TestWeChatRetriesOfOneMsgIdMakeOneCase(t *testing.T) {
 	o.say("1", "照片")
 	o.say("2", "怎样解决") // 2. 跳过
 	o.say("1", "联系")
-	o.say("1", "请核对")
+	o.say("1", "以上内容都对吗")
 
 	submit := o.p.Prepare(wechattest.Text(o.openID, "1"))
 	ctx := context.Background()
