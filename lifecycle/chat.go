@@ -747,7 +747,7 @@ func (s *Service) reopen(ctx context.Context, c *casework.Case, action casework.
 			return nil, err
 		}
 	}
-	return s.dispatch(ctx, c, party, member, casework.ActorSystem, true)
+	return s.dispatch(ctx, c, party, member, casework.ActorSystem, false, true)
 }
 
 // SurveyQuestions are the survey's dimensions in the order they are asked.

@@ -1,0 +1,121 @@
+package lifecycle_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/l10n"
+	"github.com/aftersales/aftersales/lifecycle"
+)
+
+// ownerUpdates returns the texts the owner was sent about c's progress
+// (purpose owner_update), oldest first.
+func (e *env) ownerUpdates(t *testing.T, c *casework.Case) []string {
+	t.Helper()
+	var out []string
+	for _, m := range byPurpose(e.outbox(t, c.ID), "owner_update") {
+		out = append(out, m.text())
+	}
+	return out
+}
+
+// TestOwnerToldOnceWhoHasTheCase: each acceptance and each dispatch tells
+// the owner one thing, once. A case accepted and dispatched in one step is
+// one message ("已受理并派给"); a case accepted first and dispatched later
+// is told "已受理" once, then only with whom it is; a reassignment, or an
+// order sent again after the engineer declined it, says who has it now
+// without announcing the acceptance again; the same engineer again is no
+// news.
+func TestOwnerToldOnceWhoHasTheCase(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := t.Context()
+	staff := casework.Staff("7")
+	e.bind(t, "郑晓东", "eng-zheng", "zh")
+	e.bind(t, "冯磊", "eng-feng", "zh")
+	zh := func(key string, kv ...string) string { return lifecycle.T(l10n.Chinese, key, kv...) }
+	onSite := func(c *casework.Case) string { return c.OnSiteBy.In(casework.ChinaTime()).Format("01-02 15:04") }
+	mcmc := e.parties["MCMC"].Name
+
+	// Accepted by the policy and dispatched at once: one message.
+	auto, err := e.svc.Triage(ctx, e.newCase(t, nil))
+	require.NoError(t, err)
+	assert.Equal(t, []string{zh("owner.dispatched", "number", auto.Number, "who", mcmc+" 郑晓东", "on_site", onSite(auto))}, e.ownerUpdates(t, auto))
+
+	// Accepted by staff, routed and dispatched in the same step: one message.
+	waiting, err := e.svc.Triage(ctx, e.newCase(t, func(c *casework.Case) { c.WarrantyStatus = casework.WarrantyUnknown }))
+	require.NoError(t, err)
+	got, err := e.svc.Accept(ctx, waiting.Number, staff, "", 0, 0)
+	require.NoError(t, err)
+	assert.Equal(t, casework.StateDispatched, got.State)
+	assert.Equal(t, []string{zh("owner.dispatched", "number", got.Number, "who", mcmc+" 郑晓东", "on_site", onSite(got))}, e.ownerUpdates(t, got))
+
+	// Accepted with no one to send it to; dispatched by staff later: the
+	// second message does not say 已受理 again.
+	p := &casework.Project{Code: "NEW", Name: "新园"}
+	require.NoError(t, e.store.CreateProject(ctx, p))
+	later, err := e.svc.Triage(ctx, e.newCase(t, func(c *casework.Case) { c.ProjectID, c.BuildingID, c.UnitID = p.ID, 0, 0 }))
+	require.NoError(t, err)
+	_, err = e.svc.Accept(ctx, later.Number, staff, "", 0, 0)
+	require.NoError(t, err)
+	later, err = e.svc.Dispatch(ctx, later.Number, staff, 0, e.member(t, "郑晓东").ID)
+	require.NoError(t, err)
+	assert.Equal(t, []string{
+		zh("owner.accepted", "number", later.Number),
+		zh("owner.assigned", "number", later.Number, "who", mcmc+" 郑晓东", "on_site", onSite(later)),
+	}, e.ownerUpdates(t, later))
+
+	// Reassigned to 冯磊: who has it now, and no acceptance.
+	f := e.dispatched(t, nil)
+	_, err = e.svc.Dispatch(ctx, f.c.Number, staff, 0, e.member(t, "冯磊").ID)
+	require.NoError(t, err)
+	// Sent to 冯磊 again: nothing new for the owner.
+	_, err = e.svc.Dispatch(ctx, f.c.Number, staff, 0, e.member(t, "冯磊").ID)
+	require.NoError(t, err)
+	assert.Equal(t, []string{
+		zh("owner.dispatched", "number", f.c.Number, "who", mcmc+" 郑晓东", "on_site", onSite(f.c)),
+		zh("owner.reassigned", "number", f.c.Number, "who", mcmc+" 冯磊", "on_site", onSite(f.c)),
+	}, e.ownerUpdates(t, f.c))
+
+	// Declined by 郑晓东, then sent to 冯磊: who has it now.
+	d := e.dispatched(t, nil)
+	require.NoError(t, e.svc.DeclineOrder(ctx, d.engineer, d.c.Number, "人手不足"))
+	_, err = e.svc.Dispatch(ctx, d.c.Number, staff, 0, e.member(t, "冯磊").ID)
+	require.NoError(t, err)
+	updates := e.ownerUpdates(t, d.c)
+	require.Len(t, updates, 2)
+	assert.Equal(t, zh("owner.reassigned", "number", d.c.Number, "who", mcmc+" 冯磊", "on_site", onSite(d.c)), updates[1])
+
+	// In every case, one message says 已受理, whatever followed.
+	for _, c := range []*casework.Case{auto, got, later, f.c, d.c} {
+		n := 0
+		for _, u := range e.ownerUpdates(t, c) {
+			n += strings.Count(u, "已受理")
+		}
+		assert.Equal(t, 1, n, "%s: %q", c.Number, e.ownerUpdates(t, c))
+	}
+}
+
+// TestOwnerToldOnceInEnglish: the same one message in English.
+func TestOwnerToldOnceInEnglish(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := t.Context()
+	id, err := e.store.FindChatIdentity(ctx, "telegram", ownerChat)
+	require.NoError(t, err)
+	id.Lang = "en"
+	require.NoError(t, e.store.SaveChatIdentity(ctx, id))
+	e.bind(t, "冯磊", "eng-feng", "en")
+	f := e.dispatched(t, nil)
+	_, err = e.svc.Dispatch(ctx, f.c.Number, casework.Staff("7"), 0, e.member(t, "冯磊").ID)
+	require.NoError(t, err)
+	updates := e.ownerUpdates(t, f.c)
+	require.Len(t, updates, 2)
+	assert.Contains(t, updates[0], "is accepted and assigned to")
+	assert.Contains(t, updates[1], "is now with")
+	assert.NotContains(t, updates[1], "accepted")
+}
