@@ -1,0 +1,173 @@
+package conversation_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aftersales/aftersales/bot"
+	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/lifecycle"
+)
+
+// The owner's side of a case's lifecycle in chat (issue 17): what the owner
+// is pushed, what they press and type, and what "my reports" shows them.
+
+// pushedTo writes into the transcript what the lifecycle queued for u and
+// not yet written — its text, its buttons by label (a button's payload may
+// carry a time, which moves with the tests' dates), a photo as [photo] —
+// and offers its buttons to u.press, as a platform shows them. It returns
+// the texts.
+func (w *world) pushedTo(t *testing.T, u *user) []string {
+	t.Helper()
+	ctx := context.Background()
+	if w.pushed == nil {
+		w.pushed = map[int64]bool{}
+	}
+	cases, _, err := w.store.FindCases(ctx, casework.CaseFilter{})
+	require.NoError(t, err)
+	var texts []string
+	var offered []bot.Outbound
+	for i := len(cases) - 1; i >= 0; i-- { // oldest case first
+		ms, err := w.store.ListOutbox(ctx, cases[i].ID)
+		require.NoError(t, err)
+		for _, m := range ms {
+			if m.Platform != string(u.ref.Platform) || m.UserID != u.ref.ID || w.pushed[m.ID] {
+				continue
+			}
+			w.pushed[m.ID] = true
+			var p struct {
+				Messages []bot.Outbound `json:"messages"`
+			}
+			require.NoError(t, json.Unmarshal(m.Payload, &p))
+			for _, o := range p.Messages {
+				w.log.WriteString("# pushed to the owner:\n")
+				if o.Kind == bot.OutPhoto {
+					w.log.WriteString("< [photo]\n")
+					continue
+				}
+				for _, line := range strings.Split(o.Text, "\n") {
+					w.log.WriteString("< " + line + "\n")
+				}
+				for i, c := range o.Choices {
+					fmt.Fprintf(&w.log, "    [%d] %s\n", i+1, c.Label)
+				}
+				texts = append(texts, o.Text)
+				offered = append(offered, o)
+			}
+		}
+	}
+	w.lastOut = offered
+	return texts
+}
+
+// engineerWho is who acts from the engineer's bound Telegram account userID.
+func (w *world) engineerWho(t *testing.T, userID string) lifecycle.Who {
+	t.Helper()
+	id, err := w.store.FindChatIdentity(context.Background(), "telegram", userID)
+	require.NoError(t, err)
+	return lifecycle.Who{User: bot.UserRef{Platform: bot.Telegram, ID: userID}, Identity: id}
+}
+
+// onlyCase returns the world's one case, as stored.
+func (w *world) onlyCase(t *testing.T) *casework.Case {
+	t.Helper()
+	cases, _, err := w.store.FindCases(context.Background(), casework.CaseFilter{})
+	require.NoError(t, err)
+	require.Len(t, cases, 1)
+	c, err := w.store.FindCaseByID(context.Background(), cases[0].ID)
+	require.NoError(t, err)
+	return c
+}
+
+// reportLeak has the owner 郭敏 of 3-1-601 report a bathroom leak in words
+// and buttons; the policy dispatches it at once to 吴海涛 of the general
+// contractor. It returns the case number as the owner reads it.
+func reportLeak(t *testing.T, w *world, u *user, pick func(string, string) string) string {
+	t.Helper()
+	u.command("report")
+	u.say(pick("郭敏", "Guo Min"))
+	u.say(pick("3栋1单元601", "3-1-601"))
+	u.say("13900000018")
+	u.typeCode("13900000018")
+	u.press("cat:engineering_quality/leak")
+	u.say(pick("卫生间吊顶", "the bathroom ceiling"))
+	u.say(pick("卫生间吊顶有一块水渍，摸着有点潮", "There is a damp stain on the bathroom ceiling"))
+	u.say(pick("昨天", "yesterday"))
+	u.press("media:skip")
+	u.press("exp:repair")
+	u.press("ct:evening")
+	u.press("sum:submit")
+	c := w.onlyCase(t)
+	require.Equal(t, casework.StateDispatched, c.State, "dispatched at once")
+	return "SH-20261127-0001" // as the owner reads it on the tests' date: say and press move it
+}
+
+// TestOwnerHistory: the engineer inspects and proposes a plan; the owner
+// disagrees, agrees to the revised one, accepts the repair and rates it;
+// the history under "my reports" (处理记录) says each step once, in what
+// happened — the disagreement, the revised plan, the owner's rating — and
+// never calls the rating a return visit (回访), which comes later.
+func TestOwnerHistory(t *testing.T) {
+	runBoth(t, "owner_history", func(t *testing.T, w *world, u *user, pick func(string, string) string) {
+		ctx := context.Background()
+		w.withLifecycle(t)
+		w.bindMember(t, "吴海涛", "9001", pick("zh", "en"))
+		wu := w.engineerWho(t, "9001")
+		number := reportLeak(t, w, u, pick)
+		real := w.onlyCase(t).Number
+		w.pushedTo(t, u)
+
+		w.note("吴海涛 takes the order and inspects the next morning")
+		w.clock.Advance(10 * time.Hour)
+		_, err := w.lc.TakeOrder(ctx, wu, real)
+		require.NoError(t, err)
+		_, err = w.lc.CheckIn(ctx, wu, real)
+		require.NoError(t, err)
+		_, err = w.lc.ReportPlan(ctx, wu, real, casework.Plan{Cause: "楼上卫生间防水层破损", Responsibility: casework.ResponsibilityContractor,
+			Content: "楼上卫生间重做防水，本户吊顶更换", Duration: "5 天"}, nil)
+		require.NoError(t, err)
+		w.pushedTo(t, u)
+		u.press(lifecycle.Payload(lifecycle.ActDisagree, number))
+		u.say(pick("工期太长了，能不能三天完成", "Five days is too long, can it be done in three?"))
+
+		w.note("吴海涛 revises the plan")
+		w.clock.Advance(30 * time.Minute)
+		_, err = w.lc.ReportPlan(ctx, wu, real, casework.Plan{Cause: "楼上卫生间防水层破损", Responsibility: casework.ResponsibilityContractor,
+			Content: "楼上卫生间重做防水，本户吊顶更换", Duration: "3 天"}, nil)
+		require.NoError(t, err)
+		w.pushedTo(t, u)
+		agree := w.lastOut[0].Choices[0].Payload
+		u.press(agree)
+
+		w.note("three days later the work is done")
+		_, err = w.lc.StartWork(ctx, wu, real)
+		require.NoError(t, err)
+		w.clock.Advance(72 * time.Hour)
+		_, err = w.lc.Complete(ctx, wu, real, "", []casework.MediaRef{{Kind: casework.MediaPhoto, BlobKey: "done-1"}})
+		require.NoError(t, err)
+		w.pushedTo(t, u)
+		u.press(lifecycle.Payload(lifecycle.ActAccept, number))
+		for _, dim := range lifecycle.SurveyQuestions {
+			u.press(lifecycle.Payload(lifecycle.ActRate, number, dim+"-5"))
+		}
+		u.press("comment:skip")
+
+		u.say(pick("进度", "status"))
+		u.press("case:" + number)
+		history := said(w, u)
+		for _, once := range []string{pick("已现场勘查", "inspected on site"), pick("维修方案待您确认", "repair plan awaiting your agreement")} {
+			assert.Equal(t, 1, strings.Count(history, once), "%q once in:\n%s", once, history)
+		}
+		assert.Contains(t, history, pick("您对维修方案提出了意见", "you asked for changes to the repair plan"))
+		assert.Contains(t, history, pick("维修方案已调整，待您确认", "repair plan revised"))
+		assert.Contains(t, history, pick("您已完成满意度评价", "you rated our service"))
+		assert.NotContains(t, history, "回访")
+	})
+}
