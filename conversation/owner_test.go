@@ -171,3 +171,61 @@ func TestOwnerHistory(t *testing.T) {
 		assert.NotContains(t, history, "回访")
 	})
 }
+
+// TestSurveyLate: the owner accepts the repair and rates the response
+// speed, then leaves the survey; three days later it closes and the owner
+// is told so. Coming back, they tap the rest of the scores and write a
+// comment: it is kept as their comments on the case's timeline and they are
+// thanked in those words — never "the report has moved on… (engineers:
+// my orders)".
+func TestSurveyLate(t *testing.T) {
+	runBoth(t, "survey_late", func(t *testing.T, w *world, u *user, pick func(string, string) string) {
+		ctx := context.Background()
+		w.withLifecycle(t)
+		w.bindMember(t, "吴海涛", "9001", pick("zh", "en"))
+		wu := w.engineerWho(t, "9001")
+		number := reportLeak(t, w, u, pick)
+		real := w.onlyCase(t).Number
+		w.pushedTo(t, u)
+
+		w.note("吴海涛 fixes it on the spot the next morning")
+		w.clock.Advance(10 * time.Hour)
+		_, err := w.lc.TakeOrder(ctx, wu, real)
+		require.NoError(t, err)
+		_, err = w.lc.CheckIn(ctx, wu, real)
+		require.NoError(t, err)
+		_, err = w.lc.Complete(ctx, wu, real, "", []casework.MediaRef{{Kind: casework.MediaPhoto, BlobKey: "done-1"}})
+		require.NoError(t, err)
+		w.pushedTo(t, u)
+		accepted := w.clock.Now().UTC().Truncate(time.Second)
+		u.press(lifecycle.Payload(lifecycle.ActAccept, number))
+		u.press(lifecycle.Payload(lifecycle.ActRate, number, "speed-4"))
+		rating := w.lastOut
+
+		w.note("three days later the survey expires")
+		w.clock.Advance(72 * time.Hour)
+		c := w.onlyCase(t)
+		require.NoError(t, w.lc.Fire(ctx, casework.Timer{CaseID: c.ID, Kind: casework.TimerSurveyExpiry, At: w.clock.Now(), Ref: accepted.Unix()}))
+		told := w.pushedTo(t, u)
+		require.Len(t, told, 1)
+		assert.Contains(t, told[0], pick("评价已截止", "the survey has closed"))
+
+		w.note("an hour later the owner taps the scores still on screen")
+		w.clock.Advance(time.Hour)
+		w.lastOut = rating
+		u.press(lifecycle.Payload(lifecycle.ActRate, number, "attitude-5"))
+		u.press(lifecycle.Payload(lifecycle.ActRate, number, "quality-3"))
+		u.say(pick("师傅很好，就是等得久", "The engineer was kind, but we waited long"))
+		reply := said(w, u)
+		assert.Contains(t, reply, pick("已作为意见记录", "recorded as your comments"))
+		for _, hint := range []string{"工程师", "我的工单", "状态已经变了", "engineers", "my orders", "moved on"} {
+			assert.NotContains(t, reply, hint)
+		}
+		c = w.onlyCase(t)
+		assert.Equal(t, casework.StateClosed, c.State)
+		evs, err := w.store.ListCaseEvents(ctx, c.ID)
+		require.NoError(t, err)
+		assert.Equal(t, lifecycle.LateSurveyNote(casework.Survey{Speed: 4, Attitude: 5, Quality: 3, Comment: pick("师傅很好，就是等得久", "The engineer was kind, but we waited long")}),
+			evs[len(evs)-1].Note, "kept as a note on the timeline")
+	})
+}

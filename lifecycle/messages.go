@@ -98,6 +98,7 @@ var zh = map[string]string{
 	"owner.resumed_soon":         "您的{kind} {number} 已恢复处理，我们会尽快跟进。",
 	"owner.cancelled":            "您的{kind} {number} 已按您的要求撤销（{reason}）。如有需要，随时再联系我们。",
 	"owner.closed":               "您的{kind} {number} 已办结归档，感谢您的配合！如问题再次出现，随时联系我们。",
+	"owner.survey_closed":        "报修 {number} 的满意度评价 {wait}内没有收到您的评分，评价已截止，报修已办结。感谢您的配合！如您仍想评分，点之前的评分按钮即可，您的评价会作为意见记录下来；如问题再次出现，随时联系我们。",
 
 	"engineer.booked":      "业主已选定上门时间：{at}（{number}，{address}）。",
 	"engineer.other_slots": "业主表示提供的时间都不方便（{number}）：{words}\n请重新提供预约时间。",
@@ -182,6 +183,7 @@ var zh = map[string]string{
 	"reply.visit_ok":    "太好了，感谢您的反馈！",
 	"reply.survey_done": "感谢您的评价！报修 {number} 已办结。",
 	"reply.survey_low":  "感谢您的评价。对让您不满意的地方我们深表歉意，主管会亲自跟进。",
+	"reply.survey_late": "感谢您的评价！满意度评价已截止，报修已办结；您的评分和留言已作为意见记录，售后服务部会看到。",
 	"reply.settled":     "感谢您的确认！{number} 已办结。如有其他问题，欢迎随时联系我们。",
 	"reply.unsettled":   "已收到，我们会尽快再次答复您（{number}）。",
 
@@ -209,13 +211,14 @@ var zh = map[string]string{
 	"survey.quality":       "维修质量：",
 	"survey.comment":       "还有什么想对我们说的吗？直接回复文字，或点“跳过”。",
 
-	"err.forbidden":    "这个报修不在您的权限范围内。",
-	"err.not_bound":    "您还没有绑定工程师账号。请向售后服务部获取绑定码，然后发送 /bind 绑定码。",
-	"err.not_found":    "没有找到这个报修。",
-	"err.state":        "这个报修的状态已经变了，这一步现在不能做。回复“进度”查看最新情况（工程师回复“我的工单”）。",
-	"err.slot_gone":    "这个时间已经不可选了（维修人员可能提供了新的时间，或已预约）。请看最新的消息。",
-	"err.plan_changed": "维修方案已经更新，请查看最新的方案后再确认。",
-	"err.invalid":      "内容不完整或格式不对，请检查后再试。",
+	"err.forbidden":      "这个报修不在您的权限范围内。",
+	"err.not_bound":      "您还没有绑定工程师账号。请向售后服务部获取绑定码，然后发送 /bind 绑定码。",
+	"err.not_found":      "没有找到这个报修。",
+	"err.state":          "这个报修的状态已经变了，这一步现在不能做。回复“进度”查看最新情况。",
+	"err.state_engineer": "这张工单的状态已经变了，这一步现在不能做。回复“我的工单”查看最新情况。",
+	"err.slot_gone":      "这个时间已经不可选了（维修人员可能提供了新的时间，或已预约）。请看最新的消息。",
+	"err.plan_changed":   "维修方案已经更新，请查看最新的方案后再确认。",
+	"err.invalid":        "内容不完整或格式不对，请检查后再试。",
 
 	// A work order withdrawn from its engineer (reassign.go).
 	"withdrawn.reassigned":      "工单 {number} 已改派给他人，您无需再处理。这张工单之前的按钮和选项已失效。",
@@ -348,6 +351,7 @@ var en = map[string]string{
 	"owner.resumed_soon":         "Your {kind} {number} has resumed; we will follow up soon.",
 	"owner.cancelled":            "Your {kind} {number} is withdrawn as you asked ({reason}). Write to us any time if you need us again.",
 	"owner.closed":               "Your {kind} {number} is closed and archived. Thank you! If the problem comes back, write to us any time.",
+	"owner.survey_closed":        "We had no rating from you within {wait} for report {number}, so the survey has closed and the report is closed. Thank you! If you still want to rate us, tap the earlier rating buttons and we will record it as your comments; if the problem comes back, write to us any time.",
 
 	"engineer.booked":      "The owner booked {at} ({number}, {address}).",
 	"engineer.other_slots": "None of the times suit the owner ({number}): {words}\nPlease offer other times.",
@@ -432,6 +436,7 @@ var en = map[string]string{
 	"reply.visit_ok":    "Great, thank you for letting us know!",
 	"reply.survey_done": "Thank you for your rating! Report {number} is closed.",
 	"reply.survey_low":  "Thank you for your rating. We are sorry we let you down; a supervisor will follow up personally.",
+	"reply.survey_late": "Thank you for your rating! The survey had already closed and the report is closed; your scores and words are recorded as your comments for the after-sales team.",
 	"reply.settled":     "Thank you for confirming! {number} is closed. If anything else comes up, write to us any time.",
 	"reply.unsettled":   "Thank you; we will answer you again soon ({number}).",
 
@@ -459,13 +464,14 @@ var en = map[string]string{
 	"survey.quality":       "Quality of the repair:",
 	"survey.comment":       "Anything else you want to tell us? Reply with text, or tap \"Skip\".",
 
-	"err.forbidden":    "This report is not yours to act on.",
-	"err.not_bound":    "This chat is not bound to an engineer yet. Ask the after-sales team for a code and send /bind CODE.",
-	"err.not_found":    "No such report.",
-	"err.state":        "This report has moved on; that step is no longer possible. Reply \"status\" to see where it is (engineers: \"my orders\").",
-	"err.slot_gone":    "That time is no longer on offer (new times may have been offered, or one is booked). Please see the latest message.",
-	"err.plan_changed": "The plan was revised; please read the latest one before you confirm.",
-	"err.invalid":      "Something is missing or not in the right form; please check and try again.",
+	"err.forbidden":      "This report is not yours to act on.",
+	"err.not_bound":      "This chat is not bound to an engineer yet. Ask the after-sales team for a code and send /bind CODE.",
+	"err.not_found":      "No such report.",
+	"err.state":          "This report has moved on; that step is no longer possible. Reply \"status\" to see where it is.",
+	"err.state_engineer": "This work order has moved on; that step is no longer possible. Reply \"my orders\" to see where it is.",
+	"err.slot_gone":      "That time is no longer on offer (new times may have been offered, or one is booked). Please see the latest message.",
+	"err.plan_changed":   "The plan was revised; please read the latest one before you confirm.",
+	"err.invalid":        "Something is missing or not in the right form; please check and try again.",
 
 	// A work order withdrawn from its engineer (reassign.go).
 	"withdrawn.reassigned":      "Work order {number} has been reassigned to someone else; you need not handle it. Its earlier buttons and options no longer apply.",

@@ -3,6 +3,7 @@ package lifecycle_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -118,4 +119,65 @@ func TestOwnerToldOnceInEnglish(t *testing.T) {
 	assert.Contains(t, updates[0], "is accepted and assigned to")
 	assert.Contains(t, updates[1], "is now with")
 	assert.NotContains(t, updates[1], "accepted")
+}
+
+// TestSurveyExpiryTellsTheOwner: a survey unanswered for SurveyTTL closes
+// the case and the owner is told so, in their language, with no engineer's
+// hint; a rating they give afterwards is kept as a note on the timeline,
+// the case stays closed and ErrSurveyLate says thanks in an owner's words.
+// A second survey of a case surveyed already is refused as before.
+func TestSurveyExpiryTellsTheOwner(t *testing.T) {
+	t.Parallel()
+	for _, lang := range []string{"zh", "en"} {
+		t.Run(lang, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			ctx := t.Context()
+			id, err := e.store.FindChatIdentity(ctx, "telegram", ownerChat)
+			require.NoError(t, err)
+			id.Lang = lang
+			require.NoError(t, e.store.SaveChatIdentity(ctx, id))
+			f := e.dispatched(t, nil).to(t, casework.StateOwnerAccepted)
+			tm := e.fireTimer(t, f.c, casework.TimerSurveyExpiry)
+			e.clock.Advance(72 * time.Hour)
+			require.NoError(t, e.svc.Fire(ctx, tm))
+
+			updates := e.ownerUpdates(t, f.c)
+			require.NotEmpty(t, updates)
+			told := updates[len(updates)-1]
+			assert.Equal(t, lifecycle.T(l10n.Lang(lang), "owner.survey_closed", "number", f.c.Number, "wait", map[string]string{"zh": "3 天", "en": "3 days"}[lang]), told)
+			closed := e.reload(t, f.c)
+			require.Equal(t, casework.StateClosed, closed.State)
+
+			// The owner, still in the survey, rates an hour later.
+			e.clock.Advance(time.Hour)
+			before := e.reload(t, f.c).Version
+			_, err = e.svc.SubmitSurvey(ctx, f.owner, f.c.Number, casework.Survey{Speed: 2, Attitude: 4, Quality: 3, Comment: "师傅很好，就是等得久"})
+			require.ErrorIs(t, err, lifecycle.ErrSurveyLate)
+			got := e.reload(t, f.c)
+			assert.Equal(t, casework.StateClosed, got.State, "the case stays closed")
+			assert.Nil(t, got.Survey)
+			assert.Equal(t, before, got.Version, "the case itself is unchanged")
+			last := e.lastEvent(t, f.c.ID)
+			assert.Equal(t, casework.EventNote, last.Kind)
+			assert.Equal(t, "survey answered after it closed: speed 2, attitude 4, quality 3; the owner wrote: 师傅很好，就是等得久", last.Note)
+			assert.Equal(t, lifecycle.LateSurveyNote(casework.Survey{Speed: 2, Attitude: 4, Quality: 3, Comment: "师傅很好，就是等得久"}), last.Note)
+			text, ok := lifecycle.ExplainError(l10n.Lang(lang), err)
+			require.True(t, ok)
+			assert.Equal(t, lifecycle.T(l10n.Lang(lang), "reply.survey_late"), text)
+
+			// Surveyed already: a second answer is refused, in an owner's words.
+			done := e.dispatched(t, nil).to(t, casework.StateClosed)
+			_, err = e.svc.SubmitSurvey(ctx, done.owner, done.c.Number, casework.Survey{Speed: 5, Attitude: 5, Quality: 5})
+			var te *casework.TransitionError
+			require.ErrorAs(t, err, &te)
+			text, ok = lifecycle.ExplainErrorTo(l10n.Lang(lang), err, false)
+			require.True(t, ok)
+			for _, hint := range []string{"工程师", "我的工单", "engineer", "my orders"} {
+				assert.NotContains(t, text, hint, "an owner is never shown an engineer's hint")
+			}
+			text, _ = lifecycle.ExplainErrorTo(l10n.Lang(lang), err, true)
+			assert.Contains(t, text, map[string]string{"zh": "我的工单", "en": "my orders"}[lang], "an engineer is pointed to their orders")
+		})
+	}
 }

@@ -168,6 +168,9 @@ var (
 	ErrSlotGone = errors.New("that visit time is no longer offered")
 	// ErrPlanChanged: the plan agreed to was revised since it was shown.
 	ErrPlanChanged = errors.New("the plan was revised since")
+	// ErrSurveyLate: the survey answered had closed (it expired, or staff
+	// closed the case); the answer was kept as a note on the timeline.
+	ErrSurveyLate = errors.New("the survey had closed: the answer is kept as a note")
 )
 
 // Who is the person acting from a chat account.
