@@ -112,6 +112,7 @@ var noteShapes = []noteShape{
 	shape(`^not settled: ([\s\S]*)$`, "not_settled", nil),
 	shape(`^on hold until (\S+): ([\s\S]*)$`, "hold", nil),
 	shape(`^withdrawn at the owner's request: ([\s\S]*)$`, "withdrawn", nil),
+	shape(`^withdrawn by the owner in chat: ([\s\S]*)$`, "withdrawn_by_owner", nil),
 	shape(`^closed by staff$`, "closed", nil),
 	shape(`^still on hold on (\S+), the date it was to resume$`, "hold_due", nil),
 	shape(`^urgent work order not taken within (\S+)$`, "not_taken", map[int]func(l10n.Lang, string) string{1: spanWords}),

@@ -129,10 +129,14 @@ func (t *turn) caseDetail(number string) error {
 		}
 		fmt.Fprintf(&b, "\n%s %s", e.At.In(loc).Format("01-02 15:04"), what)
 	}
-	choices := []bot.Choice{t.choice("choice.menu", "menu:menu")}
+	var choices []bot.Choice
 	if c.Open() {
-		choices = append([]bot.Choice{t.choice("choice.urge", "urge:"+c.Number)}, choices...)
+		choices = append(choices, t.choice("choice.urge", "urge:"+c.Number))
 	}
+	if t.mayWithdraw(c) {
+		choices = append(choices, t.choice("choice.withdraw", "withdraw:"+c.Number))
+	}
+	choices = append(choices, t.choice("choice.menu", "menu:menu"))
 	t.ask(b.String(), choices...)
 	return nil
 }

@@ -100,6 +100,9 @@ func (t *turn) idle(in input) error {
 		if number, ok := strings.CutPrefix(in.payload, "urge:"); ok {
 			return t.urge(number)
 		}
+		if number, ok := strings.CutPrefix(in.payload, "withdraw:"); ok && t.e.cfg.Lifecycle != nil {
+			return t.startWithdraw(number)
+		}
 		if in.payload == "retry" {
 			return t.menu()
 		}

@@ -229,3 +229,57 @@ func TestSurveyLate(t *testing.T) {
 			evs[len(evs)-1].Note, "kept as a note on the timeline")
 	})
 }
+
+// TestOwnerWithdraws: the owner opens their report under "my reports" and
+// taps 撤销报修; asked why, they pick a reason, then change their mind;
+// tapping it again they type their own reason and confirm. The report is
+// withdrawn, the engineer who took it is told in his language, the case's
+// page offers no withdrawal any more, and the history says 已撤销.
+func TestOwnerWithdraws(t *testing.T) {
+	runBoth(t, "owner_withdraw", func(t *testing.T, w *world, u *user, pick func(string, string) string) {
+		ctx := context.Background()
+		w.withLifecycle(t)
+		staffLang := pick("zh", "en")
+		w.bindMember(t, "吴海涛", "9001", staffLang)
+		names := map[string]string{"9001": "吴海涛 (" + staffLang + ")"}
+		number := reportLeak(t, w, u, pick)
+		real := w.onlyCase(t).Number
+		w.pushedTo(t, u)
+		w.note("吴海涛 takes the order")
+		w.clock.Advance(time.Hour)
+		_, err := w.lc.TakeOrder(ctx, w.engineerWho(t, "9001"), real)
+		require.NoError(t, err)
+		w.pushedTo(t, u)
+
+		w.note("an hour later the owner had it repaired by a neighbour")
+		w.clock.Advance(time.Hour)
+		u.say(pick("进度", "status"))
+		u.press("case:" + number)
+		u.press("withdraw:" + number)
+		u.press("wr:self")
+		u.press("wd:no")
+		assert.Equal(t, casework.StateDispatched, w.onlyCase(t).State, "kept")
+		u.say(pick("进度", "status"))
+		u.press("case:" + number)
+		u.press("withdraw:" + number)
+		u.say(pick("楼下邻居帮忙修好了，不用来了", "A neighbour fixed it, no need to come"))
+		u.press("wd:yes")
+		assert.Contains(t, said(w, u), pick("已撤销报修", "is withdrawn"))
+
+		c := w.onlyCase(t)
+		assert.Equal(t, casework.StateCancelled, c.State)
+		got := w.staffSaw(t, "work_order_withdrawn", names, map[int64]bool{})
+		require.Len(t, got[names["9001"]], 1, "the engineer is told")
+		assert.Contains(t, got[names["9001"]][0], pick("已撤销", "is withdrawn"))
+
+		u.say(pick("进度", "status"))
+		u.press("case:" + number)
+		page := said(w, u)
+		assert.Contains(t, page, pick("已撤销", "cancelled"))
+		for _, o := range w.lastOut {
+			for _, ch := range o.Choices {
+				assert.NotEqual(t, "withdraw:"+real, ch.Payload, "no withdrawal of a withdrawn report")
+			}
+		}
+	})
+}

@@ -886,6 +886,8 @@ func errorKey(err error) string {
 	switch {
 	case errors.Is(err, ErrSurveyLate):
 		return "reply.survey_late"
+	case errors.Is(err, ErrWithdrawTooLate):
+		return "err.withdraw_late"
 	case errors.Is(err, ErrReassigned): // before ErrForbidden, which it is
 		return "err.reassigned"
 	case errors.Is(err, ErrOrderCancelled):

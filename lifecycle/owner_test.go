@@ -181,3 +181,68 @@ func TestSurveyExpiryTellsTheOwner(t *testing.T) {
 		})
 	}
 }
+
+// TestOwnerWithdraw: the owner withdraws a case in chat while no work has
+// started: it is cancelled, the engineer who took the order is told it is
+// withdrawn (in his language) and the timeline records the owner's reason;
+// the owner's account that asked is answered in chat, not pushed. Another
+// owner may not withdraw it, and once the work started it is too late.
+func TestOwnerWithdraw(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := t.Context()
+	f := e.dispatched(t, nil).to(t, casework.StateScheduled)
+	engineerEn := e.bind(t, "郑晓东", "eng-zheng-en", "en")
+	assert.True(t, lifecycle.OwnerMayWithdraw(f.c))
+
+	_, err := e.svc.OwnerWithdraw(ctx, e.who(t, otherOwnerChat), f.c.Number, "不需要了")
+	require.ErrorIs(t, err, lifecycle.ErrForbidden, "another owner's case")
+	_, err = e.svc.OwnerWithdraw(ctx, f.owner, f.c.Number, " ")
+	var ve *casework.ValidationError
+	require.ErrorAs(t, err, &ve, "a reason is required")
+
+	before := len(e.ownerUpdates(t, f.c))
+	got, err := e.svc.OwnerWithdraw(ctx, f.owner, f.c.Number, "我自己找人修了")
+	require.NoError(t, err)
+	assert.Equal(t, casework.StateCancelled, got.State)
+	assert.False(t, lifecycle.OwnerMayWithdraw(got))
+	last := e.lastEvent(t, f.c.ID)
+	assert.Equal(t, casework.ActionCancel, last.Action)
+	assert.Equal(t, f.owner.Actor(), last.Actor)
+	assert.Equal(t, "withdrawn by the owner in chat: 我自己找人修了", last.Note)
+	assert.Len(t, e.ownerUpdates(t, f.c), before, "the owner who asked has the answer in chat")
+	told := withdrawn(t, e.outbox(t, f.c.ID))
+	require.NotEmpty(t, told["telegram:eng-zheng"])
+	assert.Equal(t, lifecycle.T(l10n.Chinese, "withdrawn.cancelled", "number", f.c.Number), told["telegram:eng-zheng"][0].Text)
+	require.NotEmpty(t, told["telegram:"+engineerEn.User.ID])
+	assert.Equal(t, lifecycle.T(l10n.English, "withdrawn.cancelled", "number", f.c.Number), told["telegram:"+engineerEn.User.ID][0].Text)
+	// His old buttons now say the order was withdrawn.
+	_, err = e.svc.CheckIn(ctx, f.engineer, f.c.Number)
+	require.ErrorIs(t, err, lifecycle.ErrOrderCancelled)
+
+	// Too late once the work started; and for a case on hold from there.
+	started := e.dispatched(t, nil).to(t, casework.StateInProgress)
+	assert.False(t, lifecycle.OwnerMayWithdraw(started.c))
+	snap := e.snapshot(t, started.c)
+	_, err = e.svc.OwnerWithdraw(ctx, started.owner, started.c.Number, "不修了")
+	require.ErrorIs(t, err, lifecycle.ErrWithdrawTooLate)
+	assert.Equal(t, snap, e.snapshot(t, started.c), "nothing written")
+	for _, lang := range []l10n.Lang{l10n.Chinese, l10n.English} {
+		text, ok := lifecycle.ExplainError(lang, err)
+		require.True(t, ok)
+		assert.Equal(t, lifecycle.T(lang, "err.withdraw_late"), text)
+	}
+	held, err := e.svc.Hold(ctx, started.c.Number, casework.Staff("7"), "等待配件", e.clock.Now().Add(24*time.Hour))
+	require.NoError(t, err)
+	assert.False(t, lifecycle.OwnerMayWithdraw(held), "held while the work was under way")
+
+	// A case still waiting for staff, on hold before any work, may be withdrawn.
+	waiting, err := e.svc.Triage(ctx, e.newCase(t, func(c *casework.Case) { c.WarrantyStatus = casework.WarrantyUnknown }))
+	require.NoError(t, err)
+	waiting, err = e.svc.Hold(ctx, waiting.Number, casework.Staff("7"), "等业主出差回来", e.clock.Now().Add(24*time.Hour))
+	require.NoError(t, err)
+	assert.True(t, lifecycle.OwnerMayWithdraw(waiting))
+	got, err = e.svc.OwnerWithdraw(ctx, f.owner, waiting.Number, "不需要了")
+	require.NoError(t, err)
+	assert.Equal(t, casework.StateCancelled, got.State)
+}
