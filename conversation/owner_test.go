@@ -283,3 +283,60 @@ func TestOwnerWithdraws(t *testing.T) {
 		}
 	})
 }
+
+// TestReportLocation: where the problem is is asked only when it is not
+// known. A lift is in the common area: not asked. A facility picked by
+// button (fire, intercom…) is asked with the common area first, not "where
+// in your home". A room named in the owner's first words is taken: not
+// asked again.
+func TestReportLocation(t *testing.T) {
+	runBoth(t, "report_location", func(t *testing.T, w *world, u *user, pick func(string, string) string) {
+		u.say(pick("电梯经常停在半路，门打不开，昨天还困过人", "The lift keeps stopping between floors with the doors shut, someone was trapped yesterday"))
+		u.say(pick("唐明", "Tang Ming"))
+		u.say("3-2-101")
+		u.say("13900000026")
+		u.typeCode("13900000026")
+		u.press("yes")
+		assert.NotContains(t, said(w, u), pick("家里的什么位置", "Where in your home"))
+		u.press("occ:today")
+		u.press("media:skip")
+		u.press("exp:repair")
+		u.press("ct:anytime")
+		u.press("sum:submit")
+
+		w.note("a facility by button: the common area is offered first")
+		u.say(pick("报修", "report"))
+		u.press("cat:facilities_equipment/other")
+		require.NotEmpty(t, w.lastOut)
+		ask := w.lastOut[len(w.lastOut)-1]
+		assert.Equal(t, "loc:public_area", ask.Choices[0].Payload)
+		assert.NotContains(t, ask.Text, pick("家里的什么位置", "Where in your home"))
+		u.press("loc:public_area")
+		u.say(pick("单元门的门禁刷卡没反应", "The entrance door's card reader does not respond"))
+		u.press("occ:week")
+		u.press("media:skip")
+		u.press("exp:repair")
+		u.press("ct:anytime")
+		u.press("sum:submit")
+
+		w.note("a room in the first words: taken")
+		u.say(pick("厨房水槽下面的下水管一直在漏水", "The waste pipe under the kitchen sink keeps leaking"))
+		u.press("yes")
+		u.press("occ:today")
+		u.press("media:skip")
+		u.press("exp:repair")
+		u.press("ct:anytime")
+		u.press("sum:submit")
+
+		cases, _, err := w.store.FindCases(context.Background(), casework.CaseFilter{})
+		require.NoError(t, err)
+		require.Len(t, cases, 3)
+		got := map[casework.Subcategory]casework.Location{}
+		for _, c := range cases {
+			got[c.Subcategory] = c.Location
+		}
+		assert.Equal(t, casework.LocationPublicArea, got[casework.SubLift])
+		assert.Equal(t, casework.LocationPublicArea, got[casework.SubOther])
+		assert.Equal(t, casework.LocationKitchen, got[casework.SubPlumbing])
+	})
+}
