@@ -340,3 +340,35 @@ func TestReportLocation(t *testing.T) {
 		assert.Equal(t, casework.LocationKitchen, got[casework.SubPlumbing])
 	})
 }
+
+// TestOwnerHearsOnce: the owner's report is accepted and dispatched at once
+// — one message says so — then staff reassign it to 周建国: the owner hears
+// who has it now, and is not told again that it is accepted.
+func TestOwnerHearsOnce(t *testing.T) {
+	runBoth(t, "owner_reassigned", func(t *testing.T, w *world, u *user, pick func(string, string) string) {
+		ctx := context.Background()
+		w.withLifecycle(t)
+		reportLeak(t, w, u, pick)
+		c := w.onlyCase(t)
+		first := w.pushedTo(t, u)
+		require.Len(t, first, 1, "accepted and dispatched: one message")
+
+		w.note("staff reassign it to 周建国")
+		w.clock.Advance(time.Hour)
+		var zhou int64
+		ms, err := w.store.ListMembers(ctx, c.PartyID)
+		require.NoError(t, err)
+		for _, m := range ms {
+			if m.Name == "周建国" {
+				zhou = m.ID
+			}
+		}
+		require.NotZero(t, zhou)
+		_, err = w.lc.Dispatch(ctx, c.Number, casework.Staff("7"), 0, zhou)
+		require.NoError(t, err)
+		then := w.pushedTo(t, u)
+		require.Len(t, then, 1)
+		assert.Contains(t, then[0], "周建国")
+		assert.NotContains(t, then[0], pick("已受理", "accepted"))
+	})
+}
