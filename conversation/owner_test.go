@@ -143,7 +143,9 @@ func TestOwnerHistory(t *testing.T) {
 			Content: "楼上卫生间重做防水，本户吊顶更换", Duration: "3 天"}, nil)
 		require.NoError(t, err)
 		w.pushedTo(t, u)
-		agree := w.lastOut[0].Choices[0].Payload
+		// The button carries when the plan was proposed; press writes the
+		// case number as the owner reads it, and moves it with the dates.
+		agree := strings.Replace(w.lastOut[0].Choices[0].Payload, real, number, 1)
 		u.press(agree)
 
 		w.note("three days later the work is done")
