@@ -420,8 +420,8 @@ func TestAccept(t *testing.T) {
 	for _, m := range d.Case["outbox"].([]any) {
 		purposes = append(purposes, m.(map[string]any)["purpose"])
 	}
-	assert.Equal(t, []any{"owner_update", "owner_update", "urgent_sms", "urgent_call"}, purposes,
-		"the owner is told twice; the engineer has no chat, but is texted and called (urgent)")
+	assert.Equal(t, []any{"owner_update", "urgent_sms", "urgent_call"}, purposes,
+		"the owner is told once (accepted and with whom); the engineer has no chat, but is texted and called (urgent)")
 	var kinds []casework.TimerKind
 	for _, tm := range e.jobs.timers(e.overdue.ID) {
 		kinds = append(kinds, tm.Kind)

@@ -99,6 +99,10 @@ var noteShapes = []noteShape{
 	shape(`^other times wanted: (.*)$`, "other_times", nil),
 	shape(`^repair (\d+) of the same defect: (.*)$`, "repeat", nil),
 	shape(`^survey: speed (\d), attitude (\d), quality (\d)$`, "survey", nil),
+	shape(`^survey answered after it closed: speed (\d), attitude (\d), quality (\d)(?:; the owner wrote: ([\s\S]*))?$`, "survey_late",
+		map[int]func(l10n.Lang, string) string{4: func(lang l10n.Lang, v string) string {
+			return uiText.Render(lang, "note.survey_late_words", "words", v)
+		}}),
 	shape(`^owner: still fine$`, "visit_fine", nil),
 	shape(`^owner: the problem is back$`, "visit_back", nil),
 	shape(`^return visit asked$`, "visit_asked", nil),
@@ -108,6 +112,7 @@ var noteShapes = []noteShape{
 	shape(`^not settled: ([\s\S]*)$`, "not_settled", nil),
 	shape(`^on hold until (\S+): ([\s\S]*)$`, "hold", nil),
 	shape(`^withdrawn at the owner's request: ([\s\S]*)$`, "withdrawn", nil),
+	shape(`^withdrawn by the owner in chat: ([\s\S]*)$`, "withdrawn_by_owner", nil),
 	shape(`^closed by staff$`, "closed", nil),
 	shape(`^still on hold on (\S+), the date it was to resume$`, "hold_due", nil),
 	shape(`^urgent work order not taken within (\S+)$`, "not_taken", map[int]func(l10n.Lang, string) string{1: spanWords}),

@@ -20,6 +20,10 @@ func TestNoteText(t *testing.T) {
 		{"duplicate (SH-20261127-0001): 同一处渗水", "不予受理：重复报修（SH-20261127-0001）：同一处渗水", "Rejected: Duplicate"},
 		{"业主催办 urged by the owner (2); alerted: staff in the console, engineer 吴海涛, the supervisors (overdue); the owner says: 还没人来",
 			"业主催办（第 2 次）：已通知客服（工作台）、维修人员 吴海涛、主管（已超时）；业主说：还没人来", "The owner urged (time 2): alerted staff (in the console), engineer 吴海涛, the supervisors (overdue)"},
+		{"survey answered after it closed: speed 2, attitude 4, quality 3; the owner wrote: 等得久", "评价截止后业主补充评分（作为意见记录）：响应速度 2 分，服务态度 4 分，维修质量 3 分；业主留言：等得久",
+			"The owner rated after the survey closed (kept as comments): speed 2, attitude 4, quality 3; the owner wrote: 等得久"},
+		{"survey answered after it closed: speed 5, attitude 5, quality 5", "维修质量 5 分", "quality 5"},
+		{"withdrawn by the owner in chat: 我自己找人修了", "业主在聊天中撤销：我自己找人修了", "Withdrawn by the owner in chat: 我自己找人修了"},
 		{"已电话联系业主，约明天上午", "已电话联系业主，约明天上午", "已电话联系业主，约明天上午"},
 	} {
 		assert.Contains(t, noteText(l10n.Chinese, tc.note), tc.zh, tc.note)

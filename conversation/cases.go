@@ -118,26 +118,78 @@ func (t *turn) caseDetail(number string) error {
 	}
 	b.WriteString("\n\n")
 	b.WriteString(t.T("timeline.head"))
+	done := map[casework.Action]bool{} // the changes made before e
 	for _, e := range events {
-		var what string
-		switch e.Kind {
-		case casework.EventCreated:
-			what = t.T("timeline.created")
-		case casework.EventTransition:
-			what = t.T("state." + string(e.To))
-		case casework.EventUrge:
-			what = t.T("timeline.urged")
-		default:
+		what := t.timelineText(c, e, done)
+		if e.Kind == casework.EventTransition {
+			done[e.Action] = true
+		}
+		if what == "" {
 			continue // notes are for staff
 		}
 		fmt.Fprintf(&b, "\n%s %s", e.At.In(loc).Format("01-02 15:04"), what)
 	}
-	choices := []bot.Choice{t.choice("choice.menu", "menu:menu")}
+	var choices []bot.Choice
 	if c.Open() {
-		choices = append([]bot.Choice{t.choice("choice.urge", "urge:"+c.Number)}, choices...)
+		choices = append(choices, t.choice("choice.urge", "urge:"+c.Number))
 	}
+	if t.mayWithdraw(c) {
+		choices = append(choices, t.choice("choice.withdraw", "withdraw:"+c.Number))
+	}
+	choices = append(choices, t.choice("choice.menu", "menu:menu"))
 	t.ask(b.String(), choices...)
 	return nil
+}
+
+// timelineActions are the changes the owner's history (处理记录) says by
+// what happened rather than by the state it led to: a state reached again
+// (the plan disagreed with is back at 已现场勘查, a visit rebooked is
+// 已预约上门 again) would read as the same step twice, and the survey is
+// the owner's rating, not the return visit (回访) that comes later.
+var timelineActions = map[casework.Action]string{
+	casework.ActionDisagreePlan: "timeline.disagreed",
+	casework.ActionSurvey:       "timeline.surveyed",
+	casework.ActionOwnerReject:  "timeline.not_fixed",
+}
+
+// answerActions are the changes of a case answered rather than repaired
+// (a question, a complaint: Category.GetsWorkOrder is false), said in an
+// answer's words.
+var answerActions = map[casework.Action]string{
+	casework.ActionAnswer:      "timeline.answered",
+	casework.ActionOwnerAccept: "timeline.settled",
+	casework.ActionOwnerReject: "timeline.unsettled",
+}
+
+// timelineText says one entry of c's timeline as its owner reads it in the
+// history of "my reports", or "" for an entry that is for staff (a note, a
+// message); done are the changes made before it.
+func (t *turn) timelineText(c *casework.Case, e *casework.Event, done map[casework.Action]bool) string {
+	switch e.Kind {
+	case casework.EventCreated:
+		return t.T("timeline.created")
+	case casework.EventUrge:
+		return t.T("timeline.urged")
+	case casework.EventTransition:
+	default:
+		return ""
+	}
+	if key, ok := answerActions[e.Action]; ok && !c.Category.GetsWorkOrder() {
+		return t.T(key)
+	}
+	if key, ok := timelineActions[e.Action]; ok {
+		return t.T(key)
+	}
+	again := done[e.Action] && e.From != casework.StateReopened // a repeat repair starts over
+	switch {
+	case again && e.Action == casework.ActionSchedule:
+		return t.T("timeline.rebooked")
+	case again && e.Action == casework.ActionProposePlan:
+		return t.T("timeline.plan_revised")
+	case again && e.Action == casework.ActionDispatch:
+		return t.T("timeline.reassigned") // another engineer, or the order sent again
+	}
+	return t.T("state." + string(e.To))
 }
 
 func promptUrgePick(t *turn) error {

@@ -521,6 +521,16 @@ func (t *turn) next() error {
 			if nxt == "description" && t.slot("description") != "" {
 				continue // the owner described it in their first words
 			}
+			if nxt == "location" && t.slot("location") == "" {
+				if loc, ok := t.knownLocation(); ok {
+					// Not asked: a lift's place, or the room the owner
+					// named in their first words; the summary shows it
+					// and "change" corrects it.
+					t.set("location", string(loc))
+					t.set("location_detail", "")
+					continue
+				}
+			}
 			return t.goTo(nxt)
 		}
 	}

@@ -100,6 +100,9 @@ func (t *turn) idle(in input) error {
 		if number, ok := strings.CutPrefix(in.payload, "urge:"); ok {
 			return t.urge(number)
 		}
+		if number, ok := strings.CutPrefix(in.payload, "withdraw:"); ok && t.e.cfg.Lifecycle != nil {
+			return t.startWithdraw(number)
+		}
 		if in.payload == "retry" {
 			return t.menu()
 		}
@@ -117,14 +120,13 @@ func (t *turn) idle(in input) error {
 		if first.Urgency == casework.UrgencyUrgent {
 			t.sayText(t.safetyAdvice(first.Signals, first.Subcategory, "urgent.first"))
 		}
-		if err := t.startFlow(flowReport); err != nil {
-			return err
-		}
 		if in.media != nil {
+			if err := t.startFlow(flowReport); err != nil {
+				return err
+			}
 			return t.acceptMedia(in.media, false)
 		}
-		t.set("first_words", truncateRunes(in.text, 2000))
-		return nil
+		return t.startReportWith(truncateRunes(in.text, 2000))
 	}
 	t.say("greeting")
 	return t.menu()
@@ -143,8 +145,21 @@ func soundsLikeAProblem(r classify.Result) bool {
 	return r.Category.GetsWorkOrder()
 }
 
-func (t *turn) startFlow(flow string) error {
+func (t *turn) startFlow(flow string) error { return t.startFlowWith(flow, "") }
+
+// startReportWith starts a report with the owner's first words, which the
+// category's step proposes a category from (and the description and the
+// place are taken from): kept before the first question, which for an
+// owner already known is the category's.
+func (t *turn) startReportWith(words string) error { return t.startFlowWith(flowReport, words) }
+
+// startFlowWith starts flow; words, when not "", are the owner's first
+// words of a report (slot first_words).
+func (t *turn) startFlowWith(flow, words string) error {
 	t.reset()
+	if words != "" {
+		t.set("first_words", words)
+	}
 	if t.s.HandedOff {
 		// Starting something ends the hand-off: the bot is in charge again.
 		if err := t.endHandoff(); err != nil {

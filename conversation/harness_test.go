@@ -85,6 +85,8 @@ type world struct {
 	logs     bytes.Buffer // everything the service logged, at debug level
 	lastOut  []bot.Outbound
 	log      strings.Builder
+	lc       *lifecycle.Service // withLifecycle's; nil without
+	pushed   map[int64]bool     // the outbox messages pushedTo wrote
 }
 
 func newWorld(t testing.TB) *world {

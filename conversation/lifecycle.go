@@ -49,10 +49,12 @@ func (t *turn) who() lifecycle.Who { return lifecycle.Who{User: t.in.User, Ident
 // lcT renders a lifecycle text in the session's language.
 func (t *turn) lcT(key string, kv ...string) string { return lifecycle.T(t.s.Lang, key, kv...) }
 
-// lcFail explains a refused lifecycle action to the user, or returns the
-// error when it is not theirs.
+// lcFail explains a refused lifecycle action to the user — an engineer in
+// an engineer's words, an owner in an owner's — or returns the error when it
+// is not theirs.
 func (t *turn) lcFail(err error) error {
-	if text, ok := lifecycle.ExplainError(t.s.Lang, err); ok {
+	engineer := t.id != nil && t.id.MemberID != 0
+	if text, ok := lifecycle.ExplainErrorTo(t.s.Lang, err, engineer); ok {
 		t.e.cfg.Logger.Info("lifecycle action refused", "platform", t.in.User.Platform, "error", err)
 		t.sayText(text)
 		return nil
@@ -640,6 +642,11 @@ func handleLCComment(t *turn, in input) error {
 	number := t.slot("lc_case")
 	_, err := t.e.cfg.Lifecycle.SubmitSurvey(t.ctx, t.who(), number, sv)
 	t.reset()
+	if errors.Is(err, lifecycle.ErrSurveyLate) {
+		// The survey had closed: the rating is kept as the owner's comments.
+		t.sayText(t.lcT("reply.survey_late"))
+		return nil
+	}
 	if err != nil {
 		return t.lcFail(err)
 	}

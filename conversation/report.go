@@ -116,13 +116,58 @@ func (t *turn) setCategory(v string) error {
 	return t.next()
 }
 
+// commonFacilities are the facilities (设施设备) found mostly in the
+// common areas — fire systems, intercoms, the others — whose location is
+// asked with the common area first, not as a place in the home.
+var commonFacilities = []casework.Subcategory{casework.SubFire, casework.SubIntercom, casework.SubOther}
+
+// facilityLocations are the locations in the order a common facility's
+// question offers them: where such facilities are first.
+var facilityLocations = []casework.Location{casework.LocationPublicArea, casework.LocationExterior,
+	casework.LocationLivingRoom, casework.LocationBedroom, casework.LocationKitchen, casework.LocationBathroom, casework.LocationBalcony, casework.LocationOther}
+
 func promptLocation(t *turn) error {
-	choices := make([]bot.Choice, len(casework.Locations))
-	for i, l := range casework.Locations {
+	key, locs := "ask.location", casework.Locations
+	if t.slot("category") == string(casework.CategoryFacilitiesEquipment) && slices.Contains(commonFacilities, casework.Subcategory(t.slot("subcategory"))) {
+		key, locs = "ask.location_facility", facilityLocations
+	}
+	choices := make([]bot.Choice, len(locs))
+	for i, l := range locs {
 		choices[i] = t.choice("location."+string(l), "loc:"+string(l))
 	}
-	t.ask(t.T("ask.location"), choices...)
+	t.ask(t.T(key), choices...)
 	return nil
+}
+
+// knownLocation returns the location the report already tells without
+// asking, and true: a lift is in the common area (lifts serve the
+// building), and words the owner began with that name one place ("卫生间
+// 天花板漏水", "the kitchen sink leaks") name it. Words that name no place,
+// or several ("楼上卫生间漏到我家客厅"), leave the question to be asked.
+func (t *turn) knownLocation() (casework.Location, bool) {
+	if t.slot("subcategory") == string(casework.SubLift) {
+		return casework.LocationPublicArea, true
+	}
+	return locationIn(t.slot("description"))
+}
+
+// locationIn returns the one location that text names (locationWords), and
+// true; false when it names none or more than one.
+func locationIn(text string) (casework.Location, bool) {
+	lower := strings.ToLower(text)
+	var found []casework.Location
+	for _, lw := range locationWords {
+		for _, w := range lw.words {
+			if strings.Contains(lower, w) {
+				found = append(found, lw.loc)
+				break
+			}
+		}
+	}
+	if len(found) != 1 {
+		return "", false
+	}
+	return found[0], true
 }
 
 // locationWords maps what owners write to a location.
@@ -135,7 +180,7 @@ var locationWords = []struct {
 	{casework.LocationBedroom, []string{"卧室", "主卧", "次卧", "儿童房", "房间", "bedroom"}},
 	{casework.LocationLivingRoom, []string{"客厅", "餐厅", "living room", "lounge", "dining"}},
 	{casework.LocationBalcony, []string{"阳台", "露台", "balcony", "terrace"}},
-	{casework.LocationPublicArea, []string{"楼道", "电梯厅", "走廊", "车库", "大堂", "地下室", "小区", "corridor", "hallway", "lobby", "garage", "car park", "stair"}},
+	{casework.LocationPublicArea, []string{"楼道", "电梯", "走廊", "车库", "大堂", "地下室", "小区", "corridor", "hallway", "lobby", "garage", "car park", "stair", "lift", "elevator"}},
 	{casework.LocationExterior, []string{"外墙", "屋顶", "屋面", "顶楼", "exterior", "outside wall", "roof"}},
 }
 

@@ -120,8 +120,7 @@ func TestReportInOwnWords(t *testing.T) {
 		u.say("13900000026")
 		u.typeCode("13900000026")
 		u.press("yes")
-		u.press("loc:bathroom")
-		u.press("occ:today")
+		u.press("occ:today") // the bathroom, named in the first words, is not asked again
 		u.press("media:skip")
 		u.say(pick("尽快上门止水", "please come and stop it tonight"))
 		u.press("ct:anytime")
@@ -132,6 +131,7 @@ func TestReportInOwnWords(t *testing.T) {
 		require.Len(t, cases, 1)
 		assert.Equal(t, casework.UrgencyUrgent, cases[0].Urgency)
 		assert.Equal(t, casework.SubLeak, cases[0].Subcategory)
+		assert.Equal(t, casework.LocationBathroom, cases[0].Location, "taken from the first words")
 		require.NotNil(t, cases[0].RespondBy)
 		assert.Equal(t, start.Add(time.Hour), cases[0].RespondBy.In(casework.ChinaTime()), "urgent: respond within an hour")
 	})

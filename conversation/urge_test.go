@@ -28,9 +28,8 @@ func (w *world) withLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, q.Migrate(context.Background()))
 	w.store.SetJobQueue(q)
-	w.reconfigure(func(c *conversation.Config) {
-		c.Lifecycle = lifecycle.New(lifecycle.Config{Store: w.store, NowFunc: w.clock.Now, Logger: w.logger()})
-	})
+	w.lc = lifecycle.New(lifecycle.Config{Store: w.store, NowFunc: w.clock.Now, Logger: w.logger()})
+	w.reconfigure(func(c *conversation.Config) { c.Lifecycle = w.lc })
 }
 
 // bindMember binds a new chat account, reading in lang, to the example

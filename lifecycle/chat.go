@@ -747,7 +747,7 @@ func (s *Service) reopen(ctx context.Context, c *casework.Case, action casework.
 			return nil, err
 		}
 	}
-	return s.dispatch(ctx, c, party, member, casework.ActorSystem, true)
+	return s.dispatch(ctx, c, party, member, casework.ActorSystem, false, true)
 }
 
 // SurveyQuestions are the survey's dimensions in the order they are asked.
@@ -755,7 +755,10 @@ var SurveyQuestions = []string{"speed", "attitude", "quality"}
 
 // SubmitSurvey records the owner's survey and closes the case; the return
 // visit is set. A score of 2 or less opens a complaint case for the
-// supervisors.
+// supervisors. A survey answered after it closed — it expired unanswered,
+// or staff closed the case meanwhile — is kept as a note on the case's
+// timeline (LateSurveyNote), the case stays as it is, and ErrSurveyLate is
+// returned with it, which ExplainError says as thanks in those words.
 func (s *Service) SubmitSurvey(ctx context.Context, who Who, number string, sv casework.Survey) (*casework.Case, error) {
 	sv.AnsweredAt = s.now()
 	if err := sv.Validate(); err != nil {
@@ -764,6 +767,18 @@ func (s *Service) SubmitSurvey(ctx context.Context, who Who, number string, sv c
 	c, err := s.ownerCase(ctx, who, number)
 	if err != nil {
 		return nil, err
+	}
+	if c.State == casework.StateClosed {
+		late, err := s.surveyOpen(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		if late {
+			if err := s.event(ctx, c, casework.EventNote, who.Actor(), LateSurveyNote(sv), casework.Effects{}); err != nil {
+				return nil, err
+			}
+			return c, ErrSurveyLate
+		}
 	}
 	c, err = s.transition(ctx, c, casework.Transition{Action: casework.ActionSurvey, Actor: who.Actor(), Survey: &sv,
 		Note: fmt.Sprintf("survey: speed %d, attitude %d, quality %d", sv.Speed, sv.Attitude, sv.Quality)}, casework.Effects{})
@@ -776,6 +791,27 @@ func (s *Service) SubmitSurvey(ctx context.Context, who Who, number string, sv c
 		}
 	}
 	return s.close(ctx, c, casework.ActorBot, "", casework.Effects{})
+}
+
+// LateSurveyNote is the timeline's note of a survey answered after it
+// closed: the scores and the owner's words, for staff to read.
+func LateSurveyNote(sv casework.Survey) string {
+	note := fmt.Sprintf("survey answered after it closed: speed %d, attitude %d, quality %d", sv.Speed, sv.Attitude, sv.Quality)
+	if c := strings.TrimSpace(sv.Comment); c != "" {
+		note += "; the owner wrote: " + c
+	}
+	return note
+}
+
+// surveyOpen reports whether c, closed, was accepted by its owner and
+// closed with no survey of that acceptance: a survey the owner answers now
+// comes late.
+func (s *Service) surveyOpen(ctx context.Context, c *casework.Case) (bool, error) {
+	accepted, err := s.lastTransition(ctx, c, casework.ActionOwnerAccept)
+	if err != nil || accepted.IsZero() || !c.Category.GetsWorkOrder() {
+		return false, err
+	}
+	return c.Survey == nil || c.Survey.AnsweredAt.Before(accepted), nil
 }
 
 // close archives a case with eff and, when it was repaired, sets its
@@ -848,6 +884,10 @@ func errorKey(err error) string {
 	var te *casework.TransitionError
 	var ve *casework.ValidationError
 	switch {
+	case errors.Is(err, ErrSurveyLate):
+		return "reply.survey_late"
+	case errors.Is(err, ErrWithdrawTooLate):
+		return "err.withdraw_late"
 	case errors.Is(err, ErrReassigned): // before ErrForbidden, which it is
 		return "err.reassigned"
 	case errors.Is(err, ErrOrderCancelled):
@@ -871,7 +911,8 @@ func errorKey(err error) string {
 }
 
 // ExplainError returns the text telling a chat user why their action was
-// refused, and false when the error is not theirs (a failure to report).
+// refused, in an owner's words, and false when the error is not theirs (a
+// failure to report). ExplainErrorTo words it for an engineer.
 func ExplainError(lang l10n.Lang, err error) (string, bool) {
 	if moved, ok := errors.AsType[*MovedOnError](err); ok {
 		return moved.Text(lang), true // what became of the case, in words
@@ -881,4 +922,14 @@ func ExplainError(lang l10n.Lang, err error) (string, bool) {
 		return "", false
 	}
 	return T(lang, key), true
+}
+
+// ExplainErrorTo is ExplainError for the person who acted: an engineer (a
+// chat account bound to a member) is pointed to their work orders, an owner
+// to their reports, each in their own words.
+func ExplainErrorTo(lang l10n.Lang, err error, engineer bool) (string, bool) {
+	if engineer && errorKey(err) == "err.state" {
+		return T(lang, "err.state_engineer"), true
+	}
+	return ExplainError(lang, err)
 }

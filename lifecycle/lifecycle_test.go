@@ -280,8 +280,9 @@ func TestAcceptByStaffDispatchesByRoute(t *testing.T) {
 	ms := e.outbox(t, c.ID)
 	assert.Len(t, byPurpose(ms, "work_order"), 1)
 	updates := byPurpose(ms, "owner_update")
-	require.Len(t, updates, 2, "accepted, then dispatched")
-	assert.Equal(t, lifecycle.T(l10n.Chinese, "owner.accepted", "number", c.Number), updates[0].text())
+	require.Len(t, updates, 1, "accepted and dispatched: one message")
+	assert.Equal(t, lifecycle.T(l10n.Chinese, "owner.dispatched", "number", c.Number, "who", e.parties["MCMC"].Name+" 郑晓东",
+		"on_site", got.OnSiteBy.In(casework.ChinaTime()).Format("01-02 15:04")), updates[0].text())
 
 	_, err = e.svc.Dispatch(t.Context(), c.Number, casework.Staff("7"), e.parties["HXJS"].ID, e.member(t, "郑晓东").ID)
 	var ve *casework.ValidationError

@@ -168,6 +168,12 @@ var (
 	ErrSlotGone = errors.New("that visit time is no longer offered")
 	// ErrPlanChanged: the plan agreed to was revised since it was shown.
 	ErrPlanChanged = errors.New("the plan was revised since")
+	// ErrWithdrawTooLate: the owner may no longer withdraw the case: its
+	// work started, or it is done or closed (OwnerMayWithdraw).
+	ErrWithdrawTooLate = errors.New("work on the case has started: the owner may no longer withdraw it")
+	// ErrSurveyLate: the survey answered had closed (it expired, or staff
+	// closed the case); the answer was kept as a note on the timeline.
+	ErrSurveyLate = errors.New("the survey had closed: the answer is kept as a note")
 )
 
 // Who is the person acting from a chat account.

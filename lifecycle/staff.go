@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -350,16 +351,65 @@ func (s *Service) Cancel(ctx context.Context, number string, staff casework.Acto
 	if err != nil {
 		return nil, err
 	}
+	return s.withdraw(ctx, c, staff, reason, "withdrawn at the owner's request: "+reason, bot.UserRef{})
+}
+
+// withdraw cancels c (撤销) with the owner's reason, noted on the timeline
+// as note: the owner's chat accounts but told — all but the one that asked
+// in chat and has its answer there — and the engineer who has the order, if
+// anyone, is told it is withdrawn and loses its buttons.
+func (s *Service) withdraw(ctx context.Context, c *casework.Case, actor casework.Actor, reason, note string, told bot.UserRef) (*casework.Case, error) {
 	owners, err := s.ownerChats(ctx, c)
 	if err != nil {
 		return nil, err
 	}
+	owners = slices.DeleteFunc(owners, func(r recipient) bool { return r.user == told })
 	eff := casework.Effects{Messages: outbox(c.ID, "owner_update", s.tellOwner(owners, c, "owner.cancelled", "reason", reason)...)}
-	// The engineer, if one has the order, is told and loses its buttons.
 	if err := s.withdrawAssignee(ctx, c, "cancelled", &eff); err != nil {
 		return nil, err
 	}
-	return s.transition(ctx, c, casework.Transition{Action: casework.ActionCancel, Actor: staff, Note: "withdrawn at the owner's request: " + reason}, eff)
+	return s.transition(ctx, c, casework.Transition{Action: casework.ActionCancel, Actor: actor, Note: note}, eff)
+}
+
+// ownerWithdrawable are the states from which an owner may withdraw a case
+// in chat: no work has started on it (the repair, once started, is
+// withdrawn by staff, who settle what was done).
+var ownerWithdrawable = []casework.State{
+	casework.StateRegistered, casework.StateAccepted, casework.StateDispatched, casework.StateScheduled,
+	casework.StateInspected, casework.StatePlanProposed, casework.StatePlanAgreed, casework.StateReopened,
+}
+
+// OwnerMayWithdraw reports whether c's owner may withdraw it in chat
+// (OwnerWithdraw): no work has started on it — on hold, from a state before
+// the work.
+func OwnerMayWithdraw(c *casework.Case) bool {
+	if c.State == casework.StateOnHold {
+		return slices.Contains(ownerWithdrawable, c.HeldFrom)
+	}
+	return slices.Contains(ownerWithdrawable, c.State)
+}
+
+// OwnerWithdraw withdraws a case (撤销) at its owner's word in chat, with
+// their reason, while no work has started on it (OwnerMayWithdraw): the
+// account must have reported the case or proved to be its owner
+// (ErrForbidden otherwise), and a case whose work started, or that is done
+// or closed, gives ErrWithdrawTooLate. As with staff's Cancel, the
+// engineer who has the order is told it is withdrawn and the timeline
+// records it; the owner's other chat accounts are told, the one asking has
+// its answer in chat.
+func (s *Service) OwnerWithdraw(ctx context.Context, who Who, number, reason string) (*casework.Case, error) {
+	reason = strings.TrimSpace(reason)
+	if err := casework.ValidText("reason", reason, 500); err != nil {
+		return nil, err
+	}
+	c, err := s.ownerCase(ctx, who, number)
+	if err != nil {
+		return nil, err
+	}
+	if !OwnerMayWithdraw(c) {
+		return nil, fmt.Errorf("case %s is %s: %w", c.Number, c.State, ErrWithdrawTooLate)
+	}
+	return s.withdraw(ctx, c, who.Actor(), reason, "withdrawn by the owner in chat: "+reason, who.User)
 }
 
 // Close archives a case (归档) from a state the machine allows it in:

@@ -90,8 +90,19 @@ func (s *Service) Fire(ctx context.Context, t casework.Timer) error {
 		if at, err := s.lastTransition(ctx, c, casework.ActionOwnerAccept); err != nil || at.Unix() != t.Ref {
 			return err // an earlier acceptance's timer
 		}
+		owners, err := s.ownerChats(ctx, c)
+		if err != nil {
+			return err
+		}
+		// The owner may still be in the survey: they are told it closed,
+		// and a rating they give later is kept as a note (SubmitSurvey).
 		log.Info("survey expired unanswered")
-		_, err := s.close(ctx, c, casework.ActorSystem, "survey expired unanswered", casework.Effects{})
+		var ns []notice
+		for _, r := range owners {
+			ns = append(ns, notice{to: r, text: T(r.lang, "owner.survey_closed", "number", c.Number, "wait", waitText(r.lang, s.cfg.SurveyTTL))})
+		}
+		eff := casework.Effects{Messages: outbox(c.ID, "owner_update", ns...)}
+		_, err = s.close(ctx, c, casework.ActorSystem, "survey expired unanswered", eff)
 		return err
 	case casework.TimerAnswerExpiry:
 		if c.State != casework.StateDone || c.Category.GetsWorkOrder() {

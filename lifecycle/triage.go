@@ -138,7 +138,7 @@ func (s *Service) Triage(ctx context.Context, c *casework.Case) (*casework.Case,
 	if err != nil {
 		return nil, err
 	}
-	return s.dispatch(ctx, c, party, member, casework.ActorBot, false)
+	return s.dispatch(ctx, c, party, member, casework.ActorBot, true, false)
 }
 
 // route finds the party the routing rules name for c and the member to
@@ -188,8 +188,10 @@ func pickAmong(ms []*casework.Member, urgent bool) *casework.Member {
 // its buttons, the owner is told who will come and what happens next, and an
 // urgent order must be taken within AcceptWithin or the supervisor is told.
 // A member with no chat account bound leaves the order waiting in the staff
-// API, which the timeline says.
-func (s *Service) dispatch(ctx context.Context, c *casework.Case, party *casework.Party, member *casework.Member, actor casework.Actor, redo bool) (*casework.Case, error) {
+// API, which the timeline says. accepted says that c was accepted in the
+// same call, which the owner has not been told yet; redo that it goes back
+// for a repeat repair.
+func (s *Service) dispatch(ctx context.Context, c *casework.Case, party *casework.Party, member *casework.Member, actor casework.Actor, accepted, redo bool) (*casework.Case, error) {
 	var memberID int64
 	if member != nil {
 		memberID = member.ID
@@ -218,18 +220,29 @@ func (s *Service) dispatch(ctx context.Context, c *casework.Case, party *casewor
 	if member != nil {
 		who += " " + member.Name
 	}
-	key := "owner.dispatched"
+	// The owner hears one message: a case accepted in this same call
+	// (accepted) is said to be accepted and with whom; one accepted before,
+	// whose owner was told so then, only with whom; a later dispatch (a
+	// reassignment, the order declined and sent again) who has it now; the
+	// same engineer again changes nothing for them.
+	key := ""
 	switch {
 	case redo:
 		key = "owner.redispatched"
-	case c.AssigneeID != 0 && c.AssigneeID != memberID:
+	case accepted:
+		key = "owner.dispatched" // accepted and dispatched in one
+	case c.State == casework.StateAccepted:
+		key = "owner.assigned" // accepted earlier, which they were told
+	case c.AssigneeID != memberID || c.PartyID != party.ID:
 		key = "owner.reassigned" // another engineer takes over
 	}
 	now := s.now()
-	if c.OnSiteBy == nil || !c.OnSiteBy.After(now) {
-		key += "_soon" // no on-site time limit to promise, or it has passed
+	if key != "" {
+		if c.OnSiteBy == nil || !c.OnSiteBy.After(now) {
+			key += "_soon" // no on-site time limit to promise, or it has passed
+		}
+		eff.Messages = append(eff.Messages, outbox(c.ID, "owner_update", tell(owners, key, []string{"number", c.Number, "who", who, "on_site", s.whenPtr(c.OnSiteBy)}, nil)...)...)
 	}
-	eff.Messages = append(eff.Messages, outbox(c.ID, "owner_update", tell(owners, key, []string{"number", c.Number, "who", who, "on_site", s.whenPtr(c.OnSiteBy)}, nil)...)...)
 	if c.Urgency == casework.UrgencyUrgent {
 		eff.Timers = append(eff.Timers, casework.Timer{CaseID: c.ID, Kind: casework.TimerAcceptEscalation, At: now.Add(s.cfg.AcceptWithin), Ref: int64(c.Version + 1)})
 		// And a phone rings: a text message and a call (urgent.go).
@@ -403,8 +416,8 @@ func (r RejectReason) Valid() bool { return slices.Contains(RejectReasons, r) }
 // Accept accepts a case waiting for staff and, when a party is given or
 // routed, dispatches it. partyID and memberID are optional (0: from the
 // routing rules); a party or member that does not fit is refused before
-// anything changes. The owner is told the case is accepted, then whom it is
-// dispatched to. A case
+// anything changes. The owner is told once: the case is accepted and with
+// whom, or, with nobody to send it to yet, that it is accepted. A case
 // that gets no work order (a consultation, a complaint about service, a
 // suggestion, praise: Category.GetsWorkOrder) is accepted to be answered
 // (Answer): it is neither routed nor dispatched, a party given for it is
@@ -447,15 +460,19 @@ func (s *Service) Accept(ctx context.Context, number string, staff casework.Acto
 			key += "_soon" // no time limit to promise, or it has passed
 		}
 		ns = s.tellOwner(owners, c, key, "by", s.whenPtr(c.ResolveBy))
-	default:
+	case party == nil:
+		// Accepted with nobody to send it to yet: the dispatch, later,
+		// says who.
 		ns = tell(owners, "owner.accepted", []string{"number", c.Number}, nil)
 	}
+	// Dispatched in the same call: its message says accepted and with whom,
+	// once.
 	eff := casework.Effects{Messages: outbox(c.ID, "owner_update", ns...)}
 	c, err = s.transition(ctx, c, casework.Transition{Action: casework.ActionAccept, Actor: staff, DecisionReason: &reason, Note: note}, eff)
 	if err != nil || party == nil {
 		return c, err
 	}
-	return s.dispatch(ctx, c, party, member, staff, c.RepairCount > 0)
+	return s.dispatch(ctx, c, party, member, staff, true, c.RepairCount > 0)
 }
 
 // assignee returns the party and member staff named for c's work order:
@@ -509,7 +526,7 @@ func (s *Service) Dispatch(ctx context.Context, number string, staff casework.Ac
 	if c.State == casework.StateRegistered {
 		return nil, &casework.TransitionError{From: c.State, Action: casework.ActionDispatch}
 	}
-	return s.dispatch(ctx, c, party, member, staff, c.RepairCount > 0)
+	return s.dispatch(ctx, c, party, member, staff, false, c.RepairCount > 0)
 }
 
 // Reject refuses a case with a reason template; the owner receives a patient

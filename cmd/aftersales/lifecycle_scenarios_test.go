@@ -686,7 +686,9 @@ func TestEngineerBindsThroughTheAPI(t *testing.T) {
 
 // TestSurveyExpires: the owner accepts the repair and never rates it;
 // 72 hours later the case is closed, noting that the survey expired, with
-// no survey stored.
+// no survey stored, and the owner is told the survey closed. Rating it
+// afterwards from the old buttons, the owner is thanked in an owner's words
+// and the rating is kept as a note: the case stays closed.
 func TestSurveyExpires(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t, false)
@@ -712,6 +714,17 @@ func TestSurveyExpires(t *testing.T) {
 	assert.Equal(t, casework.ActionClose, last.Action)
 	assert.Contains(t, last.Note, "survey expired")
 	assert.Equal(t, []string{"accept", "dispatch", "inspect", "complete", "owner_accept", "close"}, s.transitions(c.ID))
+	owner.expect("评价已截止")
+
+	owner.press(lifecycle.Payload(lifecycle.ActRate, c.Number, "speed-4"), "服务态度")
+	owner.press(lifecycle.Payload(lifecycle.ActRate, c.Number, "attitude-5"), "维修质量")
+	owner.press(lifecycle.Payload(lifecycle.ActRate, c.Number, "quality-4"), "还有什么想对我们说")
+	owner.say("修得不错", "已作为意见记录")
+	assert.Zero(t, owner.count("我的工单"), "no engineer's hint to an owner")
+	evs, err = s.m.Store.ListCaseEvents(context.Background(), c.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "survey answered after it closed: speed 4, attitude 5, quality 4; the owner wrote: 修得不错", evs[len(evs)-1].Note)
+	assert.Equal(t, casework.StateClosed, s.load(c.Number).State)
 	s.allSent(c.ID)
 }
 
