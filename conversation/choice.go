@@ -46,9 +46,9 @@ const (
 // yes or no word picks.
 func meaning(p string) string {
 	switch p {
-	case "yes", "sum:submit", "resume:yes":
+	case "yes", "sum:submit", "resume:yes", "wd:yes":
 		return meansYes
-	case "no", "sum:edit", "resume:no", "retry":
+	case "no", "sum:edit", "resume:no", "retry", "wd:no":
 		// 不对 to the read-back is "change something"; 不 to "continue
 		// that report?" starts over; 不用 to "shall I put you through?"
 		// keeps trying.
@@ -177,7 +177,7 @@ var labelAliases = sync.OnceValue(func() map[string]map[string]bool {
 			}
 		}
 	}
-	add(zh, en, "choice.", "problem.", "occurred.", "expect.", "contact.", "field.")
+	add(zh, en, "choice.", "problem.", "occurred.", "expect.", "contact.", "field.", "withdraw.reason.")
 	add(l10n.Terms[Chinese], l10n.Terms[English], "location.")
 	lc := lifecycle.Labels()
 	add(lc[Chinese], lc[English], "")

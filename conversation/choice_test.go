@@ -96,7 +96,10 @@ func stepOffers() map[string]offered {
 		"urge_pick": {choices: func(t *turn) []bot.Choice {
 			return []bot.Choice{{Label: n + " " + t.T("sub.leak"), Payload: "urge:" + n}}
 		}, data: true},
-		"resume":     {choices: prompted("resume", nil), yes: "resume:yes", no: "resume:no"},
+		"resume":          {choices: prompted("resume", nil), yes: "resume:yes", no: "resume:no"},
+		"withdraw_reason": {choices: prompted("withdraw_reason", func(t *turn) { t.set("wd_case", n) })},
+		"withdraw_confirm": {choices: prompted("withdraw_confirm", func(t *turn) { t.set("wd_case", n); t.set("wd_reason", "问题已自行解决") }),
+			yes: "wd:yes", no: "wd:no"},
 		"lc_slots":   {choices: slotChoices("slot:")},
 		"lc_start":   {choices: slotChoices("start:")},
 		"lc_resp":    {choices: prompted("lc_resp", nil)},

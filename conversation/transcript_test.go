@@ -341,7 +341,7 @@ func TestLanguageFromFirstWords(t *testing.T) {
 func TestReportInWords(t *testing.T) {
 	runBoth(t, "report_in_words", func(t *testing.T, w *world, u *user, pick func(string, string) string) {
 		u.ref.Platform = bot.WeChat
-		u.say(pick("卫生间天花板渗水，墙皮起泡了", "The bathroom ceiling is damp and the paint is bubbling"))
+		u.say(pick("天花板渗水，墙皮起泡了", "The ceiling is damp and the paint is bubbling"))
 		u.say(pick("林晓峰", "Lin Xiaofeng"))
 		u.say("3-1-201")
 		u.say("13900000016")

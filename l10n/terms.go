@@ -56,7 +56,7 @@ var Terms = Catalog{
 		"state.done":                    "已完工，待您验收",
 		"state.owner_accepted":          "已验收",
 		"state.reopened":                "重新处理中",
-		"state.surveyed":                "已回访",
+		"state.surveyed":                "已评价",
 		"state.closed":                  "已办结",
 		"state.on_hold":                 "暂停处理",
 		"state.cancelled":               "已撤销",
