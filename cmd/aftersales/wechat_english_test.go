@@ -52,10 +52,10 @@ func TestWeChatEnglishFromUserInfo(t *testing.T) {
 
 func reportInEnglish(t *testing.T, safe bool) {
 	m, o := wechatService(t, safe, nil)
-	o.send(wechattest.Subscribe(o.openID), "欢迎")
+	o.send(wechattest.Subscribe(o.openID), "请选择您要办理的事项")
 	from := len(o.srv.SentTo(o.openID))
 
-	o.say("Hello", "after-sales assistant")
+	o.say("Hello", "Report a problem")
 	o.tap("Report a problem", "What is your name?")
 	o.say("Lin Xiaofeng", "home's number")
 	o.say("3-1-201", "phone number")
@@ -69,7 +69,7 @@ func reportInEnglish(t *testing.T, safe bool) {
 	o.send(wechattest.Image(o.openID, media, ""), "Got 1")
 	o.say("Done", "How would you like it resolved?")
 	o.say("1", "good time to contact you") // 1. Repair it soon
-	o.tap("Any time", "Please check your report")
+	o.tap("Any time", "Is that right?")
 	o.tap("Submit", "Case number")
 
 	// The registry's names are Chinese, and so is the menu's switch to
@@ -91,4 +91,39 @@ func reportInEnglish(t *testing.T, safe bool) {
 	id, err := m.Store.FindChatIdentity(ctx, "wechat", o.openID)
 	require.NoError(t, err)
 	assert.Equal(t, "en", id.Lang, "the account remembers the owner's language")
+}
+
+// TestWeChatReportInWords: an owner on WeChat answers every question that
+// offers options in words, as people type them — the option's own words
+// with spaces or punctuation around them, 是的 and 对的 — never a number or
+// a tap, and the report is registered without one "请点选" (plain mode and
+// safe mode).
+func TestWeChatReportInWords(t *testing.T) {
+	for _, safe := range []bool{false, true} {
+		t.Run(map[bool]string{false: "plain", true: "safe"}[safe], func(t *testing.T) {
+			m, o := wechatService(t, safe, nil)
+			o.send(wechattest.Subscribe(o.openID), "请选择您要办理的事项")
+			o.say("我要报修", "请问您的姓名")
+			o.say("林晓峰", "房号")
+			o.say("3-1-201", "电话")
+			o.say("13900000016", "验证码")
+			o.say(smsCode(t, m, "13900000016"), "什么问题")
+			o.say("漏水/渗水 ", "什么位置")
+			o.say("卫生间！", "描述")
+			o.say("卫生间天花板渗水，墙皮起泡了", "什么时候开始")
+			o.say("今天", "照片")
+			o.say("跳过", "怎样解决")
+			o.say("尽快维修。", "联系")
+			o.say("随时", "都对吗")
+			o.say("对的", "诉求编号")
+			for _, s := range o.srv.SentTo(o.openID) {
+				assert.NotContains(t, s.Content, "请点选上面的一个选项", "every answer in words is taken")
+			}
+			cases, n, err := m.Store.FindCases(context.Background(), casework.CaseFilter{})
+			require.NoError(t, err)
+			require.Equal(t, 1, n)
+			assert.Equal(t, casework.SubLeak, cases[0].Subcategory)
+			assert.Equal(t, casework.LocationBathroom, cases[0].Location)
+		})
+	}
 }
