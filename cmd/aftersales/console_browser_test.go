@@ -139,6 +139,19 @@ func startReport(t *testing.T, m *Main, base string) *visitor {
 	return v
 }
 
+// visitorCookies gives the browser the cookies of the chat page's visitor
+// v: the browser opens the chat page as that person.
+func visitorCookies(v *visitor, chatURL *url.URL) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		for _, ck := range v.client.Jar.Cookies(chatURL) {
+			if err := network.SetCookie(ck.Name, ck.Value).WithURL(chatURL.String()).WithHTTPOnly(true).Do(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // signIn signs user in to the console in the browser and waits for the
 // dashboard.
 func signIn(base, user, password string) chromedp.Tasks {
@@ -231,14 +244,7 @@ func TestConsoleInTheBrowser(t *testing.T) {
 	require.NoError(t, err)
 	var ownPhotoWidth string
 	require.NoError(t, chromedp.Run(bctx,
-		chromedp.ActionFunc(func(ctx context.Context) error {
-			for _, ck := range v.client.Jar.Cookies(chatURL) {
-				if err := network.SetCookie(ck.Name, ck.Value).WithURL(chatURL.String()).WithHTTPOnly(true).Do(ctx); err != nil {
-					return err
-				}
-			}
-			return nil
-		}),
+		visitorCookies(v, chatURL),
 		chromedp.Navigate(chatURL.String()),
 		chromedp.WaitVisible(`.row.user img.photo`),
 		chromedp.Poll(`document.querySelector('.row.user img.photo').complete && document.querySelector('.row.user img.photo').naturalWidth > 0`, nil),

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -62,14 +61,7 @@ func TestOwnerSeesTheRepairPhotosInTheBrowser(t *testing.T) {
 	var photos int
 	var log string
 	require.NoError(t, chromedp.Run(bctx,
-		chromedp.ActionFunc(func(ctx context.Context) error {
-			for _, ck := range owner.client.Jar.Cookies(chatURL) {
-				if err := network.SetCookie(ck.Name, ck.Value).WithURL(chatURL.String()).WithHTTPOnly(true).Do(ctx); err != nil {
-					return err
-				}
-			}
-			return nil
-		}),
+		visitorCookies(owner, chatURL),
 		chromedp.Navigate(chatURL.String()),
 		chatSays("已完工"),
 		chromedp.WaitVisible(`.row.bot img.photo`),
