@@ -77,9 +77,11 @@ func reportInEnglish(t *testing.T, safe bool) {
 	han := regexp.MustCompile(`\p{Han}`)
 	sent := o.srv.SentTo(o.openID)[from:]
 	require.NotEmpty(t, sent)
+	var transcript strings.Builder
 	for _, s := range sent {
 		text := strings.NewReplacer("海景苑", "", "林晓峰", "", "9. 中文", "").Replace(s.Content)
 		assert.False(t, han.MatchString(text), "a reply in Chinese: %q", s.Content)
+		transcript.WriteString(s.Content + "\n----\n")
 	}
 
 	ctx := context.Background()
@@ -88,6 +90,9 @@ func reportInEnglish(t *testing.T, safe bool) {
 	require.Equal(t, 1, n)
 	assert.Equal(t, casework.ChannelWeChat, cases[0].Channel)
 	assert.Equal(t, casework.SubLeak, cases[0].Subcategory)
+	// What the owner read, message by message, as WeChat shows it (a
+	// tappable option as its words); the same in safe mode.
+	compareGolden(t, "wechat_report_en.txt", normalizeTranscript(transcript.String(), cases[0].Number))
 	id, err := m.Store.FindChatIdentity(ctx, "wechat", o.openID)
 	require.NoError(t, err)
 	assert.Equal(t, "en", id.Lang, "the account remembers the owner's language")
