@@ -35,6 +35,8 @@ func TestDefaultPolicy(t *testing.T) {
 		{"out of warranty", func(c *casework.Case) { c.WarrantyStatus = casework.WarrantyOut }, lifecycle.WaitOutOfWarranty, "out of warranty"},
 		{"unknown warranty", func(c *casework.Case) { c.WarrantyStatus = casework.WarrantyUnknown },
 			lifecycle.WaitWarrantyUnknown, "warranty unknown: no completion or delivery date on record"},
+		{"urgent out of warranty", func(c *casework.Case) { c.Urgency, c.WarrantyStatus = casework.UrgencyUrgent, casework.WarrantyOut }, "", ""},
+		{"urgent unknown warranty", func(c *casework.Case) { c.Urgency, c.WarrantyStatus = casework.UrgencyUrgent, casework.WarrantyUnknown }, "", ""},
 		{"design defect", func(c *casework.Case) {
 			c.Category, c.Subcategory = casework.CategoryDesignDefect, casework.SubLayout
 		}, lifecycle.WaitCategory, "category design_defect is assessed by staff"},
@@ -184,6 +186,68 @@ func TestTriageUrgentGoesToDutyEngineer(t *testing.T) {
 	require.Len(t, orders, 1)
 	assert.Equal(t, "duty-feng", orders[0].UserID)
 	assert.Contains(t, orders[0].text(), "紧急程度：紧急")
+}
+
+// TestTriageUrgentWhateverTheWarranty: someone trapped in a lift out of
+// warranty, or water pouring in with no dates on record, is sent at once to
+// the routed party; the timeline and the supervisors say the cost is settled
+// after. A normal case out of warranty still waits for staff.
+func TestTriageUrgentWhateverTheWarranty(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		change   func(c *casework.Case)
+		party    string // "" = waits for staff
+		member   string
+		problem  string // as the supervisors' notice says it
+		warranty string
+	}{
+		{"lift entrapment out of warranty", func(c *casework.Case) {
+			c.Category, c.Subcategory, c.Urgency, c.WarrantyStatus = casework.CategoryFacilitiesEquipment, casework.SubLift, casework.UrgencyUrgent, casework.WarrantyOut
+			c.Location, c.LocationDetail, c.Description = "", "", "电梯停在半层不动了，里面困了人"
+		}, "TSDT", "何志强", "设施设备 · 电梯", "已过保"},
+		{"drain overflowing, warranty unknown", func(c *casework.Case) {
+			c.Subcategory, c.Urgency, c.WarrantyStatus, c.WarrantyUntil = casework.SubPlumbing, casework.UrgencyUrgent, casework.WarrantyUnknown, casework.Date{}
+			c.Location, c.LocationDetail, c.Description = casework.LocationKitchen, "地漏", "厨房地漏往外冒水，止不住"
+		}, "HXJS", "", "工程质量 · 给排水", "保修状态未知"},
+		{"normal out of warranty", func(c *casework.Case) {
+			c.Category, c.Subcategory, c.WarrantyStatus = casework.CategoryFacilitiesEquipment, casework.SubLift, casework.WarrantyOut
+		}, "", "", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			c := e.newCase(t, tc.change)
+
+			got, err := e.svc.Triage(t.Context(), c)
+			require.NoError(t, err)
+			if tc.party == "" {
+				assert.Equal(t, casework.StateRegistered, got.State)
+				assert.Equal(t, "waits for staff: out of warranty", e.lastEvent(t, c.ID).Note)
+				return
+			}
+			assert.Equal(t, casework.StateDispatched, got.State)
+			assert.Equal(t, e.parties[tc.party].ID, got.PartyID, "the routed party, at once")
+			if tc.member != "" {
+				assert.Equal(t, e.member(t, tc.member).ID, got.AssigneeID)
+			}
+			assert.Contains(t, got.DecisionReason, "urgent, dispatched before the warranty is confirmed: "+lifecycle.CostSettledAfter)
+			evs := e.events(t, c.ID)
+			require.GreaterOrEqual(t, len(evs), 3)
+			assert.Equal(t, casework.ActionAccept, evs[1].Action)
+			assert.Contains(t, evs[1].Note, lifecycle.CostSettledAfter, "on the timeline")
+
+			notices := byPurpose(e.outbox(t, c.ID), "triage")
+			require.Len(t, notices, 1, "the supervisor is told")
+			text := notices[0].text()
+			assert.Equal(t, supervisorChat, notices[0].UserID)
+			assert.True(t, strings.HasPrefix(text, "紧急报修已直接派工："+c.Number+"\n"), text)
+			for _, want := range []string{tc.problem, tc.warranty, "派给：" + e.parties[tc.party].Name, "保修待确认，费用事后核定。"} {
+				assert.Contains(t, text, want)
+			}
+			assert.Len(t, byPurpose(e.outbox(t, c.ID), "owner_update"), 1, "the owner hears who comes")
+		})
+	}
 }
 
 func TestTriageMemberWithoutChatAccount(t *testing.T) {

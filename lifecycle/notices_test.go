@@ -27,6 +27,7 @@ var (
 		"staff.triage", "staff.declined", "staff.disagreed", "staff.repeat", "staff.low_score", "staff.not_taken",
 		"staff.task_due", "staff.unsettled", "staff.hold_due", "staff.overdue.respond_deadline",
 		"staff.overdue.on_site_deadline", "staff.overdue.resolve_deadline", "staff.overdue.answer", "staff.urged",
+		"staff.warranty_pending",
 	}
 )
 
@@ -83,6 +84,12 @@ func TestNoticesToStaffAreInWords(t *testing.T) {
 	urgent, err := e.svc.Triage(ctx, e.newCase(t, func(c *casework.Case) { c.Urgency = casework.UrgencyUrgent }))
 	require.NoError(t, err)
 	keep(urgent)
+	// An urgent case out of warranty, sent at once all the same.
+	pending, err := e.svc.Triage(ctx, e.newCase(t, func(c *casework.Case) {
+		c.Urgency, c.WarrantyStatus = casework.UrgencyUrgent, casework.WarrantyOut
+	}))
+	require.NoError(t, err)
+	keep(pending)
 	// Orders declined, disagreed with, failed again, rated low.
 	declined := e.dispatched(t, nil)
 	keep(declined.c)
@@ -184,7 +191,7 @@ func TestNoticesToStaffAreInWords(t *testing.T) {
 		"保修：保修状态未知", "责任初判：业主使用不当或第三方", "转人工原因：设计瑕疵类诉求由人工处理",
 		"业主反馈：回访时业主反映问题又出现了", "业主反馈：还是漏水",
 		"评分：响应速度 1 分，服务态度 2 分，维修质量 1 分\n业主留言：等了很久", "业主留言：都等了好久了",
-		"超时未答复：" + consult.Number,
+		"超时未答复：" + consult.Number, "保修待确认，费用事后核定。",
 	} {
 		assert.Contains(t, joined, want)
 	}

@@ -85,17 +85,20 @@ func (w Wait) Text(lang l10n.Lang) string {
 // facilities case that is in warranty (or not a warranty matter), not the
 // owner's doing, and routed to a party; everything else — out of warranty or
 // unknown, design defects, complaints, consultations, suggestions — waits for
-// staff.
+// staff. An urgent case (a safety risk: someone trapped in a lift, water
+// pouring in) goes at once whatever its warranty: nobody waits in danger for
+// the cost question, which staff settle after (WarrantyPending).
 func DefaultPolicy() Policy {
 	return Policy{AutoDispatch: func(c *casework.Case) Wait {
+		urgent := c.Urgency == casework.UrgencyUrgent
 		switch {
 		case c.Category != casework.CategoryEngineeringQuality && c.Category != casework.CategoryFacilitiesEquipment:
 			return Wait{Reason: WaitCategory, Category: c.Category}
 		case c.Urgency == casework.UrgencyMajorComplaint:
 			return Wait{Reason: WaitMajorComplaint}
-		case c.WarrantyStatus == casework.WarrantyOut:
+		case c.WarrantyStatus == casework.WarrantyOut && !urgent:
 			return Wait{Reason: WaitOutOfWarranty}
-		case c.WarrantyStatus == casework.WarrantyUnknown:
+		case c.WarrantyStatus == casework.WarrantyUnknown && !urgent:
 			return Wait{Reason: WaitWarrantyUnknown}
 		case c.Responsibility == casework.ResponsibilityOwnerOrThirdParty:
 			return Wait{Reason: WaitOwnerResponsible}
@@ -133,12 +136,36 @@ func (s *Service) Triage(ctx context.Context, c *casework.Case) (*casework.Case,
 		return s.cfg.Store.FindCaseByID(ctx, c.ID)
 	}
 	reason := "auto-accepted: " + string(c.Category) + ", warranty " + string(c.WarrantyStatus)
-	c, err = s.transition(ctx, c, casework.Transition{Action: casework.ActionAccept, Actor: casework.ActorBot, DecisionReason: &reason, Note: reason},
-		casework.Effects{Timers: DeadlineTimers(c)})
+	eff := casework.Effects{Timers: DeadlineTimers(c)}
+	if WarrantyPending(c) {
+		// Sent at once whatever the warranty: the timeline and the
+		// supervisors say that the cost is settled after.
+		reason += "; urgent, dispatched before the warranty is confirmed: " + CostSettledAfter
+		sup, err := s.supervisorChats(ctx)
+		if err != nil {
+			return nil, err
+		}
+		eff.Messages = outbox(c.ID, "triage", s.staffNotices(ctx, c, sup, "staff.warranty_pending", func(lang l10n.Lang) []string {
+			return []string{"judgment", judgmentText(lang, c), "party", party.Name}
+		})...)
+	}
+	c, err = s.transition(ctx, c, casework.Transition{Action: casework.ActionAccept, Actor: casework.ActorBot, DecisionReason: &reason, Note: reason}, eff)
 	if err != nil {
 		return nil, err
 	}
 	return s.dispatch(ctx, c, party, member, casework.ActorBot, true, false)
+}
+
+// CostSettledAfter is what the timeline records of an urgent case sent
+// before its warranty was confirmed: the warranty is to be confirmed and the
+// cost settled afterwards.
+const CostSettledAfter = "保修待确认，费用事后核定"
+
+// WarrantyPending reports whether c is an urgent case whose warranty is in
+// doubt (out of warranty, or no dates to tell): it is dispatched at once
+// all the same, and who pays is settled after.
+func WarrantyPending(c *casework.Case) bool {
+	return c.Urgency == casework.UrgencyUrgent && (c.WarrantyStatus == casework.WarrantyOut || c.WarrantyStatus == casework.WarrantyUnknown)
 }
 
 // route finds the party the routing rules name for c and the member to
