@@ -374,3 +374,59 @@ func TestOwnerHearsOnce(t *testing.T) {
 		assert.NotContains(t, then[0], pick("已受理", "accepted"))
 	})
 }
+
+// TestUrgentWhateverTheWarranty: someone trapped in a lift whose warranty
+// has ended is an urgent safety case: it goes at once to the lift's
+// maintenance company, the owner hears who comes, and that the cost is
+// settled after. A card reader out of warranty is not urgent: it waits for
+// staff, and the owner is promised no engineer's visit, only that the
+// service desk contacts them by the response time.
+func TestUrgentWhateverTheWarranty(t *testing.T) {
+	runBoth(t, "urgent_warranty", func(t *testing.T, w *world, u *user, pick func(string, string) string) {
+		ctx := context.Background()
+		w.withLifecycle(t)
+		u.say(pick("电梯停在半层不动了，里面困了人", "The lift stopped between floors and someone is trapped inside"))
+		u.say(pick("唐明", "Tang Ming"))
+		u.say("3-2-101")
+		u.say("13900000026")
+		u.typeCode("13900000026")
+		u.press("yes")
+		u.press("occ:today")
+		u.press("media:skip")
+		u.press("exp:repair")
+		u.press("ct:anytime")
+		u.press("sum:submit")
+		said1 := said(w, u)
+		assert.Contains(t, said1, pick("费用事后核定", "any cost is settled afterwards"))
+		assert.Contains(t, said1, pick("工程师将于", "an engineer is with you by"), "an engineer is on the way: the promise holds")
+		w.pushedTo(t, u)
+
+		cases, _, err := w.store.FindCases(ctx, casework.CaseFilter{})
+		require.NoError(t, err)
+		require.Len(t, cases, 1)
+		lift := cases[0]
+		assert.Equal(t, casework.WarrantyOut, lift.WarrantyStatus)
+		assert.Equal(t, casework.StateDispatched, lift.State, "at once, whatever the warranty")
+		party, err := w.store.FindPartyByID(ctx, lift.PartyID)
+		require.NoError(t, err)
+		assert.Equal(t, "TSDT", party.Code, "the lift's maintenance company")
+
+		w.note("a card reader out of warranty: it waits for staff")
+		u.say(pick("报修", "report"))
+		u.press("cat:facilities_equipment/other")
+		u.press("loc:public_area")
+		u.say(pick("单元门的门禁刷卡没反应", "The entrance door's card reader does not respond"))
+		u.press("occ:week")
+		u.press("media:skip")
+		u.press("exp:repair")
+		u.press("ct:anytime")
+		u.press("sum:submit")
+		said2 := said(w, u)
+		assert.NotContains(t, said2, pick("工程师将于", "an engineer"), "nobody is sent yet")
+		assert.Contains(t, said2, pick("客服将于", "our service desk contacts you by"))
+		cases, _, err = w.store.FindCases(ctx, casework.CaseFilter{})
+		require.NoError(t, err)
+		require.Len(t, cases, 2)
+		assert.Equal(t, casework.StateRegistered, cases[0].State, "waits for staff")
+	})
+}

@@ -495,7 +495,7 @@ func (t *turn) submit() error {
 	if err != nil {
 		return fmt.Errorf("first judgment: %w", err)
 	}
-	note, text := judgment.Note(c), t.judgmentText(c, judgment.Warranty)
+	note := judgment.Note(c)
 	c.ReporterPlatform, c.ReporterUserID = string(t.in.User.Platform), t.in.User.ID
 	if t.slot("intake_key") == "" {
 		t.set("intake_key", newIntakeKey()) // a dialogue begun before reports had keys
@@ -532,13 +532,21 @@ func (t *turn) submit() error {
 	if err := t.recordJudgment(c, note, resubmitted); err != nil {
 		return err
 	}
+	// What the triage did: sent the work order, or left the case to staff
+	// (no engineer is on the way yet). Without a lifecycle, neither is known.
+	sent, waits := false, false
 	if lc := t.e.cfg.Lifecycle; lc != nil && c.State == casework.StateRegistered {
-		if _, err := lc.Triage(ctx, c); err != nil {
+		waits = true
+		if triaged, err := lc.Triage(ctx, c); err != nil {
 			// The case is registered and the owner has its number; staff
 			// see it waiting in the registered list.
 			t.e.cfg.Logger.Error("triage failed", "case_id", c.ID, "error", err)
+		} else {
+			waits = triaged.State == casework.StateRegistered
+			sent = !waits
 		}
 	}
+	text := t.judgmentText(c, judgment.Warranty, sent, waits)
 	if !resubmitted {
 		t.e.cfg.Logger.Info("case registered", "case_id", c.ID, "case_number", c.Number, "category", c.Category, "urgency", c.Urgency, "platform", t.in.User.Platform)
 	}
@@ -683,8 +691,12 @@ func channelOf(p bot.Platform) casework.Channel {
 
 // judgmentText tells the owner the first judgment (初步判断) of the case
 // registered: category, urgency, warranty status w, and the service-level
-// time points.
-func (t *turn) judgmentText(c *casework.Case, w casework.WarrantyResult) string {
+// time points. A case that waits for staff promises no engineer's visit,
+// which nobody has arranged yet: staff contact the owner by the response
+// time. An urgent case sent at once whatever its warranty says that the
+// cost is settled after. sent and waits say what the triage did; neither
+// when the engine has no lifecycle.
+func (t *turn) judgmentText(c *casework.Case, w casework.WarrantyResult, sent, waits bool) string {
 	loc := t.e.cfg.Location
 	var b strings.Builder
 	b.WriteString(t.T("judgment.head"))
@@ -699,7 +711,7 @@ func (t *turn) judgmentText(c *casework.Case, w casework.WarrantyResult) string 
 	if c.RespondBy != nil {
 		fmt.Fprintf(&b, "\n· %s", t.T("next.respond", "at", when(c.RespondBy)))
 	}
-	if c.OnSiteBy != nil {
+	if c.OnSiteBy != nil && !waits {
 		key := "next.on_site"
 		if c.Urgency == casework.UrgencyUrgent {
 			key = "next.on_site_urgent"
@@ -709,7 +721,10 @@ func (t *turn) judgmentText(c *casework.Case, w casework.WarrantyResult) string 
 	if c.ResolveBy != nil {
 		fmt.Fprintf(&b, "\n· %s", t.T("next.resolve", "at", when(c.ResolveBy)))
 	}
-	if w.Status == casework.WarrantyOut {
+	switch {
+	case lifecycle.WarrantyPending(c) && sent:
+		fmt.Fprintf(&b, "\n\n%s", t.T("warranty_pending_note"))
+	case w.Status == casework.WarrantyOut:
 		fmt.Fprintf(&b, "\n\n%s", t.T("out_of_warranty_note"))
 	}
 	return b.String()
