@@ -118,7 +118,7 @@ func (t *turn) idle(in input) error {
 		// Someone who starts by describing a problem wants to report it;
 		// someone in danger hears first what to do now.
 		if first.Urgency == casework.UrgencyUrgent {
-			t.sayText(t.safetyAdvice(first.Signals, first.Subcategory, "urgent.first"))
+			t.sayText(t.safetyAdvice(first.Signals, first.Subcategory, in.text, "urgent.first"))
 		}
 		if in.media != nil {
 			if err := t.startFlow(flowReport); err != nil {

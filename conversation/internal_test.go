@@ -175,3 +175,57 @@ func TestWordsLang(t *testing.T) {
 		assert.Equal(t, tt.want, got, "%q", tt.text)
 	}
 }
+
+// TestFromAbove: the owner's words that say the water comes from the flat
+// above, in Chinese and English, and those that do not.
+func TestFromAbove(t *testing.T) {
+	t.Parallel()
+	for words, want := range map[string]bool{
+		"楼上漏下来的水把客厅吊顶泡了":                                     true,
+		"楼上一冲厕所，我家卫生间吊顶就往下滴脏水":                               true,
+		"上层住户装修把水管打穿了":                                       true,
+		"Water is pouring through the ceiling from upstairs": true,
+		"Dirty water drips whenever the Flat Above flushes":  true,
+		"Our neighbour above left a tap running":             true,
+		"厨房水管爆了，水一直在喷":                                       false,
+		"The kitchen water pipe burst":                       false,
+		"":                                                   false,
+	} {
+		assert.Equal(t, want, fromAbove(words), words)
+	}
+}
+
+// TestSafetyAdviceFitsTheSignal: the advice for water and sewage follows
+// where it comes from, in both languages; other signals keep theirs.
+func TestSafetyAdviceFitsTheSignal(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		signals []string
+		sub     casework.Subcategory
+		words   string
+		want    []string // advice keys, in order
+	}{
+		{"own leak", []string{"active_leak"}, casework.SubPlumbing, "厨房水管爆了", []string{"advice.water"}},
+		{"leak from above", []string{"active_leak"}, casework.SubLeak, "楼上漏下来了", []string{"advice.water_above"}},
+		{"sewage from above", []string{"sewage"}, casework.SubPlumbing, "楼上一冲厕所就往下滴脏水", []string{"advice.sewage_above"}},
+		{"own sewage", []string{"sewage"}, casework.SubPlumbing, "地漏往外冒污水", []string{"advice.sewage"}},
+		{"wet electrics from above", []string{"water_electrics"}, casework.SubLeak, "water from the flat above is dripping on the lights",
+			[]string{"advice.power", "advice.water_above"}},
+		{"no signal, leak from upstairs", nil, casework.SubLeak, "leaking from upstairs", []string{"advice.water_above"}},
+		{"a lift from the floor above", []string{"lift_trapped"}, casework.SubLift, "电梯停在楼上两层之间", []string{"advice.lift"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			for _, lang := range []Lang{l10n.Chinese, l10n.English} {
+				tt := &turn{s: &Session{Lang: lang}}
+				want := render(lang, "urgent.head")
+				for _, k := range tc.want {
+					want += "\n· " + render(lang, k)
+				}
+				want += "\n" + render(lang, "urgent.duty")
+				assert.Equal(t, want, tt.safetyAdvice(tc.signals, tc.sub, tc.words, "urgent.duty"))
+			}
+		})
+	}
+}

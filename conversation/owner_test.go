@@ -430,3 +430,42 @@ func TestUrgentWhateverTheWarranty(t *testing.T) {
 		assert.Equal(t, casework.StateRegistered, cases[0].State, "waits for staff")
 	})
 }
+
+// TestSafetyAdviceFitsTheWater: water pouring in from the flat above is not
+// stopped by closing the owner's own main valve: the owner is told to have
+// the flat above and the property management shut it off, to move
+// valuables and keep away from wet electrics — when they first say it and
+// again when the report is in. A pipe burst in their own kitchen still
+// calls for the main valve.
+func TestSafetyAdviceFitsTheWater(t *testing.T) {
+	runBoth(t, "safety_advice_above", func(t *testing.T, w *world, u *user, pick func(string, string) string) {
+		ownValve := pick("关闭入户总水阀", "Close the main water valve")
+		above := pick("请马上联系楼上住户和物业", "contact the flat above and the property management office")
+		u.say(pick("楼上漏水漏下来了，卫生间天花板一直在滴水", "Water is pouring through the bathroom ceiling from upstairs"))
+		first := said(w, u)
+		assert.Contains(t, first, above)
+		assert.NotContains(t, first, ownValve)
+		u.say(pick("郭敏", "Guo Min"))
+		u.say(pick("3栋1单元601", "3-1-601"))
+		u.say("13900000018")
+		u.typeCode("13900000018")
+		u.press("yes")
+		if pick("zh", "en") == "en" {
+			u.press("loc:bathroom") // the English words name no room the bot knows
+		}
+		u.press("occ:today")
+		u.press("media:skip")
+		u.press("exp:repair")
+		u.press("ct:anytime")
+		u.press("sum:submit")
+		submitted := said(w, u)
+		assert.Contains(t, submitted, above)
+		assert.NotContains(t, submitted, ownValve)
+
+		w.note("a pipe burst in the owner's own kitchen: their main valve")
+		u.say(pick("厨房水管爆了，水一直在喷", "The kitchen water pipe burst and water is spraying everywhere"))
+		burst := said(w, u)
+		assert.Contains(t, burst, ownValve)
+		assert.NotContains(t, burst, above)
+	})
+}

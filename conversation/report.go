@@ -558,7 +558,7 @@ func (t *turn) submit() error {
 		t.say("submitted.unverified")
 	}
 	if c.Urgency == casework.UrgencyUrgent {
-		t.sayText(t.safetyAdvice(judgment.Signals, c.Subcategory, "urgent.duty"))
+		t.sayText(t.safetyAdvice(judgment.Signals, c.Subcategory, c.Description, "urgent.duty"))
 	}
 	if flow == flowReport || flow == flowComplaint || flow == flowConsult {
 		t.sayText(text)
@@ -731,8 +731,15 @@ func (t *turn) judgmentText(c *casework.Case, w casework.WarrantyResult, sent, w
 }
 
 // safetyAdvice tells the owner of an urgent case what to do now, ending
-// with the catalogue's tail: what happens next.
-func (t *turn) safetyAdvice(signals []string, sub casework.Subcategory, tail string) string {
+// with the catalogue's tail: what happens next. The advice fits the owner's
+// words: water that comes from the flat above (楼上漏下来) is not stopped by
+// closing one's own main valve, so they are told to have the flat above and
+// the property management shut it off instead.
+func (t *turn) safetyAdvice(signals []string, sub casework.Subcategory, words, tail string) string {
+	water, sewage := "advice.water", "advice.sewage"
+	if fromAbove(words) {
+		water, sewage = "advice.water_above", "advice.sewage_above"
+	}
 	var b strings.Builder
 	b.WriteString(t.T("urgent.head"))
 	seen := map[string]bool{}
@@ -746,14 +753,14 @@ func (t *turn) safetyAdvice(signals []string, sub casework.Subcategory, tail str
 	for _, s := range signals {
 		switch s {
 		case "active_leak", "flooding":
-			add("advice.water")
+			add(water)
 		case "water_electrics":
 			add("advice.power")
-			add("advice.water")
+			add(water)
 		case "no_power", "sparks", "burning_smell", "shock":
 			add("advice.power")
 		case "sewage":
-			add("advice.sewage")
+			add(sewage)
 		case "fire":
 			add("advice.fire")
 		case "cold_vulnerable":
@@ -777,7 +784,7 @@ func (t *turn) safetyAdvice(signals []string, sub casework.Subcategory, tail str
 	if len(seen) == 0 {
 		switch sub {
 		case casework.SubLeak, casework.SubPlumbing:
-			add("advice.water")
+			add(water)
 		case casework.SubElectrical:
 			add("advice.power")
 		default:
@@ -787,4 +794,20 @@ func (t *turn) safetyAdvice(signals []string, sub casework.Subcategory, tail str
 	b.WriteString("\n")
 	b.WriteString(t.T(tail))
 	return b.String()
+}
+
+// aboveWords are how owners say that the water comes from the flat above.
+var aboveWords = []string{"楼上", "上层住户", "上一层", "upstairs", "flat above", "apartment above", "unit above", "floor above",
+	"neighbour above", "neighbor above", "neighbours above", "neighbors above"}
+
+// fromAbove reports whether the owner's words say that the water comes from
+// the flat above.
+func fromAbove(words string) bool {
+	words = strings.ToLower(words)
+	for _, w := range aboveWords {
+		if strings.Contains(words, w) {
+			return true
+		}
+	}
+	return false
 }
