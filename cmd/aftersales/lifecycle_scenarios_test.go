@@ -749,3 +749,51 @@ func TestMajorComplaintReachesTheSupervisor(t *testing.T) {
 	}
 	assert.Contains(t, notice, "重大投诉")
 }
+
+// TestLiftEntrapmentOutOfWarrantyGoesAtOnce: someone is trapped in a lift
+// whose warranty has ended. The case does not wait for staff: the lift's
+// maintenance company's engineer gets the work order at once, the owner
+// hears who comes and that the cost is settled after, and the supervisor's
+// notice says so too.
+func TestLiftEntrapmentOutOfWarrantyGoesAtOnce(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, false)
+	supervisor := s.bindOnTelegram("林峰")
+	lift := s.bindOnTelegram("何志强")
+
+	o := s.chat("晓峰")
+	o.srv.SendCommand(o.user, "start", "")
+	o.expect("请选择您要办理的事项")
+	o.press("menu:report", "请问您的姓名")
+	o.say(residentLin.name, "房号")
+	o.say(residentLin.unit, "电话")
+	o.srv.SendContact(o.user, "+86"+residentLin.phone, o.user.ID)
+	o.expect("什么问题")
+	o.say("电梯停在半层不动了，里面困了人", "设施设备 · 电梯")
+	o.press("yes", "什么时候开始")
+	o.press("occ:today", "照片")
+	o.press("media:skip", "怎样解决")
+	o.press("exp:repair", "联系")
+	o.press("ct:anytime", "以上内容都对吗")
+	o.srv.PressButton(o.user, o.withButton("sum:submit"), "sum:submit")
+	var number string
+	for _, msg := range o.expect("诉求编号") {
+		if n := caseNumberRe.FindString(msg.Text); n != "" && strings.Contains(msg.Text, "诉求编号") {
+			number = n
+		}
+	}
+	require.NotEmpty(t, number)
+	o.expect("费用事后核定")
+	o.expect("已受理并派给 通顺电梯工程有限公司 何志强")
+
+	c := s.waitState(number, casework.StateDispatched)
+	assert.Equal(t, casework.UrgencyUrgent, c.Urgency)
+	assert.Equal(t, casework.WarrantyOut, c.WarrantyStatus)
+	assert.Equal(t, s.member("何志强").ID, c.AssigneeID, "the lift's maintenance company, at once")
+	lift.expect("【派工单】" + number)
+	supervisor.expect("紧急报修已直接派工：" + number)
+	assert.Equal(t, 1, supervisor.count("保修待确认，费用事后核定"))
+	assert.Zero(t, supervisor.count("新报修待研判"), "it did not wait for staff")
+	s.idle()
+	s.allSent(c.ID)
+}
