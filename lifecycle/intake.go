@@ -378,9 +378,13 @@ func (s *Service) Register(ctx context.Context, staff casework.Actor, f IntakeFo
 	if err != nil {
 		return nil, err
 	}
+	waits, err := s.willWait(ctx, c)
+	if err != nil {
+		return nil, err
+	}
 	// The staff member's entry: the first human contact, at the time received.
 	e := &casework.Event{CaseID: c.ID, At: now, Actor: staff, Kind: casework.EventNote, Note: intakeNote(c, len(owners))}
-	if err := s.cfg.Store.AddCaseEventWith(ctx, e, casework.Effects{Messages: outbox(c.ID, "intake", s.intakeNotices(c, owners)...)}); err != nil {
+	if err := s.cfg.Store.AddCaseEventWith(ctx, e, casework.Effects{Messages: outbox(c.ID, "intake", s.intakeNotices(c, owners, waits)...)}); err != nil {
 		return nil, fmt.Errorf("record the registration of case %s: %w", c.Number, err)
 	}
 	s.cfg.Logger.Info("case registered by staff", "case_id", c.ID, "case_number", c.Number, "channel", c.Channel,
@@ -571,9 +575,21 @@ var intakeHeads = map[casework.Channel]string{
 	casework.ChannelLetter:  "intake.owner_letter",
 }
 
+// willWait reports whether the triage will leave c for staff (the policy
+// holds it, or no party is routed), so that the owner is not promised an
+// engineer's visit nobody has arranged.
+func (s *Service) willWait(ctx context.Context, c *casework.Case) (bool, error) {
+	if s.cfg.Policy.AutoDispatch(c).Waits() {
+		return true, nil
+	}
+	party, err := routedParty(ctx, s.cfg.Store, c)
+	return party == nil, err
+}
+
 // intakeNotices tell the owner's accounts rs the number of case c, which
-// staff registered, and what happens next, each in its language.
-func (s *Service) intakeNotices(c *casework.Case, rs []recipient) []notice {
+// staff registered, and what happens next, each in its language. A case
+// that waits for staff promises no engineer's visit.
+func (s *Service) intakeNotices(c *casework.Case, rs []recipient, waits bool) []notice {
 	var out []notice
 	for _, r := range rs {
 		lines := []string{
@@ -581,7 +597,7 @@ func (s *Service) intakeNotices(c *casework.Case, rs []recipient) []notice {
 			T(r.lang, "intake.problem", "problem", T(r.lang, "category."+string(c.Category))+" · "+T(r.lang, "sub."+string(c.Subcategory))),
 		}
 		var next []string
-		if c.OnSiteBy != nil {
+		if c.OnSiteBy != nil && !waits {
 			key := "intake.next_on_site"
 			if c.Urgency == casework.UrgencyUrgent {
 				key = "intake.next_on_site_urgent"

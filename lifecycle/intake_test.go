@@ -181,6 +181,31 @@ func TestRegisterOutOfWarrantyWaitsForStaff(t *testing.T) {
 	sup := byPurpose(e.outbox(t, c.ID), "triage")
 	require.Len(t, sup, 1)
 	assert.Equal(t, supervisorChat, sup[0].UserID)
+	told := byPurpose(e.outbox(t, c.ID), "intake")
+	require.Len(t, told, 1)
+	assert.NotContains(t, told[0].text(), "工程师将于", "nobody is sent yet: no visit is promised")
+	assert.Contains(t, told[0].text(), c.Number)
+}
+
+// TestRegisterUrgentOutOfWarrantyGoesAtOnce: a lift entrapment taken on the
+// hotline after the lift's warranty ended goes at once to the lift's
+// maintenance company, and the owner is told an engineer comes.
+func TestRegisterUrgentOutOfWarrantyGoesAtOnce(t *testing.T) {
+	t.Parallel()
+	e := newIntakeEnv(t)
+	e.clock.Set(t0.AddDate(1, 0, 0)) // the window's two years are over
+	c, err := e.svc.Register(t.Context(), agent, lifecycle.IntakeForm{
+		Channel: casework.ChannelHotline, OwnerID: e.owner.ID, UnitID: e.unit.ID, Description: "电梯停在半层，里面困了人",
+		Category: casework.CategoryFacilitiesEquipment, Subcategory: casework.SubLift, Urgency: casework.UrgencyUrgent, Location: casework.LocationPublicArea,
+	})
+	require.NoError(t, err)
+	assert.Equal(t, casework.WarrantyOut, c.WarrantyStatus)
+	assert.Equal(t, casework.StateDispatched, c.State, "urgent: at once, whatever the warranty")
+	assert.Equal(t, e.parties["TSDT"].ID, c.PartyID)
+	assert.Contains(t, c.DecisionReason, lifecycle.CostSettledAfter)
+	told := byPurpose(e.outbox(t, c.ID), "intake")
+	require.Len(t, told, 1)
+	assert.Contains(t, told[0].text(), "到场处理", "an engineer is on the way")
 }
 
 func TestRegisterOwnerWithoutChatIsToldNothing(t *testing.T) {
