@@ -130,7 +130,13 @@ func (s *Service) Bind(ctx context.Context, who Who, code string) (*casework.Mem
 		if taken {
 			continue
 		}
-		eff := casework.Effects{Messages: outbox(c.ID, "work_order", s.workOrder(ctx, full, p, []recipient{r}, full.RepairCount > 0)...)}
+		var redoReason string
+		if full.RepairCount > 0 {
+			if redoReason, err = s.notFixedReason(ctx, full); err != nil {
+				return nil, nil, err
+			}
+		}
+		eff := casework.Effects{Messages: outbox(c.ID, "work_order", s.workOrder(ctx, full, p, []recipient{r}, full.RepairCount > 0, redoReason)...)}
 		if err := s.event(ctx, full, casework.EventNote, casework.ActorBot, "work order sent to the newly bound account", eff); err != nil {
 			return nil, nil, err
 		}

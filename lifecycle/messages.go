@@ -82,8 +82,9 @@ var zh = map[string]string{
 	"order.head":        "【派工单】{number}",
 	"order.head_redo":   "【返修派工单】{number}",
 	"order.phone_later": "{masked}（接单后显示完整号码）",
-	"order.body":        "任务：{task}\n位置：{location}\n现象：{description}\n地址：{address}\n业主：{owner} {phone}\n紧急程度：{urgency}\n责任单位：{party}\n到场时限：{on_site}\n完成时限：{resolve}\n方便联系时间：{contact}",
+	"order.body":        "任务：{task}\n位置：{location}\n现象：{description}\n发生时间：{occurred}\n期望解决方式：{expectation}\n地址：{address}\n业主：{owner} {phone}\n紧急程度：{urgency}\n责任单位：{party}\n到场时限：{on_site}\n完成时限：{resolve}\n方便联系时间：{contact}",
 	"order.repeat":      "注意：这是同一问题的第 {n} 次维修。",
+	"order.redo_reason": "业主反馈未修好：{reason}",
 	"order.status":      "{number}（{state}）\n任务：{task}\n地址：{address}\n业主：{owner} {phone}\n预约：{appointment}\n完成时限：{resolve}",
 
 	"owner.accepted":             "您的报修 {number} 已受理，我们正在安排维修人员，稍后会通知您。",
@@ -336,8 +337,9 @@ var en = map[string]string{
 	"order.head":        "[Work order] {number}",
 	"order.head_redo":   "[Repeat repair order] {number}",
 	"order.phone_later": "{masked} (the whole number once you take the order)",
-	"order.body":        "Task: {task}\nWhere: {location}\nProblem: {description}\nAddress: {address}\nOwner: {owner} {phone}\nUrgency: {urgency}\nParty: {party}\nOn site by: {on_site}\nResolve by: {resolve}\nBest time to call: {contact}",
+	"order.body":        "Task: {task}\nWhere: {location}\nProblem: {description}\nSince: {occurred}\nOwner expects: {expectation}\nAddress: {address}\nOwner: {owner} {phone}\nUrgency: {urgency}\nParty: {party}\nOn site by: {on_site}\nResolve by: {resolve}\nBest time to call: {contact}",
 	"order.repeat":      "Note: this is repair number {n} of the same problem.",
+	"order.redo_reason": "Not fixed, the owner says: {reason}",
 	"order.status":      "{number} ({state})\nTask: {task}\nAddress: {address}\nOwner: {owner} {phone}\nVisit: {appointment}\nResolve by: {resolve}",
 
 	"owner.accepted":             "Your report {number} is accepted. We are arranging a repairer and will let you know.",
