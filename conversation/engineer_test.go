@@ -74,3 +74,59 @@ func payloads(out []bot.Outbound) []string {
 	}
 	return ps
 }
+
+// TestEngineerOnEveryPlatform: on the chat page, Telegram and WeChat (where
+// options are numbered links) an account that binds halfway through an
+// owner's report is an engineer from then on: the report is dropped, a
+// photo and words get the engineer's menu in its language, the owner's
+// menu words (报修, 进度) start nothing of an owner's, and "今日预约" is
+// theirs.
+func TestEngineerOnEveryPlatform(t *testing.T) {
+	for _, platform := range []bot.Platform{bot.Web, bot.Telegram, bot.WeChat} {
+		for _, lang := range []string{"zh", "en"} {
+			t.Run(string(platform)+"_"+lang, func(t *testing.T) {
+				t.Parallel()
+				ctx := context.Background()
+				w := newWorld(t)
+				w.withLifecycle(t)
+				members, err := w.store.ListMembers(ctx, 1)
+				require.NoError(t, err)
+				require.NotEmpty(t, members)
+				code, err := w.lc.IssueBindCode(ctx, members[0].ID, casework.Staff("test"))
+				require.NoError(t, err)
+				pick := func(zh, en string) string {
+					if lang == "en" {
+						return en
+					}
+					return zh
+				}
+				eng := &user{w: w, ref: bot.UserRef{Platform: platform, ID: "eng_0123456789"}, lang: pick("zh-hans", "en-GB")}
+				eng.say(pick("报修", "report"))
+				eng.say("/bind " + code.Code)
+				assert.Contains(t, said(w, eng), pick("绑定成功", "Bound"))
+
+				head := pick("师傅您好，请选择（可点按钮，或回复序号）：", "Hello! What would you like to do? (tap a button or reply with its number)")
+				if platform == bot.WeChat {
+					head = pick("师傅您好，请选择（点选，或回复序号）：", "Hello! What would you like to do? Tap one or reply with its number:")
+				}
+				eng.say(pick("郭敏", "Guo Min")) // was the report's name; now stray words
+				assert.Contains(t, said(w, eng), head)
+				assert.Equal(t, []string{"menu:orders", "menu:today", "menu:help", "menu:lang"}, payloads(w.lastOut))
+				eng.send(bot.KindPhoto, "wall.png", png, 0)
+				assert.Contains(t, said(w, eng), pick("照片要跟着工单走", "Photos go with a work order"))
+				eng.say(pick("报修", "report"))
+				assert.Contains(t, said(w, eng), pick("这是业主的功能", "That is for homeowners"))
+				eng.say(pick("进度", "status"))
+				assert.Contains(t, said(w, eng), pick("您目前没有待办工单", "You have no open work orders"))
+				eng.say(pick("今日预约", "today's visits"))
+				assert.Contains(t, said(w, eng), pick("今天没有预约上门", "No visits booked for today"))
+				eng.say(pick("帮助", "help"))
+				assert.Contains(t, said(w, eng), pick("维修人员使用说明", "For engineers"))
+
+				_, n, err := w.store.FindCases(ctx, casework.CaseFilter{})
+				require.NoError(t, err)
+				assert.Zero(t, n, "no report")
+			})
+		}
+	}
+}
