@@ -427,6 +427,10 @@ func (t *turn) handle(fresh bool) error {
 		if code, ok := bindCommand(text); ok {
 			return t.command("bind", code)
 		}
+		// At a step, a bare "today" may be the answer to it, not the menu.
+		if cmd, ok := engineerCommand(text); ok && t.engineer() && (t.s.Step == "" || !strings.EqualFold(text, "today")) {
+			return t.command(cmd, "")
+		}
 	}
 	if strings.HasPrefix(inp.payload, lifecycle.PayloadPrefix) {
 		return t.lifecycleButton(inp.payload)
@@ -443,6 +447,9 @@ func (t *turn) handle(fresh bool) error {
 		return t.command(strings.TrimPrefix(inp.payload, "menu:"), "")
 	}
 	if t.s.Flow == "" || t.s.Step == "" {
+		if t.engineer() {
+			return t.engineerIdle(inp)
+		}
 		return t.idle(inp)
 	}
 	return t.answer(inp)
@@ -565,6 +572,9 @@ func (t *turn) command(cmd, args string) error {
 	case "report":
 		return t.startFlow(flowReport)
 	case "status", "cases":
+		if t.engineer() {
+			return t.myOrders() // an engineer's "progress" is their orders
+		}
 		return t.myCases()
 	case "urge":
 		return t.startFlow(flowUrge)
@@ -577,7 +587,11 @@ func (t *turn) command(cmd, args string) error {
 	case "praise":
 		return t.startFlow(flowPraise)
 	case "help":
-		t.say("help")
+		if t.engineer() {
+			t.say("eng.help")
+		} else {
+			t.say("help")
+		}
 		if t.s.Step != "" && !t.s.HandedOff {
 			return steps[t.s.Step].prompt(t)
 		}
@@ -604,6 +618,8 @@ func (t *turn) command(cmd, args string) error {
 		return t.bind(args)
 	case "orders":
 		return t.myOrders()
+	case "today":
+		return t.todayVisits()
 	case "verify":
 		return t.startFlow(flowVerify)
 	case "lang":

@@ -72,6 +72,9 @@ func init() {
 
 // menu shows the main menu.
 func (t *turn) menu() error {
+	if t.engineer() {
+		return t.engineerMenu()
+	}
 	head := t.T("menu")
 	if t.in.User.Platform == bot.WeChat {
 		head = t.T("menu_numbered") // WeChat shows options as numbered links, not buttons
@@ -156,6 +159,9 @@ func (t *turn) startReportWith(words string) error { return t.startFlowWith(flow
 // startFlowWith starts flow; words, when not "", are the owner's first
 // words of a report (slot first_words).
 func (t *turn) startFlowWith(flow, words string) error {
+	if t.engineer() {
+		return t.ownerFlowForEngineer()
+	}
 	t.reset()
 	if words != "" {
 		t.set("first_words", words)

@@ -234,6 +234,7 @@ func (t *turn) bind(code string) error {
 	}
 	t.id.MemberID = m.ID
 	t.s.Identity, t.s.IdentityAt = nil, time.Time{} // read again next time
+	t.reset()                                       // an owner's flow begun before is no engineer's
 	t.sayText(t.lcT("reply.bound", "party", p.Name, "name", m.Name))
 	return nil
 }

@@ -130,7 +130,13 @@ func (s *Service) Bind(ctx context.Context, who Who, code string) (*casework.Mem
 		if taken {
 			continue
 		}
-		eff := casework.Effects{Messages: outbox(c.ID, "work_order", s.workOrder(ctx, full, p, []recipient{r}, full.RepairCount > 0)...)}
+		var redoReason string
+		if full.RepairCount > 0 {
+			if redoReason, err = s.notFixedReason(ctx, full); err != nil {
+				return nil, nil, err
+			}
+		}
+		eff := casework.Effects{Messages: outbox(c.ID, "work_order", s.workOrder(ctx, full, p, []recipient{r}, full.RepairCount > 0, redoReason)...)}
 		if err := s.event(ctx, full, casework.EventNote, casework.ActorBot, "work order sent to the newly bound account", eff); err != nil {
 			return nil, nil, err
 		}
@@ -237,6 +243,38 @@ func (s *Service) MyOrders(ctx context.Context, who Who, lang l10n.Lang) ([]*cas
 	}
 	slices.SortStableFunc(cs, func(a, b *casework.Case) int { return cmpTime(a.ResolveBy, b.ResolveBy) })
 	return cs, nil
+}
+
+// TodayVisits is the engineer's visits booked for today, in the
+// department's time zone, earliest first: one line each with the time, the
+// order's number, the address and the task, and a button per order that
+// shows it. No visit today: the text says so and there are no buttons.
+func (s *Service) TodayVisits(ctx context.Context, who Who, lang l10n.Lang) (string, []bot.Choice, error) {
+	cs, err := s.MyOrders(ctx, who, lang)
+	if err != nil {
+		return "", nil, err
+	}
+	now := s.now().In(s.cfg.Location)
+	from := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, s.cfg.Location)
+	to := from.AddDate(0, 0, 1)
+	var today []*casework.Case
+	for _, c := range cs {
+		if c.AppointmentAt != nil && !c.AppointmentAt.Before(from) && c.AppointmentAt.Before(to) {
+			today = append(today, c)
+		}
+	}
+	if len(today) == 0 {
+		return T(lang, "reply.no_visits_today"), nil, nil
+	}
+	slices.SortStableFunc(today, func(a, b *casework.Case) int { return a.AppointmentAt.Compare(*b.AppointmentAt) })
+	text := T(lang, "reply.visits_today", "n", strconv.Itoa(len(today)))
+	var choices []bot.Choice
+	for _, c := range today {
+		text += "\n" + T(lang, "reply.visit_line", "time", c.AppointmentAt.In(s.cfg.Location).Format("15:04"), "number", c.Number,
+			"address", s.address(ctx, c), "task", T(lang, "category."+string(c.Category))+" · "+T(lang, "sub."+string(c.Subcategory)))
+		choices = append(choices, bot.Choice{Label: c.AppointmentAt.In(s.cfg.Location).Format("15:04") + " " + c.Number, Payload: Payload(ActOrder, c.Number)})
+	}
+	return text, choices, nil
 }
 
 func cmpTime(a, b *time.Time) int {

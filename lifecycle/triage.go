@@ -242,7 +242,13 @@ func (s *Service) dispatch(ctx context.Context, c *casework.Case, party *casewor
 	after := *c
 	after.PartyID, after.AssigneeID = party.ID, memberID
 	var eff casework.Effects
-	eff.Messages = outbox(c.ID, "work_order", s.workOrder(ctx, &after, party, engineers, redo)...)
+	var redoReason string
+	if redo {
+		if redoReason, err = s.notFixedReason(ctx, c); err != nil {
+			return nil, err
+		}
+	}
+	eff.Messages = outbox(c.ID, "work_order", s.workOrder(ctx, &after, party, engineers, redo, redoReason)...)
 	who := party.Name
 	if member != nil {
 		who += " " + member.Name
@@ -291,8 +297,12 @@ func (s *Service) dispatch(ctx context.Context, c *casework.Case, party *casewor
 	return s.transition(ctx, c, t, eff)
 }
 
-// workOrder composes the work order for each of the engineer's accounts.
-func (s *Service) workOrder(ctx context.Context, c *casework.Case, party *casework.Party, rs []recipient, redo bool) []notice {
+// workOrder composes the work order for each of the engineer's accounts:
+// what the owner said — the problem, since when, what they expect (with any
+// request of their own words, "另外吊顶泡坏了也要一起修好") — and, on a
+// repeat repair (redo), why they said it was not fixed (redoReason, as
+// notFixedReason found it; "" when the timeline has none).
+func (s *Service) workOrder(ctx context.Context, c *casework.Case, party *casework.Party, rs []recipient, redo bool, redoReason string) []notice {
 	address := s.address(ctx, c) // the same for every account: read once
 	var out []notice
 	for _, r := range rs {
@@ -300,17 +310,22 @@ func (s *Service) workOrder(ctx context.Context, c *casework.Case, party *casewo
 		if redo {
 			head = "order.head_redo"
 		}
-		text := T(r.lang, head, "number", c.Number) + "\n" +
-			T(r.lang, "order.body",
-				"task", T(r.lang, "category."+string(c.Category))+" · "+T(r.lang, "sub."+string(c.Subcategory)),
-				"location", s.place(r.lang, c),
-				"description", c.Description,
-				"address", address,
-				"owner", c.OwnerName, "phone", ownerPhone(r.lang, c, false),
-				"urgency", T(r.lang, "urgency."+string(c.Urgency)),
-				"party", party.Name,
-				"on_site", s.whenPtr(c.OnSiteBy), "resolve", s.whenPtr(c.ResolveBy),
-				"contact", c.ContactTime)
+		text := T(r.lang, head, "number", c.Number) + "\n"
+		if redo && redoReason != "" {
+			text += T(r.lang, "order.redo_reason", "reason", reopenReasonText(r.lang, redoReason)) + "\n"
+		}
+		text += T(r.lang, "order.body",
+			"task", T(r.lang, "category."+string(c.Category))+" · "+T(r.lang, "sub."+string(c.Subcategory)),
+			"location", s.place(r.lang, c),
+			"description", c.Description,
+			"occurred", s.occurred(c),
+			"expectation", orDash(c.Expectation),
+			"address", address,
+			"owner", c.OwnerName, "phone", ownerPhone(r.lang, c, false),
+			"urgency", T(r.lang, "urgency."+string(c.Urgency)),
+			"party", party.Name,
+			"on_site", s.whenPtr(c.OnSiteBy), "resolve", s.whenPtr(c.ResolveBy),
+			"contact", c.ContactTime)
 		if c.RepairCount > 0 {
 			text += "\n" + T(r.lang, "order.repeat", "n", strconv.Itoa(c.RepairCount+1))
 		}
@@ -319,6 +334,34 @@ func (s *Service) workOrder(ctx context.Context, c *casework.Case, party *casewo
 		out = append(out, n)
 	}
 	return out
+}
+
+// occurred is when the problem started, as the owner said it ("上周",
+// "this week"), else the day it was recorded as; "—" when unknown.
+func (s *Service) occurred(c *casework.Case) string {
+	if w := strings.TrimSpace(c.OccurredText); w != "" {
+		return w
+	}
+	if c.OccurredAt != nil {
+		return c.OccurredAt.In(s.cfg.Location).Format("01-02")
+	}
+	return "—"
+}
+
+// notFixedReason is the owner's words of the latest "not fixed" (or the
+// return visit's reopening) on c's timeline: what the repeat repair must
+// put right. "" when there is none (staff sent a repeat repair of their own).
+func (s *Service) notFixedReason(ctx context.Context, c *casework.Case) (string, error) {
+	evs, err := s.cfg.Store.ListCaseEvents(ctx, c.ID)
+	if err != nil {
+		return "", fmt.Errorf("list events: %w", err)
+	}
+	for _, ev := range slices.Backward(evs) {
+		if ev.Kind == casework.EventTransition && (ev.Action == casework.ActionOwnerReject || ev.Action == casework.ActionReopen) {
+			return strings.TrimSpace(ev.Note), nil
+		}
+	}
+	return "", nil
 }
 
 // place is where in the home the problem is, as the work order says it:
