@@ -13,6 +13,7 @@ import (
 	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/identity"
 	"github.com/aftersales/aftersales/lifecycle"
+	"github.com/aftersales/aftersales/when"
 )
 
 // The lifecycle's side of the dialogue: the buttons of work orders and
@@ -405,11 +406,14 @@ func (t *turn) pickedSlots() []time.Time {
 }
 
 func handleLCSlots(t *turn, in input) error {
+	picked := t.pickedSlots()
+	if in.payload == "" && strings.TrimSpace(in.text) != "" {
+		return typedLCSlot(t, in.text, picked)
+	}
 	v, ok := strings.CutPrefix(in.payload, "slot:")
 	if !ok {
 		return again("bad.pick_one")
 	}
-	picked := t.pickedSlots()
 	if v == "send" {
 		if len(picked) == 0 {
 			return again("bad.pick_one")
@@ -431,6 +435,31 @@ func handleLCSlots(t *turn, in input) error {
 		return handleLCSlots(t, input{payload: "slot:send"})
 	}
 	return promptLCSlots(t)
+}
+
+// typedLCSlot adds a visit time the engineer typed ("今晚8点", "tomorrow
+// 7pm") to the picked ones. A time it cannot read or one already past is
+// asked again, saying which; one after the on-site deadline is taken with a
+// warning (ProposeSlots notes it on the timeline).
+func typedLCSlot(t *turn, words string, picked []time.Time) error {
+	lc := t.e.cfg.Lifecycle
+	at, late, err := lc.ReadSlot(t.ctx, t.who(), t.slot("lc_case"), words)
+	switch {
+	case errors.Is(err, when.ErrPast):
+		return again("bad.slot_past", "time", lc.SlotLabel(t.s.Lang, at))
+	case errors.Is(err, when.ErrUnreadable):
+		return again("bad.slot_time")
+	case err != nil:
+		t.reset()
+		return t.lcFail(err)
+	}
+	if late != nil {
+		t.say("warn.slot_late", "time", lc.SlotLabel(t.s.Lang, at), "deadline", lc.SlotLabel(t.s.Lang, *late))
+	}
+	if slices.ContainsFunc(picked, func(p time.Time) bool { return p.Equal(at) }) {
+		return promptLCSlots(t)
+	}
+	return handleLCSlots(t, input{payload: "slot:" + strconv.FormatInt(at.Unix(), 10)})
 }
 
 var planResponsibilities = []casework.Responsibility{

@@ -208,7 +208,7 @@ var zh = map[string]string{
 	"reply.unsettled":   "已收到，我们会尽快再次答复您（{number}）。",
 
 	"ask.decline_reason":   "请说明拒单原因（例如：不属于我方范围、人手不足）：",
-	"ask.slots":            "请选择 1–3 个可以上门的时间（点选后再点“发送”）：",
+	"ask.slots":            "请选择 1–3 个可以上门的时间（点选，或直接输入如“今晚8点”“明天下午两点”），再点“发送”：",
 	"ask.slots_picked":     "已选：{picked}。可以继续选，或点“发送”。",
 	"ask.cause":            "请描述现场查明的原因：",
 	"ask.plan_resp":        "责任判断：",
@@ -462,7 +462,7 @@ var en = map[string]string{
 	"reply.unsettled":   "Thank you; we will answer you again soon ({number}).",
 
 	"ask.decline_reason":   "Why do you decline (e.g. not our trade, no one free)?",
-	"ask.slots":            "Pick 1–3 times you can visit, then tap \"Send\":",
+	"ask.slots":            "Pick 1–3 times you can visit (tap, or type one such as \"tonight 8pm\" or \"tomorrow 2pm\"), then tap \"Send\":",
 	"ask.slots_picked":     "Picked: {picked}. Pick more or tap \"Send\".",
 	"ask.cause":            "What did you find caused the problem?",
 	"ask.plan_resp":        "Whose responsibility is it?",

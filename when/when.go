@@ -158,15 +158,22 @@ func Parse(s string, now time.Time) (time.Time, error) {
 	}
 
 	// The part of the day, read before the range is cut so "7-9pm" keeps pm.
+	// Two parts may be named only when they agree on the half of the day
+	// ("tonight 8pm"); "tomorrow morning 8pm" is unreadable.
 	p := noPart
 	for _, rp := range reParts {
-		if m := rp.re.FindStringIndex(rest); m != nil {
+		m := rp.re.FindStringIndex(rest)
+		if m == nil {
+			continue
+		}
+		if p != noPart && !(p >= afternoon && rp.p >= afternoon) {
+			return time.Time{}, ErrUnreadable
+		}
+		if p == noPart {
 			p = rp.p
-			w := rest[m[0]:m[1]]
-			if !unicode.IsDigit(rune(w[0])) { // keep the hour of "7pm"
-				rest = blank(rest, m[0], m[1])
-			}
-			break
+		}
+		if w := rest[m[0]:m[1]]; !unicode.IsDigit(rune(w[0])) { // keep the hour of "7pm"
+			rest = blank(rest, m[0], m[1])
 		}
 	}
 	rest = reRangeEnd.ReplaceAllString(rest, "")

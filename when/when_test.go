@@ -64,6 +64,8 @@ func TestParse(t *testing.T) {
 		{"next monday 10am", at(12, 14, 10, 0), nil},
 		{"tonight 8", at(12, 8, 20, 0), nil},
 		{"tonight", at(12, 8, 19, 0), nil},
+		{"tonight 8pm", at(12, 8, 20, 0), nil},
+		{"今晚8点半", at(12, 8, 20, 30), nil},
 		{"tomorrow 7-9pm", at(12, 9, 19, 0), nil},
 		{"day after tomorrow noon", at(12, 10, 12, 0), nil},
 		{"8pm", at(12, 8, 20, 0), nil},
@@ -84,6 +86,7 @@ func TestParse(t *testing.T) {
 		{"明天 12-09 9点", time.Time{}, when.ErrUnreadable},
 		{"whenever you like", time.Time{}, when.ErrUnreadable},
 		{"next week", time.Time{}, when.ErrUnreadable},
+		{"tomorrow morning 8pm", time.Time{}, when.ErrUnreadable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
