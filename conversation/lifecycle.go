@@ -73,6 +73,9 @@ func (t *turn) startLC(action, number, step, arg string) error {
 	if arg != "" {
 		t.set("lc_arg", arg)
 	}
+	if step == "lc_slots" && arg != "" {
+		t.set("lc_slots", arg) // the owner's own time, picked already
+	}
 	return t.goTo(step)
 }
 
@@ -111,7 +114,7 @@ func (t *turn) lifecycleButton(payload string) error {
 			return t.lcFail(err)
 		}
 		if action == lifecycle.ActSlots {
-			return t.startLC(action, number, "lc_slots", "")
+			return t.startLC(action, number, "lc_slots", arg)
 		}
 		return t.startLC(action, number, "lc_reason", arg)
 	case lifecycle.ActOther, lifecycle.ActDisagree, lifecycle.ActNotFixed:
@@ -349,6 +352,9 @@ func handleLCReason(t *turn, in input) error {
 		err = lc.DeclineOrder(ctx, who, number, in.text)
 		reply = t.lcT("reply.declined", "number", number)
 	case lifecycle.ActOther:
+		if at, perr := lc.ReadTime(in.text); errors.Is(perr, when.ErrPast) {
+			return again("bad.slot_past", "time", lc.SlotLabel(t.s.Lang, at))
+		}
 		err = lc.OtherSlots(ctx, who, number, in.text)
 		reply = t.lcT("reply.other_sent")
 	case lifecycle.ActDisagree:

@@ -2,6 +2,7 @@ package conversation_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aftersales/aftersales/casework"
+	"github.com/aftersales/aftersales/internal/testclock"
 	"github.com/aftersales/aftersales/lifecycle"
 )
 
@@ -47,6 +50,21 @@ func TestTypedSlot(t *testing.T) {
 
 		c := w.onlyCase(t)
 		require.Len(t, c.ProposedSlots, 2)
+
+		w.note("the owner proposes a time of their own; this morning has passed")
+		u.press(lifecycle.Payload(lifecycle.ActOther, number))
+		u.say(pick("今天早上8点", "today 8am"))
+		u.say(pick("明天晚上7点半", "tomorrow 7:30pm"))
+		w.pushedToAs(t, e, "the engineer")
+		owners := testclock.Date(2026, 11, 29, 19, 30, 0, 0, casework.ChinaTime())
+		e.press(lifecycle.Payload(lifecycle.ActSlots, number, strconv.FormatInt(owners.Unix(), 10)))
+		e.press("slot:send")
+		w.pushedTo(t, u)
+		u.press(lifecycle.Payload(lifecycle.ActPick, number, strconv.FormatInt(owners.Unix(), 10)))
+		c = w.onlyCase(t)
+		require.Equal(t, casework.StateScheduled, c.State)
+		require.NotNil(t, c.AppointmentAt)
+		assert.True(t, owners.Equal(*c.AppointmentAt), "booked at the owner's time: %s", c.AppointmentAt)
 		events, err := w.store.ListCaseEvents(ctx, c.ID)
 		require.NoError(t, err)
 		var notes []string

@@ -384,13 +384,9 @@ func (s *Service) ProposeSlots(ctx context.Context, who Who, number string, slot
 // the engineer is warned and may still offer it, and ProposeSlots records it
 // on the timeline as their choice.
 func (s *Service) ReadSlot(ctx context.Context, who Who, number, words string) (at time.Time, late *time.Time, err error) {
-	now := s.now().In(s.cfg.Location)
-	at, err = when.Parse(words, now)
+	at, err = s.ReadTime(words)
 	if err != nil {
 		return at, nil, err
-	}
-	if !at.After(now) {
-		return at, nil, when.ErrPast
 	}
 	c, _, err := s.engineerCase(ctx, who, number)
 	if err != nil {
@@ -410,6 +406,18 @@ func (s *Service) slotLabel(lang l10n.Lang, t time.Time) string {
 
 // SlotLabel writes a visit time as the buttons do.
 func (s *Service) SlotLabel(lang l10n.Lang, t time.Time) string { return s.slotLabel(lang, t) }
+
+// ReadTime reads a time typed by anyone ("明天晚上7点", "tomorrow 7pm") in
+// the department's time zone: when.ErrUnreadable for words that name none,
+// when.ErrPast, with the time read, for one not after now.
+func (s *Service) ReadTime(words string) (time.Time, error) {
+	now := s.now().In(s.cfg.Location)
+	at, err := when.Parse(words, now)
+	if err == nil && !at.After(now) {
+		err = when.ErrPast
+	}
+	return at, err
+}
 
 // CandidateSlots are the visit times an engineer picks from: this evening
 // at 19:00 while it is before 17:00, so that an urgent case gets a same-day
@@ -615,11 +623,26 @@ func (s *Service) OtherSlots(ctx context.Context, who Who, number, words string)
 	if err != nil {
 		return err
 	}
+	// A time the owner names comes to the engineer as a button that
+	// offers it; a past one is the owner's mistake, said to them.
+	at, err := s.ReadTime(words)
+	if errors.Is(err, when.ErrPast) {
+		return err
+	}
+	owned := err == nil
+	note := "other times wanted: " + words
+	if owned {
+		note += " (read as " + s.when(at) + ")"
+	}
 	eff := casework.Effects{Messages: outbox(c.ID, "appointment", tell(engineers, "engineer.other_slots", []string{"number", c.Number, "words", words},
 		func(l l10n.Lang) []bot.Choice {
-			return []bot.Choice{{Label: T(l, "btn.slots"), Payload: Payload(ActSlots, c.Number)}}
+			var cs []bot.Choice
+			if owned {
+				cs = append(cs, bot.Choice{Label: T(l, "btn.offer_owner_time", "time", s.slotLabel(l, at)), Payload: Payload(ActSlots, c.Number, strconv.FormatInt(at.Unix(), 10))})
+			}
+			return append(cs, bot.Choice{Label: T(l, "btn.slots"), Payload: Payload(ActSlots, c.Number)})
 		})...)}
-	return s.event(ctx, c, casework.EventMessage, who.Actor(), "other times wanted: "+words, eff)
+	return s.event(ctx, c, casework.EventMessage, who.Actor(), note, eff)
 }
 
 // planRef identifies a plan on its agree button: when it was proposed.

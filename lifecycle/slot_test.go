@@ -1,14 +1,17 @@
 package lifecycle_test
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aftersales/aftersales/bot"
 	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/internal/testclock"
+	"github.com/aftersales/aftersales/l10n"
 	"github.com/aftersales/aftersales/lifecycle"
 	"github.com/aftersales/aftersales/when"
 )
@@ -76,4 +79,34 @@ func TestReadSlot(t *testing.T) {
 	note := e.lastEvent(t, f.c.ID).Note
 	assert.Contains(t, note, after.Format("01-02 15:04")+" is after the on-site deadline "+deadline.In(cn).Format("01-02 15:04")+", the engineer's choice")
 	assert.NotContains(t, note, t0.In(cn).Add(10*time.Hour).Format("01-02 15:04"), "a time before the deadline is not noted")
+}
+
+// TestOtherSlotsNamesATime: an owner who answers "none suit me" with a time
+// ("明天晚上7点半") gives the engineer a button that offers it, and the
+// timeline says how it was read; a time already past is refused to the
+// owner and nothing is sent; words that name no time go on as they are.
+func TestOtherSlotsNamesATime(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t) // t0 is 10:00 in China
+	f := e.dispatched(t, nil).to(t, casework.StateScheduled)
+	ctx, n := t.Context(), f.c.Number
+	cn := casework.ChinaTime()
+
+	before := len(byPurpose(e.outbox(t, f.c.ID), "appointment"))
+	require.ErrorIs(t, e.svc.OtherSlots(ctx, f.owner, n, "今天早上8点"), when.ErrPast)
+	require.Len(t, byPurpose(e.outbox(t, f.c.ID), "appointment"), before, "nothing sent")
+
+	require.NoError(t, e.svc.OtherSlots(ctx, f.owner, n, "明天晚上7点半"))
+	sent := byPurpose(e.outbox(t, f.c.ID), "appointment")
+	require.Len(t, sent, before+1)
+	at := t0.In(cn).Add(24*time.Hour + 9*time.Hour + 30*time.Minute)
+	choices := sent[len(sent)-1].Messages[0].Choices
+	require.Len(t, choices, 2)
+	assert.Equal(t, lifecycle.Payload(lifecycle.ActSlots, n, strconv.FormatInt(at.Unix(), 10)), choices[0].Payload)
+	assert.Equal(t, "提供业主提议的 "+e.svc.SlotLabel(l10n.Chinese, at), choices[0].Label)
+	assert.Contains(t, e.lastEvent(t, f.c.ID).Note, "(read as "+at.Format("01-02 15:04")+")")
+
+	require.NoError(t, e.svc.OtherSlots(ctx, f.owner, n, "工作日晚上7点后"))
+	sent = byPurpose(e.outbox(t, f.c.ID), "appointment")
+	assert.Equal(t, []bot.Choice{{Label: lifecycle.T(l10n.Chinese, "btn.slots"), Payload: lifecycle.Payload(lifecycle.ActSlots, n)}}, sent[len(sent)-1].Messages[0].Choices)
 }
