@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -214,12 +216,26 @@ func renderOut(o bot.Outbound) string {
 		b.WriteString("< " + line + "\n")
 	}
 	for i, c := range o.Choices {
-		fmt.Fprintf(&b, "    [%d] %s (%s)\n", i+1, c.Label, c.Payload)
+		fmt.Fprintf(&b, "    [%d] %s (%s)\n", i+1, c.Label, unixText(c.Payload))
 	}
 	if o.RequestContact {
 		b.WriteString("    [share my phone number]\n")
 	}
 	return b.String()
+}
+
+// unixPayload matches a time a payload ends with in Unix seconds
+// ("slot:1795863600").
+var unixPayload = regexp.MustCompile(`:[0-9]{8,11}$`)
+
+// unixText writes the Unix seconds in payload as a date and time in the
+// department's zone, so that a golden transcript moves with the tests'
+// dates (testclock.Text).
+func unixText(payload string) string {
+	return unixPayload.ReplaceAllStringFunc(payload, func(m string) string {
+		sec, _ := strconv.ParseInt(m[1:], 10, 64)
+		return ":" + time.Unix(sec, 0).In(casework.ChinaTime()).Format("2006-01-02T15:04")
+	})
 }
 
 // say sends text as the owner types it; a date in it moves with the tests'

@@ -13,6 +13,7 @@ import (
 	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/identity"
 	"github.com/aftersales/aftersales/lifecycle"
+	"github.com/aftersales/aftersales/when"
 )
 
 // The lifecycle's side of the dialogue: the buttons of work orders and
@@ -72,6 +73,9 @@ func (t *turn) startLC(action, number, step, arg string) error {
 	if arg != "" {
 		t.set("lc_arg", arg)
 	}
+	if step == "lc_slots" && arg != "" {
+		t.set("lc_slots", arg) // the owner's own time, picked already
+	}
 	return t.goTo(step)
 }
 
@@ -110,7 +114,7 @@ func (t *turn) lifecycleButton(payload string) error {
 			return t.lcFail(err)
 		}
 		if action == lifecycle.ActSlots {
-			return t.startLC(action, number, "lc_slots", "")
+			return t.startLC(action, number, "lc_slots", arg)
 		}
 		return t.startLC(action, number, "lc_reason", arg)
 	case lifecycle.ActOther, lifecycle.ActDisagree, lifecycle.ActNotFixed:
@@ -349,6 +353,9 @@ func handleLCReason(t *turn, in input) error {
 		err = lc.DeclineOrder(ctx, who, number, in.text)
 		reply = t.lcT("reply.declined", "number", number)
 	case lifecycle.ActOther:
+		if at, perr := lc.ReadTime(in.text); errors.Is(perr, when.ErrPast) {
+			return again("bad.slot_past", "time", lc.SlotLabel(t.s.Lang, at))
+		}
 		err = lc.OtherSlots(ctx, who, number, in.text)
 		reply = t.lcT("reply.other_sent")
 	case lifecycle.ActDisagree:
@@ -406,11 +413,14 @@ func (t *turn) pickedSlots() []time.Time {
 }
 
 func handleLCSlots(t *turn, in input) error {
+	picked := t.pickedSlots()
+	if in.payload == "" && strings.TrimSpace(in.text) != "" {
+		return typedLCSlot(t, in.text, picked)
+	}
 	v, ok := strings.CutPrefix(in.payload, "slot:")
 	if !ok {
 		return again("bad.pick_one")
 	}
-	picked := t.pickedSlots()
 	if v == "send" {
 		if len(picked) == 0 {
 			return again("bad.pick_one")
@@ -432,6 +442,31 @@ func handleLCSlots(t *turn, in input) error {
 		return handleLCSlots(t, input{payload: "slot:send"})
 	}
 	return promptLCSlots(t)
+}
+
+// typedLCSlot adds a visit time the engineer typed ("今晚8点", "tomorrow
+// 7pm") to the picked ones. A time it cannot read or one already past is
+// asked again, saying which; one after the on-site deadline is taken with a
+// warning (ProposeSlots notes it on the timeline).
+func typedLCSlot(t *turn, words string, picked []time.Time) error {
+	lc := t.e.cfg.Lifecycle
+	at, late, err := lc.ReadSlot(t.ctx, t.who(), t.slot("lc_case"), words)
+	switch {
+	case errors.Is(err, when.ErrPast):
+		return again("bad.slot_past", "time", lc.SlotLabel(t.s.Lang, at))
+	case errors.Is(err, when.ErrUnreadable):
+		return again("bad.slot_time")
+	case err != nil:
+		t.reset()
+		return t.lcFail(err)
+	}
+	if late != nil {
+		t.say("warn.slot_late", "time", lc.SlotLabel(t.s.Lang, at), "deadline", lc.SlotLabel(t.s.Lang, *late))
+	}
+	if slices.ContainsFunc(picked, func(p time.Time) bool { return p.Equal(at) }) {
+		return promptLCSlots(t)
+	}
+	return handleLCSlots(t, input{payload: "slot:" + strconv.FormatInt(at.Unix(), 10)})
 }
 
 var planResponsibilities = []casework.Responsibility{

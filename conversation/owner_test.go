@@ -26,6 +26,13 @@ import (
 // the texts.
 func (w *world) pushedTo(t *testing.T, u *user) []string {
 	t.Helper()
+	return w.pushedToAs(t, u, "the owner")
+}
+
+// pushedToAs is pushedTo for u, who is named in the transcript as who ("the
+// engineer").
+func (w *world) pushedToAs(t *testing.T, u *user, who string) []string {
+	t.Helper()
 	ctx := context.Background()
 	if w.pushed == nil {
 		w.pushed = map[int64]bool{}
@@ -47,7 +54,7 @@ func (w *world) pushedTo(t *testing.T, u *user) []string {
 			}
 			require.NoError(t, json.Unmarshal(m.Payload, &p))
 			for _, o := range p.Messages {
-				w.log.WriteString("# pushed to the owner:\n")
+				w.log.WriteString("# pushed to " + who + ":\n")
 				if o.Kind == bot.OutPhoto {
 					w.log.WriteString("< [photo]\n")
 					continue

@@ -14,6 +14,7 @@ import (
 	"github.com/aftersales/aftersales/bot"
 	"github.com/aftersales/aftersales/casework"
 	"github.com/aftersales/aftersales/l10n"
+	"github.com/aftersales/aftersales/when"
 )
 
 // The actions carried by the lifecycle's buttons. A button's payload is
@@ -401,8 +402,38 @@ func (s *Service) ProposeSlots(ctx context.Context, who Who, number string, slot
 		ns = append(ns, n)
 	}
 	eff := casework.Effects{Messages: outbox(c.ID, "appointment", ns...)}
-	_, err = s.cfg.Store.UpdateCaseWith(ctx, c.ID, c.Version, casework.CaseUpdate{Actor: who.Actor(), ProposedSlots: &slots, Note: "visit times offered"}, eff)
+	note := "visit times offered"
+	if c.OnSiteBy != nil {
+		for _, t := range slots {
+			if t.After(*c.OnSiteBy) {
+				note += "; " + s.when(t) + " is after the on-site deadline " + s.when(*c.OnSiteBy) + ", the engineer's choice"
+			}
+		}
+	}
+	_, err = s.cfg.Store.UpdateCaseWith(ctx, c.ID, c.Version, casework.CaseUpdate{Actor: who.Actor(), ProposedSlots: &slots, Note: note}, eff)
 	return err
+}
+
+// ReadSlot reads a visit time the engineer typed for order number ("今晚8点",
+// "明天下午两点到四点", "tomorrow 7pm"), in the department's time zone. Words
+// that name no time give when.ErrUnreadable, and a time already past gives
+// when.ErrPast with the time read, for the engineer to be told which. A time
+// after the case's on-site deadline is returned with that deadline (late):
+// the engineer is warned and may still offer it, and ProposeSlots records it
+// on the timeline as their choice.
+func (s *Service) ReadSlot(ctx context.Context, who Who, number, words string) (at time.Time, late *time.Time, err error) {
+	at, err = s.ReadTime(words)
+	if err != nil {
+		return at, nil, err
+	}
+	c, _, err := s.engineerCase(ctx, who, number)
+	if err != nil {
+		return at, nil, err
+	}
+	if c.OnSiteBy != nil && at.After(*c.OnSiteBy) {
+		return at, c.OnSiteBy, nil
+	}
+	return at, nil, nil
 }
 
 // slotLabel writes a visit time as people read it: "11-29 周六 09:00".
@@ -414,11 +445,28 @@ func (s *Service) slotLabel(lang l10n.Lang, t time.Time) string {
 // SlotLabel writes a visit time as the buttons do.
 func (s *Service) SlotLabel(lang l10n.Lang, t time.Time) string { return s.slotLabel(lang, t) }
 
-// CandidateSlots are the visit times an engineer picks from: the next three
-// days at 09:00 and 14:00 in the department's time zone.
+// ReadTime reads a time typed by anyone ("明天晚上7点", "tomorrow 7pm") in
+// the department's time zone: when.ErrUnreadable for words that name none,
+// when.ErrPast, with the time read, for one not after now.
+func (s *Service) ReadTime(words string) (time.Time, error) {
+	now := s.now().In(s.cfg.Location)
+	at, err := when.Parse(words, now)
+	if err == nil && !at.After(now) {
+		err = when.ErrPast
+	}
+	return at, err
+}
+
+// CandidateSlots are the visit times an engineer picks from: this evening
+// at 19:00 while it is before 17:00, so that an urgent case gets a same-day
+// offer, then the next three days at 09:00 and 14:00 in the department's
+// time zone. The engineer may type any other time (ReadSlot).
 func (s *Service) CandidateSlots() []time.Time {
 	now := s.now().In(s.cfg.Location)
 	var out []time.Time
+	if now.Hour() < 17 {
+		out = append(out, time.Date(now.Year(), now.Month(), now.Day(), 19, 0, 0, 0, s.cfg.Location))
+	}
 	for d := 1; d <= 3; d++ {
 		day := time.Date(now.Year(), now.Month(), now.Day()+d, 0, 0, 0, 0, s.cfg.Location)
 		out = append(out, day.Add(9*time.Hour), day.Add(14*time.Hour))
@@ -613,11 +661,26 @@ func (s *Service) OtherSlots(ctx context.Context, who Who, number, words string)
 	if err != nil {
 		return err
 	}
+	// A time the owner names comes to the engineer as a button that
+	// offers it; a past one is the owner's mistake, said to them.
+	at, err := s.ReadTime(words)
+	if errors.Is(err, when.ErrPast) {
+		return err
+	}
+	owned := err == nil
+	note := "other times wanted: " + words
+	if owned {
+		note += " (read as " + s.when(at) + ")"
+	}
 	eff := casework.Effects{Messages: outbox(c.ID, "appointment", tell(engineers, "engineer.other_slots", []string{"number", c.Number, "words", words},
 		func(l l10n.Lang) []bot.Choice {
-			return []bot.Choice{{Label: T(l, "btn.slots"), Payload: Payload(ActSlots, c.Number)}}
+			var cs []bot.Choice
+			if owned {
+				cs = append(cs, bot.Choice{Label: T(l, "btn.offer_owner_time", "time", s.slotLabel(l, at)), Payload: Payload(ActSlots, c.Number, strconv.FormatInt(at.Unix(), 10))})
+			}
+			return append(cs, bot.Choice{Label: T(l, "btn.slots"), Payload: Payload(ActSlots, c.Number)})
 		})...)}
-	return s.event(ctx, c, casework.EventMessage, who.Actor(), "other times wanted: "+words, eff)
+	return s.event(ctx, c, casework.EventMessage, who.Actor(), note, eff)
 }
 
 // planRef identifies a plan on its agree button: when it was proposed.
