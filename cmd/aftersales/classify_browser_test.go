@@ -43,7 +43,7 @@ func TestOwnWordsInTheBrowser(t *testing.T) {
 		chromedp.Text(`#log`, &log),
 		shot("chat-own-words-proposed"),
 	))
-	assert.Contains(t, log, "关闭入户总水阀", "the water advice, before any question")
+	assert.Contains(t, log, "联系楼上住户和物业", "the advice for water from the flat above, before any question")
 	assert.Contains(t, log, "我先帮您快速登记")
 	assert.Contains(t, log, "听起来是【工程质量 · ", "the category read from the first words is proposed")
 
