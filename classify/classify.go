@@ -16,6 +16,7 @@ package classify
 
 import (
 	"math"
+	"slices"
 
 	"github.com/aftersales/aftersales/casework"
 )
@@ -84,7 +85,7 @@ func (c *Classifier) Classify(text string) Result {
 			res.Category, res.Subcategory, res.Confidence, res.By = staff.Category, staff.Subcategory, staff.Confidence, "rules"
 		}
 		for _, code := range staff.Signals {
-			if !containsString(res.Signals, code) {
+			if !slices.Contains(res.Signals, code) {
 				res.Signals = append(res.Signals, code)
 			}
 		}

@@ -23,6 +23,7 @@ package classify
 import (
 	"bytes"
 	"math"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/aftersales/aftersales/casework"
@@ -88,12 +89,7 @@ func NewMatcher(r *Rules) *Matcher {
 	if err := r.Validate(); err != nil {
 		panic(err)
 	}
-	c := &Matcher{byRune: make(map[rune][]int32)}
-	for ci, cat := range casework.Categories {
-		for _, sub := range casework.Subcategories[cat] {
-			c.pairs = append(c.pairs, pair{cat, sub, ci})
-		}
-	}
+	c := &Matcher{byRune: make(map[rune][]int32), pairs: allPairs()}
 	ids := make(map[string]int32)
 	compile := func(words []string) []int32 {
 		var out []int32
@@ -243,7 +239,7 @@ func (c *Matcher) match(text string) (res Result, pairScore []float64, decisive 
 		if !s.matches(state, present) {
 			continue
 		}
-		if !containsString(res.Signals, s.code) {
+		if !slices.Contains(res.Signals, s.code) {
 			res.Signals = append(res.Signals, s.code)
 		}
 		decisive = decisive || s.decisive
@@ -267,15 +263,6 @@ func (m *compiledMatch) matches(state []uint8, min uint8) bool {
 func anyState(state []uint8, ids []int32, min uint8) bool {
 	for _, id := range ids {
 		if state[id] >= min {
-			return true
-		}
-	}
-	return false
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
 			return true
 		}
 	}

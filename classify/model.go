@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/aftersales/aftersales/casework"
@@ -198,11 +200,12 @@ func ReadModel(r io.Reader) (*Model, error) {
 		return nil, fmt.Errorf("classify: read model: format %d, this version reads %d: retrain it", m.Meta.Format, modelFormat)
 	}
 	for _, p := range m.Meta.Pairs {
-		cat, sub, _ := cutPair(p)
-		if !cat.Valid() || !sub.Valid(cat) {
+		c, sub, _ := strings.Cut(p, "/")
+		cat := casework.Category(c)
+		if !cat.Valid() || !casework.Subcategory(sub).Valid(cat) {
 			return nil, fmt.Errorf("classify: read model: unknown class %q: retrain it", p)
 		}
-		m.pairs = append(m.pairs, pair{category: cat, subcategory: sub, catIndex: categoryIndex(cat)})
+		m.pairs = append(m.pairs, pair{category: cat, subcategory: casework.Subcategory(sub), catIndex: slices.Index(casework.Categories, cat)})
 	}
 	if len(m.Meta.Urgencies) != len(casework.Urgencies) {
 		return nil, errors.New("classify: read model: urgencies differ from this version's: retrain it")
@@ -270,24 +273,6 @@ func ReadModel(r io.Reader) (*Model, error) {
 		return nil, errors.New("classify: read model: unexpected data after the weights")
 	}
 	return m, nil
-}
-
-func cutPair(p string) (casework.Category, casework.Subcategory, bool) {
-	for i := 0; i < len(p); i++ {
-		if p[i] == '/' {
-			return casework.Category(p[:i]), casework.Subcategory(p[i+1:]), true
-		}
-	}
-	return casework.Category(p), "", false
-}
-
-func categoryIndex(c casework.Category) int {
-	for i, x := range casework.Categories {
-		if x == c {
-			return i
-		}
-	}
-	return -1
 }
 
 // allPairs lists every (category, subcategory) in casework order.
